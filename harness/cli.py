@@ -1,0 +1,61 @@
+"""Command-line entry point: ``python -m harness COMMAND``.
+
+Commands live in :mod:`harness.commands`, one module each. Every
+:class:`~harness.errors.HarnessError` becomes one line on stderr and exit
+status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from harness import __version__, commands
+from harness.errors import HarnessError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with one sub-parser per command module."""
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Tune a skorch MLP with several search strategies and compare them fairly.",
+    )
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    modules = sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name)
+    for info in (m for m in modules if not m.name.startswith("_")):
+        module = importlib.import_module(f"harness.commands.{info.name}")
+        name = info.name.replace("_", "-")
+        sub = subparsers.add_parser(
+            name,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.main)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except HarnessError as error:
+        print(f"harness {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"harness {args.command}: interrupted; stored results are kept.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

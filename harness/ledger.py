@@ -1,0 +1,109 @@
+"""The ledger: what every trial and study stores, and how to read it back.
+
+Every trial of every strategy lands in an Optuna study. These keys are the
+contract between the study loop that writes trials and the analysis,
+leaderboard and report code that reads them; nothing else is needed to
+rebuild a table.
+
+Trial user attributes
+---------------------
+``config``           the full configuration evaluated (searched and fixed values)
+``fold_scores``      ``{metric: [score of fold 0, fold 1, ...]}``
+``fit_seconds``      per-fold fit wall time
+``predict_seconds``  per-fold scoring wall time
+``suggest_seconds``  time the strategy spent proposing this trial
+``trial_seconds``    wall time of the whole trial, proposal included
+``fail_reason``      why a failed or pruned trial stopped
+
+Study user attributes
+---------------------
+``strategy``, ``seed``, ``dataset``, ``space``, ``metric``, ``n_folds``,
+``test_size``, ``harness_version``, and after the final refit ``holdout``
+(test-split metrics of the best configuration and the baselines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import optuna
+import pandas as pd
+
+CONFIG = "config"
+FOLD_SCORES = "fold_scores"
+FIT_SECONDS = "fit_seconds"
+PREDICT_SECONDS = "predict_seconds"
+SUGGEST_SECONDS = "suggest_seconds"
+TRIAL_SECONDS = "trial_seconds"
+FAIL_REASON = "fail_reason"
+
+STRATEGY = "strategy"
+SEED = "seed"
+DATASET = "dataset"
+SPACE = "space"
+METRIC = "metric"
+N_FOLDS = "n_folds"
+TEST_SIZE = "test_size"
+HARNESS_VERSION = "harness_version"
+HOLDOUT = "holdout"
+
+FINISHED_STATES = (
+    optuna.trial.TrialState.COMPLETE,
+    optuna.trial.TrialState.FAIL,
+    optuna.trial.TrialState.PRUNED,
+)
+
+
+def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
+    """Return one flat record per finished trial of ``study``, in trial-number order.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A study written by the harness.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``study``, ``strategy``, ``seed``, ``trial`` (1-based position in
+        the study), ``number``, ``state`` (``COMPLETE``, ``FAIL`` or ``PRUNED``),
+        ``value`` (mean CV objective, NaN unless complete), ``elapsed_seconds``
+        (from the study's first trial start to this trial's end),
+        ``suggest_seconds``, ``trial_seconds``, ``fail_reason``, one
+        ``param_<name>`` per configuration entry and one ``score_<metric>``
+        (mean over folds) per stored metric.
+    """
+    trials = sorted(study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number)
+    attrs = study.user_attrs
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    origin = min(starts) if starts else None
+    rows = []
+    for position, trial in enumerate(trials, start=1):
+        complete = trial.state == optuna.trial.TrialState.COMPLETE
+        end = trial.datetime_complete or trial.datetime_start
+        row: dict[str, Any] = {
+            "study": study.study_name,
+            STRATEGY: attrs.get(STRATEGY),
+            SEED: attrs.get(SEED),
+            "trial": position,
+            "number": trial.number,
+            "state": trial.state.name,
+            "value": trial.value if complete else float("nan"),
+            "elapsed_seconds": (end - origin).total_seconds() if origin and end else float("nan"),
+            SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
+            TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
+            FAIL_REASON: trial.user_attrs.get(FAIL_REASON),
+        }
+        config = trial.user_attrs.get(CONFIG, trial.params)
+        row.update({f"param_{name}": value for name, value in config.items()})
+        for metric, scores in trial.user_attrs.get(FOLD_SCORES, {}).items():
+            finite = [s for s in scores if s is not None]
+            row[f"score_{metric}"] = sum(finite) / len(finite) if finite else float("nan")
+        rows.append(row)
+    return rows
+
+
+def trials_frame(studies: Iterable[optuna.Study]) -> pd.DataFrame:
+    """Return :func:`trial_rows` of several studies as one DataFrame."""
+    return pd.DataFrame([row for study in studies for row in trial_rows(study)])
