@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 
@@ -55,6 +56,20 @@ FINISHED_STATES = (
 )
 
 
+def config_to_json(config: dict[str, Any]) -> dict[str, Any]:
+    """Return ``config`` with tuples as lists, as a study stores it."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def stored_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """Return the configuration a trial evaluated, with tuples restored.
+
+    The inverse of :func:`config_to_json`.
+    """
+    config = trial.user_attrs.get(CONFIG, trial.params)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+
+
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     """Return one flat record per finished trial of ``study``, in trial-number order.
 
@@ -66,15 +81,19 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Keys: ``study``, ``strategy``, ``seed``, ``trial`` (1-based position in
-        the study), ``number``, ``state`` (``COMPLETE``, ``FAIL`` or ``PRUNED``),
+        Keys: ``study``, ``strategy``, ``seed``, ``dataset``, ``n_folds``,
+        ``trial`` (1-based position in the study), ``number``,
+        ``state`` (``COMPLETE``, ``FAIL`` or ``PRUNED``),
         ``value`` (mean CV objective, NaN unless complete), ``elapsed_seconds``
         (from the study's first trial start to this trial's end),
-        ``suggest_seconds``, ``trial_seconds``, ``fail_reason``, one
+        ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
+        ``fail_reason``, one
         ``param_<name>`` per configuration entry and one ``score_<metric>``
         (mean over folds) per stored metric.
     """
-    trials = sorted(study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number)
+    trials = sorted(
+        study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number
+    )
     attrs = study.user_attrs
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None
@@ -86,6 +105,8 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "study": study.study_name,
             STRATEGY: attrs.get(STRATEGY),
             SEED: attrs.get(SEED),
+            DATASET: attrs.get(DATASET),
+            N_FOLDS: attrs.get(N_FOLDS),
             "trial": position,
             "number": trial.number,
             "state": trial.state.name,
@@ -93,15 +114,24 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "elapsed_seconds": (end - origin).total_seconds() if origin and end else float("nan"),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
-            FAIL_REASON: trial.user_attrs.get(FAIL_REASON),
+            FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
         }
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
+        row[FIT_SECONDS] = float(np.sum(trial.user_attrs.get(FIT_SECONDS, [])))
         for metric, scores in trial.user_attrs.get(FOLD_SCORES, {}).items():
-            finite = [s for s in scores if s is not None]
-            row[f"score_{metric}"] = sum(finite) / len(finite) if finite else float("nan")
+            values = np.asarray([np.nan if s is None else s for s in scores], dtype=float)
+            row[f"score_{metric}"] = float(np.nanmean(values)) if values.size else float("nan")
+            row[f"std_{metric}"] = float(np.nanstd(values)) if values.size else float("nan")
         rows.append(row)
     return rows
+
+
+def _default_reason(state: optuna.trial.TrialState) -> str | None:
+    # A trial whose worker was killed is failed later by a heartbeat check that stores no reason.
+    if state == optuna.trial.TrialState.FAIL:
+        return "its worker stopped before the trial finished"
+    return None
 
 
 def trials_frame(studies: Iterable[optuna.Study]) -> pd.DataFrame:

@@ -1,0 +1,165 @@
+"""Run one study: search the space with one strategy, cross-validating every trial.
+
+The study is stored (default: a local SQLite file under studies/) and resumes
+when the same command runs again. After the search, the best configuration,
+the unoptimized baseline MLP and reference models are refitted on all
+training rows and scored on a held-out test split that the search never saw.
+Open the stored study with `optuna-dashboard sqlite:///studies/harness.db`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.commands._data_options import add_data_arguments, dataset_from_args
+
+HELP = "tune the MLP with one search strategy (a stored, resumable study)"
+DEFAULT_SPACE = "mlp"
+DEFAULT_STRATEGY = "tpe"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``run`` options."""
+    from harness.storage import DEFAULT_STORAGE
+
+    add_data_arguments(parser)
+    search = parser.add_argument_group("search")
+    search.add_argument(
+        "--strategy", default=DEFAULT_STRATEGY, help="search strategy (see `harness strategies`)"
+    )
+    search.add_argument(
+        "--space",
+        default=DEFAULT_SPACE,
+        help="search space name or TOML path (see `harness spaces`)",
+    )
+    search.add_argument(
+        "--trials", type=int, default=30, help="trial budget of the study (all workers, all runs)"
+    )
+    search.add_argument(
+        "--timeout", type=float, default=None, help="seconds for this run's search; none by default"
+    )
+    search.add_argument(
+        "--trial-timeout",
+        type=float,
+        default=None,
+        help="seconds one trial may train before it is failed",
+    )
+    search.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seeds the test split, the folds, the strategy and the models",
+    )
+    search.add_argument(
+        "--metric", default="f1_macro", help="objective metric, computed on each fold"
+    )
+    search.add_argument(
+        "--folds", type=int, default=5, help="number of stratified cross-validation folds"
+    )
+    search.add_argument(
+        "--test-size", type=float, default=0.2, help="fraction of rows held out for the final test"
+    )
+    search.add_argument(
+        "--pruner", default="none", help="fold-level pruner: none, median, wilcoxon or hyperband"
+    )
+    study = parser.add_argument_group("storage and workers")
+    study.add_argument(
+        "--storage", default=DEFAULT_STORAGE, help="Optuna storage URL, or a .journal file path"
+    )
+    study.add_argument(
+        "--study", default=None, help="study name (default: DATASET-SPACE-STRATEGY-sSEED)"
+    )
+    study.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on the study (one torch thread each)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--leaderboards",
+        type=Path,
+        default=Path("leaderboards"),
+        help="folder for the study leaderboard",
+    )
+    output.add_argument(
+        "--models",
+        type=Path,
+        default=Path("studies/models"),
+        help="folder for the best fitted pipeline",
+    )
+    output.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _check_positive(args: argparse.Namespace) -> None:
+    from harness.errors import ConfigError
+
+    for option in ("trials", "folds", "workers"):
+        if getattr(args, option) < 1:
+            raise ConfigError(f"--{option} must be at least 1, got {getattr(args, option)}")
+    if args.folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {args.folds}")
+    if not 0 < args.test_size < 1:
+        raise ConfigError(f"--test-size must be between 0 and 1, got {args.test_size}")
+    for option in ("timeout", "trial_timeout"):
+        value = getattr(args, option)
+        if value is not None and value <= 0:
+            raise ConfigError(f"--{option.replace('_', '-')} must be positive, got {value}")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the study and print its summary."""
+    import time
+
+    from harness import ledger
+    from harness.holdout import evaluate_holdout
+    from harness.metrics import get_metric
+    from harness.preprocessing import holdout_split
+    from harness.progress import Progress
+    from harness.space import load_space
+    from harness.strategies import create_sampler
+    from harness.study import StudySpec, make_pruner, run_study
+    from harness.summary import (
+        print_summary,
+        require_complete_trial,
+        save_model,
+        write_study_leaderboard,
+    )
+
+    _check_positive(args)
+    get_metric(args.metric)
+    make_pruner(args.pruner, args.folds)
+    space = load_space(args.space)
+    create_sampler(args.strategy, space, args.seed)
+    dataset = dataset_from_args(args)
+    train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
+    name = args.study or f"{dataset.name}-{space.name}-{args.strategy}-s{args.seed}"
+    spec = StudySpec(
+        name=name,
+        storage=args.storage,
+        strategy=args.strategy,
+        dataset=train,
+        space=space,
+        seed=args.seed,
+        metric=args.metric,
+        n_folds=args.folds,
+        n_trials=args.trials,
+        timeout=args.timeout,
+        trial_timeout=args.trial_timeout,
+        pruner=args.pruner,
+        test_size=args.test_size,
+    )
+    progress = Progress(args.trials, args.metric, quiet=args.quiet)
+    started = time.monotonic()
+    try:
+        study = run_study(spec, workers=args.workers, on_trial=progress)
+    finally:
+        progress.close()
+    best = require_complete_trial(study)
+    holdout, tuned = evaluate_holdout(ledger.stored_config(best), train, test, args.seed)
+    study.set_user_attr(ledger.HOLDOUT, holdout)
+    model_path = save_model(tuned, args.models / f"{name}.joblib")
+    board = write_study_leaderboard(study, holdout, args.leaderboards)
+    print_summary(study, spec, holdout, time.monotonic() - started, model_path, board)
+    return 0

@@ -1,0 +1,54 @@
+"""Where studies are stored: a local SQLite file by default, any Optuna storage URL otherwise."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import optuna
+
+from harness.errors import ConfigError
+
+DEFAULT_STORAGE = "sqlite:///studies/harness.db"
+JOURNAL_SUFFIXES = (".journal", ".log")
+#: Seconds between a running trial's heartbeats; a trial silent for the grace
+#: period (its worker was killed) is marked failed by the next worker.
+HEARTBEAT_SECONDS = 10
+GRACE_SECONDS = 30
+
+
+def open_storage(url: str = DEFAULT_STORAGE) -> optuna.storages.BaseStorage:
+    """Open the storage behind ``url``.
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///path.db``, ``postgresql://user@host/db`` (any SQLAlchemy
+        URL), or a path ending in ``.journal``/``.log`` for an Optuna journal
+        file. The folder of a local file is created when missing.
+
+    Raises
+    ------
+    ConfigError
+        If the URL cannot be opened; the message says which forms work.
+    """
+    if url.endswith(JOURNAL_SUFFIXES) and "://" not in url:
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        backend = optuna.storages.journal.JournalFileBackend(url)
+        return optuna.storages.JournalStorage(backend)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_SECONDS,
+                grace_period=GRACE_SECONDS,
+                engine_kwargs={"pool_pre_ping": True},
+            )
+    except Exception as error:  # SQLAlchemy raises many types; all mean "cannot open"
+        raise ConfigError(
+            f"cannot open storage {url!r} ({type(error).__name__}: {error}); use "
+            "sqlite:///FILE.db, postgresql://USER@HOST/DB or a FILE.journal path"
+        ) from None

@@ -1,0 +1,61 @@
+"""A throw-away PostgreSQL server on loopback for the multi-worker storage tests."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+USER = "harness"
+
+
+def find_bindir() -> Path | None:
+    """Return the newest PostgreSQL server bin folder installed from Debian's packages."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; Debian's package creates the postgres user.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def postgres_server(bindir: Path) -> Iterator[str]:
+    """Start a server in a temporary folder and yield its URL; stop and remove it afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="harness-pg-"))
+    data, port = root / "data", _free_port()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    run = lambda *cmd: subprocess.run(_as_server_user(list(cmd)), check=True, capture_output=True)  # noqa: E731
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", USER)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+    )
+    try:
+        run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, USER)
+        yield f"postgresql+psycopg2://{USER}@127.0.0.1:{port}/{USER}"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(root, ignore_errors=True)
