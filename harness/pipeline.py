@@ -19,7 +19,7 @@ from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
 from sklearn.pipeline import Pipeline
 
 from harness.datasets import Dataset
-from harness.errors import DataError
+from harness.errors import ConfigError, DataError
 from harness.estimator import MLPClassifier
 from harness.preprocessing import build_preprocessor
 from harness.space import IMBALANCE, IMBALANCE_STRATEGIES
@@ -51,7 +51,7 @@ def smallest_resampled_class(y: np.ndarray, validation_fraction: float) -> tuple
     labels, counts = np.unique(np.asarray(y), return_counts=True)
     rarest = int(np.argmin(counts))
     kept = int(np.floor(counts[rarest] * (1.0 - validation_fraction)))
-    return labels[rarest], kept
+    return labels[rarest].item(), kept
 
 
 def make_resampler(name: str, y_fit: np.ndarray, validation_fraction: float, random_state: int):
@@ -70,7 +70,7 @@ def make_resampler(name: str, y_fit: np.ndarray, validation_fraction: float, ran
     neighbors = min(MAX_NEIGHBORS, count - 1)
     if neighbors < 1:
         raise DataError(
-            f"class {label!r} has only {count} training row(s) in a fold, too few for {name} "
+            f"class {label} has only {count} training row(s) in a fold, too few for {name} "
             "(it needs at least 2): use imbalance 'class_weight' or 'focal', fewer folds, "
             "or merge that class with a neighbouring one"
         )
@@ -109,7 +109,7 @@ def estimator_params(
         held_out = fraction if params.get("early_stopping", False) else 0.0
         params["resampler"] = make_resampler(imbalance, y_fit, held_out, random_state)
     elif imbalance != "none":
-        raise DataError(
+        raise ConfigError(
             f"unknown imbalance strategy {imbalance!r}; choose one of: "
             + ", ".join(IMBALANCE_STRATEGIES)
         )

@@ -28,6 +28,7 @@ INSTANCES = {
         dropout=0.1,
         batch_norm=True,
         optimizer="adamw",
+        lr=0.01,
         weight_decay=1e-4,
         lr_schedule="cosine",
         early_stopping=True,

@@ -1,0 +1,92 @@
+"""Configurations to pipelines, folds, and cross-validating one configuration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from imblearn.combine import SMOTEENN
+from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
+
+from harness.datasets import load_dataset
+from harness.errors import ConfigError, DataError
+from harness.evaluation import evaluate_config, make_folds
+from harness.metrics import METRICS
+from harness.pipeline import BASELINE_CONFIG, build_pipeline, estimator_params
+from harness.space import IMBALANCE_STRATEGIES
+
+Y = np.array([0] * 40 + [1] * 7)
+
+
+@pytest.mark.parametrize(
+    ("imbalance", "expected"),
+    [
+        ("none", {}),
+        ("class_weight", {"class_weight": "balanced"}),
+        ("focal", {"loss": "focal"}),
+    ],
+)
+def test_loss_based_imbalance_strategies_set_estimator_parameters(imbalance, expected):
+    params = estimator_params({"imbalance": imbalance, "lr": 0.01}, Y, random_state=3)
+    assert params == {"lr": 0.01, "random_state": 3, **expected}
+
+
+@pytest.mark.parametrize(
+    ("imbalance", "sampler"),
+    [("smote", SMOTE), ("adasyn", ADASYN), ("borderline_smote", BorderlineSMOTE),
+     ("smote_enn", SMOTEENN)],
+)  # fmt: skip
+def test_resampling_strategies_become_the_estimators_resampler(imbalance, sampler):
+    resampler = estimator_params({"imbalance": imbalance}, Y, random_state=0)["resampler"]
+    assert isinstance(resampler, sampler)
+
+
+def test_smote_neighbours_shrink_to_the_rarest_class_the_resampler_sees():
+    # 7 rows of class 1; early stopping keeps 10% back: floor(6.3) = 6 rows -> 5 neighbours.
+    smote = estimator_params({"imbalance": "smote", "early_stopping": True}, Y, 0)["resampler"]
+    assert smote.k_neighbors == 5
+    few = np.array([0] * 40 + [1] * 3)
+    assert estimator_params({"imbalance": "smote"}, few, 0)["resampler"].k_neighbors == 2
+
+
+def test_a_class_too_small_for_smote_names_the_class_and_the_fix():
+    with pytest.raises(DataError, match=r"class 1 has only 1 training row.*class_weight"):
+        estimator_params({"imbalance": "smote"}, np.array([0] * 10 + [1]), 0)
+
+
+def test_an_unknown_imbalance_strategy_lists_the_valid_ones():
+    with pytest.raises(ConfigError, match=", ".join(IMBALANCE_STRATEGIES)):
+        estimator_params({"imbalance": "undersample"}, Y, 0)
+
+
+def test_the_pipeline_one_hot_encodes_teleconnect_regions_and_learns(data_dir):
+    tele = load_dataset("teleconnect", data_dir=data_dir)
+    y = tele.y.to_numpy()
+    model = build_pipeline({**BASELINE_CONFIG, "max_epochs": 20}, tele, y, random_state=0)
+    model.fit(tele.X, y)
+    encoded = model.named_steps["preprocess"].transform(tele.X.head())
+    assert encoded.shape[1] == tele.n_features - 1 + 3  # region: three one-hot columns
+    assert model.score(tele.X, y) > 0.4  # four balanced classes: chance is 0.28
+
+
+def test_folds_depend_on_the_labels_and_seed_only():
+    y = load_dataset("iris").y
+    first, again = make_folds(y, 5, seed=1), make_folds(y, 5, seed=1)
+    assert all((a[1] == b[1]).all() for a, b in zip(first, again, strict=True))
+    other = make_folds(y, 5, seed=2)
+    assert any((a[1] != b[1]).any() for a, b in zip(first, other, strict=True))
+    assert sorted(np.concatenate([test for _, test in first])) == list(range(len(y)))
+
+
+def test_too_many_folds_for_a_class_is_a_data_error():
+    with pytest.raises(DataError, match="fold"):
+        make_folds(np.array([0] * 10 + [1] * 3), 5, seed=0)
+
+
+def test_evaluate_config_scores_every_metric_on_every_fold():
+    iris = load_dataset("iris")
+    folds = make_folds(iris.y, 3, seed=0)
+    config = {"hidden_layer_sizes": (16,), "max_epochs": 30, "imbalance": "smote"}
+    evaluation = evaluate_config(config, iris, folds, random_state=0)
+    scores = evaluation.fold_scores()
+    assert set(scores) == set(METRICS) and all(len(v) == 3 for v in scores.values())
+    assert evaluation.mean("accuracy") > 0.7

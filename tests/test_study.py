@@ -1,0 +1,161 @@
+"""The study loop: ledger contents, resume, failures, pruning, workers and storages."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from postgres import find_bindir, postgres_server
+
+from harness import ledger
+from harness.datasets import load_dataset
+from harness.errors import ConfigError
+from harness.metrics import METRICS
+from harness.space import load_space
+from harness.study import PRUNERS, StudySpec, make_pruner, run_study
+
+TINY = Path(__file__).parent / "data" / "tiny.toml"
+FAILING = Path(__file__).parent / "data" / "failing.toml"
+
+
+def make_spec(tmp_path: Path, **overrides) -> StudySpec:
+    settings = {
+        "name": "iris-tiny",
+        "storage": f"sqlite:///{tmp_path / 'studies.db'}",
+        "strategy": "random",
+        "dataset": load_dataset("iris"),
+        "space": load_space(TINY),
+        "seed": 0,
+        "n_folds": 3,
+        "n_trials": 3,
+    }
+    settings.update(overrides)
+    return StudySpec(**settings)
+
+
+def states(study: optuna.Study) -> list[str]:
+    return [t.state.name for t in study.get_trials(deepcopy=False)]
+
+
+def test_every_trial_is_stored_with_folds_metrics_and_timings(tmp_path):
+    study = run_study(make_spec(tmp_path))
+    assert states(study) == ["COMPLETE"] * 3
+    for trial in study.trials:
+        folds = trial.user_attrs[ledger.FOLD_SCORES]
+        assert set(folds) == set(METRICS)
+        assert all(len(scores) == 3 for scores in folds.values())
+        assert trial.value == pytest.approx(sum(folds["f1_macro"]) / 3)
+        assert len(trial.user_attrs[ledger.FIT_SECONDS]) == 3
+        assert trial.user_attrs[ledger.SUGGEST_SECONDS] > 0
+        assert trial.user_attrs[ledger.TRIAL_SECONDS] > sum(trial.user_attrs[ledger.FIT_SECONDS])
+        assert trial.user_attrs[ledger.CONFIG]["hidden_layer_sizes"] == [8]
+    assert study.user_attrs[ledger.STRATEGY] == "random"
+    assert study.best_value > 0.5  # iris: a 3-class problem the tiny MLP learns
+
+
+def test_rerunning_resumes_up_to_the_budget_without_touching_finished_trials(tmp_path):
+    first = run_study(make_spec(tmp_path, n_trials=2))
+    before = [(t.number, t.value, t.params) for t in first.trials]
+    resumed = run_study(make_spec(tmp_path, n_trials=4))
+    assert len(resumed.trials) == 4
+    assert [(t.number, t.value, t.params) for t in resumed.trials[:2]] == before
+    again = run_study(make_spec(tmp_path, n_trials=4))
+    assert len(again.trials) == 4
+
+
+def test_a_study_name_reused_with_other_settings_is_refused_and_left_intact(tmp_path):
+    run_study(make_spec(tmp_path, n_trials=1))
+    with pytest.raises(ConfigError, match="strategy: stored 'random', asked 'tpe'"):
+        run_study(make_spec(tmp_path, strategy="tpe", n_trials=2))
+    stored = optuna.load_study(
+        study_name="iris-tiny", storage=f"sqlite:///{tmp_path / 'studies.db'}"
+    )
+    assert len(stored.trials) == 1 and stored.user_attrs[ledger.STRATEGY] == "random"
+
+
+def test_a_trial_over_its_time_limit_is_failed_with_its_reason_and_the_study_goes_on(tmp_path):
+    study = run_study(make_spec(tmp_path, trial_timeout=1e-6, n_trials=2))
+    assert states(study) == ["FAIL", "FAIL"]
+    reasons = [t.user_attrs[ledger.FAIL_REASON] for t in study.trials]
+    assert all("time limit exceeded" in reason for reason in reasons)
+
+
+def test_an_exception_in_a_trial_is_stored_as_its_failure_reason(tmp_path):
+    study = run_study(make_spec(tmp_path, space=load_space(FAILING), n_trials=2))
+    assert states(study) == ["FAIL", "FAIL"]
+    assert "activation" in study.trials[0].user_attrs[ledger.FAIL_REASON]
+
+
+def test_fold_level_pruning_keeps_the_folds_a_pruned_trial_finished(tmp_path):
+    spec = make_spec(tmp_path, pruner="median", n_trials=12, n_folds=4, strategy="random")
+    study = run_study(spec)
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned, "sgd at lr 1e-3 for 5 epochs is hopeless on iris: the median pruner stops it"
+    for trial in pruned:
+        kept = len(trial.user_attrs[ledger.FOLD_SCORES]["f1_macro"])
+        assert 1 <= kept < 4
+        assert trial.user_attrs[ledger.FAIL_REASON].startswith("pruned after")
+
+
+@pytest.mark.parametrize("name", PRUNERS)
+def test_every_pruner_is_built(name):
+    assert isinstance(make_pruner(name, 5), optuna.pruners.BasePruner)
+
+
+def test_an_unknown_pruner_names_the_valid_ones():
+    with pytest.raises(ConfigError, match="none, median, wilcoxon, hyperband"):
+        make_pruner("patient", 5)
+
+
+def test_two_workers_share_one_study_without_losing_or_repeating_grid_points(tmp_path):
+    study = run_study(make_spec(tmp_path, strategy="grid", n_trials=10), workers=2)
+    configs = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert states(study) == ["COMPLETE"] * 4  # the grid has four points: it stops there
+    assert len(set(configs)) == 4
+
+
+def test_two_workers_run_one_study_on_postgresql(tmp_path):
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: scripts/test.sh installs it")
+        pytest.skip("PostgreSQL server binaries not installed")
+    with postgres_server(bindir) as url:
+        study = run_study(make_spec(tmp_path, storage=url, n_trials=6), workers=2)
+        assert states(study) == ["COMPLETE"] * 6
+        numbers = sorted(t.number for t in study.trials)
+        assert numbers == list(range(6))
+
+
+def test_a_run_killed_with_sigkill_loses_no_finished_trial(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'killed.db'}"
+    command = [
+        sys.executable, "-m", "harness", "run", "--dataset", "iris", "--space", str(TINY),
+        "--strategy", "random", "--folds", "3", "--trials", "200", "--storage", storage,
+        "--study", "killed", "--quiet", "--leaderboards", str(tmp_path), "--models", str(tmp_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        finished: list[optuna.trial.FrozenTrial] = []
+        while len(finished) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                study = optuna.load_study(study_name="killed", storage=storage)
+            except KeyError:
+                continue
+            finished = study.get_trials(states=(TrialState.COMPLETE,))
+        assert len(finished) >= 3, "the run finished no trial in two minutes"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    after = optuna.load_study(study_name="killed", storage=storage)
+    kept = {t.number: t.value for t in after.get_trials(states=(TrialState.COMPLETE,))}
+    assert all(kept[t.number] == t.value for t in finished)
