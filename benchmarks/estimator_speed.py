@@ -31,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
+from threadpoolctl import threadpool_limits
 
 from harness.estimator import MLPClassifier
 
@@ -165,7 +166,8 @@ def section(table: str, repeats: int, load: tuple[float, float]) -> str:
 
 `python benchmarks/estimator_speed.py` ({date.today().isoformat()}): fit time of the same
 11 -> 64 -> 32 -> 4 ReLU network (Adam, lr 1e-3, rows reshuffled every epoch) on
-`make_classification` data, one torch thread, median of {repeats} interleaved repeats;
+`make_classification` data, one torch thread and one BLAS thread, median of {repeats}
+interleaved repeats;
 "x raw" is the ratio to the hand-written torch loop with torch's default (non-fused) Adam.
 The harness estimator uses fused Adam and slices batches from tensors; the fused raw loop
 shows what remains of skorch's per-batch overhead. The estimator's time includes its input
@@ -204,7 +206,8 @@ def main() -> None:
     for train in TRAINERS.values():  # warm-up: first-call costs stay out of the timings
         train(X, y, 32, 1)
     load_before = os.getloadavg()[0]
-    results = {case: time_case(*case, repeats=repeats) for case in cases}
+    with threadpool_limits(limits=1):  # scikit-learn's BLAS gets one thread too
+        results = {case: time_case(*case, repeats=repeats) for case in cases}
     table = markdown_table(results)
     print(table)
     if not args.quick:

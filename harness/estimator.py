@@ -138,10 +138,11 @@ class _Net(NeuralNetClassifier):
 
 
 def _to_dataset(X: np.ndarray, y: np.ndarray | None, device: str) -> _TensorDataset:
-    return _TensorDataset(
-        torch.as_tensor(X, device=device),
-        None if y is None else torch.as_tensor(y, device=device),
-    )
+    # torch cannot wrap read-only arrays (such as joblib's memmaps) safely: copy those.
+    def tensor(array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.require(array, requirements="W"), device=device)
+
+    return _TensorDataset(tensor(X), None if y is None else tensor(y))
 
 
 @contextmanager
@@ -428,6 +429,12 @@ default="relu"
             self.momentum,
         )
         _require(
+            not (self.batch_norm and self.batch_size == 1),
+            "batch_size",
+            ">= 2 with batch_norm=True (batch norm cannot train on one row)",
+            self.batch_size,
+        )
+        _require(
             self.resampler is None or hasattr(self.resampler, "fit_resample"),
             "resampler",
             "None or an imbalanced-learn sampler (with fit_resample)",
@@ -496,7 +503,8 @@ default="relu"
         if self.resampler is None:
             return X, y
         sampler = clone(self.resampler)
-        if sampler.get_params().get("random_state", 0) is None:
+        params = sampler.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None:
             sampler.set_params(random_state=seed)
         X_res, labels = sampler.fit_resample(X, self.classes_[y])
         y_res = np.searchsorted(self.classes_, labels).astype(np.int64)

@@ -22,20 +22,53 @@ TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
 
 
-def reference_models(seed: int) -> dict[str, Any]:
-    """Return the reference baselines (unfitted), each preceded by the same preprocessing."""
-    return {
+def baseline_models(train: Dataset, seed: int) -> dict[str, Any]:
+    """Return the unfitted baselines: the unoptimized MLP, then the reference models.
+
+    Every one starts with the same per-fold preprocessing as the tuned pipeline.
+    """
+    references = {
         "majority class": DummyClassifier(strategy="most_frequent"),
         "logistic regression": LogisticRegression(max_iter=5000),
         "random forest": RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1),
         "k-nearest neighbours": KNeighborsClassifier(n_neighbors=9),
     }
+    models: dict[str, Any] = {
+        BASELINE: build_pipeline(BASELINE_CONFIG, train, train.y.to_numpy(), random_state=seed)
+    }
+    for name, model in references.items():
+        models[name] = Pipeline([("preprocess", build_preprocessor(train)), ("model", model)])
+    return models
+
+
+def score_on_holdout(
+    models: Mapping[str, Any], train: Dataset, test: Dataset
+) -> dict[str, dict[str, Any]]:
+    """Fit each model on all training rows and score it on the held-out rows.
+
+    Returns
+    -------
+    dict
+        ``{model name: {"scores": {metric: value}, "labels": [...], "confusion": [[...]],
+        "fit_seconds": float}}`` in the order of ``models``. The models are fitted in place.
+    """
+    results = {}
+    for name, model in models.items():
+        result = fit_and_score(model, train.X, train.y.to_numpy(), test.X, test.y.to_numpy())
+        labels = model.classes_
+        results[name] = {
+            "scores": result.scores,
+            "labels": [_plain(label) for label in labels],
+            "confusion": confusion_matrix(test.y, model.predict(test.X), labels=labels).tolist(),
+            "fit_seconds": result.fit_seconds,
+        }
+    return results
 
 
 def evaluate_holdout(
     best_config: Mapping[str, Any], train: Dataset, test: Dataset, seed: int
 ) -> tuple[dict[str, dict[str, Any]], Pipeline]:
-    """Refit the tuned and baseline models on all training rows and score them on ``test``.
+    """Score the tuned configuration and every baseline on the held-out rows.
 
     Parameters
     ----------
@@ -49,30 +82,13 @@ def evaluate_holdout(
     Returns
     -------
     results : dict
-        ``{model name: {"scores": {metric: value}, "labels": [...], "confusion": [[...]],
-        "fit_seconds": float}}``; the tuned and baseline MLPs first.
+        See :func:`score_on_holdout`; the tuned MLP first, then the baselines.
     tuned : Pipeline
         The tuned pipeline, fitted on all training rows.
     """
-    y_train = train.y.to_numpy()
-    models: dict[str, Any] = {
-        TUNED: build_pipeline(best_config, train, y_train, random_state=seed),
-        BASELINE: build_pipeline(BASELINE_CONFIG, train, y_train, random_state=seed),
-    }
-    for name, model in reference_models(seed).items():
-        models[name] = Pipeline([("preprocess", build_preprocessor(train)), ("model", model)])
-    results = {}
-    for name, model in models.items():
-        result = fit_and_score(model, train.X, y_train, test.X, test.y.to_numpy())
-        labels = model.classes_
-        predicted = model.predict(test.X)
-        results[name] = {
-            "scores": result.scores,
-            "labels": [_plain(label) for label in labels],
-            "confusion": confusion_matrix(test.y, predicted, labels=labels).tolist(),
-            "fit_seconds": result.fit_seconds,
-        }
-    return results, models[TUNED]
+    tuned = build_pipeline(best_config, train, train.y.to_numpy(), random_state=seed)
+    models = {TUNED: tuned, **baseline_models(train, seed)}
+    return score_on_holdout(models, train, test), tuned
 
 
 def _plain(value: Any) -> Any:

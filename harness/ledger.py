@@ -17,9 +17,11 @@ Trial user attributes
 
 Study user attributes
 ---------------------
-``strategy``, ``seed``, ``dataset``, ``space``, ``metric``, ``n_folds``,
+``strategy``, ``seed`` (the strategy's), ``task_seed`` (folds, test split, model
+initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
-(test-split metrics of the best configuration and the baselines).
+(test-split metrics of the best configuration and the baselines) with
+``holdout_trial``, the number of the trial it refitted.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ FAIL_REASON = "fail_reason"
 
 STRATEGY = "strategy"
 SEED = "seed"
+TASK_SEED = "task_seed"
 DATASET = "dataset"
 SPACE = "space"
 METRIC = "metric"
@@ -48,6 +51,7 @@ N_FOLDS = "n_folds"
 TEST_SIZE = "test_size"
 HARNESS_VERSION = "harness_version"
 HOLDOUT = "holdout"
+HOLDOUT_TRIAL = "holdout_trial"
 
 FINISHED_STATES = (
     optuna.trial.TrialState.COMPLETE,

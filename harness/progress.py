@@ -21,12 +21,20 @@ class Progress:
         Name of the objective, for the display.
     quiet : bool, default=False
         Print nothing.
+    label : str, default=""
+        Printed before the counts, e.g. which study of a comparison this is.
     stream : text stream, default=sys.stderr
     """
 
     def __init__(
-        self, total: int, metric: str, quiet: bool = False, stream: TextIO | None = None
+        self,
+        total: int,
+        metric: str,
+        quiet: bool = False,
+        stream: TextIO | None = None,
+        label: str = "",
     ) -> None:
+        self.label = f"{label} " if label else ""
         self.total = total
         self.metric = metric
         self.quiet = quiet
@@ -47,7 +55,7 @@ class Progress:
         last = f"{trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
         width = len(str(self.total))
         line = (
-            f"[{done:>{width}}/{self.total}] best {self.metric} {best} | "
+            f"{self.label}[{done:>{width}}/{self.total}] best {self.metric} {best} | "
             f"trial {trial.number}: {last} | failed {failed}, pruned {pruned} | "
             f"{time.monotonic() - self.started:.0f} s"
         )

@@ -553,9 +553,7 @@ class _Reader:
             raise self.fail(param.name, "grid is empty; give at least one value")
         for value in values:
             if not param.contains(value):
-                raise self.fail(
-                    param.name, f"grid value {value!r} is not in {param.range_text()}"
-                )
+                raise self.fail(param.name, f"grid value {value!r} is not in {param.range_text()}")
         return tuple(dict.fromkeys(values))
 
     def grid_points(self, param: Param, n: int) -> tuple[Scalar, ...]:

@@ -47,7 +47,7 @@ class StudySpec:
     space : SearchSpace
         The search space.
     seed : int
-        Seeds the folds, the strategy and every model.
+        Seeds the strategy.
     metric : str
         Objective metric (see :data:`harness.metrics.METRICS`).
     n_folds : int
@@ -63,6 +63,10 @@ class StudySpec:
         intermediate value).
     test_size : float
         Fraction held out for the final test (recorded with the study).
+    task_seed : int or None
+        Seeds what defines the task: the folds, the held-out split and the
+        models' initialisation. None means ``seed``. A comparison fixes it, so
+        that every strategy and seed optimises the same deterministic objective.
     """
 
     name: str
@@ -78,15 +82,19 @@ class StudySpec:
     trial_timeout: float | None = None
     pruner: str = "none"
     test_size: float = 0.2
+    task_seed: int | None = None
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.task_seed is None:
+            object.__setattr__(self, "task_seed", self.seed)
         object.__setattr__(
             self,
             "identity",
             {
                 ledger.STRATEGY: self.strategy,
                 ledger.SEED: self.seed,
+                ledger.TASK_SEED: self.task_seed,
                 ledger.DATASET: self.dataset.name,
                 ledger.SPACE: self.space.name,
                 ledger.METRIC: self.metric,
@@ -196,7 +204,7 @@ def run_one_trial(
                 config,
                 spec.dataset,
                 folds,
-                random_state=spec.seed,
+                random_state=spec.task_seed,
                 deadline=deadline,
                 on_fold=on_fold,
             )
@@ -254,7 +262,7 @@ def run_worker(
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = load_study(spec, worker)
-    folds = make_folds(spec.dataset.y, spec.n_folds, spec.seed)
+    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     while _budget_left(study, spec.n_trials) and not search_exhausted(study):
         if stop_at is not None and time.monotonic() >= stop_at:
@@ -282,9 +290,10 @@ def run_study(
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = create_study(spec)
     context = multiprocessing.get_context("spawn")
+    helpers = workers - 1 if _budget_left(study, spec.n_trials) else 0
     children = [
         context.Process(target=_worker_process, args=(spec, index), daemon=True)
-        for index in range(1, workers)
+        for index in range(1, helpers + 1)
     ]
     for child in children:
         child.start()

@@ -416,6 +416,7 @@ def test_bad_data_raises_value_errors_that_name_the_problem(iris):
         ({"weight_decay": -1.0}, "weight_decay"),
         ({"lr_schedule": "linear"}, "lr_schedule"),
         ({"batch_size": 0}, "batch_size"),
+        ({"batch_size": 1, "batch_norm": True}, "batch_size"),
         ({"max_epochs": 2.5}, "max_epochs"),
         ({"patience": 0}, "patience"),
         ({"validation_fraction": 1.0}, "validation_fraction"),

@@ -159,6 +159,7 @@ def main(args: argparse.Namespace) -> int:
     best = require_complete_trial(study)
     holdout, tuned = evaluate_holdout(ledger.stored_config(best), train, test, args.seed)
     study.set_user_attr(ledger.HOLDOUT, holdout)
+    study.set_user_attr(ledger.HOLDOUT_TRIAL, best.number)
     model_path = save_model(tuned, args.models / f"{name}.joblib")
     board = write_study_leaderboard(study, holdout, args.leaderboards)
     print_summary(study, spec, holdout, time.monotonic() - started, model_path, board)

@@ -100,7 +100,9 @@ STRATEGIES: dict[str, Strategy] = {
             "every point of the space's grid once, conditions resolved, seeded order",
             _grid,
         ),
-        Strategy("random", "optuna", "uniform random search (log-uniform on log scales)", _optuna.random),
+        Strategy(
+            "random", "optuna", "uniform random search (log-uniform on log scales)", _optuna.random
+        ),
         Strategy(
             "tpe",
             "optuna",
@@ -168,9 +170,7 @@ def get_strategy(name: str) -> Strategy:
         When no strategy has that name; the message lists the valid names.
     """
     if name not in STRATEGIES:
-        raise StrategyError(
-            f"unknown strategy '{name}'; choose one of: {', '.join(STRATEGIES)}"
-        )
+        raise StrategyError(f"unknown strategy '{name}'; choose one of: {', '.join(STRATEGIES)}")
     return STRATEGIES[name]
 
 

@@ -1,0 +1,147 @@
+"""A comparison's stored results, read back from its storage (no training)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from harness import ledger
+from harness.comparison import Comparison
+from harness.errors import ConfigError
+from harness.holdout import TUNED
+from harness.leaderboard import leaderboard_tables, write_leaderboard
+from harness.storage import open_storage
+from harness.summary import holdout_frame
+
+
+@dataclass
+class ComparisonResults:
+    """Everything the leaderboards and the report need, from stored studies only.
+
+    Attributes
+    ----------
+    comparison : Comparison
+    studies : list of optuna.Study
+        The (strategy, seed) studies that exist, in matrix order.
+    exhaustive : optuna.Study or None
+        The exhaustive grid study, when the comparison has one and it exists.
+    frame : DataFrame
+        :func:`harness.ledger.trials_frame` of ``studies``.
+    missing : list of str
+        Names of matrix studies not in the storage yet.
+    """
+
+    comparison: Comparison
+    studies: list[optuna.Study]
+    exhaustive: optuna.Study | None
+    frame: pd.DataFrame
+    missing: list[str]
+
+    @property
+    def optimum(self) -> float | None:
+        """The exhaustive grid's best score when it covered the whole grid, else None."""
+        if self.exhaustive is None:
+            return None
+        complete = self.exhaustive.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+        return max(t.value for t in complete) if complete else None
+
+    def test_scores(self) -> dict[str, float]:
+        """Study name -> held-out objective score of its tuned model."""
+        metric = self.comparison.metric
+        return {
+            study.study_name: study.user_attrs[ledger.HOLDOUT][TUNED]["scores"][metric]
+            for study in self.studies
+            if ledger.HOLDOUT in study.user_attrs
+        }
+
+    def holdout(self, study: optuna.Study | None = None) -> dict[str, dict[str, Any]]:
+        """The stored held-out results of ``study`` (default: the first with results)."""
+        candidates = [study] if study is not None else self.studies
+        for candidate in candidates:
+            if ledger.HOLDOUT in candidate.user_attrs:
+                return candidate.user_attrs[ledger.HOLDOUT]
+        return {}
+
+    def baselines(self) -> pd.DataFrame | None:
+        """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
+        holdout = {k: v for k, v in self.holdout().items() if k != TUNED}
+        return holdout_frame(holdout) if holdout else None
+
+
+def load_results(comparison: Comparison) -> ComparisonResults:
+    """Read every stored study of ``comparison``.
+
+    Raises
+    ------
+    ConfigError
+        If none of its studies is stored yet.
+    """
+    storage = open_storage(comparison.storage)
+    stored = {
+        s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
+    }
+    names = [comparison.study_name(strategy, seed) for strategy, seed in comparison.matrix()]
+    studies = [optuna.load_study(study_name=n, storage=storage) for n in names if n in stored]
+    if not studies:
+        raise ConfigError(
+            f"no study of comparison {comparison.name!r} in {comparison.storage}: "
+            f"run `python -m harness compare {comparison.path}` first"
+        )
+    exhaustive = None
+    if comparison.exhaustive_grid and comparison.exhaustive_name in stored:
+        exhaustive = optuna.load_study(study_name=comparison.exhaustive_name, storage=storage)
+    return ComparisonResults(
+        comparison=comparison,
+        studies=studies,
+        exhaustive=exhaustive,
+        frame=ledger.trials_frame(studies),
+        missing=[n for n in names if n not in stored],
+    )
+
+
+def _compute_note(results: ComparisonResults) -> str:
+    frame = results.frame
+    studies = [*results.studies, *([results.exhaustive] if results.exhaustive else [])]
+    seconds = sum(
+        t.user_attrs.get(ledger.TRIAL_SECONDS, 0.0) for s in studies for t in s.get_trials()
+    )
+    trials = sum(len(s.get_trials()) for s in studies)
+    return (
+        f"Compute: {trials} trials in {len(studies)} studies, {seconds / 3600:.2f} worker-hours "
+        f"of trial time ({len(frame)} trials in the strategy x seed matrix)."
+    )
+
+
+def write_comparison_leaderboard(results: ComparisonResults, directory: str | Path) -> Path:
+    """Write the comparison's leaderboards (Markdown and CSV) and return the Markdown path."""
+    comparison = results.comparison
+    optimum = results.optimum
+    source = (
+        f"the exhaustive grid's best ({optimum:.4f})"
+        if optimum is not None
+        else "the best score any run found"
+    )
+    notes = [
+        f"Comparison `{comparison.name}` ({comparison.path}): dataset "
+        f"{comparison.dataset or comparison.data}, space {comparison.space}, objective "
+        f"{comparison.metric} (mean over {comparison.folds} stratified folds, the same folds "
+        f"for every study: task seed {comparison.task_seed}).",
+        f"Strategies {', '.join(comparison.strategies)} x seeds "
+        f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study. "
+        f"Normalized regret uses random search as the reference and {source} as the optimum.",
+        _compute_note(results),
+    ]
+    if results.missing:
+        notes.append(f"Not run yet: {', '.join(results.missing)}.")
+    tables = leaderboard_tables(
+        results.frame,
+        optimum=optimum,
+        test_scores=results.test_scores() or None,
+        baselines=results.baselines(),
+        budget=comparison.trials,
+    )
+    return write_leaderboard(tables, directory, comparison.name, notes)[0]

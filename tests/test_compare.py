@@ -1,0 +1,80 @@
+"""A tiny comparison end to end: compare, then rebuild the leaderboards from storage alone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import optuna
+import pytest
+
+from harness import ledger
+from harness.cli import main
+from harness.comparison import load_comparison
+from harness.errors import ConfigError
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    for name in ("tiny.toml", "tiny-comparison.toml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_compare_runs_the_matrix_and_the_leaderboard_rebuilds_identically(workdir, capsys):
+    assert main(["compare", "tiny-comparison.toml", "--quiet"]) == 0
+    board = workdir / "leaderboards" / "tiny.md"
+    written = board.read_text()
+    storage = "sqlite:///studies/tiny.db"
+    names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+    assert names == {f"tiny-{s}-s{n}" for s in ("random", "tpe", "grid") for n in (0, 1)} | {
+        "tiny-grid-full"
+    }
+    grid = optuna.load_study(study_name="tiny-grid-full", storage=storage)
+    assert len(grid.trials) == 4  # the whole grid, no more
+    tuned = optuna.load_study(study_name="tiny-tpe-s1", storage=storage)
+    assert tuned.user_attrs[ledger.HOLDOUT_TRIAL] == tuned.best_trial.number
+    assert f"the exhaustive grid's best ({max(t.value for t in grid.trials):.4f})" in written
+    for section in ("## efficiency", "## final", "## by_optimizer", "## baselines"):
+        assert section in written
+
+    board.unlink()
+    assert main(["leaderboard", "tiny-comparison.toml"]) == 0
+    assert board.read_text() == written
+
+    # Re-running skips finished studies: no new trial anywhere.
+    assert main(["compare", "tiny-comparison.toml", "--quiet"]) == 0
+    assert sum(len(optuna.load_study(study_name=n, storage=storage).trials) for n in names) == 22
+
+
+def test_leaderboard_before_compare_says_what_to_run(workdir, capsys):
+    assert main(["leaderboard", "tiny-comparison.toml"]) == 2
+    assert "run `python -m harness compare tiny-comparison.toml` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name = 'x'\nstrategies = ['random']\nseeds = [0]\n", "missing required key 'trials'"),
+        ("name = 'x'\nstrategies = ['annealing']\nseeds = [0]\ntrials = 2\ndataset = 'iris'\n",
+         "unknown strategy 'annealing'"),
+        ("name = 'x'\nstrategies = ['random']\nseeds = [0]\ntrials = 2\n",
+         "exactly one of 'dataset'"),
+        ("name = 'x'\nstrategies = ['random']\nseeds = [0]\ntrials = 'many'\ndataset = 'iris'\n",
+         "trials must be of type int"),
+        ("name = 'x'\nstrategies = []\nseeds = [0]\ntrials = 2\ndataset = 'iris'\n",
+         "must not be empty"),
+        ("name = 'x'\nbudget = 3\n", "unknown key(s) budget"),
+        ("name = ", "not valid TOML"),
+    ],
+)  # fmt: skip
+def test_a_malformed_comparison_names_the_file_and_the_problem(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)) as error:
+        load_comparison(path, strategies=["random", "tpe"])
+    assert str(path) in str(error.value)
