@@ -50,7 +50,9 @@ def score_on_holdout(
     -------
     dict
         ``{model name: {"scores": {metric: value}, "labels": [...], "confusion": [[...]],
-        "fit_seconds": float}}`` in the order of ``models``. The models are fitted in place.
+        "fit_seconds": float, "history": [{"epoch", "train_loss", ...}]}}`` in the
+        order of ``models``; ``history`` is the MLPs' learning curve, empty for
+        the other models. The models are fitted in place.
     """
     results = {}
     for name, model in models.items():
@@ -61,8 +63,20 @@ def score_on_holdout(
             "labels": [_plain(label) for label in labels],
             "confusion": confusion_matrix(test.y, model.predict(test.X), labels=labels).tolist(),
             "fit_seconds": result.fit_seconds,
+            "history": _history(model),
         }
     return results
+
+
+HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc")
+
+
+def _history(model: Any) -> list[dict[str, float]]:
+    """Per-epoch losses of an MLP pipeline's final step (empty for other models)."""
+    net = getattr(model[-1], "net_", None)
+    if net is None:
+        return []
+    return [{k: _plain(row[k]) for k in HISTORY_KEYS if k in row} for row in net.history]
 
 
 def evaluate_holdout(
