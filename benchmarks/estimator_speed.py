@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -35,11 +35,13 @@ from threadpoolctl import threadpool_limits
 
 from harness.estimator import MLPClassifier
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_note, write_section
+
 N_FEATURES, HIDDEN, N_CLASSES, LR = 11, (64, 32), 4, 1e-3
 FULL_CASES = [(1_000, 32, 50), (100_000, 256, 5)]  # (rows, batch size, epochs)
 QUICK_CASES = [(1_000, 32, 2), (5_000, 256, 1)]
-BEGIN, END = "<!-- estimator-speed:begin -->", "<!-- estimator-speed:end -->"
-BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+NAME = "estimator-speed"
 
 Trainer = Callable[[np.ndarray, np.ndarray, int, int], object]
 
@@ -151,18 +153,8 @@ def markdown_table(results: dict[tuple[int, int, int], dict[str, float]]) -> str
     return "\n".join(lines)
 
 
-def _cpu_name() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
 def section(table: str, repeats: int, load: tuple[float, float]) -> str:
-    return f"""{BEGIN}
-## Estimator training speed
+    return f"""## Estimator training speed
 
 `python benchmarks/estimator_speed.py` ({date.today().isoformat()}): fit time of the same
 11 -> 64 -> 32 -> 4 ReLU network (Adam, lr 1e-3, rows reshuffled every epoch) on
@@ -176,22 +168,8 @@ CrossEntropyLoss, Adam, shuffling and no validation split.
 
 {table}
 
-Machine: {_cpu_name()}, {os.cpu_count()} cores shared with other processes that may have been
-running (1-minute load average {load[0]:.1f} before and {load[1]:.1f} after the run), so
-treat differences under about 10% as noise. torch {torch.__version__}, skorch
-{skorch.__version__}, scikit-learn {sklearn.__version__}, Python {platform.python_version()}.
-{END}"""
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace this script's section of ``path`` (between its markers), or append it."""
-    old = path.read_text() if path.is_file() else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
+{machine_note(*load)} torch {torch.__version__}, skorch {skorch.__version__},
+scikit-learn {sklearn.__version__}."""
 
 
 def main() -> None:
@@ -211,8 +189,8 @@ def main() -> None:
     table = markdown_table(results)
     print(table)
     if not args.quick:
-        write_section(BENCHMARKS_MD, section(table, repeats, (load_before, os.getloadavg()[0])))
-        print(f"wrote {BENCHMARKS_MD}")
+        write_section(NAME, section(table, repeats, (load_before, os.getloadavg()[0])))
+        print("wrote BENCHMARKS.md")
 
 
 if __name__ == "__main__":

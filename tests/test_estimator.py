@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import ClassVar
 
@@ -503,38 +500,3 @@ def test_joblib_round_trip_keeps_predictions(tmp_path, four_classes):
     loaded = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-
-
-# --- the speed benchmark --------------------------------------------------------------------
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "estimator_speed", ROOT / "benchmarks" / "estimator_speed.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_benchmark_replaces_only_its_own_section(tmp_path):
-    benchmark = load_benchmark()
-    path = tmp_path / "BENCHMARKS.md"
-    benchmark.write_section(path, f"{benchmark.BEGIN}\nfirst\n{benchmark.END}")
-    path.write_text(path.read_text() + "\n## Another section\n")
-    benchmark.write_section(path, f"{benchmark.BEGIN}\nsecond\n{benchmark.END}")
-    text = path.read_text()
-    assert "second" in text
-    assert "first" not in text
-    assert text.endswith("## Another section\n")
-
-
-def test_benchmark_quick_mode_runs():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "estimator_speed.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "| harness MLPClassifier |" in result.stdout
