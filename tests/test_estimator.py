@@ -27,7 +27,6 @@ from skorch.callbacks import Callback
 from harness.estimator import MLPClassifier
 from harness.modules import ACTIVATIONS, FocalLoss, MLPModule, layer_sizes
 
-ROOT = Path(__file__).resolve().parents[1]
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 
 
