@@ -134,28 +134,53 @@ def test_two_workers_run_one_study_on_postgresql(tmp_path):
         assert numbers == list(range(6))
 
 
-def test_a_run_killed_with_sigkill_loses_no_finished_trial(tmp_path):
-    storage = f"sqlite:///{tmp_path / 'killed.db'}"
+def start_run(tmp_path: Path, name: str) -> tuple[subprocess.Popen, str]:
+    storage = f"sqlite:///{tmp_path / (name + '.db')}"
     command = [
         sys.executable, "-m", "harness", "run", "--dataset", "iris", "--space", str(TINY),
         "--strategy", "random", "--folds", "3", "--trials", "200", "--storage", storage,
-        "--study", "killed", "--quiet", "--leaderboards", str(tmp_path), "--models", str(tmp_path),
+        "--study", name, "--quiet", "--leaderboards", str(tmp_path), "--models", str(tmp_path),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, storage
+
+
+def wait_for_complete_trials(storage: str, name: str, count: int) -> list[optuna.trial.FrozenTrial]:
+    deadline = time.monotonic() + 120
+    finished: list[optuna.trial.FrozenTrial] = []
+    while len(finished) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            study = optuna.load_study(study_name=name, storage=storage)
+        except KeyError:
+            continue
+        finished = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(finished) >= count, "the run finished too few trials in two minutes"
+    return finished
+
+
+def test_a_run_killed_with_sigkill_loses_no_finished_trial(tmp_path):
+    process, storage = start_run(tmp_path, "killed")
     try:
-        deadline = time.monotonic() + 120
-        finished: list[optuna.trial.FrozenTrial] = []
-        while len(finished) < 3 and time.monotonic() < deadline:
-            time.sleep(0.5)
-            try:
-                study = optuna.load_study(study_name="killed", storage=storage)
-            except KeyError:
-                continue
-            finished = study.get_trials(states=(TrialState.COMPLETE,))
-        assert len(finished) >= 3, "the run finished no trial in two minutes"
+        finished = wait_for_complete_trials(storage, "killed", 3)
     finally:
         process.send_signal(signal.SIGKILL)
-        process.wait()
+        process.communicate()
     after = optuna.load_study(study_name="killed", storage=storage)
     kept = {t.number: t.value for t in after.get_trials(states=(TrialState.COMPLETE,))}
     assert all(kept[t.number] == t.value for t in finished)
+
+
+def test_ctrl_c_stops_cleanly_and_leaves_the_study_resumable(tmp_path):
+    process, storage = start_run(tmp_path, "interrupted")
+    try:
+        wait_for_complete_trials(storage, "interrupted", 2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; stored results are kept" in err and "Traceback" not in err
+    study = optuna.load_study(study_name="interrupted", storage=storage)
+    assert all(t.state != TrialState.RUNNING for t in study.trials)
+    stopped = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert all(t.user_attrs[ledger.FAIL_REASON] == "interrupted by the user" for t in stopped)
