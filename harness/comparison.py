@@ -63,7 +63,9 @@ class Comparison:
     workers : int
         Worker processes per study.
     pruner : str
-        Fold-level pruner.
+        Pruner (see :data:`harness.study.PRUNERS`).
+    prune_on : str
+        ``"folds"`` or ``"epochs"`` (see :class:`harness.study.StudySpec`).
     storage : str
         Storage URL; default ``sqlite:///studies/<name>.db``.
     exhaustive_grid : bool
@@ -91,6 +93,7 @@ class Comparison:
     task_seed: int = 0
     workers: int = 1
     pruner: str = "none"
+    prune_on: str = "folds"
     storage: str = ""
     exhaustive_grid: bool = False
     path: Path = field(default=Path("."), compare=False)
@@ -149,6 +152,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "task_seed": (int,),
     "workers": (int,),
     "pruner": (str,),
+    "prune_on": (str,),
     "storage": (str,),
     "exhaustive_grid": (bool,),
 }

@@ -87,6 +87,7 @@ def evaluate_config(
     random_state: int = 0,
     deadline: float | None = None,
     on_fold: Callable[[int, FoldResult], None] | None = None,
+    fold_callbacks: Callable[[int], list] | None = None,
 ) -> Evaluation:
     """Cross-validate one configuration on ``folds``.
 
@@ -106,6 +107,9 @@ def evaluate_config(
     on_fold : callable, optional
         Called as ``on_fold(index, result)`` after each fold; it may raise
         (for example :class:`optuna.TrialPruned`) to stop early.
+    fold_callbacks : callable, optional
+        ``fold_callbacks(index)`` returns extra skorch callbacks for that
+        fold's estimator (for example epoch-level pruning).
 
     Returns
     -------
@@ -115,7 +119,8 @@ def evaluate_config(
     evaluation = Evaluation()
     for index, (train, test) in enumerate(folds):
         model = build_pipeline(config, dataset, y[train], random_state=random_state)
-        model.set_params(model__callbacks=[TrialGuard(deadline)])
+        extra = fold_callbacks(index) if fold_callbacks is not None else []
+        model.set_params(model__callbacks=[TrialGuard(deadline), *extra])
         result = fit_and_score(model, X.iloc[train], y[train], X.iloc[test], y[test])
         evaluation.folds.append(result)
         if on_fold is not None:

@@ -1,4 +1,4 @@
-"""A skorch callback that stops a trial that diverges or runs past its time limit."""
+"""skorch callbacks that stop a trial: divergence, a time limit, epoch-level pruning."""
 
 from __future__ import annotations
 
@@ -36,3 +36,30 @@ class TrialGuard(Callback):
             raise TrialStopped(f"training loss diverged ({loss:.3g}) at epoch {epoch}")
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise TrialStopped(f"trial time limit exceeded at epoch {epoch}")
+
+
+class EpochPruning(Callback):
+    """Report each epoch's validation accuracy to an Optuna trial and stop when it is pruned.
+
+    The score comes from the estimator's early-stopping split of real training
+    rows, never from the outer validation fold.
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+        The trial to report to (step = epoch index).
+    monitor : str, default="valid_acc"
+        The history column reported.
+    """
+
+    def __init__(self, trial, monitor: str = "valid_acc") -> None:
+        self.trial = trial
+        self.monitor = monitor
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        import optuna
+
+        epoch = len(net.history)
+        self.trial.report(float(net.history[-1, self.monitor]), epoch - 1)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at epoch {epoch} of the first fold")

@@ -376,7 +376,10 @@ class SearchSpace:
         return list(self._grid)
 
     def describe(self) -> list[dict[str, str]]:
-        """Return one row per parameter for display: type, range, log, condition, grid."""
+        """Return one row per parameter for display: type, range, log, condition, grid.
+
+        Fixed values follow the searched parameters, with type ``fixed``.
+        """
         rows = []
         for param in self.params.values():
             grid = "-" if param.grid is None else ", ".join(_text(v) for v in param.grid)
@@ -389,6 +392,10 @@ class SearchSpace:
                     "when": param.condition_text(),
                     "grid": grid,
                 }
+            )
+        for name, value in self.fixed.items():
+            rows.append(
+                {"parameter": name, "type": "fixed", "range": _text(value), "log": "", "when": "", "grid": ""}
             )
         return rows
 

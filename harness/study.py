@@ -21,12 +21,14 @@ from harness import __version__, ledger
 from harness.datasets import Dataset
 from harness.errors import ConfigError
 from harness.evaluation import Evaluation, Fold, FoldResult, evaluate_config, make_folds
+from harness.guards import EpochPruning
 from harness.metrics import get_metric
 from harness.space import SearchSpace
 from harness.storage import open_storage
 from harness.strategies import create_sampler, search_exhausted
 
 PRUNERS = ("none", "median", "wilcoxon", "hyperband")
+PRUNE_ON = ("folds", "epochs")
 ACTIVE_STATES = (*ledger.FINISHED_STATES, TrialState.RUNNING)
 
 
@@ -59,8 +61,12 @@ class StudySpec:
     trial_timeout : float or None
         Seconds one trial may train before it is stopped and marked failed.
     pruner : str
-        One of :data:`PRUNERS`; pruning is fold-level (each fold's score is an
-        intermediate value).
+        One of :data:`PRUNERS`.
+    prune_on : str
+        ``"folds"``: each fold's score is an intermediate value, so a hopeless
+        trial stops after a few folds. ``"epochs"``: each epoch's accuracy on
+        the first fold's early-stopping split (real training rows) is one, so it
+        stops within the first fold; the configuration must use early stopping.
     test_size : float
         Fraction held out for the final test (recorded with the study).
     task_seed : int or None
@@ -81,6 +87,7 @@ class StudySpec:
     timeout: float | None = None
     trial_timeout: float | None = None
     pruner: str = "none"
+    prune_on: str = "folds"
     test_size: float = 0.2
     task_seed: int | None = None
     identity: dict[str, Any] = field(init=False)
@@ -104,15 +111,29 @@ class StudySpec:
         )
 
 
-def make_pruner(name: str, n_folds: int) -> optuna.pruners.BasePruner:
-    """Return the fold-level pruner called ``name``."""
+def make_pruner(name: str, n_folds: int, prune_on: str = "folds") -> optuna.pruners.BasePruner:
+    """Return the pruner called ``name``, with its warm-up in folds or in epochs.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name or level, or the Wilcoxon pruner on epochs (its
+        paired test needs the same evaluation instances, i.e. folds, per step).
+    """
+    if prune_on not in PRUNE_ON:
+        raise ConfigError(f"unknown pruning level {prune_on!r}; choose one of: folds, epochs")
+    epochs = prune_on == "epochs"
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5 if epochs else 1)
     if name == "wilcoxon":
+        if epochs:
+            raise ConfigError("the wilcoxon pruner compares folds: use --prune-on folds")
         return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
     if name == "hyperband":
+        if epochs:
+            return optuna.pruners.HyperbandPruner(min_resource=5, max_resource="auto")
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=n_folds)
     raise ConfigError(f"unknown pruner {name!r}; choose one of: {', '.join(PRUNERS)}")
 
@@ -157,7 +178,7 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
         study_name=spec.name,
         storage=open_storage(spec.storage),
         sampler=create_sampler(spec.strategy, spec.space, seed),
-        pruner=make_pruner(spec.pruner, spec.n_folds),
+        pruner=make_pruner(spec.pruner, spec.n_folds, spec.prune_on),
     )
 
 
@@ -182,6 +203,7 @@ def run_one_trial(
     if this process is killed.
     """
     metric = spec.metric
+    by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     asked = time.perf_counter()
     numbers: list[int] = []
 
@@ -194,9 +216,13 @@ def run_one_trial(
 
         def on_fold(index: int, result: FoldResult) -> None:
             done.folds.append(result)
-            trial.report(result.scores[metric], index)
-            if index + 1 < len(folds) and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after {index + 1} of {len(folds)} folds")
+            if by_folds:
+                trial.report(result.scores[metric], index)
+                if index + 1 < len(folds) and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after {index + 1} of {len(folds)} folds")
+
+        def fold_callbacks(index: int) -> list:
+            return [EpochPruning(trial)] if not by_folds and index == 0 else []
 
         deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
         try:
@@ -207,6 +233,7 @@ def run_one_trial(
                 random_state=spec.task_seed,
                 deadline=deadline,
                 on_fold=on_fold,
+                fold_callbacks=fold_callbacks,
             )
         except optuna.TrialPruned as pruned:
             _record(trial, done, asked, str(pruned))

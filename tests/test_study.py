@@ -104,14 +104,32 @@ def test_fold_level_pruning_keeps_the_folds_a_pruned_trial_finished(tmp_path):
         assert trial.user_attrs[ledger.FAIL_REASON].startswith("pruned after")
 
 
+def test_epoch_level_pruning_stops_hopeless_trials_within_the_first_fold(tmp_path):
+    spec = make_spec(tmp_path, pruner="median", prune_on="epochs", n_trials=12, n_folds=3)
+    study = run_study(spec)
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned, "sgd at lr 1e-3 is hopeless on iris: the median pruner stops it"
+    for trial in pruned:
+        assert trial.user_attrs[ledger.FAIL_REASON].startswith("pruned at epoch")
+        assert trial.user_attrs[ledger.FOLD_SCORES] == {}  # stopped inside the first fold
+        assert max(trial.intermediate_values) < 10  # steps are epochs, not folds
+
+
 @pytest.mark.parametrize("name", PRUNERS)
-def test_every_pruner_is_built(name):
-    assert isinstance(make_pruner(name, 5), optuna.pruners.BasePruner)
+@pytest.mark.parametrize("level", ["folds", "epochs"])
+def test_every_pruner_is_built_for_folds_and_epochs(name, level):
+    if name == "wilcoxon" and level == "epochs":
+        with pytest.raises(ConfigError, match="use --prune-on folds"):
+            make_pruner(name, 5, level)
+    else:
+        assert isinstance(make_pruner(name, 5, level), optuna.pruners.BasePruner)
 
 
-def test_an_unknown_pruner_names_the_valid_ones():
+def test_an_unknown_pruner_or_level_names_the_valid_ones():
     with pytest.raises(ConfigError, match="none, median, wilcoxon, hyperband"):
         make_pruner("patient", 5)
+    with pytest.raises(ConfigError, match="folds, epochs"):
+        make_pruner("median", 5, "batches")
 
 
 def test_two_workers_share_one_study_without_losing_or_repeating_grid_points(tmp_path):

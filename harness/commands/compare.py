@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.study import StudySpec, make_pruner, run_study
 
     comparison = load_comparison(args.comparison, strategies=list(STRATEGIES))
-    make_pruner(comparison.pruner, comparison.folds)
+    make_pruner(comparison.pruner, comparison.folds, comparison.prune_on)
     space = load_space(comparison.space_source())
     dataset = comparison.load_dataset(args.data_dir)
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
         "timeout": comparison.timeout,
         "trial_timeout": comparison.trial_timeout,
         "pruner": comparison.pruner,
+        "prune_on": comparison.prune_on,
         "test_size": comparison.test_size,
         "task_seed": comparison.task_seed,
     }

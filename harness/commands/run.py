@@ -61,7 +61,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--test-size", type=float, default=0.2, help="fraction of rows held out for the final test"
     )
     search.add_argument(
-        "--pruner", default="none", help="fold-level pruner: none, median, wilcoxon or hyperband"
+        "--pruner", default="none", help="pruner: none, median, wilcoxon or hyperband"
+    )
+    search.add_argument(
+        "--prune-on",
+        default="folds",
+        choices=("folds", "epochs"),
+        help="what a pruner compares: each fold's score, or each epoch's accuracy on the "
+        "first fold's early-stopping split (real training rows)",
     )
     study = parser.add_argument_group("storage and workers")
     study.add_argument(
@@ -129,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
 
     _check_positive(args)
     get_metric(args.metric)
-    make_pruner(args.pruner, args.folds)
+    make_pruner(args.pruner, args.folds, args.prune_on)
     space = load_space(args.space)
     create_sampler(args.strategy, space, args.seed)
     dataset = dataset_from_args(args)
@@ -148,6 +155,7 @@ def main(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         trial_timeout=args.trial_timeout,
         pruner=args.pruner,
+        prune_on=args.prune_on,
         test_size=args.test_size,
     )
     progress = Progress(args.trials, args.metric, quiet=args.quiet)

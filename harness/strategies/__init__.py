@@ -124,7 +124,7 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy(
             "qmc",
             "optuna",
-            "scrambled Sobol quasi-random sequence",
+            "scrambled Sobol sequence over the first completed trial's parameters",
             _optuna.qmc,
         ),
         Strategy(

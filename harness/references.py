@@ -1,0 +1,214 @@
+"""The bibliography of the generated reports, in one author-year style.
+
+Text cites a work with :func:`cite`, which writes the parenthetical form
+``(Kingma and Ba, 2015)``; :func:`bibliography` then lists exactly the works
+whose in-text form occurs in the text, so the reference list and the
+citations cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One published work.
+
+    Attributes
+    ----------
+    authors : tuple of str
+        ``"Surname, I. N."`` per author, in publication order.
+    year : int
+        Year of publication.
+    title : str
+        Title in sentence case, without a final full stop.
+    venue : str
+        Journal, proceedings or publisher, with volume and pages where known.
+    """
+
+    authors: tuple[str, ...]
+    year: int
+    title: str
+    venue: str
+
+    @property
+    def surnames(self) -> list[str]:
+        """Surname of every author."""
+        return [author.split(",")[0] for author in self.authors]
+
+    @property
+    def in_text(self) -> str:
+        """``Hansen, 2016``, ``Kingma and Ba, 2015`` or ``Akiba et al., 2019``."""
+        names = self.surnames
+        if len(names) == 1:
+            who = names[0]
+        elif len(names) == 2:
+            who = f"{names[0]} and {names[1]}"
+        else:
+            who = f"{names[0]} et al."
+        return f"{who}, {self.year}"
+
+    @property
+    def entry(self) -> str:
+        """The bibliography line: authors (year). Title. Venue."""
+        authors = list(self.authors)
+        who = authors[0] if len(authors) == 1 else f"{', '.join(authors[:-1])} and {authors[-1]}"
+        return f"{who} ({self.year}). {self.title}. {self.venue}"
+
+
+REFERENCES: dict[str, Reference] = {
+    "akiba2019": Reference(
+        ("Akiba, T.", "Sano, S.", "Yanase, T.", "Ohta, T.", "Koyama, M."),
+        2019,
+        "Optuna: A next-generation hyperparameter optimization framework",
+        "In *Proceedings of the 25th ACM SIGKDD International Conference on Knowledge "
+        "Discovery & Data Mining*, pp. 2623-2631.",
+    ),
+    "batista2004": Reference(
+        ("Batista, G. E. A. P. A.", "Prati, R. C.", "Monard, M. C."),
+        2004,
+        "A study of the behavior of several methods for balancing machine learning training data",
+        "*ACM SIGKDD Explorations Newsletter*, 6(1), 20-29.",
+    ),
+    "bergstra2011": Reference(
+        ("Bergstra, J.", "Bardenet, R.", "Bengio, Y.", "Kégl, B."),
+        2011,
+        "Algorithms for hyper-parameter optimization",
+        "In *Advances in Neural Information Processing Systems 24 (NIPS)*, pp. 2546-2554.",
+    ),
+    "bergstra2012": Reference(
+        ("Bergstra, J.", "Bengio, Y."),
+        2012,
+        "Random search for hyper-parameter optimization",
+        "*Journal of Machine Learning Research*, 13, 281-305.",
+    ),
+    "chawla2002": Reference(
+        ("Chawla, N. V.", "Bowyer, K. W.", "Hall, L. O.", "Kegelmeyer, W. P."),
+        2002,
+        "SMOTE: Synthetic minority over-sampling technique",
+        "*Journal of Artificial Intelligence Research*, 16, 321-357.",
+    ),
+    "han2005": Reference(
+        ("Han, H.", "Wang, W.-Y.", "Mao, B.-H."),
+        2005,
+        "Borderline-SMOTE: A new over-sampling method in imbalanced data sets learning",
+        "In *Advances in Intelligent Computing (ICIC 2005)*, LNCS 3644, pp. 878-887. Springer.",
+    ),
+    "hansen2016": Reference(
+        ("Hansen, N.",),
+        2016,
+        "The CMA evolution strategy: A tutorial",
+        "*arXiv preprint* arXiv:1604.00772.",
+    ),
+    "he2008": Reference(
+        ("He, H.", "Bai, Y.", "Garcia, E. A.", "Li, S."),
+        2008,
+        "ADASYN: Adaptive synthetic sampling approach for imbalanced learning",
+        "In *IEEE International Joint Conference on Neural Networks (IJCNN)*, pp. 1322-1328.",
+    ),
+    "head2021": Reference(
+        ("Head, T.", "Kumar, M.", "Nahrstaedt, H.", "Louppe, G.", "Shcherbatyi, I."),
+        2021,
+        "scikit-optimize/scikit-optimize (v0.9.0)",
+        "Zenodo. https://doi.org/10.5281/zenodo.5565057",
+    ),
+    "hutter2014": Reference(
+        ("Hutter, F.", "Hoos, H.", "Leyton-Brown, K."),
+        2014,
+        "An efficient approach for assessing hyperparameter importance",
+        "In *Proceedings of the 31st International Conference on Machine Learning (ICML)*, "
+        "PMLR 32(1), pp. 754-762.",
+    ),
+    "kingma2015": Reference(
+        ("Kingma, D. P.", "Ba, J."),
+        2015,
+        "Adam: A method for stochastic optimization",
+        "In *International Conference on Learning Representations (ICLR)*.",
+    ),
+    "lemaitre2017": Reference(
+        ("Lemaître, G.", "Nogueira, F.", "Aridas, C. K."),
+        2017,
+        "Imbalanced-learn: A Python toolbox to tackle the curse of imbalanced datasets in "
+        "machine learning",
+        "*Journal of Machine Learning Research*, 18(17), 1-5.",
+    ),
+    "lin2017": Reference(
+        ("Lin, T.-Y.", "Goyal, P.", "Girshick, R.", "He, K.", "Dollár, P."),
+        2017,
+        "Focal loss for dense object detection",
+        "In *Proceedings of the IEEE International Conference on Computer Vision (ICCV)*, "
+        "pp. 2980-2988.",
+    ),
+    "loshchilov2019": Reference(
+        ("Loshchilov, I.", "Hutter, F."),
+        2019,
+        "Decoupled weight decay regularization",
+        "In *International Conference on Learning Representations (ICLR)*.",
+    ),
+    "nogueira2014": Reference(
+        ("Nogueira, F.",),
+        2014,
+        "Bayesian Optimization: Open source constrained global optimization tool for Python",
+        "https://github.com/bayesian-optimization/BayesianOptimization",
+    ),
+    "paszke2019": Reference(
+        ("Paszke, A.", "Gross, S.", "Massa, F.", "Lerer, A.", "Bradbury, J.", "Chanan, G.",
+         "Killeen, T.", "Lin, Z.", "Gimelshein, N.", "Antiga, L.", "Desmaison, A.", "Köpf, A.",
+         "Yang, E.", "DeVito, Z.", "Raison, M.", "Tejani, A.", "Chilamkurthy, S.", "Steiner, B.",
+         "Fang, L.", "Bai, J.", "Chintala, S."),
+        2019,
+        "PyTorch: An imperative style, high-performance deep learning library",
+        "In *Advances in Neural Information Processing Systems 32 (NeurIPS)*, pp. 8024-8035.",
+    ),  # fmt: skip
+    "pedregosa2011": Reference(
+        ("Pedregosa, F.", "Varoquaux, G.", "Gramfort, A.", "Michel, V.", "Thirion, B.",
+         "Grisel, O.", "Blondel, M.", "Prettenhofer, P.", "Weiss, R.", "Dubourg, V.",
+         "Vanderplas, J.", "Passos, A.", "Cournapeau, D.", "Brucher, M.", "Perrot, M.",
+         "Duchesnay, É."),
+        2011,
+        "Scikit-learn: Machine learning in Python",
+        "*Journal of Machine Learning Research*, 12, 2825-2830.",
+    ),  # fmt: skip
+    "snoek2012": Reference(
+        ("Snoek, J.", "Larochelle, H.", "Adams, R. P."),
+        2012,
+        "Practical Bayesian optimization of machine learning algorithms",
+        "In *Advances in Neural Information Processing Systems 25 (NIPS)*, pp. 2951-2959.",
+    ),
+    "tieleman2012": Reference(
+        ("Tieleman, T.", "Hinton, G."),
+        2012,
+        "Lecture 6.5 - RMSprop: Divide the gradient by a running average of its recent magnitude",
+        "*COURSERA: Neural Networks for Machine Learning*, 4(2), 26-31.",
+    ),
+    "tietz2017": Reference(
+        ("Tietz, M.", "Fan, T. J.", "Nouri, D.", "Bossan, B.", "skorch Developers"),
+        2017,
+        "skorch: A scikit-learn compatible neural network library that wraps PyTorch",
+        "https://skorch.readthedocs.io/",
+    ),
+}
+"""Every work a report may cite, by key."""
+
+
+def cite(*keys: str) -> str:
+    """Return the parenthetical citation of ``keys``, e.g. ``(Chawla et al., 2002)``.
+
+    Raises
+    ------
+    KeyError
+        For a key that is not in :data:`REFERENCES`.
+    """
+    return "(" + "; ".join(REFERENCES[key].in_text for key in keys) + ")"
+
+
+def cited(text: str) -> list[Reference]:
+    """Return the works cited in ``text``, in bibliography order (surname, then year)."""
+    found = [ref for ref in REFERENCES.values() if ref.in_text in text]
+    return sorted(found, key=lambda ref: (ref.surnames, ref.year))
+
+
+def bibliography(text: str) -> str:
+    """Return the Markdown reference list of the works cited in ``text`` (empty if none)."""
+    return "\n".join(f"- {ref.entry}" for ref in cited(text))
