@@ -19,6 +19,7 @@ from harness.datasets import load_dataset
 from harness.errors import ConfigError
 from harness.metrics import METRICS
 from harness.space import load_space
+from harness.strategies import STRATEGIES
 from harness.study import PRUNERS, StudySpec, make_pruner, run_study
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"
@@ -58,6 +59,14 @@ def test_every_trial_is_stored_with_folds_metrics_and_timings(tmp_path):
         assert trial.user_attrs[ledger.CONFIG]["hidden_layer_sizes"] == [8]
     assert study.user_attrs[ledger.STRATEGY] == "random"
     assert study.best_value > 0.5  # iris: a 3-class problem the tiny MLP learns
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_every_strategy_runs_through_the_same_loop(tmp_path, strategy):
+    study = run_study(make_spec(tmp_path, strategy=strategy, n_trials=3))
+    assert states(study) == ["COMPLETE"] * 3
+    assert study.user_attrs[ledger.STRATEGY] == strategy
+    assert all(t.user_attrs[ledger.SUGGEST_SECONDS] > 0 for t in study.trials)
 
 
 def test_rerunning_resumes_up_to_the_budget_without_touching_finished_trials(tmp_path):
