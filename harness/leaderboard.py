@@ -69,6 +69,10 @@ GLOSSARY = {
     "number": "Optuna trial number",
     "value": "mean CV objective",
     "trial_seconds": "wall time of the trial",
+    "trial": "trials finished (t)",
+    "median": "median over seeds of the incumbent (best CV score so far) after t trials",
+    "nr": "normalized regret of that median (0 = optimum, 1 = random search)",
+    "mean_rank": "rank among strategies after t trials, averaged over seeds",
 }
 #: Meanings of the column families named by a prefix.
 PREFIXES = {
@@ -78,7 +82,12 @@ PREFIXES = {
     "param_": "configuration value",
 }
 RATES = {"success", "overhead"}
-SCORES = {"mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value"}
+SCORES = {
+    "mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value", "median",
+    "nr", "mean_rank",
+}  # fmt: skip
+#: Fractions of the budget at which :func:`curve_table` samples the incumbent curves.
+CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -208,6 +217,42 @@ def baselines_table(baselines: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(names[metrics[0]], ascending=False, kind="stable", ignore_index=True)
 
 
+def curve_table(
+    frame: pd.DataFrame,
+    *,
+    optimum: float | None = None,
+    reference: str = "random",
+    budget: int | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The incumbent curves by trials, sampled at :data:`CHECKPOINTS` of the budget.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per strategy and checkpoint: ``trial``, the median incumbent
+        over seeds with its bootstrap interval, its normalized regret and the
+        strategy's mean rank at that point, and how many seeds stand behind it.
+    """
+    boot = {"n_boot": n_boot, "seed": seed}
+    curves = analysis.incumbent_curves(frame, axis="trials", budget=budget, **boot)
+    regret = analysis.regret_curves(
+        frame, optimum=optimum, reference=reference, axis="trials", budget=budget
+    )
+    ranks = analysis.rank_curves(frame, budget=budget, **boot)
+    last = int(curves["trial"].max())
+    points = sorted({max(1, math.ceil(fraction * last)) for fraction in CHECKPOINTS})
+    table = (
+        curves[["strategy", "trial", "median", "ci_low", "ci_high", "seeds"]]
+        .merge(regret[["strategy", "trial", "nr"]], on=["strategy", "trial"])
+        .merge(ranks[["strategy", "trial", "mean_rank"]], on=["strategy", "trial"])
+    )
+    table = table[table["trial"].isin(points)]
+    columns = ["strategy", "trial", "median", "ci_low", "ci_high", "nr", "mean_rank", "seeds"]
+    return table[columns].sort_values(["strategy", "trial"], ignore_index=True)
+
+
 def study_leaderboard(frame: pd.DataFrame, k: int = 10) -> pd.DataFrame:
     """The ``k`` best complete trials of one study.
 
@@ -273,7 +318,7 @@ def leaderboard_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``efficiency``, ``final``, ``pairwise``, ``by_<param>`` and, when their
+        ``efficiency``, ``final``, ``curves``, ``pairwise``, ``by_<param>`` and, when their
         inputs are given, ``generalization`` and ``baselines``, in that order.
     """
     boot = {"n_boot": n_boot, "seed": seed}
@@ -282,6 +327,7 @@ def leaderboard_tables(
             frame, optimum=optimum, reference=reference, budget=budget, **boot
         ),
         "final": final_score_table(frame, budget=budget, **boot),
+        "curves": curve_table(frame, optimum=optimum, reference=reference, budget=budget, **boot),
         "pairwise": stats.pairwise_mannwhitney(
             analysis.final_incumbents(frame, budget=budget), alpha=ALPHA
         ),
