@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from test_analysis import make_frame
 
-from harness import leaderboard
+from harness import analysis, leaderboard
 from harness.errors import ConfigError
 
 
@@ -107,11 +107,24 @@ def test_leaderboard_tables_skip_missing_parameters(comparison):
     assert list(tables) == [
         "efficiency",
         "final",
+        "curves",
         "pairwise",
         "by_optimizer",
         "generalization",
         "baselines",
     ]
+
+
+def test_curve_table_samples_each_strategy_at_the_budget_checkpoints(comparison):
+    table = leaderboard.curve_table(comparison, n_boot=50)
+    last = int(comparison["trial"].max())
+    expected = sorted({max(1, math.ceil(f * last)) for f in leaderboard.CHECKPOINTS})
+    for _, rows in table.groupby("strategy"):
+        assert rows["trial"].tolist() == expected
+        assert rows["median"].is_monotonic_increasing  # an incumbent never gets worse
+    finals = analysis.final_incumbents(comparison).groupby(level="strategy").median()
+    at_budget = table[table["trial"] == last].set_index("strategy")["median"]
+    pd.testing.assert_series_equal(at_budget.sort_index(), finals.sort_index(), check_names=False)
 
 
 def test_written_files_are_reproducible_and_csv_round_trips(comparison, tmp_path):
