@@ -10,6 +10,8 @@ stale; :func:`validate_drawio` checks a file's structure.
 
 from __future__ import annotations
 
+import itertools
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,16 +20,17 @@ from typing import Any
 
 from harness.comparison import Comparison
 from harness.datasets import Dataset
-from harness.estimator import MLPClassifier
-from harness.modules import layer_sizes
-from harness.preprocessing import build_preprocessor
 from harness.space import IMBALANCE
+from harness.storage import redact_password
+from harness.tuned import hidden_layers, model_settings
 
 BOX = "rounded=1;whiteSpace=wrap;html=0;align=center;verticalAlign=middle;"
 ARROW = "edgeStyle=orthogonalEdgeStyle;rounded=0;html=0;endArrow=classic;"
 LINE_HEIGHT = 16
 CHAR_WIDTH = 7
 GAP = 60
+WRAP = 40
+"""Characters per line of a wrapped column list."""
 
 IMBALANCE_NOTES = {
     "none": "no resampling, unweighted loss",
@@ -41,36 +44,6 @@ IMBALANCE_NOTES = {
 """What each ``imbalance`` value does, as the pipeline diagram says it."""
 
 DIAGRAMS = ("pipeline", "topology", "search-loop")
-
-
-def model_settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Every :class:`~harness.MLPClassifier` parameter a configuration trains with.
-
-    The configuration's values over the estimator's defaults, plus ``imbalance``
-    (``"none"`` when the configuration has none).
-    """
-    settings = {**MLPClassifier().get_params(), **config}
-    settings.setdefault(IMBALANCE, "none")
-    return settings
-
-
-def hidden_layers(config: Mapping[str, Any]) -> tuple[int, ...]:
-    """Hidden layer widths of a configuration: explicit, or from the width/shrink rule."""
-    settings = model_settings(config)
-    if settings["hidden_layer_sizes"] is not None:
-        return tuple(int(width) for width in settings["hidden_layer_sizes"])
-    return layer_sizes(
-        settings["neuron_pct"],
-        settings["neuron_shrink"],
-        settings["max_neurons"],
-        settings["min_neurons"],
-        settings["max_layers"],
-    )
-
-
-def encoded_width(dataset: Dataset) -> int:
-    """Input width of the network: scaled numeric columns plus one-hot columns of ``dataset``."""
-    return len(build_preprocessor(dataset).fit(dataset.X).get_feature_names_out())
 
 
 def _size(label: str) -> tuple[int, int]:
@@ -106,7 +79,7 @@ class _Graph:
         for cell_id, label in boxes:
             width, _ = self.vertex(cell_id, label, x, y)
             x += width + GAP
-        for (source, _), (target, _) in zip(boxes, boxes[1:], strict=False):
+        for (source, _), (target, _) in itertools.pairwise(boxes):
             self.edge(source, target)
 
     def xml(self) -> str:
@@ -126,42 +99,43 @@ class _Graph:
 
 
 def _columns(names: Sequence[str]) -> str:
-    return ", ".join(names) if names else "none"
+    return textwrap.fill(", ".join(names), WRAP) if names else "none"
 
 
 def pipeline_diagram(
-    dataset: Dataset, config: Mapping[str, Any], *, metric: str, folds: int, test_size: float
+    dataset: Dataset, config: Mapping[str, Any], *, metric: str, folds: int, test_rows: int
 ) -> str:
     """The best configuration's pipeline: data -> preprocessing -> resampler -> MLP -> metrics.
 
     Parameters
     ----------
     dataset : Dataset
-        The rows searched (the training split).
+        The full dataset, before the held-out split.
     config : mapping
         The best configuration.
     metric : str
         The objective.
     folds : int
         Cross-validation folds.
-    test_size : float
-        Held-out fraction of the full dataset.
+    test_rows : int
+        Rows of the held-out split.
     """
     settings = model_settings(config)
     imbalance = settings[IMBALANCE]
     graph = _Graph("pipeline")
     graph.row(
         [
-            ("data", f"data: {dataset.name}\n{dataset.n_samples} rows, {dataset.n_features} "
-                     f"features\n{dataset.n_classes} classes ({dataset.target})"),
-            ("preprocessing", f"preprocessing\nscaled: {_columns(dataset.numeric)}\n"
-                              f"one-hot: {_columns(dataset.categorical)}"),
+            ("data", f"data: {dataset.name}\n{dataset.n_samples} rows ({test_rows} held out), "
+                     f"{dataset.n_features} features\n{dataset.n_classes} classes "
+                     f"({dataset.target})"),
+            ("preprocessing", f"preprocessing\nscaled:\n{_columns(dataset.numeric)}\n"
+                              f"one-hot:\n{_columns(dataset.categorical)}"),
             ("resampler", f"imbalance: {imbalance}\n{IMBALANCE_NOTES[imbalance]}"),
             ("mlp", f"MLP {hidden_layers(config)}, {settings['activation']}\n"
                     f"{settings['optimizer']} lr={settings['lr']:.3g}, "
                     f"{settings['max_epochs']} epochs"),
             ("metrics", f"metrics: {metric} (objective)\n{folds}-fold CV, then the "
-                        f"held-out {test_size:.0%}"),
+                        f"{test_rows} held-out rows"),
         ]
     )  # fmt: skip
     return graph.xml()
@@ -225,7 +199,7 @@ def search_loop_diagram(comparison: Comparison, report: str) -> str:
                       f"{comparison.trials} trials x {len(comparison.seeds)} seeds"),
             ("folds", f"{comparison.folds} stratified folds\ntask seed {comparison.task_seed}, "
                       "the same for all"),
-            ("ledger", f"ledger: Optuna storage\n{comparison.storage}"),
+            ("ledger", f"ledger: Optuna storage\n{redact_password(comparison.storage)}"),
             ("leaderboard", f"leaderboard\n{comparison.name}.md"),
             ("report", f"report\n{report}"),
         ],
@@ -249,6 +223,15 @@ def write_diagrams(
         path.write_text(text, encoding="utf-8", newline="\n")
         paths[diagram] = path
     return paths
+
+
+def vertex_labels(xml_text: str) -> dict[str, str]:
+    """Label of every vertex of a draw.io document's first diagram, by cell id, in order."""
+    root = ET.fromstring(xml_text).find("diagram/mxGraphModel/root")
+    cells = [] if root is None else root.iter("mxCell")
+    return {
+        cell.get("id", ""): cell.get("value", "") for cell in cells if cell.get("vertex") == "1"
+    }
 
 
 def _positive(value: str | None) -> bool:

@@ -118,7 +118,11 @@ def _coordinates(
     scale = np.log if log else (lambda v: np.asarray(v, dtype=float))
     span = float(scale(high) - scale(low)) or 1.0
     positions = (scale(np.asarray(values, dtype=float)) - scale(low)) / span * CONTOUR_BINS
-    edges = np.geomspace(low, high, CONTOUR_BINS + 1) if log else np.linspace(low, high, CONTOUR_BINS + 1)
+    edges = (
+        np.geomspace(low, high, CONTOUR_BINS + 1)
+        if log
+        else np.linspace(low, high, CONTOUR_BINS + 1)
+    )
     return positions, np.arange(CONTOUR_BINS + 1), [f"{e:.3g}" for e in edges], CONTOUR_BINS
 
 
@@ -147,7 +151,8 @@ def contour_figure(
     mesh = ax.pcolormesh(np.arange(nx + 1), np.arange(ny + 1), np.ma.masked_invalid(best),
                          cmap="viridis", shading="flat")  # fmt: skip
     for i, j in zip(*np.nonzero(~np.isnan(best)), strict=True):
-        ax.text(j + 0.5, i + 0.5, f"{best[i, j]:.3f}", ha="center", va="center", color="white",
+        # Above the middle, where categorical trials' dots sit.
+        ax.text(j + 0.5, i + 0.75, f"{best[i, j]:.3f}", ha="center", va="center", color="white",
                 fontsize="small")  # fmt: skip
     ax.scatter(x, y, s=10, color="black", alpha=0.6)
     ax.set_xticks(xticks, xlabels)
@@ -181,7 +186,9 @@ def confusion_figure(holdout: Mapping[str, Mapping[str, Any]], models: Sequence[
     return figure
 
 
-def learning_curve_figure(holdout: Mapping[str, Mapping[str, Any]], models: Sequence[str]) -> Figure:
+def learning_curve_figure(
+    holdout: Mapping[str, Mapping[str, Any]], models: Sequence[str]
+) -> Figure:
     """Per-epoch losses of ``models`` in their final fit on the training split."""
     figure = Figure(figsize=(7, 4.2), layout="constrained")
     ax = figure.add_subplot()

@@ -20,6 +20,7 @@ from harness.preprocessing import build_preprocessor
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
+MAJORITY = "majority class"
 
 
 def baseline_models(train: Dataset, seed: int) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def baseline_models(train: Dataset, seed: int) -> dict[str, Any]:
     Every one starts with the same per-fold preprocessing as the tuned pipeline.
     """
     references = {
-        "majority class": DummyClassifier(strategy="most_frequent"),
+        MAJORITY: DummyClassifier(strategy="most_frequent"),
         "logistic regression": LogisticRegression(max_iter=5000),
         "random forest": RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1),
         "k-nearest neighbours": KNeighborsClassifier(n_neighbors=9),

@@ -377,7 +377,7 @@ def _formatter(column: str, values: pd.Series) -> Callable[[object], str]:
     return lambda v: "" if v is None or v is pd.NA else str(v).replace("|", r"\|")
 
 
-def _markdown_table(table: pd.DataFrame) -> str:
+def markdown_table(table: pd.DataFrame) -> str:
     cells = {c: table[c].map(_formatter(c, table[c])) for c in table.columns}
     rows = pd.DataFrame(cells, columns=table.columns).values.tolist()
     align = [
@@ -395,7 +395,7 @@ def _markdown_table(table: pd.DataFrame) -> str:
     )
 
 
-def _explanation(table: pd.DataFrame) -> str:
+def explanation(table: pd.DataFrame) -> str:
     parts = []
     for column in table.columns:
         meaning = GLOSSARY.get(column) or next(
@@ -427,7 +427,7 @@ def render_markdown(
     """
     blocks = [f"# {name}", *header_notes]
     for key, table in tables.items():
-        blocks += [f"## {key}", _explanation(table), _markdown_table(table)]
+        blocks += [f"## {key}", explanation(table), markdown_table(table)]
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 

@@ -31,13 +31,34 @@ def _interval(row: Mapping[str, Any]) -> str:
     return f"{row['mean']:.4f} [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
 
 
-def _overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
+def _compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
+    """``"overlap"``, ``"apart"`` or ``"unknown"`` (an interval needs two seeds) for two rows."""
+    bounds = [a["ci_low"], a["ci_high"], b["ci_low"], b["ci_high"]]
+    if any(pd.isna(bound) for bound in bounds):
+        return "unknown"
+    overlap = a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
+    return "overlap" if overlap else "apart"
+
+
+def _against(best: Mapping[str, Any], others: pd.DataFrame, key: str) -> dict[str, list[str]]:
+    """The ``key`` of every other row, grouped by how its interval compares with ``best``'s."""
+    groups: dict[str, list[str]] = {"overlap": [], "apart": [], "unknown": []}
+    for _, row in others.iterrows():
+        groups[_compare(best, row)].append(str(row[key]))
+    return groups
+
+
+def _verb(names: Sequence[str], singular: str, plural: str) -> str:
+    return singular if len(names) == 1 else plural
 
 
 def _names(names: Sequence[str]) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _trials(count: int) -> str:
+    return f"{count} trial" if count == 1 else f"{count} trials"
 
 
 def budgets(trials: int) -> list[int]:
@@ -69,9 +90,9 @@ def budget_advice(
         tied = auc[(auc["auc_nr"] == first["auc_nr"]) & (auc["auc_regret"] == first["auc_regret"])]
         leaders[budget] = list(tied["strategy"])
         ref = auc.set_index("strategy").loc[reference]
-        verb = "ties" if len(tied) > 1 else "has"
+        verb = "tie at" if len(tied) > 1 else "has"
         sentences.append(
-            f"Up to {budget} trials, {_names(leaders[budget])} {verb} the lowest anytime AUC "
+            f"Up to {_trials(budget)}, {_names(leaders[budget])} {verb} the lowest anytime AUC "
             f"of normalized regret ({_number(first['auc_nr'])}; plain regret "
             f"{_number(first['auc_regret'])}), against {_number(ref['auc_nr'])} for {reference} "
             f"search (1 means no better than {reference}, 0 the optimum)."
@@ -84,8 +105,8 @@ def budget_advice(
         )
     else:
         sentences.append(
-            f"Recommendation: {_names(leaders[small])} when only about {small} trials are "
-            f"affordable, {_names(leaders[full])} for the full {full} trials."
+            f"Recommendation: {_names(leaders[small])} when only about {_trials(small)} can be "
+            f"afforded, {_names(leaders[full])} for the full {_trials(full)}."
         )
     return sentences
 
@@ -95,7 +116,7 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     best = final.iloc[0]
     others = final.iloc[1:]
     sentence = (
-        f"After {trials} trials, {best['strategy']} has the best mean final CV score "
+        f"After {_trials(trials)}, {best['strategy']} has the best mean final CV score "
         f"{_interval(best)} over {best['seeds']} seeds."
     )
     if others.empty:
@@ -119,20 +140,33 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
 
 
 def _overlap_sentence(best: Mapping[str, Any], others: pd.DataFrame) -> str:
-    apart = [r["strategy"] for _, r in others.iterrows() if not _overlap(best, r)]
-    if not apart:
-        return "all 95% intervals overlap with the leader's."
-    return f"only the intervals of {_names(apart)} lie apart from the leader's."
+    groups = _against(best, others, "strategy")
+    parts = []
+    if groups["apart"]:
+        parts.append(f"the 95% intervals of {_names(groups['apart'])} lie apart from the leader's")
+    if groups["overlap"]:
+        parts.append(f"those of {_names(groups['overlap'])} overlap it")
+    if groups["unknown"]:
+        parts.append(f"{_names(groups['unknown'])} have too few seeds for an interval")
+    return "; ".join(parts) + "."
 
 
-def time_advice(efficiency: pd.DataFrame) -> list[str]:
-    """Fastest strategy to the target in seconds, and the proposal overheads."""
+def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
+    """Fastest strategy to the target in seconds, and what proposing costs.
+
+    Parameters
+    ----------
+    efficiency : pandas.DataFrame
+        :func:`harness.leaderboard.efficiency_table`.
+    overhead : pandas.DataFrame
+        :func:`harness.analysis.overhead`.
+    """
     reached = efficiency[efficiency["success"] > 0]
     sentences = []
     if reached.empty:
         sentences.append(
-            "No strategy's runs reached the time-to-target threshold within the budget: "
-            "raise the budget before comparing speed."
+            "No strategy's runs reached the time-to-target threshold within the budget, so "
+            "these runs cannot rank the strategies by speed."
         )
     else:
         fastest = reached.sort_values(["ttt_seconds", "strategy"], kind="stable").iloc[0]
@@ -142,13 +176,13 @@ def time_advice(efficiency: pd.DataFrame) -> list[str]:
             f"{fastest['ttt_seconds']:.1f} s, {fastest['success']:.0%} of its runs reached it"
             f"{censored if fastest['ttt_censored'] else ''}."
         )
-    costly = efficiency.sort_values(["overhead", "strategy"], ascending=[False, True]).iloc[0]
-    cheap = efficiency.sort_values(["overhead", "strategy"]).iloc[0]
-    sentences.append(
-        f"Proposing costs {costly['strategy']} {costly['overhead']:.1%} of its trial time and "
-        f"{cheap['strategy']} {cheap['overhead']:.1%}; with cheaper trials than these, "
-        "the overhead weighs more."
-    )
+    costs = overhead.assign(per_trial=overhead["suggest_seconds"] / overhead["trials"])
+    costs = costs.sort_values(["overhead", "strategy"], ascending=[False, True], kind="stable")
+    parts = [
+        f"{row['strategy']} {row['overhead']:.1%} ({row['per_trial']:.3f} s per trial)"
+        for _, row in costs.iterrows()
+    ]
+    sentences.append(f"Share of trial time spent proposing: {'; '.join(parts)}.")
     return sentences
 
 
@@ -169,12 +203,17 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
         f"Best {param}: {best[param]} reaches a mean best CV score of {_interval(best)} "
         f"over {best['seeds']} seeds."
     )
-    close = [str(r[param]) for _, r in others.iterrows() if _overlap(best, r)]
-    apart = [str(r[param]) for _, r in others.iterrows() if not _overlap(best, r)]
+    groups = _against(best, others, param)
+    close, apart, unknown = groups["overlap"], groups["apart"], groups["unknown"]
     if close:
-        sentence += f" {_names(close)} overlap its interval: not distinguishable on this data."
+        verb = _verb(close, "overlaps", "overlap")
+        sentence += f" {_names(close)} {verb} its interval: not distinguishable on this data."
     if apart:
-        sentence += f" {_names(apart)} lie below it, outside the interval."
+        verb = _verb(apart, "lies", "lie")
+        sentence += f" {_names(apart)} {verb} below it, outside the interval."
+    if unknown:
+        verb = _verb(unknown, "has", "have")
+        sentence += f" {_names(unknown)} {verb} too few seeds for an interval: no conclusion."
     return [sentence]
 
 
@@ -193,7 +232,10 @@ def imbalance_advice(table: pd.DataFrame | None, imbalance_ratio: float) -> list
         return sentences
     best = resamplers.iloc[0]
     plain = rows.loc["none"]
-    if _overlap(best, plain):
+    relation = _compare(best, plain)
+    if relation == "unknown":
+        verdict = "too few seeds for intervals, so no conclusion"
+    elif relation == "overlap":
         verdict = "their intervals overlap, so resampling made no significant difference"
     elif best["mean"] > plain["mean"]:
         verdict = "resampling helped beyond the intervals' overlap"
@@ -230,7 +272,8 @@ def holdout_advice(
     sign = 1 if METRICS[metric].greater_is_better else -1
     scores = {name: result["scores"][metric] for name, result in holdout.items()}
     tuned, before = scores[TUNED], scores[BASELINE]
-    change = "improves on" if sign * (tuned - before) > 0 else "does not improve on"
+    gain = sign * (tuned - before)
+    change = "improves on" if gain > 0 else "is worse than" if gain < 0 else "equals"
     better = sum(sign * (value - before) > 0 for value in test_scores.values())
     values = list(test_scores.values())
     sentences = [

@@ -57,133 +57,136 @@ class Reference:
         return f"{who} ({self.year}). {self.title}. {self.venue}"
 
 
+def _reference(authors: str, year: int, title: str, venue: str) -> Reference:
+    """Build a :class:`Reference` from authors separated by semicolons."""
+    return Reference(tuple(a.strip() for a in authors.split(";")), year, title, venue)
+
+
 REFERENCES: dict[str, Reference] = {
-    "akiba2019": Reference(
-        ("Akiba, T.", "Sano, S.", "Yanase, T.", "Ohta, T.", "Koyama, M."),
+    "akiba2019": _reference(
+        "Akiba, T.; Sano, S.; Yanase, T.; Ohta, T.; Koyama, M.",
         2019,
         "Optuna: A next-generation hyperparameter optimization framework",
         "In *Proceedings of the 25th ACM SIGKDD International Conference on Knowledge "
         "Discovery & Data Mining*, pp. 2623-2631.",
     ),
-    "batista2004": Reference(
-        ("Batista, G. E. A. P. A.", "Prati, R. C.", "Monard, M. C."),
+    "batista2004": _reference(
+        "Batista, G. E. A. P. A.; Prati, R. C.; Monard, M. C.",
         2004,
         "A study of the behavior of several methods for balancing machine learning training data",
         "*ACM SIGKDD Explorations Newsletter*, 6(1), 20-29.",
     ),
-    "bergstra2011": Reference(
-        ("Bergstra, J.", "Bardenet, R.", "Bengio, Y.", "Kégl, B."),
+    "bergstra2011": _reference(
+        "Bergstra, J.; Bardenet, R.; Bengio, Y.; Kégl, B.",
         2011,
         "Algorithms for hyper-parameter optimization",
         "In *Advances in Neural Information Processing Systems 24 (NIPS)*, pp. 2546-2554.",
     ),
-    "bergstra2012": Reference(
-        ("Bergstra, J.", "Bengio, Y."),
+    "bergstra2012": _reference(
+        "Bergstra, J.; Bengio, Y.",
         2012,
         "Random search for hyper-parameter optimization",
         "*Journal of Machine Learning Research*, 13, 281-305.",
     ),
-    "chawla2002": Reference(
-        ("Chawla, N. V.", "Bowyer, K. W.", "Hall, L. O.", "Kegelmeyer, W. P."),
+    "chawla2002": _reference(
+        "Chawla, N. V.; Bowyer, K. W.; Hall, L. O.; Kegelmeyer, W. P.",
         2002,
         "SMOTE: Synthetic minority over-sampling technique",
         "*Journal of Artificial Intelligence Research*, 16, 321-357.",
     ),
-    "han2005": Reference(
-        ("Han, H.", "Wang, W.-Y.", "Mao, B.-H."),
+    "han2005": _reference(
+        "Han, H.; Wang, W.-Y.; Mao, B.-H.",
         2005,
         "Borderline-SMOTE: A new over-sampling method in imbalanced data sets learning",
         "In *Advances in Intelligent Computing (ICIC 2005)*, LNCS 3644, pp. 878-887. Springer.",
     ),
-    "hansen2016": Reference(
-        ("Hansen, N.",),
+    "hansen2016": _reference(
+        "Hansen, N.",
         2016,
         "The CMA evolution strategy: A tutorial",
         "*arXiv preprint* arXiv:1604.00772.",
     ),
-    "he2008": Reference(
-        ("He, H.", "Bai, Y.", "Garcia, E. A.", "Li, S."),
+    "he2008": _reference(
+        "He, H.; Bai, Y.; Garcia, E. A.; Li, S.",
         2008,
         "ADASYN: Adaptive synthetic sampling approach for imbalanced learning",
         "In *IEEE International Joint Conference on Neural Networks (IJCNN)*, pp. 1322-1328.",
     ),
-    "head2021": Reference(
-        ("Head, T.", "Kumar, M.", "Nahrstaedt, H.", "Louppe, G.", "Shcherbatyi, I."),
+    "head2021": _reference(
+        "Head, T.; Kumar, M.; Nahrstaedt, H.; Louppe, G.; Shcherbatyi, I.",
         2021,
         "scikit-optimize/scikit-optimize (v0.9.0)",
         "Zenodo. https://doi.org/10.5281/zenodo.5565057",
     ),
-    "hutter2014": Reference(
-        ("Hutter, F.", "Hoos, H.", "Leyton-Brown, K."),
+    "hutter2014": _reference(
+        "Hutter, F.; Hoos, H.; Leyton-Brown, K.",
         2014,
         "An efficient approach for assessing hyperparameter importance",
         "In *Proceedings of the 31st International Conference on Machine Learning (ICML)*, "
         "PMLR 32(1), pp. 754-762.",
     ),
-    "kingma2015": Reference(
-        ("Kingma, D. P.", "Ba, J."),
+    "kingma2015": _reference(
+        "Kingma, D. P.; Ba, J.",
         2015,
         "Adam: A method for stochastic optimization",
         "In *International Conference on Learning Representations (ICLR)*.",
     ),
-    "lemaitre2017": Reference(
-        ("Lemaître, G.", "Nogueira, F.", "Aridas, C. K."),
+    "lemaitre2017": _reference(
+        "Lemaître, G.; Nogueira, F.; Aridas, C. K.",
         2017,
         "Imbalanced-learn: A Python toolbox to tackle the curse of imbalanced datasets in "
         "machine learning",
         "*Journal of Machine Learning Research*, 18(17), 1-5.",
     ),
-    "lin2017": Reference(
-        ("Lin, T.-Y.", "Goyal, P.", "Girshick, R.", "He, K.", "Dollár, P."),
+    "lin2017": _reference(
+        "Lin, T.-Y.; Goyal, P.; Girshick, R.; He, K.; Dollár, P.",
         2017,
         "Focal loss for dense object detection",
         "In *Proceedings of the IEEE International Conference on Computer Vision (ICCV)*, "
         "pp. 2980-2988.",
     ),
-    "loshchilov2019": Reference(
-        ("Loshchilov, I.", "Hutter, F."),
+    "loshchilov2019": _reference(
+        "Loshchilov, I.; Hutter, F.",
         2019,
         "Decoupled weight decay regularization",
         "In *International Conference on Learning Representations (ICLR)*.",
     ),
-    "nogueira2014": Reference(
-        ("Nogueira, F.",),
+    "nogueira2014": _reference(
+        "Nogueira, F.",
         2014,
         "Bayesian Optimization: Open source constrained global optimization tool for Python",
         "https://github.com/bayesian-optimization/BayesianOptimization",
     ),
-    "paszke2019": Reference(
-        ("Paszke, A.", "Gross, S.", "Massa, F.", "Lerer, A.", "Bradbury, J.", "Chanan, G.",
-         "Killeen, T.", "Lin, Z.", "Gimelshein, N.", "Antiga, L.", "Desmaison, A.", "Köpf, A.",
-         "Yang, E.", "DeVito, Z.", "Raison, M.", "Tejani, A.", "Chilamkurthy, S.", "Steiner, B.",
-         "Fang, L.", "Bai, J.", "Chintala, S."),
+    "paszke2019": _reference(
+        "Paszke, A.; Gross, S.; Massa, F.; Lerer, A.; Bradbury, J.; Chanan, G.; Killeen, T.; "
+        "Lin, Z.; Gimelshein, N.; Antiga, L.; Desmaison, A.; Köpf, A.; Yang, E.; DeVito, Z.; "
+        "Raison, M.; Tejani, A.; Chilamkurthy, S.; Steiner, B.; Fang, L.; Bai, J.; Chintala, S.",
         2019,
         "PyTorch: An imperative style, high-performance deep learning library",
         "In *Advances in Neural Information Processing Systems 32 (NeurIPS)*, pp. 8024-8035.",
-    ),  # fmt: skip
-    "pedregosa2011": Reference(
-        ("Pedregosa, F.", "Varoquaux, G.", "Gramfort, A.", "Michel, V.", "Thirion, B.",
-         "Grisel, O.", "Blondel, M.", "Prettenhofer, P.", "Weiss, R.", "Dubourg, V.",
-         "Vanderplas, J.", "Passos, A.", "Cournapeau, D.", "Brucher, M.", "Perrot, M.",
-         "Duchesnay, É."),
+    ),
+    "pedregosa2011": _reference(
+        "Pedregosa, F.; Varoquaux, G.; Gramfort, A.; Michel, V.; Thirion, B.; Grisel, O.; "
+        "Blondel, M.; Prettenhofer, P.; Weiss, R.; Dubourg, V.; Vanderplas, J.; Passos, A.; "
+        "Cournapeau, D.; Brucher, M.; Perrot, M.; Duchesnay, É.",
         2011,
         "Scikit-learn: Machine learning in Python",
         "*Journal of Machine Learning Research*, 12, 2825-2830.",
-    ),  # fmt: skip
-    "snoek2012": Reference(
-        ("Snoek, J.", "Larochelle, H.", "Adams, R. P."),
+    ),
+    "snoek2012": _reference(
+        "Snoek, J.; Larochelle, H.; Adams, R. P.",
         2012,
         "Practical Bayesian optimization of machine learning algorithms",
         "In *Advances in Neural Information Processing Systems 25 (NIPS)*, pp. 2951-2959.",
     ),
-    "tieleman2012": Reference(
-        ("Tieleman, T.", "Hinton, G."),
+    "tieleman2012": _reference(
+        "Tieleman, T.; Hinton, G.",
         2012,
         "Lecture 6.5 - RMSprop: Divide the gradient by a running average of its recent magnitude",
         "*COURSERA: Neural Networks for Machine Learning*, 4(2), 26-31.",
     ),
-    "tietz2017": Reference(
-        ("Tietz, M.", "Fan, T. J.", "Nouri, D.", "Bossan, B.", "skorch Developers"),
+    "tietz2017": _reference(
+        "Tietz, M.; Fan, T. J.; Nouri, D.; Bossan, B.; skorch Developers",
         2017,
         "skorch: A scikit-learn compatible neural network library that wraps PyTorch",
         "https://skorch.readthedocs.io/",

@@ -14,7 +14,7 @@ from harness.comparison import Comparison
 from harness.errors import ConfigError
 from harness.holdout import TUNED
 from harness.leaderboard import leaderboard_tables, write_leaderboard
-from harness.storage import open_storage
+from harness.storage import open_storage, redact_password
 from harness.summary import holdout_frame
 
 
@@ -116,6 +116,17 @@ def _compute_note(results: ComparisonResults) -> str:
     )
 
 
+def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
+    """The comparison's leaderboard tables (see :func:`harness.leaderboard.leaderboard_tables`)."""
+    return leaderboard_tables(
+        results.frame,
+        optimum=results.optimum,
+        test_scores=results.test_scores() or None,
+        baselines=results.baselines(),
+        budget=results.comparison.trials,
+    )
+
+
 def write_comparison_leaderboard(results: ComparisonResults, directory: str | Path) -> Path:
     """Write the comparison's leaderboards (Markdown and CSV) and return the Markdown path."""
     comparison = results.comparison
@@ -126,7 +137,8 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
         else "the best score any run found"
     )
     notes = [
-        f"Comparison `{comparison.name}` ({comparison.path}): dataset "
+        f"Comparison `{comparison.name}` ({comparison.path}, storage "
+        f"{redact_password(comparison.storage)}): dataset "
         f"{comparison.dataset or comparison.data}, space {comparison.space}, objective "
         f"{comparison.metric} (mean over {comparison.folds} stratified folds, the same folds "
         f"for every study: task seed {comparison.task_seed}).",
@@ -137,11 +149,4 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
     ]
     if results.missing:
         notes.append(f"Not run yet: {', '.join(results.missing)}.")
-    tables = leaderboard_tables(
-        results.frame,
-        optimum=optimum,
-        test_scores=results.test_scores() or None,
-        baselines=results.baselines(),
-        budget=comparison.trials,
-    )
-    return write_leaderboard(tables, directory, comparison.name, notes)[0]
+    return write_leaderboard(comparison_tables(results), directory, comparison.name, notes)[0]

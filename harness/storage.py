@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -15,6 +16,11 @@ JOURNAL_SUFFIXES = (".journal", ".log")
 #: period (its worker was killed) is marked failed by the next worker.
 HEARTBEAT_SECONDS = 10
 GRACE_SECONDS = 30
+
+
+def redact_password(url: str) -> str:
+    """``url`` with the password of a ``scheme://user:password@host`` URL shown as ``***``."""
+    return re.sub(r"(://[^:/@]+):[^/]*@", r"\1:***@", url)
 
 
 def open_storage(url: str = DEFAULT_STORAGE) -> optuna.storages.BaseStorage:

@@ -1,0 +1,163 @@
+"""draw.io diagrams: generated files validate and their labels match what was run."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from tiny_comparison import COMPARISON, build_tiny_report
+
+from harness import ledger
+from harness.comparison import load_comparison
+from harness.datasets import load_dataset
+from harness.drawio import (
+    DIAGRAMS,
+    pipeline_diagram,
+    search_loop_diagram,
+    topology_diagram,
+    validate_drawio,
+    vertex_labels,
+)
+from harness.modules import layer_sizes
+from harness.preprocessing import holdout_split
+from harness.results import load_results
+from harness.storage import redact_password
+from harness.tuned import best_study, encoded_width, hidden_layers, refitted_trial
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return build_tiny_report(tmp_path_factory)
+
+
+@pytest.fixture
+def diagrams(root):
+    return {name: (root / "drawio" / f"tiny-{name}.drawio").read_text() for name in DIAGRAMS}
+
+
+@pytest.fixture
+def best_config(root, monkeypatch):
+    monkeypatch.chdir(root)
+    results = load_results(load_comparison(COMPARISON))
+    return ledger.stored_config(refitted_trial(best_study(results)))
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_dataset("iris")
+
+
+def _units(label: str) -> int:
+    return int(re.search(r"(\d+) units", label).group(1))
+
+
+def test_every_generated_diagram_is_valid(diagrams):
+    assert set(diagrams) == {"pipeline", "topology", "search-loop"}
+    for name, text in diagrams.items():
+        assert validate_drawio(text) == [], name
+        assert text.startswith("<mxfile")
+
+
+def test_the_topology_shows_the_best_configurations_layers(diagrams, best_config, iris):
+    labels = vertex_labels(diagrams["topology"])
+    hidden = [labels[key] for key in labels if key.startswith("hidden-")]
+    assert [_units(label) for label in hidden] == list(best_config["hidden_layer_sizes"])
+    train, _ = holdout_split(iris, 0.2, 0)
+    assert _units(labels["input"]) == encoded_width(train) == 4
+    assert _units(labels["output"]) == 3
+    assert best_config.get("activation", "relu") in hidden[0]
+
+
+def test_the_pipeline_and_search_loop_name_what_was_run(diagrams, best_config, root):
+    pipeline = vertex_labels(diagrams["pipeline"])
+    assert list(pipeline) == ["data", "preprocessing", "resampler", "mlp", "metrics"]
+    assert pipeline["resampler"].startswith(f"imbalance: {best_config.get('imbalance', 'none')}")
+    assert "150 rows (30 held out)" in pipeline["data"]
+    assert f"lr={best_config['lr']:.3g}" in pipeline["mlp"]
+    loop = vertex_labels(diagrams["search-loop"])
+    comparison = load_comparison(root / COMPARISON)
+    assert {f"strategy-{s}" for s in comparison.strategies} < set(loop)
+    assert "sqlite:///studies/tiny.db" in loop["ledger"]
+
+
+def test_the_topology_follows_the_sizing_rule(iris):
+    sizing = {"neuron_pct": 0.5, "neuron_shrink": 0.5, "max_neurons": 128, "min_neurons": 8}
+    config = {**sizing, "max_layers": 3, "dropout": 0.2, "batch_norm": True, "activation": "gelu"}
+    assert hidden_layers(config) == layer_sizes(0.5, 0.5, 128, 8, 3) == (64, 32, 16)
+    text = topology_diagram(11, config, ["a", "b", "c", "d"])
+    assert validate_drawio(text) == []
+    labels = vertex_labels(text)
+    assert [_units(labels[f"hidden-{i}"]) for i in (1, 2, 3)] == [64, 32, 16]
+    assert "Linear 11 -> 64" in labels["hidden-1"] and "Linear 16 -> 4" in labels["output"]
+    for i in (1, 2, 3):
+        assert "BatchNorm1d" in labels[f"hidden-{i}"] and "dropout 0.2" in labels[f"hidden-{i}"]
+
+
+@pytest.mark.parametrize("imbalance", ["smote", "class_weight", "focal"])
+def test_the_resampler_box_names_the_imbalance_strategy(iris, imbalance):
+    text = pipeline_diagram(iris, {"imbalance": imbalance}, metric="f1_macro", folds=5,
+                            test_rows=30)  # fmt: skip
+    assert validate_drawio(text) == []
+    assert vertex_labels(text)["resampler"].startswith(f"imbalance: {imbalance}\n")
+
+
+def test_the_search_loop_adds_the_exhaustive_grid_when_there_is_one(root):
+    comparison = load_comparison(root / COMPARISON)
+    with_grid = vertex_labels(search_loop_diagram(comparison, "reports/tiny.md"))
+    assert "strategy-exhaustive" in with_grid
+    without = dataclasses.replace(comparison, exhaustive_grid=False)
+    assert "strategy-exhaustive" not in vertex_labels(search_loop_diagram(without, "r.md"))
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bob:s3cr@t@db.host:5432/hpo", "postgresql://bob:***@db.host:5432/hpo"),
+        ("postgresql://bob@db.host/hpo", "postgresql://bob@db.host/hpo"),
+        ("sqlite:///studies/tiny.db", "sqlite:///studies/tiny.db"),
+    ],
+)
+def test_storage_passwords_never_reach_a_diagram(root, url, shown):
+    comparison = dataclasses.replace(load_comparison(root / COMPARISON), storage=url)
+    assert redact_password(url) == shown
+    assert vertex_labels(search_loop_diagram(comparison, "r.md"))["ledger"].endswith(shown)
+
+
+VALID = """<mxfile><diagram name="d"><mxGraphModel><root>
+<mxCell id="0"/><mxCell id="1" parent="0"/>
+<mxCell id="a" value="A" vertex="1" parent="1"><mxGeometry width="80" height="40" as="geometry"/></mxCell>
+<mxCell id="b" value="B" vertex="1" parent="1"><mxGeometry width="80" height="40" as="geometry"/></mxCell>
+<mxCell id="e" edge="1" parent="1" source="a" target="b"><mxGeometry relative="1" as="geometry"/></mxCell>
+</root></mxGraphModel></diagram></mxfile>"""  # noqa: E501
+
+
+def test_the_validator_accepts_a_minimal_document():
+    assert validate_drawio(VALID) == []
+
+
+@pytest.mark.parametrize(
+    ("edits", "problem"),
+    [
+        ([('id="b"', 'id="a"')], "duplicate id 'a'"),
+        ([('target="b"', 'target="x"')], "edge 'e' target 'x' is not a cell"),
+        ([(' source="a"', "")], "edge 'e' source None is not a cell"),
+        ([('<mxGeometry width="80" height="40" as="geometry"/></mxCell>', "</mxCell>")],
+         "vertex 'a' has no mxGeometry"),
+        ([('"B" vertex="1" parent="1"><mxGeometry width="80"',
+           '"B" vertex="1" parent="1"><mxGeometry width="0"')],
+         "vertex 'b' lacks a positive width or height"),
+        ([('<mxCell id="0"/>', "")], "missing the root cell '0'"),
+        ([('parent="0"', 'parent="z"')], "cell '1' has unknown parent 'z'"),
+        ([("<root>", "")], "not well-formed XML"),
+        ([("<root>", "<tree>"), ("</root>", "</tree>")], "needs exactly one <mxGraphModel>"),
+        ([("<mxfile>", "<graph>"), ("</mxfile>", "</graph>")], "not <mxfile>"),
+    ],
+)  # fmt: skip
+def test_the_validator_finds_each_kind_of_defect(edits, problem):
+    broken = VALID
+    for old, new in edits:
+        assert old in broken
+        broken = broken.replace(old, new, 1)
+    problems = validate_drawio(broken)
+    assert any(problem in p for p in problems), problems

@@ -1,0 +1,70 @@
+"""The generated notebook: valid nbformat 4, and its code reproduces the stored held-out scores."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+import torch
+from tiny_comparison import COMPARISON, build_tiny_report
+
+from harness import ledger
+from harness.comparison import load_comparison
+from harness.holdout import BASELINE, TUNED
+from harness.notebook import METRICS, code_cells
+from harness.results import load_results
+from harness.tuned import best_study, refitted_trial
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return build_tiny_report(tmp_path_factory)
+
+
+@pytest.fixture
+def text(root):
+    return (root / "reports" / "tiny.ipynb").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def best(root, monkeypatch):
+    monkeypatch.chdir(root)
+    return best_study(load_results(load_comparison(COMPARISON)))
+
+
+def test_the_notebook_is_nbformat_4(text):
+    document = json.loads(text)
+    assert (document["nbformat"], document["nbformat_minor"]) == (4, 5)
+    assert document["metadata"]["kernelspec"]["language"] == "python"
+    ids = [cell["id"] for cell in document["cells"]]
+    assert len(set(ids)) == len(ids)
+    assert document["cells"][0]["cell_type"] == "markdown"
+    for cell in document["cells"]:
+        assert cell["cell_type"] in ("markdown", "code")
+        assert isinstance(cell["metadata"], dict)
+        assert all(isinstance(line, str) for line in cell["source"])
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def test_the_code_cells_reproduce_the_stored_held_out_scores(text, best):
+    namespace: dict = {}
+    printed = io.StringIO()
+    threads = torch.get_num_threads()
+    try:
+        with contextlib.redirect_stdout(printed):
+            for number, source in enumerate(code_cells(text)):
+                exec(compile(source, f"cell-{number}", "exec"), namespace)
+    finally:
+        torch.set_num_threads(threads)
+    assert namespace["BEST"] == ledger.stored_config(refitted_trial(best))
+    holdout = best.user_attrs[ledger.HOLDOUT]
+    rows = {line.split()[0]: line.split()[1:] for line in printed.getvalue().splitlines()}
+    assert rows["iris:"] == ["120", "training", "rows,", "30", "held-out", "rows"]
+    for metric in METRICS:
+        before, after, change = map(float, rows[metric])
+        assert before == pytest.approx(holdout[BASELINE]["scores"][metric], abs=1e-4)
+        assert after == pytest.approx(holdout[TUNED]["scores"][metric], abs=1e-4)
+        assert change == pytest.approx(after - before, abs=2e-4)

@@ -1,0 +1,245 @@
+"""The comparison report: sections, figures, citations, numbers and byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+from sklearn.metrics import precision_recall_fscore_support
+from tiny_comparison import COMPARISON, build_tiny_report
+
+from harness import analysis, ledger
+from harness.cli import main
+from harness.comparison import load_comparison
+from harness.drawio import DIAGRAMS
+from harness.holdout import BASELINE, TUNED
+from harness.recommendations import WILCOXON_MIN_PAIRS, final_advice, imbalance_advice
+from harness.references import REFERENCES
+from harness.report import SECTIONS
+from harness.report_task import STRATEGY_RATIONALE
+from harness.results import load_results
+from harness.strategies import STRATEGIES
+from harness.tuned import best_study, class_metrics, param_importances, refitted_trial
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return build_tiny_report(tmp_path_factory)
+
+
+@pytest.fixture
+def workdir(root, monkeypatch):
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def text(root):
+    return (root / "reports" / "tiny.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def results(workdir):
+    return load_results(load_comparison(COMPARISON))
+
+
+def _body_and_bibliography(text: str) -> tuple[str, str]:
+    body, _, bibliography = text.partition(f"\n## {SECTIONS[-1]}\n")
+    return body, bibliography
+
+
+def test_every_section_is_there_in_order(text):
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings == list(SECTIONS)
+    for sub in ("Strategies and why each was chosen", "Changes made to the model",
+                "Before and after on the held-out test split", "Per class", "Search efficiency",
+                "Optimizers and imbalance handling", "Which strategy at which budget"):  # fmt: skip
+        assert f"\n### {sub}\n" in text
+
+
+def test_every_figure_is_referenced_and_exists(root, text):
+    referenced = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(referenced) == 7  # the tiny space has two parameters: the contour is drawn
+    for link in referenced:
+        assert (root / "reports" / link).is_file(), link
+    written = {
+        p.relative_to(root / "reports").as_posix() for p in (root / "reports").rglob("*.png")
+    }
+    assert written == set(referenced)
+
+
+def test_every_diagram_is_named_in_the_report(root, text):
+    diagrams = text.partition("\n## Diagrams\n")[2].partition("\n## ")[0]
+    for name in DIAGRAMS:
+        link = f"../drawio/tiny-{name}.drawio"
+        assert f"[{link}]({link})" in diagrams
+        assert (root / "reports" / link).is_file()
+
+
+def test_citations_and_bibliography_match_both_ways(text):
+    body, bibliography = _body_and_bibliography(text)
+    cited = set()
+    for group in re.findall(r"\(([A-Z][^()]*?, \d{4}(?:; [^()]*?, \d{4})*)\)", body):
+        for item in group.split("; "):
+            author, year = item.rsplit(", ", 1)
+            cited.add((author.split()[0], int(year)))
+    listed = [
+        (surname, int(year))
+        for surname, year in re.findall(r"^- ([^,]+), .*?\((\d{4})\)\.", bibliography, re.M)
+    ]
+    assert cited == set(listed)
+    assert len(listed) == len(bibliography.strip().splitlines())
+    assert listed == sorted(listed)
+    assert ("Akiba", 2019) in cited and ("Kingma", 2015) in cited
+
+
+def test_every_reference_has_a_distinct_citation():
+    forms = [ref.in_text for ref in REFERENCES.values()]
+    assert len(set(forms)) == len(forms)
+    assert REFERENCES["kingma2015"].entry.startswith(
+        "Kingma, D. P. and Ba, J. (2015). Adam: A method for stochastic optimization."
+    )
+
+
+def test_every_strategy_has_a_rationale():
+    assert set(STRATEGY_RATIONALE) == set(STRATEGIES)
+    cited = {key for _, keys in STRATEGY_RATIONALE.values() for key in keys}
+    assert cited <= set(REFERENCES)
+
+
+def test_rebuilding_gives_identical_bytes(workdir, capsys):
+    outputs = [workdir / "reports", workdir / "drawio"]
+    before = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
+    for folder in outputs:
+        shutil.rmtree(folder)
+    assert main(["report", COMPARISON]) == 0
+    after = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
+    assert after.keys() == before.keys()
+    assert [p for p in before if before[p] != after[p]] == []
+    assert len(before) == 1 + 1 + 7 + 3  # report, notebook, figures, diagrams
+
+
+def test_the_best_study_is_chosen_by_cv_score(results):
+    study = best_study(results)
+    candidates = [*results.studies, results.exhaustive]
+    assert refitted_trial(study).value == max(refitted_trial(s).value for s in candidates)
+    assert refitted_trial(study).number == study.user_attrs[ledger.HOLDOUT_TRIAL]
+
+
+def test_before_and_after_numbers_are_the_stored_ones(results, text):
+    holdout = best_study(results).user_attrs[ledger.HOLDOUT]
+    for metric in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "log_loss"):
+        before = holdout[BASELINE]["scores"][metric]
+        after = holdout[TUNED]["scores"][metric]
+        assert f"- {metric}: {before:.4f} before, {after:.4f} after ({after - before:+.4f}" in text
+
+
+def test_per_class_metrics_reproduce_the_stored_macro_scores(results):
+    for study in results.studies:
+        for result in study.user_attrs[ledger.HOLDOUT].values():
+            macro = class_metrics(result["confusion"], result["labels"]).iloc[-1]
+            scores = result["scores"]
+            assert macro["precision"] == pytest.approx(scores["precision_macro"])
+            assert macro["recall"] == pytest.approx(scores["recall_macro"])
+            assert macro["f1"] == pytest.approx(scores["f1_macro"])
+
+
+def test_class_metrics_match_scikit_learn_with_a_class_never_predicted():
+    y_true = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    y_pred = np.array([0, 0, 1, 1, 1, 1, 0, 1])
+    confusion = pd.crosstab(y_true, y_pred).reindex(columns=[0, 1, 2], fill_value=0)
+    table = class_metrics(confusion.to_numpy(), ["a", "b", "c"])
+    expected = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
+    np.testing.assert_allclose(table["precision"].iloc[:3], expected[0])
+    np.testing.assert_allclose(table["recall"].iloc[:3], expected[1])
+    np.testing.assert_allclose(table["f1"].iloc[:3], expected[2])
+    assert list(table["support"]) == [3, 2, 3, 8]
+    assert table["class"].iloc[-1] == "macro"
+    assert table["precision"].iloc[-1] == pytest.approx(np.mean(expected[0]))
+
+
+def test_recommendations_state_the_computed_numbers(results, text):
+    comparison = results.comparison
+    auc = analysis.anytime_auc(results.frame, optimum=results.optimum, budget=comparison.trials)
+    best = auc.sort_values(["auc_nr", "auc_regret", "strategy"]).iloc[0]
+    assert (
+        f"Up to {comparison.trials} trials, {best['strategy']} has the lowest anytime AUC of "
+        f"normalized regret ({best['auc_nr']:.3f}" in text
+    )
+    # Two seeds cannot make a Wilcoxon test significant: the report must say so.
+    assert (
+        f"With 2 paired seeds no Wilcoxon test can reach p < 0.05 (it needs {WILCOXON_MIN_PAIRS})"
+        in text
+    )
+    assert "did not vary imbalance handling" in text  # the tiny space has no `imbalance`
+
+
+def _group(values: dict[str, tuple[float, float, float]], param: str) -> pd.DataFrame:
+    rows = [{param: k, "seeds": 5, "mean": m, "ci_low": lo, "ci_high": hi}
+            for k, (m, lo, hi) in values.items()]  # fmt: skip
+    return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("smote", "verdict"),
+    [
+        ((0.80, 0.78, 0.82), "resampling made no significant difference"),
+        ((0.90, 0.88, 0.92), "resampling helped beyond the intervals' overlap"),
+        ((0.60, 0.58, 0.62), "resampling hurt beyond the intervals' overlap"),
+    ],
+)
+def test_imbalance_advice_compares_the_intervals(smote, verdict):
+    table = _group({"none": (0.79, 0.77, 0.81), "smote": smote}, "imbalance")
+    sentences = imbalance_advice(table, imbalance_ratio=3.0)
+    assert verdict in sentences[-1]
+    assert f"{smote[0]:.4f} [{smote[1]:.4f}, {smote[2]:.4f}]" in sentences[-1]
+
+
+def test_final_advice_reports_significance_from_the_tests():
+    final = pd.DataFrame(
+        {
+            "strategy": ["tpe", "random", "grid"],
+            "seeds": [8, 8, 8],
+            "mean": [0.9, 0.85, 0.89],
+            "ci_low": [0.89, 0.84, 0.88],
+            "ci_high": [0.91, 0.86, 0.9],
+            "pairs": [8, 8, 8],
+            "wilcoxon_p": [np.nan, 0.0078, 0.4],
+        }
+    )
+    (sentence,) = final_advice(final, trials=20)
+    assert "random (p = 0.0078)" in sentence and "grid (p = 0.4)" in sentence
+    assert "significantly ahead of random" in sentence
+
+
+def test_report_before_compare_says_what_to_run(tmp_path, monkeypatch, capsys):
+    shutil.copy(Path(__file__).parent / "data" / COMPARISON, tmp_path / COMPARISON)
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", COMPARISON]) == 2
+    assert f"run `python -m harness compare {COMPARISON}` first" in capsys.readouterr().err
+
+
+def _trial(params: dict, value: float) -> optuna.trial.FrozenTrial:
+    distributions = {
+        "lr": FloatDistribution(1e-3, 1e-1, log=True),
+        "optimizer": CategoricalDistribution(["adam", "sgd"]),
+    }
+    used = {name: distributions[name] for name in params}
+    return optuna.trial.create_trial(params=params, distributions=used, value=value)
+
+
+def test_importances_need_variance_and_shared_parameters():
+    assert param_importances([_trial({"lr": 0.01}, 0.5), _trial({"lr": 0.02}, 0.5)]) == {}
+    disjoint = [_trial({"lr": 0.01}, 0.5), _trial({"optimizer": "sgd"}, 0.7)]
+    assert param_importances(disjoint) == {}
+    trials = [_trial({"lr": lr, "optimizer": opt}, lr * 5 + (opt == "adam"))
+              for lr in (0.001, 0.01, 0.1) for opt in ("adam", "sgd")]  # fmt: skip
+    importances = param_importances(trials)
+    assert list(importances) == ["optimizer", "lr"]  # adam adds 1, lr at most 0.5
+    assert sum(importances.values()) == pytest.approx(1.0)
