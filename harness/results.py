@@ -131,11 +131,14 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
     """Write the comparison's leaderboards (Markdown and CSV) and return the Markdown path."""
     comparison = results.comparison
     optimum = results.optimum
-    source = (
-        f"the exhaustive grid's best ({optimum:.4f})"
-        if optimum is not None
-        else "the best score any run found"
-    )
+    found = results.frame["value"].max()
+    source = f"the best score any run found ({found:.4f})"
+    if optimum is not None:
+        source = (
+            f"the larger of the exhaustive grid's best ({optimum:.4f}) and {source}"
+            if found > optimum
+            else f"the exhaustive grid's best ({optimum:.4f})"
+        )
     notes = [
         f"Comparison `{comparison.name}` ({comparison.path}, storage "
         f"{redact_password(comparison.storage)}): dataset "
@@ -144,7 +147,7 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
         f"for every study: task seed {comparison.task_seed}).",
         f"Strategies {', '.join(comparison.strategies)} x seeds "
         f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study. "
-        f"Normalized regret uses random search as the reference and {source} as the optimum.",
+        f"Normalized regret uses random search as the reference and, as the optimum, {source}.",
         _compute_note(results),
     ]
     if results.missing:
