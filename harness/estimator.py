@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from numbers import Integral, Real
 from typing import Any
 
@@ -113,6 +113,26 @@ class _TensorBatches:
             yield X[start:stop], None if y is None else y[start:stop]
 
 
+class _StopTraining(Exception):
+    """Raised by :class:`_EarlyStopping` to end training."""
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's early stopping, ending training with :class:`_StopTraining`.
+
+    skorch's own raises ``KeyboardInterrupt``, which cannot be told apart from
+    the user's Ctrl-C.
+    """
+
+    def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            if self.misses_ != self.patience:
+                raise
+            raise _StopTraining from None
+
+
 class _Net(NeuralNetClassifier):
     """skorch classifier that trains on tensors and records only what it needs."""
 
@@ -130,6 +150,18 @@ class _Net(NeuralNetClassifier):
         if self.verbose:
             callbacks.append(("print_log", PrintLog()))
         return callbacks
+
+    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any) -> _Net:
+        # skorch ends training quietly on KeyboardInterrupt and returns a half-trained net;
+        # Ctrl-C must stop the caller (a study marks the trial interrupted and exits).
+        if not self.initialized_:
+            self.initialize()
+        routing_method = fit_params.pop("_routing_method", "partial_fit")
+        self.notify("on_train_begin", X=X, y=y)
+        with suppress(_StopTraining):
+            self.fit_loop(X, y, _routing_method=routing_method, **fit_params)
+        self.notify("on_train_end", X=X, y=y)
+        return self
 
     def get_dataset(self, X: Any, y: Any = None) -> _TensorDataset:
         if isinstance(X, _TensorDataset):
@@ -575,5 +607,6 @@ default="relu"
                 LRScheduler(ReduceLROnPlateau, monitor=monitor, factor=0.1, patience=patience)
             )
         if validating:
-            callbacks.append(EarlyStopping(monitor=monitor, patience=self.patience, load_best=True))
+            stopper = _EarlyStopping(monitor=monitor, patience=self.patience, load_best=True)
+            callbacks.append(("EarlyStopping", stopper))
         return callbacks

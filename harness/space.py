@@ -9,7 +9,8 @@ is reported once, with the file and parameter it concerns, before any training.
 
 from __future__ import annotations
 
-import sys
+import abc
+import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -27,11 +28,6 @@ from optuna.distributions import (
 
 from harness.errors import SpaceError
 from harness.space_grid import Grid
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 ESTIMATOR_PARAMS = (
     "hidden_layer_sizes",
@@ -92,8 +88,8 @@ def _text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-@dataclass(frozen=True)
-class Param:
+@dataclass(frozen=True, kw_only=True)
+class Param(abc.ABC):
     """One searched parameter.
 
     Attributes
@@ -127,30 +123,30 @@ class Param:
             f"{parent} = {' | '.join(map(_text, allowed))}" for parent, allowed in self.when.items()
         )
 
+    @abc.abstractmethod
     def distribution(self) -> BaseDistribution:
         """Return the Optuna distribution of the parameter."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def suggest(self, trial: optuna.Trial) -> Scalar:
         """Ask ``trial`` for a value of this parameter."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def range_text(self) -> str:
         """Return the range or the choices as short text."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def contains(self, value: Any) -> bool:
         """Return whether ``value`` is a valid value of the parameter."""
-        raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FloatParam(Param):
     """A real-valued parameter in ``[low, high]``, optionally searched on a log scale."""
 
     kind: ClassVar[str] = "float"
-    low: float = 0.0
-    high: float = 1.0
+    low: float
+    high: float
     log: bool = False
 
     def distribution(self) -> FloatDistribution:
@@ -166,13 +162,13 @@ class FloatParam(Param):
         return isinstance(value, float) and self.low <= value <= self.high
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IntParam(Param):
     """An integer parameter in ``[low, high]`` with a step, optionally on a log scale."""
 
     kind: ClassVar[str] = "int"
-    low: int = 0
-    high: int = 1
+    low: int
+    high: int
     step: int = 1
     log: bool = False
 
@@ -195,12 +191,12 @@ class IntParam(Param):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CategoricalParam(Param):
     """A parameter taking one of a list of choices (strings, numbers or booleans)."""
 
     kind: ClassVar[str] = "categorical"
-    choices: tuple[Scalar, ...] = ()
+    choices: tuple[Scalar, ...]
 
     def distribution(self) -> CategoricalDistribution:
         return CategoricalDistribution(self.choices)
@@ -256,9 +252,10 @@ class SearchSpace:
         by_name = {p.name: p for p in params}
         if len(by_name) != len(params):
             raise SpaceError(f"{self.source}: a parameter name appears twice; keep one of them")
-        for both in by_name.keys() & self.fixed.keys():
+        both = sorted(by_name.keys() & self.fixed.keys())
+        if both:
             raise SpaceError(
-                f"{self.source}: parameter '{both}' is both searched and fixed; keep one of them"
+                f"{self.source}: parameter '{both[0]}' is both searched and fixed; keep one of them"
             )
         for param in params:
             self._check_condition(param, by_name)
@@ -395,7 +392,14 @@ class SearchSpace:
             )
         for name, value in self.fixed.items():
             rows.append(
-                {"parameter": name, "type": "fixed", "range": _text(value), "log": "", "when": "", "grid": ""}
+                {
+                    "parameter": name,
+                    "type": "fixed",
+                    "range": _text(value),
+                    "log": "",
+                    "when": "",
+                    "grid": "",
+                }
             )
         return rows
 
@@ -514,7 +518,9 @@ class _Reader:
             raise self.fail(name, "grid of a categorical must be a list of its choices")
         return replace(param, grid=self.grid_list(param, grid))
 
-    def numeric(self, name: str, kind: str, table: Mapping[str, Any], common: dict) -> Param:
+    def numeric(
+        self, name: str, kind: str, table: Mapping[str, Any], common: dict
+    ) -> FloatParam | IntParam:
         is_int = kind == "int"
         bounds = {}
         for key in ("low", "high"):
@@ -532,7 +538,7 @@ class _Reader:
         if log and low <= 0:
             raise self.fail(name, f"log = true needs low > 0, got low = {low}")
         if not is_int:
-            param: Param = FloatParam(low=low, high=high, log=log, **common)
+            param: FloatParam | IntParam = FloatParam(low=low, high=high, log=log, **common)
         else:
             step = table.get("step", 1)
             if isinstance(step, bool) or not isinstance(step, int) or step < 1:
@@ -563,10 +569,9 @@ class _Reader:
                 raise self.fail(param.name, f"grid value {value!r} is not in {param.range_text()}")
         return tuple(dict.fromkeys(values))
 
-    def grid_points(self, param: Param, n: int) -> tuple[Scalar, ...]:
+    def grid_points(self, param: FloatParam | IntParam, n: int) -> tuple[Scalar, ...]:
         if n < 2:
             raise self.fail(param.name, f"grid = {n}: give at least 2 points, or a list")
-        assert isinstance(param, FloatParam | IntParam)
         spacing = np.geomspace if param.log else np.linspace
         points = np.clip(spacing(param.low, param.high, n), param.low, param.high)
         if isinstance(param, FloatParam):

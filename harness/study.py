@@ -25,7 +25,7 @@ from harness.guards import EpochPruning
 from harness.metrics import get_metric
 from harness.space import SearchSpace
 from harness.storage import open_storage
-from harness.strategies import create_sampler, search_exhausted
+from harness.strategies import SearchExhausted, create_sampler, search_exhausted
 
 PRUNERS = ("none", "median", "wilcoxon", "hyperband")
 PRUNE_ON = ("folds", "epochs")
@@ -209,7 +209,11 @@ def run_one_trial(
 
     def objective(trial: optuna.Trial) -> float:
         numbers.append(trial.number)
-        config = spec.space.suggest(trial)
+        try:
+            config = spec.space.suggest(trial)
+        except SearchExhausted as exhausted:  # another worker took the last grid point
+            _record(trial, Evaluation(), asked, str(exhausted))
+            raise _TrialFailed(str(exhausted)) from None
         trial.set_user_attr(ledger.CONFIG, ledger.config_to_json(config))
         trial.set_user_attr(ledger.SUGGEST_SECONDS, time.perf_counter() - asked)
         done = Evaluation()

@@ -498,3 +498,16 @@ def test_joblib_round_trip_keeps_predictions(tmp_path, four_classes):
     loaded = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+class _Interrupt(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_training_reaches_the_caller():
+    # skorch alone would swallow it and return a half-trained net.
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        MLPClassifier(max_epochs=10, callbacks=[_Interrupt()]).fit(X, y)

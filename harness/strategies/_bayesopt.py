@@ -45,8 +45,8 @@ class BayesOptSampler(RebuildingSampler):
                 verbose=0,
                 allow_duplicate_points=True,
             )
-            for row, target in zip(x, y):
-                params = {dim.name: dim.to_backend(v) for dim, v in zip(dims, row)}
+            for row, target in zip(x, y, strict=True):
+                params = {dim.name: dim.to_backend(v) for dim, v in zip(dims, row, strict=True)}
                 optimizer.register(params=params, target=float(target))
             suggestion = optimizer.suggest()
         return np.array([dim.from_backend(suggestion[dim.name]) for dim in dims])

@@ -39,10 +39,13 @@ def gp(space: SearchSpace, seed: int, n_startup_trials: int) -> BaseSampler:
 
 
 def cmaes(space: SearchSpace, seed: int, n_startup_trials: int) -> BaseSampler:
-    """CMA-ES on the numeric parameters; categorical and conditional ones at random."""
+    """CMA-ES on the numeric parameters; categorical and conditional ones at random.
+
+    ``n_startup_trials`` is not used: CMA-ES starts from the centre of the space
+    and learns nothing from random trials, so Optuna's default of one is kept.
+    """
     return optuna.samplers.CmaEsSampler(
         seed=seed,
-        n_startup_trials=n_startup_trials,
         independent_sampler=optuna.samplers.RandomSampler(seed=seed),
         warn_independent_sampling=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+
 import numpy as np
 
 from harness.space import SearchSpace
@@ -58,6 +59,8 @@ class SkoptSampler(RebuildingSampler):
         with warnings.catch_warnings():
             # skopt warns when its model proposes a point it was told; the base class redraws.
             warnings.simplefilter("ignore", UserWarning)
-            optimizer.tell([[d.to_backend(v) for d, v in zip(dims, row)] for row in x], list(-y))
+            optimizer.tell(
+                [[d.to_backend(v) for d, v in zip(dims, row, strict=True)] for row in x], list(-y)
+            )
             suggestion = optimizer.ask()
-        return np.array([dim.from_backend(v) for dim, v in zip(dims, suggestion)])
+        return np.array([dim.from_backend(v) for dim, v in zip(dims, suggestion, strict=True)])
