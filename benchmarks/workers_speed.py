@@ -49,7 +49,7 @@ def trials_per_minute(dataset, space, trials: int, workers: int, directory: Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="smoke run; writes nothing")
-    parser.add_argument("--trials", type=int, default=24, help="trials per study")
+    parser.add_argument("--trials", type=int, default=60, help="trials per study")
     args = parser.parse_args()
     name = "teleconnect" if is_available("teleconnect") else "sklearn-wine"
     train, _ = holdout_split(load_dataset(name), 0.2, 0)

@@ -1,0 +1,53 @@
+"""The committed reference outputs are exactly what their committed storage rebuilds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCES = ("teleconnect", "teleconnect-small")
+
+
+@pytest.fixture
+def copy_of_reference(tmp_path, monkeypatch):
+    """A working folder with the comparison files and copies of their storage."""
+    (tmp_path / "studies").mkdir()
+    for name in REFERENCES:
+        for suffix in (".toml", ".db"):
+            shutil.copy(ROOT / "studies" / f"{name}{suffix}", tmp_path / "studies")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_leaderboards_rebuild_byte_identical_from_storage(copy_of_reference, name):
+    assert main(["leaderboard", f"studies/{name}.toml", "--leaderboards", "out"]) == 0
+    rebuilt = sorted((copy_of_reference / "out").iterdir())
+    assert f"{name}.md" in [p.name for p in rebuilt]
+    for path in rebuilt:
+        assert path.read_bytes() == (ROOT / "leaderboards" / path.name).read_bytes(), path.name
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_report_rebuilds_byte_identical_from_storage(
+    copy_of_reference, data_dir, monkeypatch, name
+):
+    # Through the environment, as the committed files were made: a --data-dir path would be
+    # written into the notebook.
+    monkeypatch.setenv("HARNESS_DATA_DIR", str(data_dir))
+    assert main(["report", f"studies/{name}.toml"]) == 0
+    rebuilt = [
+        copy_of_reference / "reports" / f"{name}.md",
+        copy_of_reference / "reports" / f"{name}.ipynb",
+        *(copy_of_reference / "reports" / "figures").glob(f"{name}-*.png"),
+        *(copy_of_reference / "drawio").glob(f"{name}-*.drawio"),
+    ]
+    assert len(rebuilt) == 2 + 7 + 3
+    for path in rebuilt:
+        committed = ROOT / path.relative_to(copy_of_reference)
+        assert path.read_bytes() == committed.read_bytes(), path.name
