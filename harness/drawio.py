@@ -102,6 +102,10 @@ def _columns(names: Sequence[str]) -> str:
     return textwrap.fill(", ".join(names), WRAP) if names else "none"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def pipeline_diagram(
     dataset: Dataset, config: Mapping[str, Any], *, metric: str, folds: int, test_rows: int
 ) -> str:
@@ -196,7 +200,7 @@ def search_loop_diagram(comparison: Comparison, report: str) -> str:
     graph.row(
         [
             ("trial", f"trial: a configuration\nfrom space {comparison.space}\n"
-                      f"{comparison.trials} trials x {len(comparison.seeds)} seeds"),
+                      f"{comparison.trials} trials x {_count(len(comparison.seeds), 'seed')}"),
             ("folds", f"{comparison.folds} stratified folds\ntask seed {comparison.task_seed}, "
                       "the same for all"),
             ("ledger", f"ledger: Optuna storage\n{redact_password(comparison.storage)}"),

@@ -76,7 +76,7 @@ def notebook_json(
     cells: Sequence[tuple[str, str]] = [
         ("markdown",
          f"# {comparison.name}: the tuned model\n\n"
-         f"Rebuilds the best configuration of comparison `{comparison.name}` ({source}), fits "
+         f"Rebuilds the best configuration found by `{comparison.name}` ({source}), fits "
          "it and the unoptimized baseline on the training split, and scores both on the "
          f"held-out split. The stored held-out results of the tuned model: {stored}."),
         ("code",

@@ -28,7 +28,13 @@ def _number(value: float) -> str:
 
 
 def _interval(row: Mapping[str, Any]) -> str:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return f"{row['mean']:.4f} (no interval from one seed)"
     return f"{row['mean']:.4f} [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+
+
+def _seeds(count: int) -> str:
+    return f"{count} seed" if count == 1 else f"{count} seeds"
 
 
 def _compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
@@ -117,7 +123,7 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     others = final.iloc[1:]
     sentence = (
         f"After {_trials(trials)}, {best['strategy']} has the best mean final CV score "
-        f"{_interval(best)} over {best['seeds']} seeds."
+        f"{_interval(best)} over {_seeds(best['seeds'])}."
     )
     if others.empty:
         return [sentence]
@@ -201,7 +207,7 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
     others = rows.iloc[1:]
     sentence = (
         f"Best {param}: {best[param]} reaches a mean best CV score of {_interval(best)} "
-        f"over {best['seeds']} seeds."
+        f"over {_seeds(best['seeds'])}."
     )
     groups = _against(best, others, param)
     close, apart, unknown = groups["overlap"], groups["apart"], groups["unknown"]
@@ -280,10 +286,13 @@ def holdout_advice(
         f"On the held-out split ({n_test} rows; one row is {1 / n_test:.3f} of accuracy), "
         f"the best configuration's {metric} is {tuned:.4f}: it {change} the unoptimized "
         f"MLP's {before:.4f} ({tuned - before:+.4f}).",
-        f"Across all {len(values)} tuned studies the held-out {metric} ranges from "
-        f"{min(values):.4f} to {max(values):.4f}; {better} of {len(values)} beat the "
-        "unoptimized MLP.",
     ]
+    if len(values) > 1:
+        sentences.append(
+            f"Across all {len(values)} tuned studies the held-out {metric} ranges from "
+            f"{min(values):.4f} to {max(values):.4f}; {better} of {len(values)} beat the "
+            "unoptimized MLP."
+        )
     references = {k: v for k, v in scores.items() if k not in (TUNED, BASELINE)}
     if references:
         name = max(references, key=lambda k: sign * references[k])

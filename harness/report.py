@@ -32,7 +32,13 @@ from harness.metrics import METRICS
 from harness.notebook import METRICS as HOLDOUT_METRICS
 from harness.notebook import notebook_json
 from harness.references import bibliography, cite
-from harness.report_context import ReportContext, bullets, load_context, markdown_table
+from harness.report_context import (
+    NOT_COMPARATIVE,
+    ReportContext,
+    bullets,
+    load_context,
+    markdown_table,
+)
 from harness.results import ComparisonResults
 from harness.space import IMBALANCE
 from harness.storage import redact_password
@@ -70,11 +76,12 @@ def _header(ctx: ReportContext) -> str:
     storage = redact_password(comparison.storage)
     attrs = ctx.study.user_attrs
     folds = ctx.trial.user_attrs.get(ledger.FOLD_SCORES, {}).get(ctx.metric, [])
+    studies = len(ctx.results.studies)
+    source = "1 study" if studies == 1 else f"{studies} strategy x seed studies"
     return (
         f"# {comparison.name}: tuning report\n\n"
-        f"Rebuilt by `python -m harness report {comparison.path}` from the trials stored in "
-        f"`{storage}` ({len(ctx.results.frame)} finished trials in "
-        f"{len(ctx.results.studies)} strategy x seed studies); no model was trained for it. "
+        f"Rebuilt by `{ctx.command}` from the trials stored in `{storage}` "
+        f"({len(ctx.results.frame)} finished trials in {source}); no model was trained for it. "
         f"The best configuration is trial #{ctx.trial.number} of study `{ctx.study.study_name}` "
         f"({attrs.get(ledger.STRATEGY)}, seed {attrs.get(ledger.SEED)}): mean CV {ctx.metric} "
         f"{ctx.trial.value:.4f} +/- {np.std(folds):.4f} over {len(folds)} folds."
@@ -122,7 +129,10 @@ def _macro_last(column: pd.Series) -> pd.Series:
 
 def _results_section(ctx: ReportContext) -> str:
     blocks = ["### Before and after on the held-out test split", _holdout_text(ctx)]
-    for key, title in (("generalization", "Across studies: CV against held-out scores"),
+    if not ctx.comparative:
+        blocks.append(NOT_COMPARATIVE)
+    for key, title in (("trials", "Best trials"),
+                       ("generalization", "Across studies: CV against held-out scores"),
                        ("efficiency", "Search efficiency"),
                        ("final", "Final scores"),
                        ("curves", "Incumbent curves at checkpoints of the budget"),
@@ -148,7 +158,8 @@ class _Figure:
 
 def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     frame, optimum, metric = ctx.results.frame, ctx.results.optimum, ctx.metric
-    pooled = (f"the {len(ctx.trials)} complete trials of all {len(ctx.results.studies)} "
+    pooled = (f"the {len(ctx.trials)} complete trials of the study" if ctx.single_study else
+              f"the {len(ctx.trials)} complete trials of all {len(ctx.results.studies)} "
               "strategy x seed studies pooled (the exhaustive grid left out)")  # fmt: skip
     specs = [
         _Figure("incumbents-trials",
@@ -160,12 +171,15 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
                 "The same against wall-clock seconds since each run's first trial.",
                 lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
                                                  metric=metric)),
-        _Figure("time-to-target",
-                "Trials and seconds each run needed to come within 10% of the gap between "
-                "random search's final median and the optimum; hollow markers never reached "
-                "it and sit at their budget.",
-                lambda: figures.time_to_target_figure(frame, optimum=optimum)),
     ]  # fmt: skip
+    if ctx.comparative:
+        specs.append(_Figure(
+            "time-to-target",
+            "Trials and seconds each run needed to come within 10% of the gap between random "
+            "search's final median and the optimum; hollow markers never reached it and sit "
+            "at their budget.",
+            lambda: figures.time_to_target_figure(frame, optimum=optimum),
+        ))  # fmt: skip
     if ctx.importances:
         specs.append(_Figure(
             "importance",
@@ -216,7 +230,9 @@ def _figures_section(written: Mapping[str, tuple[Path, str]], directory: Path) -
     return "\n\n".join(blocks)
 
 
-def _diagrams_section(documents: Mapping[str, str], paths: Mapping[str, Path], out: Path) -> str:
+def _diagrams_section(
+    ctx: ReportContext, documents: Mapping[str, str], paths: Mapping[str, Path], out: Path
+) -> str:
     lines = []
     for key, text in documents.items():
         link = _link(paths[key], out)
@@ -224,15 +240,16 @@ def _diagrams_section(documents: Mapping[str, str], paths: Mapping[str, Path], o
             label.replace("\n", ", ") for label in drawio.vertex_labels(text).values()
         )
         lines.append(f"**{key}**, drawio file [{link}]({link}): {labels}.")
-    return (
-        "Generated from the configuration and the comparison file (open them in draw.io):\n\n"
-        + bullets(lines)
-    )
+    source = "the study's attributes" if ctx.single_study else "the comparison file"
+    intro = f"Generated from the configuration and {source} (open them in draw.io):"
+    return f"{intro}\n\n{bullets(lines)}"
 
 
-def _recommendations_section(ctx: ReportContext) -> str:
+def _strategy_advice(ctx: ReportContext) -> str:
+    if not ctx.comparative:
+        return NOT_COMPARATIVE
     trials = ctx.comparison.trials
-    strategy = [
+    return bullets([
         *recommendations.budget_advice(ctx.results.frame, optimum=ctx.results.optimum,
                                        trials=trials),
         *recommendations.final_advice(ctx.tables["final"], trials=trials),
@@ -240,7 +257,10 @@ def _recommendations_section(ctx: ReportContext) -> str:
             ctx.tables["efficiency"],
             analysis.overhead(ctx.results.frame, budget=ctx.comparison.trials),
         ),
-    ]  # fmt: skip
+    ])  # fmt: skip
+
+
+def _recommendations_section(ctx: ReportContext) -> str:
     choices = recommendations.imbalance_advice(
         ctx.tables.get(f"by_{IMBALANCE}"), ctx.train.imbalance_ratio
     )
@@ -254,7 +274,7 @@ def _recommendations_section(ctx: ReportContext) -> str:
             "Each point is computed from the tables above; differences are called significant "
             "only where a test or non-overlapping 95% intervals support it.",
             "### Which strategy at which budget",
-            bullets(strategy),
+            _strategy_advice(ctx),
             "### Optimizer and imbalance handling",
             bullets(choices),
             "### The tuned model",
@@ -287,7 +307,9 @@ def write_report(
     Parameters
     ----------
     results : ComparisonResults
-        The stored comparison (:func:`harness.results.load_results`).
+        The stored comparison (:func:`harness.results.load_results`) or one study
+        (:func:`harness.results.study_results`); without several strategies, random
+        search among them, the tables and figures comparing them are left out.
     dataset : Dataset
         The comparison's dataset (``comparison.load_dataset``), full, before the split.
     out : str or Path
@@ -328,7 +350,7 @@ def write_report(
         report_task.search_section(ctx),
         _results_section(ctx),
         _figures_section(written, out),
-        _diagrams_section(documents, diagrams, out),
+        _diagrams_section(ctx, documents, diagrams, out),
         _recommendations_section(ctx),
         _notebook_section(ctx, notebook, out),
     ]

@@ -9,11 +9,13 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from harness import leaderboard, ledger
+from harness import analysis, leaderboard, ledger
 from harness.comparison import Comparison
 from harness.datasets import Dataset
 from harness.preprocessing import holdout_split
 from harness.results import ComparisonResults, comparison_tables
+from harness.space import IMBALANCE
+from harness.storage import redact_password
 from harness.tuned import (
     best_study,
     complete_trials,
@@ -39,7 +41,8 @@ class ReportContext:
     holdout : dict
         That study's held-out results.
     tables : dict of str to DataFrame
-        The comparison's leaderboard tables.
+        The comparison's leaderboard tables; for a report that is not
+        :attr:`comparative`, the best trials (``trials``) and ``by_<param>`` only.
     trials : list of FrozenTrial
         Complete trials of every strategy x seed study, pooled.
     distributions : dict
@@ -74,6 +77,54 @@ class ReportContext:
         """The objective metric."""
         return self.comparison.metric
 
+    @property
+    def comparative(self) -> bool:
+        """Whether strategies can be compared: several of them, random search among them."""
+        return is_comparative(self.comparison)
+
+    @property
+    def single_study(self) -> bool:
+        """Whether this reports one study (named like the comparison), not a comparison file."""
+        studies = self.results.studies
+        return len(studies) == 1 and studies[0].study_name == self.comparison.name
+
+    @property
+    def command(self) -> str:
+        """The command that rebuilds this report."""
+        if self.single_study:
+            storage = redact_password(self.comparison.storage)
+            return f"python -m harness report --study {self.comparison.name} --storage {storage}"
+        return f"python -m harness report {self.comparison.path}"
+
+
+NOT_COMPARATIVE = (
+    "Search efficiency, final scores, regret at checkpoints, time to target and pairwise tests "
+    "compare several strategies against random search, which these trials do not hold, so they "
+    "are left out: report a comparison (studies/*.toml) for them."
+)
+"""The one line a report that is not comparative says where those tables and figures would be."""
+
+
+def is_comparative(comparison: Comparison) -> bool:
+    """Whether ``comparison`` has several strategies, random search (the reference) among them."""
+    return len(comparison.strategies) > 1 and "random" in comparison.strategies
+
+
+def _tables(results: ComparisonResults, searched: Sequence[str]) -> dict[str, pd.DataFrame]:
+    if is_comparative(results.comparison):
+        return comparison_tables(results)
+    frame, budget = results.frame, results.comparison.trials
+    board = leaderboard.study_leaderboard(frame)
+    shown = ["rank", "number", "value", f"std_{results.comparison.metric}", "trial_seconds",
+             *(f"param_{name}" for name in searched)]  # fmt: skip
+    tables = {"trials": board[[c for c in shown if c in board.columns]]}
+    for param in ("optimizer", IMBALANCE):
+        if f"param_{param}" in frame.columns:
+            tables[f"by_{param}"] = analysis.best_by_parameter(
+                frame, param, budget=budget, confidence=leaderboard.CONFIDENCE
+            )
+    return tables
+
 
 def load_context(results: ComparisonResults, dataset: Dataset) -> ReportContext:
     """Read everything the report needs from ``results`` and the full ``dataset``."""
@@ -85,7 +136,7 @@ def load_context(results: ComparisonResults, dataset: Dataset) -> ReportContext:
     distributions: dict[str, Any] = {}
     for each in (t for s in results.studies for t in s.get_trials(deepcopy=False)):
         distributions.update(each.distributions)
-    tables = comparison_tables(results)
+    tables = _tables(results, sorted(distributions))
     return ReportContext(
         results=results,
         dataset=dataset,

@@ -103,6 +103,69 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     )
 
 
+def study_results(name: str, storage: str) -> ComparisonResults:
+    """Read one stored study as a comparison of one strategy and one seed.
+
+    The comparison is named after the study and takes its task (dataset,
+    space, metric, folds, held-out split, task seed) from the study's user
+    attributes; its budget is the study's finished trial count. Being named
+    after its only study is what marks it as one study to the report.
+
+    Parameters
+    ----------
+    name : str
+        The study name (as ``python -m harness run`` printed it).
+    storage : str
+        The study's storage URL.
+
+    Raises
+    ------
+    ConfigError
+        If the storage has no such study, the study has no held-out results
+        yet, or its data was not a registered dataset.
+    """
+    from harness.datasets import DATASETS, SYNTHETIC
+
+    opened = open_storage(storage)
+    stored = sorted(optuna.get_all_study_names(opened))
+    if name not in stored:
+        raise ConfigError(
+            f"no study {name!r} in {redact_password(storage)}; stored: "
+            f"{', '.join(stored) or 'none'}"
+        )
+    study = optuna.load_study(study_name=name, storage=opened)
+    attrs = study.user_attrs
+    if ledger.HOLDOUT not in attrs:
+        raise ConfigError(
+            f"study {name!r} has no held-out results yet: run it again with "
+            "`python -m harness run` to finish it"
+        )
+    dataset = attrs[ledger.DATASET]
+    if dataset not in DATASETS or dataset == SYNTHETIC:
+        raise ConfigError(
+            f"study {name!r} was run on {dataset!r}, not a registered dataset, and a study "
+            "stores no CSV path or generator settings: report it through a comparison file "
+            "(studies/*.toml with data/target) instead"
+        )
+    frame = ledger.trials_frame([study])
+    comparison = Comparison(
+        name=name,
+        strategies=(attrs[ledger.STRATEGY],),
+        seeds=(attrs[ledger.SEED],),
+        trials=len(frame),
+        dataset=dataset,
+        space=attrs[ledger.SPACE],
+        metric=attrs[ledger.METRIC],
+        folds=attrs[ledger.N_FOLDS],
+        test_size=attrs[ledger.TEST_SIZE],
+        task_seed=attrs[ledger.TASK_SEED],
+        storage=storage,
+    )
+    return ComparisonResults(
+        comparison=comparison, studies=[study], exhaustive=None, frame=frame, missing=[]
+    )
+
+
 def _compute_note(results: ComparisonResults) -> str:
     frame = results.frame
     studies = [*results.studies, *([results.exhaustive] if results.exhaustive else [])]

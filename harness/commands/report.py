@@ -1,8 +1,12 @@
-"""Write a comparison's report from stored trials: Markdown, figures, draw.io diagrams, notebook.
+"""Write a report from stored trials: Markdown, figures, draw.io diagrams, notebook.
 
-Nothing is trained: the report, its figures (OUT/figures), the diagrams
-(--drawio) and the notebook (OUT/NAME.ipynb) are rebuilt from the storage and
-the dataset alone, and the same storage gives the same bytes.
+The report covers a comparison (a studies/*.toml file) or one study written
+by `python -m harness run` (--study NAME --storage URL); a single study has no
+strategies to compare, so its report leaves out the tables and figures that
+compare them with random search. Nothing is trained: the report, its figures
+(OUT/figures), the diagrams (--drawio) and the notebook (OUT/NAME.ipynb) are
+rebuilt from the storage and the dataset alone, and the same storage gives the
+same bytes.
 """
 
 from __future__ import annotations
@@ -10,19 +14,36 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "write a comparison's Markdown report, figures, draw.io diagrams and notebook"
+HELP = "write a comparison's or a study's Markdown report, figures, draw.io diagrams, notebook"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``report`` options."""
     parser.add_argument(
-        "comparison", type=Path, help="comparison file, e.g. studies/teleconnect.toml"
+        "comparison",
+        type=Path,
+        nargs="?",
+        help="comparison file, e.g. studies/teleconnect.toml (or give --study and --storage)",
     )
+    parser.add_argument("--study", default=None, help="name of one stored study to report on")
+    parser.add_argument("--storage", default=None, help="with --study: the study's storage URL")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder")
     parser.add_argument(
         "--drawio", type=Path, default=Path("drawio"), help="folder of the draw.io diagrams"
     )
     parser.add_argument("--data-dir", default=None, help="folder holding the dataset's CSV file")
+
+
+def _check_source(args: argparse.Namespace) -> None:
+    from harness.errors import ConfigError
+
+    if (args.comparison is None) == (args.study is None):
+        raise ConfigError(
+            "give either a comparison file (e.g. studies/teleconnect.toml) or --study NAME "
+            "--storage URL, not both or neither"
+        )
+    if (args.study is None) != (args.storage is None):
+        raise ConfigError("--study and --storage go together: name the study and its storage URL")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -31,14 +52,18 @@ def main(args: argparse.Namespace) -> int:
 
     from harness.comparison import load_comparison
     from harness.report import write_report
-    from harness.results import load_results
+    from harness.results import load_results, study_results
+
+    _check_source(args)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    comparison = load_comparison(args.comparison)
-    results = load_results(comparison)
+    if args.study is not None:
+        results = study_results(args.study, args.storage)
+    else:
+        results = load_results(load_comparison(args.comparison))
     files = write_report(
         results,
-        comparison.load_dataset(args.data_dir),
+        results.comparison.load_dataset(args.data_dir),
         out=args.out,
         drawio_dir=args.drawio,
         data_dir=args.data_dir,

@@ -1,0 +1,154 @@
+"""The report of one stored study: `report --study NAME --storage URL`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+
+from harness import ledger
+from harness.cli import main
+from harness.drawio import DIAGRAMS, validate_drawio
+from harness.holdout import BASELINE, TUNED
+from harness.notebook import METRICS, code_cells
+from harness.report import SECTIONS
+from harness.report_context import NOT_COMPARATIVE
+
+DATA = Path(__file__).parent / "data"
+STUDY = "iris-tiny-tpe-s0"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """A folder holding one three-trial study, its storage and its report."""
+    root = tmp_path_factory.mktemp("study-report")
+    storage = f"sqlite:///{root / 'h.db'}"
+    run = ["run", "--dataset", "iris", "--space", str(DATA / "tiny.toml"), "--trials", "3",
+           "--folds", "3", "--storage", storage, "--leaderboards", "leaderboards", "--models",
+           "models", "--quiet"]  # fmt: skip
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with contextlib.chdir(root):
+            assert main(run) == 0
+            assert main(["report", "--study", STUDY, "--storage", storage]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    return root
+
+
+@pytest.fixture
+def storage(root):
+    return f"sqlite:///{root / 'h.db'}"
+
+
+@pytest.fixture
+def text(root):
+    return (root / "reports" / f"{STUDY}.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def study(storage):
+    return optuna.load_study(study_name=STUDY, storage=storage)
+
+
+def test_every_section_is_there_and_comparisons_are_left_out(text, storage):
+    assert re.findall(r"^## (.+)$", text, flags=re.MULTILINE) == list(SECTIONS)
+    assert f"`python -m harness report --study {STUDY} --storage {storage}`" in text
+    assert "(3 finished trials in 1 study)" in text
+    for sub in ("Before and after on the held-out test split", "Best trials", "Per class"):
+        assert f"\n### {sub}\n" in text
+    for sub in ("Search efficiency", "Final scores", "Pairwise tests"):
+        assert f"\n### {sub}\n" not in text
+    assert text.count(NOT_COMPARATIVE) == 2  # in the results and in the recommendations
+    assert re.search(r"\bnan\b|over 1 seeds|\b1 tuned studies\b", text) is None
+
+
+def test_figures_exist_without_time_to_target(root, text):
+    referenced = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert [Path(link).stem.removeprefix(f"{STUDY}-") for link in referenced] == [
+        "incumbents-trials", "incumbents-seconds", "importance", "contour", "confusion",
+        "learning-curve",
+    ]  # fmt: skip
+    for link in referenced:
+        assert (root / "reports" / link).is_file(), link
+
+
+def test_diagrams_are_valid_and_named(root, text):
+    for name in DIAGRAMS:
+        link = f"../drawio/{STUDY}-{name}.drawio"
+        assert f"[{link}]({link})" in text
+        assert validate_drawio((root / "reports" / link).read_text(encoding="utf-8")) == []
+
+
+def test_the_notebook_reproduces_the_stored_held_out_scores(root, study):
+    text = (root / "reports" / f"{STUDY}.ipynb").read_text(encoding="utf-8")
+    namespace: dict = {}
+    printed = io.StringIO()
+    threads = torch.get_num_threads()
+    try:
+        with contextlib.redirect_stdout(printed):
+            for number, source in enumerate(code_cells(text)):
+                exec(compile(source, f"cell-{number}", "exec"), namespace)
+    finally:
+        torch.set_num_threads(threads)
+    holdout = study.user_attrs[ledger.HOLDOUT]
+    rows = {line.split()[0]: line.split()[1:] for line in printed.getvalue().splitlines()}
+    for metric in METRICS:
+        before, after, _ = map(float, rows[metric])
+        assert before == pytest.approx(holdout[BASELINE]["scores"][metric], abs=1e-4)
+        assert after == pytest.approx(holdout[TUNED]["scores"][metric], abs=1e-4)
+
+
+def test_rebuilding_gives_identical_bytes(root, storage, monkeypatch):
+    monkeypatch.chdir(root)
+    outputs = [root / "reports", root / "drawio"]
+    before = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
+    for folder in outputs:
+        shutil.rmtree(folder)
+    assert main(["report", "--study", STUDY, "--storage", storage]) == 0
+    after = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
+    assert after.keys() == before.keys()
+    assert [p for p in before if before[p] != after[p]] == []
+    assert len(before) == 1 + 1 + 6 + 3  # report, notebook, figures, diagrams
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report"], "give either a comparison file"),
+        (["report", "studies/x.toml", "--study", STUDY, "--storage", "sqlite://"],
+         "not both or neither"),
+        (["report", "--study", STUDY], "--study and --storage go together"),
+        (["report", "studies/x.toml", "--storage", "sqlite://"], "go together"),
+    ],
+)  # fmt: skip
+def test_a_report_needs_exactly_one_source(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_study_lists_the_stored_ones(root, storage, monkeypatch, capsys):
+    monkeypatch.chdir(root)
+    assert main(["report", "--study", "nope", "--storage", storage]) == 2
+    assert f"no study 'nope' in {storage}; stored: {STUDY}" in capsys.readouterr().err
+
+
+def test_a_study_on_unregistered_data_is_refused(root, storage, monkeypatch, capsys):
+    monkeypatch.chdir(root)
+    optuna.copy_study(from_study_name=STUDY, from_storage=storage, to_storage=storage,
+                             to_study_name="csv-study")  # fmt: skip
+    try:
+        optuna.load_study(study_name="csv-study", storage=storage).set_user_attr(
+            ledger.DATASET, "my-file"
+        )
+        assert main(["report", "--study", "csv-study", "--storage", storage]) == 2
+        assert "'my-file', not a registered dataset" in capsys.readouterr().err
+    finally:
+        optuna.delete_study(study_name="csv-study", storage=storage)
