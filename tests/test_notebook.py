@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
-import torch
+from notebook_runner import assert_reproduces_holdout, run_code_cells
 from tiny_comparison import COMPARISON, build_tiny_report
 
 from harness import ledger
 from harness.comparison import load_comparison
-from harness.holdout import BASELINE, TUNED
-from harness.notebook import METRICS, code_cells
 from harness.results import load_results
 from harness.tuned import best_study, refitted_trial
 
@@ -50,21 +46,7 @@ def test_the_notebook_is_nbformat_4(text):
 
 
 def test_the_code_cells_reproduce_the_stored_held_out_scores(text, best):
-    namespace: dict = {}
-    printed = io.StringIO()
-    threads = torch.get_num_threads()
-    try:
-        with contextlib.redirect_stdout(printed):
-            for number, source in enumerate(code_cells(text)):
-                exec(compile(source, f"cell-{number}", "exec"), namespace)
-    finally:
-        torch.set_num_threads(threads)
+    namespace, rows = run_code_cells(text)
     assert namespace["BEST"] == ledger.stored_config(refitted_trial(best))
-    holdout = best.user_attrs[ledger.HOLDOUT]
-    rows = {line.split()[0]: line.split()[1:] for line in printed.getvalue().splitlines()}
     assert rows["iris:"] == ["120", "training", "rows,", "30", "held-out", "rows"]
-    for metric in METRICS:
-        before, after, change = map(float, rows[metric])
-        assert before == pytest.approx(holdout[BASELINE]["scores"][metric], abs=1e-4)
-        assert after == pytest.approx(holdout[TUNED]["scores"][metric], abs=1e-4)
-        assert change == pytest.approx(after - before, abs=2e-4)
+    assert_reproduces_holdout(rows, best.user_attrs[ledger.HOLDOUT])

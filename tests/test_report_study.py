@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 import shutil
 from pathlib import Path
@@ -11,12 +10,11 @@ from pathlib import Path
 import optuna
 import pytest
 import torch
+from notebook_runner import assert_reproduces_holdout, run_code_cells
 
 from harness import ledger
 from harness.cli import main
 from harness.drawio import DIAGRAMS, validate_drawio
-from harness.holdout import BASELINE, TUNED
-from harness.notebook import METRICS, code_cells
 from harness.report import SECTIONS
 from harness.report_context import NOT_COMPARATIVE
 
@@ -89,21 +87,8 @@ def test_diagrams_are_valid_and_named(root, text):
 
 def test_the_notebook_reproduces_the_stored_held_out_scores(root, study):
     text = (root / "reports" / f"{STUDY}.ipynb").read_text(encoding="utf-8")
-    namespace: dict = {}
-    printed = io.StringIO()
-    threads = torch.get_num_threads()
-    try:
-        with contextlib.redirect_stdout(printed):
-            for number, source in enumerate(code_cells(text)):
-                exec(compile(source, f"cell-{number}", "exec"), namespace)
-    finally:
-        torch.set_num_threads(threads)
-    holdout = study.user_attrs[ledger.HOLDOUT]
-    rows = {line.split()[0]: line.split()[1:] for line in printed.getvalue().splitlines()}
-    for metric in METRICS:
-        before, after, _ = map(float, rows[metric])
-        assert before == pytest.approx(holdout[BASELINE]["scores"][metric], abs=1e-4)
-        assert after == pytest.approx(holdout[TUNED]["scores"][metric], abs=1e-4)
+    _, rows = run_code_cells(text)
+    assert_reproduces_holdout(rows, study.user_attrs[ledger.HOLDOUT])
 
 
 def test_rebuilding_gives_identical_bytes(root, storage, monkeypatch):
