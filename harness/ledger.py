@@ -21,7 +21,8 @@ Study user attributes
 initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
-``holdout_trial``, the number of the trial it refitted.
+``holdout_trial``, the number of the trial it refitted; for a study of a CSV file,
+``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ TEST_SIZE = "test_size"
 HARNESS_VERSION = "harness_version"
 HOLDOUT = "holdout"
 HOLDOUT_TRIAL = "holdout_trial"
+DATA_SOURCE = "data_source"
 
 FINISHED_STATES = (
     optuna.trial.TrialState.COMPLETE,

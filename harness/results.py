@@ -122,7 +122,7 @@ def study_results(name: str, storage: str) -> ComparisonResults:
     ------
     ConfigError
         If the storage has no such study, the study has no held-out results
-        yet, or its data was not a registered dataset.
+        yet, or its data was synthetic (a study does not store generator settings).
     """
     from harness.datasets import DATASETS, SYNTHETIC
 
@@ -141,19 +141,27 @@ def study_results(name: str, storage: str) -> ComparisonResults:
             "`python -m harness run` to finish it"
         )
     dataset = attrs[ledger.DATASET]
-    if dataset not in DATASETS or dataset == SYNTHETIC:
+    source = attrs.get(ledger.DATA_SOURCE)
+    if source is None and (dataset not in DATASETS or dataset == SYNTHETIC):
         raise ConfigError(
-            f"study {name!r} was run on {dataset!r}, not a registered dataset, and a study "
-            "stores no CSV path or generator settings: report it through a comparison file "
-            "(studies/*.toml with data/target) instead"
+            f"study {name!r} was run on {dataset!r}, not a registered dataset or a CSV file "
+            "it recorded: report it through a comparison file (studies/*.toml) instead"
         )
+    data = {"dataset": dataset}
+    if source is not None:
+        data = {
+            "data": source["path"],
+            "target": source["target"],
+            "sep": source["sep"],
+            "categorical": tuple(source["categorical"]),
+        }
     frame = ledger.trials_frame([study])
     comparison = Comparison(
         name=name,
         strategies=(attrs[ledger.STRATEGY],),
         seeds=(attrs[ledger.SEED],),
         trials=len(frame),
-        dataset=dataset,
+        **data,
         space=attrs[ledger.SPACE],
         metric=attrs[ledger.METRIC],
         folds=attrs[ledger.N_FOLDS],

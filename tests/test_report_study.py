@@ -14,6 +14,7 @@ from notebook_runner import assert_reproduces_holdout, run_code_cells
 
 from harness import ledger
 from harness.cli import main
+from harness.datasets import load_dataset
 from harness.drawio import DIAGRAMS, validate_drawio
 from harness.report import SECTIONS
 from harness.report_context import NOT_COMPARATIVE
@@ -134,6 +135,26 @@ def test_a_study_on_unregistered_data_is_refused(root, storage, monkeypatch, cap
             ledger.DATASET, "my-file"
         )
         assert main(["report", "--study", "csv-study", "--storage", storage]) == 2
-        assert "'my-file', not a registered dataset" in capsys.readouterr().err
+        assert "'my-file', not a registered dataset or a CSV file" in capsys.readouterr().err
     finally:
         optuna.delete_study(study_name="csv-study", storage=storage)
+
+
+def test_a_study_of_a_csv_file_is_reported_from_the_source_it_recorded(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = load_dataset("iris").X.assign(label=load_dataset("iris").y.map(str) + "-kind")
+    frame.to_csv(tmp_path / "flowers.csv", sep=";", index=False)
+    storage = f"sqlite:///{tmp_path / 'csv.db'}"
+    run = ["run", "--data", "flowers.csv", "--target", "label", "--sep", ";", "--space",
+           str(DATA / "tiny.toml"), "--trials", "2", "--folds", "3", "--storage", storage,
+           "--quiet"]  # fmt: skip
+    assert main(run) == 0
+    study = optuna.load_study(study_name="flowers-tiny-tpe-s0", storage=storage)
+    assert study.user_attrs[ledger.DATA_SOURCE] == {
+        "path": str(tmp_path / "flowers.csv"), "target": "label", "sep": ";", "categorical": [],
+    }  # fmt: skip
+    assert main(["report", "--study", "flowers-tiny-tpe-s0", "--storage", storage]) == 0
+    assert (
+        "`flowers`: 150 rows, 4 features"
+        in (tmp_path / "reports" / "flowers-tiny-tpe-s0.md").read_text()
+    )

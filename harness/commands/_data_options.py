@@ -128,6 +128,11 @@ def data_requested(args: argparse.Namespace) -> bool:
     return any(getattr(args, option) is not None for option in options)
 
 
+def separator(text: str | None) -> str | None:
+    """Return the separator ``--sep`` names (``tab`` or ``\\t`` for a tab)."""
+    return _SEPARATOR_NAMES.get(text, text)
+
+
 def dataset_from_args(args: argparse.Namespace) -> Dataset:
     """Load the dataset the options of :func:`add_data_arguments` chose.
 
@@ -149,7 +154,7 @@ def dataset_from_args(args: argparse.Namespace) -> Dataset:
         return load_csv(
             args.data,
             args.target,
-            sep=_SEPARATOR_NAMES.get(args.sep, args.sep),
+            sep=separator(args.sep),
             categorical=categorical,
             impute=args.impute,
         )

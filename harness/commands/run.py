@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.commands._data_options import add_data_arguments, dataset_from_args
+from harness.commands._data_options import add_data_arguments, dataset_from_args, separator
 
 HELP = "tune the MLP with one search strategy (a stored, resumable study)"
 DEFAULT_SPACE = "mlp"
@@ -168,6 +168,15 @@ def main(args: argparse.Namespace) -> int:
     holdout, tuned = evaluate_holdout(ledger.stored_config(best), train, test, args.seed)
     study.set_user_attr(ledger.HOLDOUT, holdout)
     study.set_user_attr(ledger.HOLDOUT_TRIAL, best.number)
+    if args.data is not None:
+        source = {
+            "path": str(Path(args.data).resolve()),
+            "target": args.target,
+            "sep": separator(args.sep),
+        }
+        study.set_user_attr(
+            ledger.DATA_SOURCE, {**source, "categorical": list(dataset.categorical)}
+        )
     model_path = save_model(tuned, args.models / f"{name}.joblib")
     board = write_study_leaderboard(study, holdout, args.leaderboards)
     print_summary(study, spec, holdout, time.monotonic() - started, model_path, board)
