@@ -112,9 +112,8 @@ class Comparison:
         return [(strategy, seed) for strategy in self.strategies for seed in self.seeds]
 
     def study_names(self) -> list[str]:
-        """Return the names of every study of the comparison (the exhaustive grid last)."""
-        names = [self.study_name(strategy, seed) for strategy, seed in self.matrix()]
-        return [*names, self.exhaustive_name] if self.exhaustive_grid else names
+        """Return the names of the (strategy, seed) studies, in :meth:`matrix` order."""
+        return [self.study_name(strategy, seed) for strategy, seed in self.matrix()]
 
     def space_source(self) -> str | Path:
         """The space to load: a TOML path relative to this file if one is there, else the name."""

@@ -84,7 +84,7 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     stored = {
         s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
     }
-    names = [comparison.study_name(strategy, seed) for strategy, seed in comparison.matrix()]
+    names = comparison.study_names()
     studies = [optuna.load_study(study_name=n, storage=storage) for n in names if n in stored]
     if not studies:
         raise ConfigError(
