@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 from threadpoolctl import threadpool_limits
 
-from harness.estimator import MLPClassifier
+from harness.model.estimator import MLPClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_note, write_section

@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_note, write_section
 
-from harness.datasets import is_available, load_dataset
-from harness.preprocessing import holdout_split
-from harness.space import load_space
-from harness.study import StudySpec, run_study
+from harness.data.datasets import is_available, load_dataset
+from harness.data.preprocessing import holdout_split
+from harness.search.space import load_space
+from harness.study.loop import StudySpec, run_study
 
 NAME = "workers-speed"
 

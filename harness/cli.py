@@ -1,8 +1,9 @@
 """Command-line entry point: ``python -m harness COMMAND``.
 
 Commands live in :mod:`harness.commands`, one module each. Every
-:class:`~harness.errors.HarnessError` becomes one line on stderr and exit
-status 2, never a traceback.
+:class:`~harness.errors.HarnessError` (bad input) becomes one line on stderr and
+exit status 2, a :class:`~harness.errors.WorkerError` (a crashed worker process)
+one line and exit status 1; never a traceback.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from harness import __version__, commands
-from harness.errors import HarnessError
+from harness import commands
+from harness._version import __version__
+from harness.errors import HarnessError, WorkerError
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -61,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as error:
         print(f"harness {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkerError as error:
+        print(f"harness {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"harness {args.command}: interrupted; stored results are kept.", file=sys.stderr)
         return EXIT_INTERRUPTED

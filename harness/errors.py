@@ -25,3 +25,11 @@ class StrategyError(HarnessError, ValueError):
 
 class ConfigError(HarnessError, ValueError):
     """An invalid option or study/comparison definition."""
+
+
+class WorkerError(RuntimeError):
+    """A worker process of a study crashed: not the user's input, so not a :class:`HarnessError`.
+
+    The command line prints it on one line and exits with status 1; the
+    finished trials are stored, so running the command again resumes.
+    """

@@ -14,8 +14,8 @@ from typing import Any
 
 import optuna
 
-from harness.space import SearchSpace, parse_space
-from harness.strategies import create_sampler
+from harness.search.space import SearchSpace, parse_space
+from harness.search.strategies import create_sampler
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import torch
 
-from harness.holdout import BASELINE, TUNED
-from harness.notebook import METRICS, code_cells
+from harness import HEADLINE_METRICS
+from harness.report.notebook import code_cells
+from harness.study.holdout import BASELINE, TUNED
 
 
 def run_code_cells(text: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -30,7 +31,7 @@ def run_code_cells(text: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 def assert_reproduces_holdout(rows: dict[str, list[str]], holdout: dict[str, Any]) -> None:
     """Check the printed before/after metrics against the stored held-out scores."""
-    for metric in METRICS:
+    for metric in HEADLINE_METRICS:
         before, after, change = map(float, rows[metric])
         assert before == pytest.approx(holdout[BASELINE]["scores"][metric], abs=1e-4)
         assert after == pytest.approx(holdout[TUNED]["scores"][metric], abs=1e-4)

@@ -9,8 +9,9 @@ import optuna
 import pandas as pd
 import pytest
 
-from harness import analysis, ledger, stats
 from harness.errors import ConfigError
+from harness.results import efficiency, stats
+from harness.study import ledger
 
 TRIAL_SECONDS = 2.0
 SUGGEST_SECONDS = 0.5
@@ -63,21 +64,21 @@ def rows_of(table: pd.DataFrame, strategy: str) -> pd.DataFrame:
 
 def test_incumbents_ignore_failed_and_pruned_trials_and_carry_forward():
     frame = make_frame({("a", 0): ["F", 0.4, "P", 0.3], ("a", 1): [0.2, 0.9]})
-    matrix = analysis.incumbents(frame)
+    matrix = efficiency.incumbents(frame)
     assert list(matrix.columns) == [1, 2, 3, 4]
     np.testing.assert_array_equal(matrix.loc[("a", 0)], [np.nan, 0.4, 0.4, 0.4])
     np.testing.assert_array_equal(matrix.loc[("a", 1)], [0.2, 0.9, 0.9, 0.9])
 
 
 def test_incumbents_against_seconds_use_trial_end_times(race):
-    matrix = analysis.incumbents(race, axis="seconds", grid=[1.0, 2.0, 6.5, 100.0])
+    matrix = efficiency.incumbents(race, axis="seconds", grid=[1.0, 2.0, 6.5, 100.0])
     np.testing.assert_array_equal(matrix.loc[("fast", 0)], [np.nan, 0.5, 1.0, 1.0])
     assert matrix.columns.name == "seconds"
 
 
 def test_incumbent_curves_count_floored_seeds():
     frame = make_frame({("a", 0): ["F", 0.8], ("a", 1): [0.6, 0.6], ("a", 2): [0.7, 0.7]})
-    curves = analysis.incumbent_curves(frame, n_boot=200)
+    curves = efficiency.incumbent_curves(frame, n_boot=200)
     first = curves.iloc[0]
     # The floor is the worst complete value of the task, 0.6.
     assert first["median"] == pytest.approx(0.6)
@@ -89,18 +90,18 @@ def test_incumbent_curves_count_floored_seeds():
 
 
 def test_random_search_has_normalized_regret_one_and_fast_known_values(race):
-    curves = analysis.regret_curves(race)
+    curves = efficiency.regret_curves(race)
     np.testing.assert_array_equal(rows_of(curves, "random")["nr"], [1.0, 1.0, 1.0, 1.0])
     np.testing.assert_allclose(rows_of(curves, "fast")["nr"], [1.0, 1.0, 0.0, 0.0])
     np.testing.assert_allclose(rows_of(curves, "random")["regret"], [0.5, 0.4, 0.3, 0.2])
     assert set(curves["seeds"]) == {3}
-    timed = analysis.regret_curves(race, axis="seconds", grid=[4.0, 6.0])
+    timed = efficiency.regret_curves(race, axis="seconds", grid=[4.0, 6.0])
     np.testing.assert_allclose(rows_of(timed, "fast")["nr"], [1.0, 0.0])
     np.testing.assert_array_equal(rows_of(timed, "random")["nr"], [1.0, 1.0])
 
 
 def test_anytime_auc_by_hand(race):
-    auc = analysis.anytime_auc(race).set_index("strategy")
+    auc = efficiency.anytime_auc(race).set_index("strategy")
     assert auc.loc["fast", "auc_nr"] == pytest.approx(0.5)
     assert auc.loc["random", "auc_nr"] == pytest.approx(1.0)
     assert auc.loc["random", "auc_regret"] == pytest.approx(0.35)
@@ -108,9 +109,9 @@ def test_anytime_auc_by_hand(race):
 
 
 def test_given_optimum_above_the_runs_is_used_and_below_is_ignored(race):
-    above = analysis.regret_curves(race, optimum=1.5)
+    above = efficiency.regret_curves(race, optimum=1.5)
     assert rows_of(above, "fast")["regret"].iloc[-1] == pytest.approx(0.5)
-    below = analysis.regret_curves(race, optimum=0.2)
+    below = efficiency.regret_curves(race, optimum=0.2)
     assert rows_of(below, "fast")["regret"].iloc[-1] == pytest.approx(0.0)
 
 
@@ -118,17 +119,17 @@ def test_zero_denominator_gives_zero_at_the_optimum_and_inf_elsewhere():
     runs = {("random", s): [1.0, 1.0] for s in range(2)}
     runs |= {("slow", s): [0.5, 1.0] for s in range(2)}
     runs |= {("tied", s): [1.0, 1.0] for s in range(2)}
-    curves = analysis.regret_curves(make_frame(runs))
+    curves = efficiency.regret_curves(make_frame(runs))
     np.testing.assert_array_equal(rows_of(curves, "random")["nr"], [0.0, 0.0])
     np.testing.assert_array_equal(rows_of(curves, "tied")["nr"], [0.0, 0.0])
     np.testing.assert_array_equal(rows_of(curves, "slow")["nr"], [np.inf, 0.0])
-    auc = analysis.anytime_auc(make_frame(runs)).set_index("strategy")
+    auc = efficiency.anytime_auc(make_frame(runs)).set_index("strategy")
     assert auc.loc["slow", "auc_nr"] == np.inf
     assert auc.loc["slow", "auc_regret"] == pytest.approx(0.25)
 
 
 def test_time_to_target_hits_and_censoring(race):
-    runs = analysis.time_to_target(race)
+    runs = efficiency.time_to_target(race)
     fast = rows_of(runs, "fast")
     assert fast["target"].iloc[0] == pytest.approx(0.98)
     assert fast["reached"].all()
@@ -141,7 +142,7 @@ def test_time_to_target_hits_and_censoring(race):
 
 
 def test_speedup_uses_censored_medians(race):
-    table = analysis.speedup(race).set_index("strategy")
+    table = efficiency.speedup(race).set_index("strategy")
     assert table.loc["fast", "success"] == 1.0
     assert table.loc["random", "success"] == 0.0
     assert not table.loc["fast", "ttt_censored"]
@@ -155,7 +156,7 @@ def test_speedup_uses_censored_medians(race):
 def test_speedup_with_partial_success():
     runs = {("random", s): [0.1, 0.2, 1.0, 1.0] for s in range(2)}
     runs |= {("half", 0): [1.0, 0.0, 0.0, 0.0], ("half", 1): [0.0, 0.0, 0.0, 0.0]}
-    table = analysis.speedup(make_frame(runs)).set_index("strategy")
+    table = efficiency.speedup(make_frame(runs)).set_index("strategy")
     assert table.loc["half", "success"] == 0.5
     # Median of 1 and the censored 4 is 2.5; with two seeds that median is censored.
     assert table.loc["half", "ttt_trials"] == 2.5
@@ -164,23 +165,23 @@ def test_speedup_with_partial_success():
 
 
 def test_rank_curves_average_ties_and_are_deterministic(race):
-    ranks = analysis.rank_curves(race, n_boot=300, seed=7)
+    ranks = efficiency.rank_curves(race, n_boot=300, seed=7)
     first = ranks[ranks["trial"] == 1].set_index("strategy")["mean_rank"]
     assert first.to_dict() == {"fast": 1.5, "random": 1.5}
     last = ranks[ranks["trial"] == 4].set_index("strategy")
     assert last.loc["fast", "mean_rank"] == 1.0
     assert last.loc["fast", "ci_low"] == last.loc["fast", "ci_high"] == 1.0
-    pd.testing.assert_frame_equal(ranks, analysis.rank_curves(race, n_boot=300, seed=7))
+    pd.testing.assert_frame_equal(ranks, efficiency.rank_curves(race, n_boot=300, seed=7))
 
 
 def test_rank_curves_need_a_shared_seed():
     frame = make_frame({("random", 0): [0.5], ("tpe", 1): [0.6]})
     with pytest.raises(ConfigError, match="every strategy"):
-        analysis.rank_curves(frame)
+        efficiency.rank_curves(frame)
 
 
 def test_final_scores_mean_interval_and_budget(race):
-    table = analysis.final_scores(race, n_boot=500).set_index("strategy")
+    table = efficiency.final_scores(race, n_boot=500).set_index("strategy")
     assert table.loc["random", "mean"] == pytest.approx(0.8)
     assert table.loc["random", "std"] == pytest.approx(0.1)
     assert table.loc["random", "seeds"] == 3
@@ -188,24 +189,24 @@ def test_final_scores_mean_interval_and_budget(race):
     low, high = table.loc["random", ["ci_low", "ci_high"]]
     assert 0.7 - 1e-9 <= low < 0.8 < high <= 0.9 + 1e-9
     assert table.loc["fast", "ci_low"] == table.loc["fast", "ci_high"] == 1.0
-    truncated = analysis.final_scores(race, budget=2).set_index("strategy")
+    truncated = efficiency.final_scores(race, budget=2).set_index("strategy")
     assert truncated.loc["random", "mean"] == pytest.approx((0.6 + 0.6 + 0.7) / 3)
     assert truncated.loc["fast", "trials"] == 6
 
 
 def test_one_seed_gives_no_interval():
     frame = make_frame({("random", 0): [0.5, 0.7], ("tpe", 0): [0.6, 0.9]})
-    table = analysis.final_scores(frame)
+    table = efficiency.final_scores(frame)
     assert table["ci_low"].isna().all() and table["std"].isna().all()
-    assert analysis.incumbent_curves(frame)["ci_high"].isna().all()
-    tests = stats.wilcoxon_vs_best(analysis.final_incumbents(frame))
+    assert efficiency.incumbent_curves(frame)["ci_high"].isna().all()
+    tests = stats.wilcoxon_vs_best(efficiency.final_incumbents(frame))
     assert tests["wilcoxon_p"].isna().all()
 
 
 def test_run_without_complete_trial_has_no_final_score():
     frame = make_frame({("a", 0): ["F", "P"], ("a", 1): [0.4, 0.6]})
-    assert analysis.final_incumbents(frame).to_dict() == {("a", 1): 0.6}
-    assert analysis.final_scores(frame)["seeds"].tolist() == [1]
+    assert efficiency.final_incumbents(frame).to_dict() == {("a", 1): 0.6}
+    assert efficiency.final_scores(frame)["seeds"].tolist() == [1]
 
 
 def test_bootstrap_is_seeded_and_degenerate_for_constant_samples():
@@ -258,27 +259,27 @@ def test_holm_by_hand_and_untested_hypotheses():
 
 
 def test_overhead_and_failure_rates(race):
-    cost = analysis.overhead(race).set_index("strategy")
+    cost = efficiency.overhead(race).set_index("strategy")
     assert cost.loc["fast", "overhead"] == pytest.approx(SUGGEST_SECONDS / TRIAL_SECONDS)
     assert cost.loc["fast", "trial_seconds"] == pytest.approx(12 * TRIAL_SECONDS)
     untimed = race.assign(suggest_seconds=race["suggest_seconds"].where(race["trial"] > 1))
-    cost = analysis.overhead(untimed).set_index("strategy")
+    cost = efficiency.overhead(untimed).set_index("strategy")
     assert cost.loc["fast", "trial_seconds"] == pytest.approx(9 * TRIAL_SECONDS)
     assert cost.loc["fast", "overhead"] == pytest.approx(SUGGEST_SECONDS / TRIAL_SECONDS)
     frame = make_frame({("a", 0): [0.1, "F", "P", "P"], ("a", 1): [0.1, 0.2, 0.3, "F"]})
-    rates = analysis.failure_rates(frame).iloc[0]
+    rates = efficiency.failure_rates(frame).iloc[0]
     assert (rates["failed"], rates["pruned"], rates["trials"], rates["seeds"]) == (2, 2, 8, 2)
     assert rates["fail_rate"] == 0.25 and rates["prune_rate"] == 0.25
 
 
 def test_generalization_gap_uses_the_incumbent_cv_score(race):
-    gap = analysis.generalization_gap(race, {"fast-0": 0.9, "fast-1": 0.8, "unknown": 1.0})
+    gap = efficiency.generalization_gap(race, {"fast-0": 0.9, "fast-1": 0.8, "unknown": 1.0})
     row = gap.set_index("strategy").loc["fast"]
     assert row["seeds"] == 2
     assert row["cv_score"] == 1.0
     assert row["gap"] == pytest.approx(-0.15)
     with pytest.raises(ConfigError, match="no test score"):
-        analysis.generalization_gap(race, {"other": 0.5})
+        efficiency.generalization_gap(race, {"other": 0.5})
 
 
 def test_best_by_parameter_per_seed_best_then_mean():
@@ -290,7 +291,7 @@ def test_best_by_parameter_per_seed_best_then_mean():
             ("y", 0): ["sgd", "rmsprop"],
         },
     )
-    table = analysis.best_by_parameter(frame, "optimizer", n_boot=200)
+    table = efficiency.best_by_parameter(frame, "optimizer", n_boot=200)
     assert table["optimizer"].tolist() == ["sgd", "adam", "rmsprop"]
     sgd, adam, rmsprop = (row for _, row in table.iterrows())
     assert (sgd["mean"], sgd["seeds"], sgd["trials"], sgd["complete"]) == (
@@ -303,13 +304,13 @@ def test_best_by_parameter_per_seed_best_then_mean():
     assert adam["mean"] == pytest.approx(0.75) and adam["trials"] == 3 and adam["complete"] == 2
     assert rmsprop["seeds"] == 0 and math.isnan(rmsprop["mean"])
     with pytest.raises(ConfigError, match="parameters: optimizer"):
-        analysis.best_by_parameter(frame, "imbalance")
+        efficiency.best_by_parameter(frame, "imbalance")
 
 
 def test_best_by_parameter_groups_list_values():
     sizes = {("x", 0): [[64, 32], [64], [64, 32]]}
     frame = make_frame({("x", 0): [0.5, 0.7, 0.6]}, hidden_sizes=sizes)
-    table = analysis.best_by_parameter(frame, "hidden_sizes")
+    table = efficiency.best_by_parameter(frame, "hidden_sizes")
     assert table["hidden_sizes"].tolist() == [(64,), (64, 32)]
     assert table["trials"].tolist() == [1, 2]
 
@@ -317,16 +318,16 @@ def test_best_by_parameter_groups_list_values():
 def test_invalid_frames_are_reported():
     frame = make_frame({("tpe", 0): [0.5]})
     with pytest.raises(ConfigError, match="'random'"):
-        analysis.regret_curves(frame)
+        efficiency.regret_curves(frame)
     with pytest.raises(ConfigError, match="lacks columns"):
-        analysis.final_scores(frame.drop(columns="trial_seconds"))
+        efficiency.final_scores(frame.drop(columns="trial_seconds"))
     twice = pd.concat([frame, frame.assign(study="tpe-0-again")])
     with pytest.raises(ConfigError, match="several studies"):
-        analysis.final_scores(twice)
+        efficiency.final_scores(twice)
     with pytest.raises(ConfigError, match="no complete trial"):
-        analysis.final_scores(make_frame({("tpe", 0): ["F"]}))
+        efficiency.final_scores(make_frame({("tpe", 0): ["F"]}))
     with pytest.raises(ConfigError, match="axis"):
-        analysis.incumbents(frame, axis="epochs")
+        efficiency.incumbents(frame, axis="epochs")
 
 
 def test_frames_from_ledger_studies():
@@ -348,7 +349,7 @@ def test_frames_from_ledger_studies():
             study.add_trial(optuna.trial.create_trial(state=state, value=value, user_attrs=attrs))
         frames.append(study)
     frame = ledger.trials_frame(frames)
-    table = analysis.final_scores(frame).iloc[0]
+    table = efficiency.final_scores(frame).iloc[0]
     assert (table["seeds"], table["trials"], table["mean"]) == (2, 6, pytest.approx(0.65))
-    assert analysis.overhead(frame)["overhead"].iloc[0] == pytest.approx(0.1)
-    assert analysis.best_by_parameter(frame, "optimizer")["complete"].tolist() == [4]
+    assert efficiency.overhead(frame)["overhead"].iloc[0] == pytest.approx(0.1)
+    assert efficiency.best_by_parameter(frame, "optimizer")["complete"].tolist() == [4]

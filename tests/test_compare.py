@@ -9,10 +9,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from harness import ledger
 from harness.cli import main
-from harness.comparison import load_comparison
 from harness.errors import ConfigError
+from harness.study import ledger
+from harness.study.comparison import load_comparison
 
 DATA = Path(__file__).parent / "data"
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from harness.datasets import (
+from harness.data.datasets import (
     DATA_DIR_ENV,
     DATASETS,
     DEFAULT_DATASET,
+    PROJECT_DATA_DIR,
     ChecksumWarning,
     Dataset,
     check_class_counts,
     file_sha256,
+    get_spec,
     is_available,
     list_datasets,
     load_csv,
@@ -127,7 +130,25 @@ def test_data_dir_from_argument_then_env_then_default(monkeypatch, tmp_path):
     assert resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"
     assert resolve_data_dir() == tmp_path / "env"
     monkeypatch.delenv(DATA_DIR_ENV)
+    monkeypatch.chdir(tmp_path)  # no ./data here: the project's own data/ is used
+    assert resolve_data_dir() == PROJECT_DATA_DIR
+    (tmp_path / "data").mkdir()
     assert str(resolve_data_dir()) == "data"
+
+
+def test_the_project_data_files_are_committed_with_their_published_checksums():
+    for name in ("teleconnect", "wine-red", "wine-white"):
+        spec = get_spec(name)
+        assert file_sha256(PROJECT_DATA_DIR / spec.file) == spec.sha256, name
+        assert spec.sha256 in (PROJECT_DATA_DIR / "README.md").read_text(), name
+
+
+def test_the_committed_files_are_the_shared_copies_where_those_exist():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not shared.is_dir():
+        pytest.skip("no ../shared/data beside this checkout")
+    for path in sorted(shared.glob("*.csv")):
+        assert (PROJECT_DATA_DIR / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_env_var_finds_the_files(monkeypatch, data_dir, tmp_path):

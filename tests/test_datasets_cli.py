@@ -8,7 +8,7 @@ import pytest
 
 from harness.cli import main
 from harness.commands._data_options import add_data_arguments, dataset_from_args, parse_synthetic
-from harness.datasets import DATA_DIR_ENV, DATASETS, DEFAULT_DATASET
+from harness.data.datasets import DATA_DIR_ENV, DATASETS, DEFAULT_DATASET
 from harness.errors import ConfigError
 
 

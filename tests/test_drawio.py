@@ -8,10 +8,10 @@ import re
 import pytest
 from tiny_comparison import COMPARISON, build_tiny_report
 
-from harness import ledger
-from harness.comparison import load_comparison
-from harness.datasets import load_dataset
-from harness.drawio import (
+from harness.data.datasets import load_dataset
+from harness.data.preprocessing import holdout_split
+from harness.model.vocabulary import hidden_layers, layer_sizes
+from harness.report.drawio import (
     DIAGRAMS,
     pipeline_diagram,
     search_loop_diagram,
@@ -19,11 +19,11 @@ from harness.drawio import (
     validate_drawio,
     vertex_labels,
 )
-from harness.modules import layer_sizes
-from harness.preprocessing import holdout_split
-from harness.results import load_results
-from harness.storage import redact_password
-from harness.tuned import best_study, encoded_width, hidden_layers, refitted_trial
+from harness.report.tuned_model import best_study, encoded_width, refitted_trial
+from harness.results.loading import load_results
+from harness.study import ledger
+from harness.study.comparison import load_comparison
+from harness.study.storage import redact_password
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of harness.modules and harness.MLPClassifier with real (small) fits."""
+"""Tests of harness.model.network and harness.MLPClassifier with real (small) fits."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 from skorch.callbacks import Callback
 
-from harness.estimator import MLPClassifier
-from harness.modules import ACTIVATIONS, FocalLoss, MLPModule, layer_sizes
+from harness.model.estimator import MLPClassifier
+from harness.model.network import ACTIVATIONS, FocalLoss, MLPModule
+from harness.model.vocabulary import layer_sizes
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 

@@ -16,7 +16,7 @@ import torch
 from imblearn.over_sampling import RandomOverSampler
 from sklearn.utils.estimator_checks import check_estimator
 
-from harness.estimator import MLPClassifier
+from harness.model.estimator import MLPClassifier
 
 N_CHECKS = 55
 

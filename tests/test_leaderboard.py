@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from test_analysis import make_frame
 
-from harness import analysis, leaderboard
 from harness.errors import ConfigError
+from harness.results import efficiency, leaderboard
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_curve_table_samples_each_strategy_at_the_budget_checkpoints(comparison)
     for _, rows in table.groupby("strategy"):
         assert rows["trial"].tolist() == expected
         assert rows["median"].is_monotonic_increasing  # an incumbent never gets worse
-    finals = analysis.final_incumbents(comparison).groupby(level="strategy").median()
+    finals = efficiency.final_incumbents(comparison).groupby(level="strategy").median()
     at_budget = table[table["trial"] == last].set_index("strategy")["median"]
     pd.testing.assert_series_equal(at_budget.sort_index(), finals.sort_index(), check_names=False)
 

@@ -8,10 +8,10 @@ import pytest
 from notebook_runner import assert_reproduces_holdout, run_code_cells
 from tiny_comparison import COMPARISON, build_tiny_report
 
-from harness import ledger
-from harness.comparison import load_comparison
-from harness.results import load_results
-from harness.tuned import best_study, refitted_trial
+from harness.report.tuned_model import best_study, refitted_trial
+from harness.results.loading import load_results
+from harness.study import ledger
+from harness.study.comparison import load_comparison
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import pytest
 from imblearn.combine import SMOTEENN
 from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
 
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.errors import ConfigError, DataError
-from harness.evaluation import evaluate_config, make_folds
-from harness.metrics import METRICS
-from harness.pipeline import BASELINE_CONFIG, build_pipeline, estimator_params
-from harness.space import IMBALANCE_STRATEGIES
+from harness.model.pipeline import build_pipeline, estimator_params
+from harness.model.vocabulary import BASELINE_CONFIG, IMBALANCE_STRATEGIES
+from harness.study.evaluation import evaluate_config, make_folds
+from harness.study.metrics import METRICS
 
 Y = np.array([0] * 40 + [1] * 7)
 

@@ -11,9 +11,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
-from harness.datasets import Dataset, check_class_counts, load_dataset
+from harness.data.datasets import Dataset, check_class_counts, load_dataset
+from harness.data.preprocessing import build_preprocessor, column_preprocessor, holdout_split
 from harness.errors import ConfigError, DataError
-from harness.preprocessing import build_preprocessor, column_preprocessor, holdout_split
 
 
 @pytest.fixture(scope="module")

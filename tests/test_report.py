@@ -14,18 +14,19 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.metrics import precision_recall_fscore_support
 from tiny_comparison import COMPARISON, build_tiny_report
 
-from harness import analysis, ledger
 from harness.cli import main
-from harness.comparison import load_comparison
-from harness.drawio import DIAGRAMS
-from harness.holdout import BASELINE, TUNED
-from harness.recommendations import WILCOXON_MIN_PAIRS, final_advice, imbalance_advice
-from harness.references import REFERENCES
-from harness.report import SECTIONS
-from harness.report_task import STRATEGY_RATIONALE
-from harness.results import load_results
-from harness.strategies import STRATEGIES
-from harness.tuned import best_study, class_metrics, param_importances, refitted_trial
+from harness.report.document import SECTIONS
+from harness.report.drawio import DIAGRAMS
+from harness.report.recommendations import WILCOXON_MIN_PAIRS, final_advice, imbalance_advice
+from harness.report.references import REFERENCES
+from harness.report.sections import STRATEGY_RATIONALE
+from harness.report.tuned_model import best_study, class_metrics, param_importances, refitted_trial
+from harness.results import efficiency
+from harness.results.loading import load_results
+from harness.search.strategies import STRATEGIES
+from harness.study import ledger
+from harness.study.comparison import load_comparison
+from harness.study.holdout import BASELINE, TUNED
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def test_class_metrics_match_scikit_learn_with_a_class_never_predicted():
 
 def test_recommendations_state_the_computed_numbers(results, text):
     comparison = results.comparison
-    auc = analysis.anytime_auc(results.frame, optimum=results.optimum, budget=comparison.trials)
+    auc = efficiency.anytime_auc(results.frame, optimum=results.optimum, budget=comparison.trials)
     best = auc.sort_values(["auc_nr", "auc_regret", "strategy"]).iloc[0]
     assert (
         f"Up to {comparison.trials} trials, {best['strategy']} has the lowest anytime AUC of "

@@ -12,12 +12,12 @@ import pytest
 import torch
 from notebook_runner import assert_reproduces_holdout, run_code_cells
 
-from harness import ledger
 from harness.cli import main
-from harness.datasets import load_dataset
-from harness.drawio import DIAGRAMS, validate_drawio
-from harness.report import SECTIONS
-from harness.report_context import NOT_COMPARATIVE
+from harness.data.datasets import load_dataset
+from harness.report.context import NOT_COMPARATIVE
+from harness.report.document import SECTIONS
+from harness.report.drawio import DIAGRAMS, validate_drawio
+from harness.study import ledger
 
 DATA = Path(__file__).parent / "data"
 STUDY = "iris-tiny-tpe-s0"

@@ -8,9 +8,9 @@ import joblib
 import optuna
 import pytest
 
-from harness import ledger
 from harness.cli import main
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
+from harness.study import ledger
 
 TINY = str(Path(__file__).parent / "data" / "tiny.toml")
 FAILING = str(Path(__file__).parent / "data" / "failing.toml")

@@ -11,10 +11,9 @@ import pytest
 
 from harness.cli import main as cli
 from harness.errors import SpaceError
-from harness.space import (
-    ESTIMATOR_PARAMS,
-    IMBALANCE_STRATEGIES,
-    PROJECT_SPACES,
+from harness.model.vocabulary import IMBALANCE_STRATEGIES, SEARCHABLE_PARAMS
+from harness.search.space import (
+    BUILTIN_SPACES,
     SearchSpace,
     available_spaces,
     load_space,
@@ -44,7 +43,7 @@ def test_project_spaces_are_found_and_valid():
     for name in ("mlp", "mlp-small"):
         space = load_space(name)
         assert space.name == name
-        assert set(space.params) | set(space.fixed) <= {*ESTIMATOR_PARAMS, "imbalance"}
+        assert set(space.params) | set(space.fixed) <= {*SEARCHABLE_PARAMS, "imbalance"}
         assert space.has_grid
 
 
@@ -263,7 +262,7 @@ def test_working_directory_spaces_come_first(tmp_path, monkeypatch):
     shutil.copy(SPACES / "conditional.toml", folder / "mlp.toml")
     monkeypatch.chdir(tmp_path)
     assert available_spaces()["mlp"] == (folder / "mlp.toml").resolve()
-    assert available_spaces()["mlp-small"] == (PROJECT_SPACES / "mlp-small.toml").resolve()
+    assert available_spaces()["mlp-small"] == (BUILTIN_SPACES / "mlp-small.toml").resolve()
     assert load_space("mlp").grid_size == 200
 
 

@@ -43,8 +43,10 @@ from threadpoolctl import threadpool_limits
 
 from harness.cli import main as cli
 from harness.errors import StrategyError
-from harness.space import load_space, parse_space
-from harness.strategies import (
+from harness.search._grid_sampler import GRID_POINT, GridSearchSampler
+from harness.search._rebuilding import Encoding
+from harness.search.space import load_space, parse_space
+from harness.search.strategies import (
     STRATEGIES,
     SearchExhausted,
     create_sampler,
@@ -52,8 +54,6 @@ from harness.strategies import (
     list_strategies,
     search_exhausted,
 )
-from harness.strategies._grid import GRID_POINT, GridSearchSampler
-from harness.strategies._rebuilding import Encoding
 
 MODEL_BASED = ("tpe", "gp", "cmaes", "bayesopt", "skopt", "skopt-rf", "skopt-et")
 N_TRIALS = 40

@@ -14,13 +14,14 @@ import pytest
 from optuna.trial import TrialState
 from postgres import find_bindir, postgres_server
 
-from harness import ledger
-from harness.datasets import load_dataset
+from harness.data.datasets import load_dataset
 from harness.errors import ConfigError
-from harness.metrics import METRICS
-from harness.space import load_space
-from harness.strategies import STRATEGIES
-from harness.study import PRUNERS, StudySpec, make_pruner, run_study
+from harness.search.pruners import PRUNERS, make_pruner
+from harness.search.space import load_space
+from harness.search.strategies import STRATEGIES
+from harness.study import ledger
+from harness.study.loop import StudySpec, run_study
+from harness.study.metrics import METRICS
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"
 FAILING = Path(__file__).parent / "data" / "failing.toml"

@@ -5,18 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from harness.datasets import (
-    DATA_DIR_ENV,
-    DATASETS,
-    DEFAULT_DATASET,
-    IMPUTE_STRATEGIES,
-    MAX_CATEGORIES,
-    SYNTHETIC,
-)
+from harness.data.datasets import DATA_DIR_ENV, DATASETS, DEFAULT_DATASET, SYNTHETIC
+from harness.data.validation import IMPUTE_STRATEGIES, MAX_CATEGORIES
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.datasets import Dataset
+    from harness.data.datasets import Dataset
 
 
 def _weights(text: str) -> tuple[float, ...]:
@@ -32,7 +26,7 @@ SYNTHETIC_KEYS: dict[str, tuple[str, Any]] = {
     "separation": ("class_sep", float),
     "seed": ("random_state", int),
 }
-"""``--synthetic`` keys: the :func:`harness.datasets.make_synthetic` argument and its parser."""
+"""``--synthetic`` keys: the :func:`~harness.data.datasets.make_synthetic` argument, its parser."""
 
 _SEPARATOR_NAMES = {"\\t": "\t", "tab": "\t"}
 _CSV_OPTIONS = ("target", "sep", "categorical", "impute")
@@ -72,7 +66,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, name_positional: bool
     name_positional : bool
         Take the registered dataset's name as an optional positional ``NAME``
         (default None: nothing chosen) instead of ``--dataset`` (default
-        :data:`~harness.datasets.DEFAULT_DATASET`).
+        :data:`~harness.data.datasets.DEFAULT_DATASET`).
     """
     group = parser.add_argument_group(
         "data",
@@ -141,9 +135,9 @@ def dataset_from_args(args: argparse.Namespace) -> Dataset:
     ConfigError
         If ``--data`` lacks ``--target``, or a CSV option is given without ``--data``.
     DataError
-        If the data cannot be loaded (see :func:`harness.datasets.load_csv`).
+        If the data cannot be loaded (see :func:`harness.data.datasets.load_csv`).
     """
-    from harness.datasets import load_csv, load_dataset
+    from harness.data.datasets import load_csv, load_dataset
 
     if args.data is not None:
         if args.target is None:

@@ -29,19 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run every study of the comparison, then write its leaderboards."""
-    from harness import ledger
-    from harness.comparison import load_comparison
-    from harness.holdout import TUNED, baseline_models, score_on_holdout
-    from harness.pipeline import build_pipeline
-    from harness.preprocessing import holdout_split
-    from harness.progress import Progress
-    from harness.results import load_results, write_comparison_leaderboard
-    from harness.space import load_space
-    from harness.strategies import STRATEGIES
-    from harness.study import StudySpec, make_pruner, run_study
+    from harness.commands._progress import Progress
+    from harness.data.preprocessing import holdout_split
+    from harness.results.loading import load_results, write_comparison_leaderboard
+    from harness.search.space import load_space
+    from harness.study import ledger
+    from harness.study.comparison import load_comparison
+    from harness.study.holdout import refit_best
+    from harness.study.loop import StudySpec, run_study
 
-    comparison = load_comparison(args.comparison, strategies=list(STRATEGIES))
-    make_pruner(comparison.pruner, comparison.folds, comparison.prune_on)
+    comparison = load_comparison(args.comparison)
     space = load_space(comparison.space_source())
     dataset = comparison.load_dataset(args.data_dir)
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
@@ -77,16 +74,11 @@ def main(args: argparse.Namespace) -> int:
         finally:
             progress.close()
         best = study.best_trial if any(t.value is not None for t in study.trials) else None
-        if best is None or study.user_attrs.get(ledger.HOLDOUT_TRIAL) == best.number:
+        if best is None or ledger.holdout_is_current(study, best.number):
             continue
-        if baselines is None:
-            baselines = score_on_holdout(baseline_models(train, comparison.task_seed), train, test)
-        tuned = build_pipeline(
-            ledger.stored_config(best), train, train.y.to_numpy(), comparison.task_seed
-        )
-        holdout = {**score_on_holdout({TUNED: tuned}, train, test), **baselines}
-        study.set_user_attr(ledger.HOLDOUT, holdout)
-        study.set_user_attr(ledger.HOLDOUT_TRIAL, best.number)
+        baselines = refit_best(
+            study, train, test, comparison.task_seed, baselines=baselines
+        ).baselines
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
     print(f"leaderboard: {path}")
     return 0

@@ -19,7 +19,7 @@ from harness.commands._data_options import (
 )
 
 if TYPE_CHECKING:
-    from harness.datasets import Dataset
+    from harness.data.datasets import Dataset
 
 HELP = "list the datasets, or show one (columns, categorical ones, class counts)"
 
@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
 def _listing(data_dir: str | None) -> str:
     from tabulate import tabulate
 
-    from harness.datasets import (
+    from harness.data.datasets import (
         DEFAULT_DATASET,
         describe_data_dir,
         is_available,

@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Write the leaderboards and print where."""
-    from harness.comparison import load_comparison
-    from harness.results import load_results, write_comparison_leaderboard
+    from harness.results.loading import load_results, write_comparison_leaderboard
+    from harness.study.comparison import load_comparison
 
     results = load_results(load_comparison(args.comparison))
     print(f"leaderboard: {write_comparison_leaderboard(results, args.leaderboards)}")

@@ -50,9 +50,9 @@ def main(args: argparse.Namespace) -> int:
     """Write the report and print where its files are."""
     import optuna
 
-    from harness.comparison import load_comparison
-    from harness.report import write_report
-    from harness.results import load_results, study_results
+    from harness.report.document import write_report
+    from harness.results.loading import load_results, study_results
+    from harness.study.comparison import load_comparison
 
     _check_source(args)
 

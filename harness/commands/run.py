@@ -21,7 +21,7 @@ DEFAULT_STRATEGY = "tpe"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``run`` options."""
-    from harness.storage import DEFAULT_STORAGE
+    from harness.study.storage import DEFAULT_STORAGE
 
     add_data_arguments(parser)
     search = parser.add_argument_group("search")
@@ -99,49 +99,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("--quiet", action="store_true", help="no progress line")
 
 
-def _check_positive(args: argparse.Namespace) -> None:
-    from harness.errors import ConfigError
-
-    for option in ("trials", "folds", "workers"):
-        if getattr(args, option) < 1:
-            raise ConfigError(f"--{option} must be at least 1, got {getattr(args, option)}")
-    if args.folds < 2:
-        raise ConfigError(f"--folds must be at least 2, got {args.folds}")
-    if not 0 < args.test_size < 1:
-        raise ConfigError(f"--test-size must be between 0 and 1, got {args.test_size}")
-    for option in ("timeout", "trial_timeout"):
-        value = getattr(args, option)
-        if value is not None and value <= 0:
-            raise ConfigError(f"--{option.replace('_', '-')} must be positive, got {value}")
-
-
 def main(args: argparse.Namespace) -> int:
     """Run the study and print its summary."""
     import time
 
-    from harness import ledger
-    from harness.holdout import evaluate_holdout
-    from harness.metrics import get_metric
-    from harness.preprocessing import holdout_split
-    from harness.progress import Progress
-    from harness.space import load_space
-    from harness.strategies import create_sampler
-    from harness.study import StudySpec, make_pruner, run_study
-    from harness.summary import (
+    from harness.commands._progress import Progress
+    from harness.commands._summary import (
         print_summary,
         require_complete_trial,
         save_model,
         write_study_leaderboard,
     )
+    from harness.data.preprocessing import holdout_split
+    from harness.search.space import load_space
+    from harness.study import ledger
+    from harness.study.checks import check_budget
+    from harness.study.holdout import refit_best
+    from harness.study.loop import StudySpec, run_study
 
-    _check_positive(args)
-    get_metric(args.metric)
-    make_pruner(args.pruner, args.folds, args.prune_on)
+    check_budget(
+        trials=args.trials,
+        folds=args.folds,
+        test_size=args.test_size,
+        timeout=args.timeout,
+        trial_timeout=args.trial_timeout,
+        workers=args.workers,
+    )
     space = load_space(args.space)
-    create_sampler(args.strategy, space, args.seed)
     dataset = dataset_from_args(args)
     train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
-    name = args.study or f"{dataset.name}-{space.name}-{args.strategy}-s{args.seed}"
+    name = args.study or ledger.study_name(f"{dataset.name}-{space.name}", args.strategy, args.seed)
     spec = StudySpec(
         name=name,
         storage=args.storage,
@@ -164,20 +151,17 @@ def main(args: argparse.Namespace) -> int:
         study = run_study(spec, workers=args.workers, on_trial=progress)
     finally:
         progress.close()
-    best = require_complete_trial(study)
-    holdout, tuned = evaluate_holdout(ledger.stored_config(best), train, test, args.seed)
-    study.set_user_attr(ledger.HOLDOUT, holdout)
-    study.set_user_attr(ledger.HOLDOUT_TRIAL, best.number)
+    require_complete_trial(study)
+    refit = refit_best(study, train, test, args.seed)
     if args.data is not None:
-        source = {
-            "path": str(Path(args.data).resolve()),
-            "target": args.target,
-            "sep": separator(args.sep),
-        }
-        study.set_user_attr(
-            ledger.DATA_SOURCE, {**source, "categorical": list(dataset.categorical)}
+        ledger.record_data_source(
+            study,
+            str(Path(args.data).resolve()),
+            args.target,
+            separator(args.sep),
+            list(dataset.categorical),
         )
-    model_path = save_model(tuned, args.models / f"{name}.joblib")
-    board = write_study_leaderboard(study, holdout, args.leaderboards)
-    print_summary(study, spec, holdout, time.monotonic() - started, model_path, board)
+    model_path = save_model(refit.tuned, args.models / f"{name}.joblib")
+    board = write_study_leaderboard(study, refit.results, args.leaderboards)
+    print_summary(study, spec, refit.results, time.monotonic() - started, model_path, board)
     return 0

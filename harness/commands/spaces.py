@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.space import SearchSpace
+    from harness.search.space import SearchSpace
 
 HELP = "list the search spaces, or show one"
 
@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     """Print the table of spaces, or the parameters of ``args.space``."""
     from tabulate import tabulate
 
-    from harness.space import available_spaces, load_space
+    from harness.search.space import available_spaces, load_space
 
     if args.space is None:
         rows = []

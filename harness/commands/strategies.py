@@ -15,7 +15,7 @@ def main(args: argparse.Namespace) -> int:
     """Print one row per strategy: name, library, version, description."""
     from tabulate import tabulate
 
-    from harness.strategies import list_strategies
+    from harness.search.strategies import list_strategies
 
     rows = [[s.name, s.library, s.version(), s.description] for s in list_strategies()]
     print(tabulate(rows, headers=["strategy", "library", "version", "description"]))

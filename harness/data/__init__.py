@@ -1,0 +1,1 @@
+"""Stage 1, data: the dataset registry, CSV validation, preprocessing and the held-out split."""

@@ -1,0 +1,577 @@
+"""Dataset registry and validated loading.
+
+A :class:`Dataset` holds the features, the original labels and which columns
+are one-hot encoded. :func:`load_dataset` loads a registered dataset by name;
+:func:`load_csv` loads any CSV file. Both reject bad input with one clear
+:class:`~harness.errors.DataError` (the checks live in :mod:`harness.data.validation`).
+
+Files that are not shipped with a package (teleconnect, the wine files, all
+committed under the project's ``data/``) are looked up in a data directory: the
+``data_dir`` argument (``--data-dir``), else the ``HARNESS_DATA_DIR`` environment
+variable, else ``data/`` in the current directory when there is one, else the
+project's own ``data/`` beside the package (so a notebook opened from
+``reports/`` finds them too). Their sha256 is checked; a mismatch warns.
+"""
+
+# pandas and scikit-learn are imported inside functions: the command line reads
+# the registry to build its help text, and that must stay fast.
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import os
+import warnings
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from harness.data import validation
+from harness.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DATA_DIR_ENV = "HARNESS_DATA_DIR"
+DEFAULT_DATA_DIR = Path("data")
+PROJECT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+"""The checkout's ``data/`` folder, where the project's data files are committed."""
+DEFAULT_DATASET = "sklearn-wine"
+"""Embedded in scikit-learn, 178 rows, 3 classes: a 5-fold search on it takes seconds."""
+
+SYNTHETIC = "synthetic"
+
+
+class ChecksumWarning(UserWarning):
+    """A named dataset's file differs from the published one."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A classification dataset: features, original labels and column roles.
+
+    Build one with :func:`load_dataset`, :func:`load_csv` or
+    :meth:`from_frame`, which validate the data; the constructor only checks
+    that the parts fit together.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, or the file's stem for a CSV file.
+    X : DataFrame
+        Feature columns, as read (not scaled or encoded).
+    y : Series
+        Original class labels, named after the target column.
+    target : str
+        Name of the target column.
+    categorical : tuple of str
+        Feature columns that are one-hot encoded; the others are numeric.
+    source : str
+        The file path, or the package function that produced the data.
+    impute : {"median", "most_frequent"} or None
+        How the preprocessor fills missing values inside each training fold;
+        None when the data has none.
+    description : str
+        One line for listings.
+    """
+
+    name: str
+    X: pd.DataFrame = field(repr=False)
+    y: pd.Series = field(repr=False)
+    target: str
+    categorical: tuple[str, ...] = ()
+    source: str = ""
+    impute: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.X) != len(self.y):
+            raise DataError(f"{self.name}: {len(self.X)} feature rows but {len(self.y)} labels")
+        unknown = [c for c in self.categorical if c not in self.X.columns]
+        if unknown:
+            raise DataError(f"{self.name}: categorical columns {unknown} are not features")
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        target: str,
+        *,
+        name: str,
+        source: str,
+        categorical: Sequence[str] | None = None,
+        impute: str | None = None,
+        description: str = "",
+    ) -> Dataset:
+        """Validate a table of features and target and split it into a Dataset.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            Feature columns and the target column.
+        target : str
+            The target column.
+        name, source, description : str
+            As in :class:`Dataset`.
+        categorical : sequence of str or None
+            The complete list of categorical columns; None infers them (see
+            :func:`harness.data.validation.infer_categorical`).
+        impute : {"median", "most_frequent"} or None
+            None rejects missing or infinite values.
+
+        Raises
+        ------
+        DataError
+            If the target is missing or has one class, a non-numeric column
+            cannot be encoded, or values are missing and ``impute`` is None.
+        """
+        validation.check_target_column(list(frame.columns), target, source)
+        y = frame[target]
+        validation.check_target(y, source)
+        X = frame.drop(columns=target)
+        categorical = validation.infer_categorical(X, categorical, source)
+        X = validation.check_finite(X, impute, source)
+        return cls(name, X, y, target, categorical, source, impute, description)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows."""
+        return len(self.y)
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns before encoding."""
+        return self.X.shape[1]
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        """Feature columns that are scaled, not encoded."""
+        return tuple(c for c in self.X.columns if c not in self.categorical)
+
+    @property
+    def class_counts(self) -> pd.Series:
+        """Rows per class, indexed by label in sorted order."""
+        return self.y.value_counts().sort_index()
+
+    @property
+    def n_classes(self) -> int:
+        """Number of distinct labels."""
+        return int(self.y.nunique())
+
+    @property
+    def imbalance_ratio(self) -> float:
+        """Rows of the largest class divided by rows of the smallest (1.0 is balanced)."""
+        counts = self.class_counts
+        return float(counts.max() / counts.min())
+
+    def take(self, rows: Sequence[int]) -> Dataset:
+        """Return the rows at the given positions as a Dataset (index labels kept)."""
+        return replace(self, X=self.X.iloc[rows], y=self.y.iloc[rows])
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A registry entry.
+
+    Parameters
+    ----------
+    name : str
+        The name used by :func:`load_dataset` and ``--dataset``.
+    description : str
+        One line: what the data is and why it is here.
+    kind : {"file", "sklearn", "synthetic"}
+        A file in the data directory, a scikit-learn loader, or generated data.
+    target : str
+        The target column.
+    file : str or None
+        File name in the data directory (``kind="file"``).
+    sha256 : str or None
+        The published file's checksum.
+    sep : str or None
+        The file's separator.
+    categorical : tuple of str
+        Columns one-hot encoded; the others are numeric.
+    loader : str or None
+        ``sklearn.datasets`` function name (``kind="sklearn"``).
+    """
+
+    name: str
+    description: str
+    kind: Literal["file", "sklearn", "synthetic"]
+    target: str = "target"
+    file: str | None = None
+    sha256: str | None = None
+    sep: str | None = None
+    categorical: tuple[str, ...] = ()
+    loader: str | None = None
+
+    @property
+    def shipped(self) -> bool:
+        """True when the data comes with an installed package, not a data file."""
+        return self.kind != "file"
+
+
+def _file_spec(name: str, description: str, file: str, sha256: str, **kw: Any) -> DatasetSpec:
+    return DatasetSpec(name, description, "file", file=file, sha256=sha256, **kw)
+
+
+def _sklearn_spec(name: str, description: str, loader: str) -> DatasetSpec:
+    return DatasetSpec(name, description, "sklearn", loader=loader)
+
+
+_WINE_SOURCE = "UCI Wine Quality ({colour}), 11 physico-chemical features; rare classes {rare}"
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        # region is nominal (3 areas): one-hot. ed is an ordered education level and
+        # marital/retire/gender are 0/1, so they stay numeric.
+        _file_spec(
+            "teleconnect",
+            "Telecom customers (IBM teleCust1000t): 4 service categories, the reference task",
+            "teleconnect.csv",
+            "157391eb147a4a83612db3a3162c43aaac0dcaae3601ab9aa13ebee3ff91ca29",
+            target="custcat",
+            sep=",",
+            categorical=("region",),
+        ),
+        _file_spec(
+            "wine-red",
+            _WINE_SOURCE.format(colour="red", rare="3 (10 rows) and 8 (18)"),
+            "winequality-red.csv",
+            "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e",
+            target="quality",
+            sep=";",
+        ),
+        _file_spec(
+            "wine-white",
+            _WINE_SOURCE.format(colour="white", rare="9 (5 rows) and 3 (20)"),
+            "winequality-white.csv",
+            "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836",
+            target="quality",
+            sep=";",
+        ),
+        _sklearn_spec("sklearn-wine", "Wine recognition (scikit-learn): 3 cultivars", "load_wine"),
+        _sklearn_spec("iris", "Iris (scikit-learn): 3 species, 4 features", "load_iris"),
+        _sklearn_spec(
+            "breast-cancer",
+            "Breast cancer Wisconsin (scikit-learn): malignant (0) or benign (1)",
+            "load_breast_cancer",
+        ),
+        _sklearn_spec("digits", "Handwritten digits 8x8 (scikit-learn): 10 classes", "load_digits"),
+        DatasetSpec(
+            SYNTHETIC,
+            "make_classification: configurable rows, features, classes and class weights",
+            "synthetic",
+        ),
+    )
+}
+"""Every registered dataset, by name."""
+
+
+def list_datasets() -> list[DatasetSpec]:
+    """Return the registered datasets' specs, in registry order."""
+    return list(DATASETS.values())
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """Return the spec registered as ``name``; raise :class:`DataError` naming the choices."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(
+            f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}, "
+            "or load a CSV file with --data PATH --target COLUMN"
+        ) from None
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Return the data directory.
+
+    ``data_dir``, else ``$HARNESS_DATA_DIR``, else ``./data`` when it exists, else
+    the project's own ``data/`` (:data:`PROJECT_DATA_DIR`) when it exists, else ``./data``.
+    """
+    if data_dir is not None:
+        return Path(data_dir)
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV])
+    if not DEFAULT_DATA_DIR.is_dir() and PROJECT_DATA_DIR.is_dir():
+        return PROJECT_DATA_DIR
+    return DEFAULT_DATA_DIR
+
+
+def describe_data_dir(data_dir: str | os.PathLike[str] | None = None) -> str:
+    """Return the absolute data directory and which setting chose it, for messages."""
+    if data_dir is not None:
+        origin = "from --data-dir"
+    elif os.environ.get(DATA_DIR_ENV):
+        origin = f"from {DATA_DIR_ENV}"
+    else:
+        origin = "the default"
+    return f"{resolve_data_dir(data_dir).resolve()} ({origin})"
+
+
+def dataset_path(name: str, data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return where a named dataset's file is expected, or None if it is shipped."""
+    spec = get_spec(name)
+    return None if spec.file is None else resolve_data_dir(data_dir) / spec.file
+
+
+def is_available(name: str, data_dir: str | os.PathLike[str] | None = None) -> bool:
+    """Return True when ``load_dataset(name, data_dir)`` can find its data."""
+    path = dataset_path(name, data_dir)
+    return path is None or path.is_file()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def check_class_counts(y: Iterable[Hashable], n_folds: int) -> None:
+    """Check that every class has enough rows for stratified ``n_folds``-fold CV.
+
+    Stratified folds put every class in every validation fold only when each
+    class has at least ``n_folds`` rows.
+
+    Parameters
+    ----------
+    y : iterable of labels
+        The labels that are split into folds (the training split's, when there is a test split).
+    n_folds : int
+        The number of folds, at least 2.
+
+    Raises
+    ------
+    ConfigError
+        If ``n_folds`` is below 2.
+    DataError
+        Naming each class with fewer than ``n_folds`` rows and its count.
+    """
+    if n_folds < 2:
+        raise ConfigError(f"n_folds must be at least 2, got {n_folds}")
+    small = sorted((count, str(label)) for label, count in Counter(y).items() if count < n_folds)
+    if small:
+        described = ", ".join(
+            f"{label} ({count} row{'' if count == 1 else 's'})" for count, label in small
+        )
+        fewer = f"use at most {small[0][0]} folds, or " if small[0][0] >= 2 else ""
+        raise DataError(
+            f"class(es) {described} have fewer rows than the {n_folds} folds need; "
+            f"{fewer}merge or drop those classes"
+        )
+
+
+def load_dataset(
+    name: str, data_dir: str | os.PathLike[str] | None = None, **options: Any
+) -> Dataset:
+    """Load a registered dataset.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`.
+    data_dir : path-like, optional
+        Where files that are not shipped are looked up; default
+        ``$HARNESS_DATA_DIR``, else ``./data``.
+    **options
+        Only for ``"synthetic"``: the keyword arguments of :func:`make_synthetic`.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        If the name is unknown, options are given to a dataset that takes none,
+        or the file is missing or invalid.
+
+    Warns
+    -----
+    ChecksumWarning
+        If a file's sha256 differs from the published one.
+    """
+    spec = get_spec(name)
+    if spec.kind == "synthetic":
+        unknown = set(options) - set(inspect.signature(make_synthetic).parameters)
+        if unknown:
+            raise DataError(
+                f"unknown synthetic option(s) {', '.join(sorted(unknown))}; "
+                f"use: {', '.join(inspect.signature(make_synthetic).parameters)}"
+            )
+        return make_synthetic(**options)
+    if options:
+        raise DataError(f"dataset {name!r} takes no options (got {', '.join(options)})")
+    if spec.kind == "sklearn":
+        return _load_sklearn(spec)
+    path = resolve_data_dir(data_dir) / spec.file
+    if not path.is_file():
+        raise DataError(
+            f"{spec.file} for dataset {name!r} is not in {describe_data_dir(data_dir)}; "
+            f"put it there, or point --data-dir or "
+            f"{DATA_DIR_ENV} at the folder that holds it (sources: data/README.md)"
+        )
+    actual = file_sha256(path)
+    if actual != spec.sha256:
+        warnings.warn(
+            f"{path} has sha256 {actual[:16]}..., not the published {spec.sha256[:16]}... "
+            f"of {name!r}; results may not match published ones (see data/README.md)",
+            ChecksumWarning,
+            stacklevel=2,
+        )
+    dataset = load_csv(path, spec.target, sep=spec.sep, categorical=spec.categorical, name=name)
+    return replace(dataset, description=spec.description)
+
+
+def _load_sklearn(spec: DatasetSpec) -> Dataset:
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, spec.loader)(as_frame=True)
+    return Dataset.from_frame(
+        bunch.frame,
+        "target",
+        name=spec.name,
+        source=f"sklearn.datasets.{spec.loader}",
+        categorical=(),
+        description=spec.description,
+    )
+
+
+def make_synthetic(
+    n_samples: int = 1000,
+    n_features: int = 20,
+    n_classes: int = 2,
+    *,
+    n_informative: int | None = None,
+    weights: Sequence[float] | None = None,
+    class_sep: float = 1.0,
+    random_state: int = 0,
+) -> Dataset:
+    """Generate a classification task with :func:`sklearn.datasets.make_classification`.
+
+    Labels are not flipped (``flip_y=0``), so ``weights`` fix the class sizes up
+    to rounding; there are no redundant or repeated features.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_classes : int
+        Rows, feature columns (``x0``, ``x1``, ...) and classes.
+    n_informative : int, optional
+        Informative features; default half the features, and at least enough
+        for ``n_classes`` classes of two clusters each.
+    weights : sequence of float, optional
+        Relative class sizes, one per class (normalised to sum to 1); default balanced.
+    class_sep : float
+        Distance between classes: smaller is harder.
+    random_state : int
+        The seed; the same arguments always give the same data.
+
+    Raises
+    ------
+    DataError
+        If the arguments do not describe a possible task.
+    """
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    if weights is not None:
+        if len(weights) != n_classes or min(weights) <= 0:
+            raise DataError(
+                f"synthetic weights {tuple(weights)} need {n_classes} positive values, "
+                "one per class"
+            )
+        weights = [w / sum(weights) for w in weights]
+    if n_informative is None:
+        n_informative = min(n_features, max(n_features // 2, math.ceil(math.log2(2 * n_classes))))
+    arguments = dict(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=0,
+        n_classes=n_classes,
+        weights=weights,
+        flip_y=0.0,
+        class_sep=class_sep,
+        random_state=random_state,
+    )
+    try:
+        X, y = make_classification(**arguments)
+    except ValueError as error:
+        raise DataError(f"cannot make the synthetic dataset: {error}") from None
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(n_features)])
+    frame["target"] = y
+    call = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
+    return Dataset.from_frame(
+        frame,
+        "target",
+        name=SYNTHETIC,
+        source=f"sklearn.datasets.make_classification({call})",
+        categorical=(),
+        description=DATASETS[SYNTHETIC].description,
+    )
+
+
+def load_csv(
+    path: str | os.PathLike[str],
+    target: str,
+    sep: str | None = None,
+    categorical: Sequence[str] | None = None,
+    impute: str | None = None,
+    name: str | None = None,
+) -> Dataset:
+    """Load and validate a CSV file.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    target : str
+        The column holding the class labels.
+    sep : str, optional
+        The separator; default detected from the file.
+    categorical : sequence of str, optional
+        The complete list of feature columns to one-hot encode. Default:
+        non-numeric columns with at most
+        :data:`MAX_CATEGORIES` distinct values.
+    impute : {"median", "most_frequent"}, optional
+        Fill missing and infinite feature values with the training fold's
+        median or most frequent value (categorical columns always use the most
+        frequent). Default: such values are an error.
+    name : str, optional
+        The dataset's name; default the file's stem.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DataError
+        For a missing or empty file, a wrong separator, duplicate column names,
+        a missing target column, a target with one class, a non-numeric column
+        that cannot be encoded, or missing values without ``impute``.
+    """
+    import pandas as pd
+
+    from harness.data.validation import read_header
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}; check the path given with --data")
+    _, sep = read_header(path, sep)
+    try:
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
+    except (pd.errors.ParserError, ValueError) as error:
+        reason = " ".join(str(error).split())
+        raise DataError(f"cannot parse {path} with separator {sep!r}: {reason}") from None
+    return Dataset.from_frame(
+        frame,
+        target,
+        name=name or path.stem,
+        source=str(path.resolve()),
+        categorical=categorical,
+        impute=impute,
+    )

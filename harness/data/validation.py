@@ -1,0 +1,220 @@
+"""Checks that turn a bad data file into one clear :class:`~harness.errors.DataError`.
+
+Every check names what is wrong and how to fix it, on one line, so the command
+line can print it without a traceback. The check the evaluation code runs once
+the number of folds is known is :func:`harness.data.datasets.check_class_counts`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import ConfigError, DataError
+
+IMPUTE_STRATEGIES = ("median", "most_frequent")
+"""Values of ``impute``: how each training fold fills missing values (see preprocessing)."""
+
+MAX_CATEGORIES = 20
+"""A non-numeric column with at most this many distinct values is one-hot encoded."""
+
+SEPARATORS = ",;\t|"
+"""Separators the sniffer chooses from when none is given."""
+
+_SNIFF_BYTES = 64 * 1024
+
+
+def _join(items: Iterable[object]) -> str:
+    return ", ".join(str(item) for item in items)
+
+
+def _describe_sep(sep: str) -> str:
+    return "'\\t' (tab)" if sep == "\t" else repr(sep)
+
+
+def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
+    """Read a CSV file's header row and settle its separator.
+
+    Parameters
+    ----------
+    path : Path
+        An existing file.
+    sep : str or None
+        The separator; ``None`` detects one of :data:`SEPARATORS` with
+        :class:`csv.Sniffer` (``","`` when it cannot tell).
+
+    Returns
+    -------
+    header : list of str
+        The column names as written (duplicates kept, unlike ``pandas.read_csv``).
+    sep : str
+        The separator used.
+
+    Raises
+    ------
+    ConfigError
+        If ``sep`` is not one character.
+    DataError
+        If the file is empty, cannot be decoded as UTF-8, has no data rows, has
+        only one column (likely the wrong separator) or repeats a column name.
+    """
+    if sep is not None and len(sep) != 1:
+        raise ConfigError(f"the separator must be one character, got {sep!r} (--sep)")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            sample = handle.read(_SNIFF_BYTES)
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{path} is not UTF-8 text ({error.reason}); save it as UTF-8 CSV"
+        ) from None
+    lines = [line for line in sample.splitlines() if line.strip()]
+    if not lines:
+        raise DataError(f"{path} is empty; expected a header row and data rows")
+    detected = sep is None
+    if sep is None:
+        try:
+            sep = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=SEPARATORS).delimiter
+        except csv.Error:
+            sep = ","
+    header = next(csv.reader([lines[0]], delimiter=sep))
+    if len(lines) == 1:
+        raise DataError(f"{path} has a header row but no data rows")
+    if len(header) == 1:
+        how = "detected" if detected else "given"
+        raise DataError(
+            f"{path}: only one column ({header[0][:40]!r}) found with separator "
+            f"{_describe_sep(sep)} ({how}); pass the file's separator with --sep, e.g. --sep ';'"
+        )
+    repeated = [name for name, count in Counter(header).items() if count > 1]
+    if repeated:
+        raise DataError(f"{path}: duplicate column names {_join(map(repr, repeated))}; rename them")
+    return header, sep
+
+
+def check_target_column(columns: Sequence[str], target: str, source: str) -> None:
+    """Raise :class:`DataError` unless ``target`` is one of ``columns``."""
+    if target not in columns:
+        raise DataError(
+            f"no target column {target!r} in {source}; its columns are: {_join(columns)} "
+            "(choose one with --target)"
+        )
+
+
+def infer_categorical(
+    X: pd.DataFrame, categorical: Sequence[str] | None, source: str
+) -> tuple[str, ...]:
+    """Decide which feature columns are one-hot encoded.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The feature columns.
+    categorical : sequence of str or None
+        The categorical columns, complete: every other column must be numeric.
+        ``None`` infers them: a non-numeric column with at most
+        :data:`~harness.data.datasets.MAX_CATEGORIES` distinct values is categorical.
+    source : str
+        Where the data came from, for messages.
+
+    Returns
+    -------
+    tuple of str
+        The categorical columns, in column order.
+
+    Raises
+    ------
+    DataError
+        If a named column does not exist, or a non-numeric column cannot be encoded.
+    """
+    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if categorical is not None:
+        unknown = [c for c in categorical if c not in X.columns]
+        if unknown:
+            raise DataError(
+                f"categorical column(s) {_join(map(repr, unknown))} not among the features of "
+                f"{source}: {_join(X.columns)}"
+            )
+        unlisted = [c for c in non_numeric if c not in categorical]
+        if unlisted:
+            raise DataError(
+                f"column(s) {_join(map(repr, unlisted))} in {source} are not numeric; "
+                "add them to --categorical or drop them"
+            )
+        return tuple(c for c in X.columns if c in categorical)
+    too_many = {c: X[c].nunique() for c in non_numeric if X[c].nunique() > MAX_CATEGORIES}
+    if too_many:
+        described = _join(f"{c!r} ({n} distinct values)" for c, n in too_many.items())
+        raise DataError(
+            f"non-numeric column(s) {described} in {source} have more than {MAX_CATEGORIES} "
+            "values to one-hot encode; drop or convert them to numbers, or name them with "
+            "--categorical to encode them anyway"
+        )
+    return tuple(non_numeric)
+
+
+def check_impute(impute: str | None) -> None:
+    """Raise :class:`ConfigError` unless ``impute`` is None or one of ``IMPUTE_STRATEGIES``."""
+    if impute is not None and impute not in IMPUTE_STRATEGIES:
+        raise ConfigError(f"unknown impute {impute!r}; choose one of: {_join(IMPUTE_STRATEGIES)}")
+
+
+def check_finite(X: pd.DataFrame, impute: str | None, source: str) -> pd.DataFrame:
+    """Reject missing and infinite feature values, or mark them for imputation.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The feature columns.
+    impute : {"median", "most_frequent"} or None
+        ``None`` makes any NaN or infinite value an error. Otherwise infinite
+        values become NaN, which the preprocessor fills inside each training
+        fold (never from the whole data set).
+    source : str
+        Where the data came from, for messages.
+
+    Returns
+    -------
+    DataFrame
+        ``X``, with infinite values replaced by NaN when ``impute`` is set.
+
+    Raises
+    ------
+    ConfigError
+        If ``impute`` is unknown.
+    DataError
+        If values are missing or infinite and ``impute`` is None.
+    """
+    check_impute(impute)
+    numeric = X.select_dtypes("number")
+    infinite = np.isinf(numeric).sum()
+    if impute is not None:
+        return X.replace([np.inf, -np.inf], np.nan) if infinite.any() else X
+    missing = X.isna().sum()
+    problems = [f"{c} ({missing[c]} NaN)" for c in X.columns if missing[c]]
+    problems += [f"{c} ({infinite[c]} inf)" for c in numeric.columns if infinite[c]]
+    if problems:
+        raise DataError(
+            f"missing or infinite values in {source}: {_join(problems)}; fix the file, or pass "
+            "--impute median or --impute most_frequent to fill them inside each training fold"
+        )
+    return X
+
+
+def check_target(y: pd.Series, source: str) -> None:
+    """Raise :class:`DataError` if the target has missing values or a single class."""
+    missing = int(y.isna().sum())
+    if missing:
+        raise DataError(
+            f"target {y.name!r} in {source} has {missing} missing value(s); drop those rows"
+        )
+    classes = y.unique()
+    if len(classes) < 2:
+        raise DataError(
+            f"target {y.name!r} in {source} has a single class ({classes[0]!r}); "
+            "a classifier needs at least two"
+        )

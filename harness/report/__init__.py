@@ -1,0 +1,1 @@
+"""Stage 6, report: the Markdown report, figures, draw.io diagrams, the notebook and references."""

@@ -1,0 +1,370 @@
+"""The comparison report: Markdown with figures, diagrams and a notebook, from stored trials alone.
+
+:func:`write_report` reads nothing but the comparison's storage and its
+dataset (for the class balance and the feature summary): no model is
+trained. The same storage always gives the same bytes: no clock is read,
+figures are written by :func:`harness.report.figures.save_figure` and every random
+choice (bootstrap, fANOVA) is seeded.
+
+The report's sections are :data:`SECTIONS`; each is built by one function
+from a :class:`~harness.report.context.ReportContext` holding everything read
+once. The sections about the task (data, original model, search) live in
+:mod:`harness.report.sections`; this module adds the results, figures, diagrams,
+recommendations and notebook, and writes the files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.data.datasets import Dataset
+from harness.model.vocabulary import IMBALANCE
+from harness.report import drawio, figures, recommendations, sections
+from harness.report.context import (
+    NOT_COMPARATIVE,
+    ReportContext,
+    bullets,
+    load_context,
+    markdown_table,
+)
+from harness.report.notebook import notebook_json
+from harness.report.references import bibliography, cite
+from harness.report.tuned_model import class_metrics
+from harness.results import efficiency
+from harness.results.leaderboard import baselines_table
+from harness.results.loading import ComparisonResults
+from harness.study import ledger
+from harness.study.holdout import BASELINE, TUNED
+from harness.study.metrics import HEADLINE_METRICS, METRICS
+from harness.study.storage import redact_password
+
+SECTIONS = (
+    "The data",
+    "The original model",
+    "The search",
+    "Results",
+    "Figures",
+    "Diagrams",
+    "Recommendations",
+    "The tuned model as a notebook",
+    "References",
+)
+"""The report's second-level headings, in order."""
+
+FIGURES_DIR = "figures"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Paths written by :func:`write_report`."""
+
+    markdown: Path
+    figures: dict[str, Path]
+    diagrams: dict[str, Path]
+    notebook: Path
+
+
+def _header(ctx: ReportContext) -> str:
+    comparison = ctx.comparison
+    storage = redact_password(comparison.storage)
+    attrs = ctx.study.user_attrs
+    folds = ctx.trial.user_attrs.get(ledger.FOLD_SCORES, {}).get(ctx.metric, [])
+    studies = len(ctx.results.studies)
+    source = "1 study" if studies == 1 else f"{studies} strategy x seed studies"
+    return (
+        f"# {comparison.name}: tuning report\n\n"
+        f"Rebuilt by `{ctx.command}` from the trials stored in `{storage}` "
+        f"({len(ctx.results.frame)} finished trials in {source}); no model was trained for it. "
+        f"The best configuration is trial #{ctx.trial.number} of study `{ctx.study.study_name}` "
+        f"({attrs.get(ledger.STRATEGY)}, seed {attrs.get(ledger.SEED)}): mean CV {ctx.metric} "
+        f"{ctx.trial.value:.4f} +/- {np.std(folds):.4f} over {len(folds)} folds."
+    )
+
+
+def _holdout_text(ctx: ReportContext) -> str:
+    before, after = ctx.holdout[BASELINE]["scores"], ctx.holdout[TUNED]["scores"]
+    lines = []
+    for metric in HEADLINE_METRICS:
+        change = after[metric] - before[metric]
+        better = change * (1 if METRICS[metric].greater_is_better else -1)
+        verdict = "better" if better > 0 else "worse" if better < 0 else "unchanged"
+        lines.append(f"{metric}: {before[metric]:.4f} before, {after[metric]:.4f} after "
+                     f"({change:+.4f}, {verdict})")  # fmt: skip
+    per_class = []
+    for model in (BASELINE, TUNED):
+        result = ctx.holdout[model]
+        table = class_metrics(result["confusion"], result["labels"])
+        per_class.append(table.assign(model=model))
+    joined = pd.concat(per_class).sort_values("class", kind="stable", key=_macro_last)
+    joined = joined[["class", "model", "support", "precision", "recall", "f1"]]
+    joined = joined.rename(columns={m: f"test_{m}" for m in ("precision", "recall", "f1")})
+    models = baselines_table(ledger.holdout_frame(ctx.holdout))
+    return "\n\n".join(
+        [
+            f"Tuned = the best configuration ({ctx.study.study_name}, trial "
+            f"#{ctx.trial.number}); before = the unoptimized baseline. Both were trained on the "
+            f"{len(ctx.train.y)} search rows and scored once on the {len(ctx.test.y)} held-out "
+            "rows (precision, recall and F1 macro-averaged):",
+            bullets(lines),
+            "Every model on the held-out split, with the reference baselines:",
+            markdown_table(models, explain=True),
+            "### Per class",
+            "From the stored confusion matrices; `macro` is the unweighted mean over classes "
+            "(equal to the macro scores above):",
+            markdown_table(joined.reset_index(drop=True)),
+        ]
+    )
+
+
+def _macro_last(column: pd.Series) -> pd.Series:
+    return column.map(lambda label: (label == "macro", label))
+
+
+def _results_section(ctx: ReportContext) -> str:
+    blocks = ["### Before and after on the held-out test split", _holdout_text(ctx)]
+    if not ctx.comparative:
+        blocks.append(NOT_COMPARATIVE)
+    for key, title in (("trials", "Best trials"),
+                       ("generalization", "Across studies: CV against held-out scores"),
+                       ("efficiency", "Search efficiency"),
+                       ("final", "Final scores"),
+                       ("curves", "Incumbent curves at checkpoints of the budget"),
+                       ("pairwise", "Pairwise tests")):  # fmt: skip
+        if key in ctx.tables:
+            blocks += [f"### {title}", markdown_table(ctx.tables[key], explain=True)]
+    blocks.append("### Optimizers and imbalance handling")
+    for param in ("optimizer", IMBALANCE):
+        table = ctx.tables.get(f"by_{param}")
+        if table is None:
+            blocks.append(f"`{param}` was not searched: every trial used the same value.")
+        else:
+            blocks += [f"Best score by {param}:", markdown_table(table, explain=True)]
+    return "\n\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    key: str
+    caption: str
+    draw: Callable[[], Any]
+
+
+def _figure_specs(ctx: ReportContext) -> list[_Figure]:
+    frame, optimum, metric = ctx.results.frame, ctx.results.optimum, ctx.metric
+    pooled = (f"the {len(ctx.trials)} complete trials of the study" if ctx.single_study else
+              f"the {len(ctx.trials)} complete trials of all {len(ctx.results.studies)} "
+              "strategy x seed studies pooled (the exhaustive grid left out)")  # fmt: skip
+    specs = [
+        _Figure("incumbents-trials",
+                "Best mean CV score so far against trials; line: median over seeds, band: "
+                "95% percentile bootstrap interval of that median.",
+                lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
+                                                 metric=metric)),
+        _Figure("incumbents-seconds",
+                "The same against wall-clock seconds since each run's first trial.",
+                lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
+                                                 metric=metric)),
+    ]  # fmt: skip
+    if ctx.comparative:
+        specs.append(_Figure(
+            "time-to-target",
+            "Trials and seconds each run needed to come within 10% of the gap between random "
+            "search's final median and the optimum; hollow markers never reached it and sit "
+            "at their budget.",
+            lambda: figures.time_to_target_figure(frame, optimum=optimum),
+        ))  # fmt: skip
+    if ctx.importances:
+        specs.append(_Figure(
+            "importance",
+            f"fANOVA importances {cite('hutter2014')}, computed by Optuna's evaluator with seed "
+            f"0 over {pooled}; parameters absent from some trials (conditional ones) are left out.",
+            lambda: figures.importance_figure(ctx.importances, source="pooled trials"),
+        ))  # fmt: skip
+    if len(ctx.importances) >= 2:
+        top = tuple(list(ctx.importances)[:2])
+        specs.append(_Figure(
+            "contour",
+            f"Best mean CV score over the two most important parameters, {top[0]} and "
+            f"{top[1]}, on a grid of cells (categorical: one per value; numeric: "
+            f"{figures.CONTOUR_BINS} equal cells, log-spaced for log-scale parameters), "
+            f"from {pooled}; dots are trials.",
+            lambda: figures.contour_figure(ctx.trials, top, metric=metric),
+        ))  # fmt: skip
+    models = [BASELINE, TUNED]
+    specs += [
+        _Figure("confusion",
+                "Held-out confusion matrices before (baseline) and after (tuned).",
+                lambda: figures.confusion_figure(ctx.holdout, models)),
+        _Figure("learning-curve",
+                "Per-epoch training loss of the tuned and the baseline model in their final "
+                "fit (stored with the held-out results; dashed: early-stopping validation "
+                "loss where used).",
+                lambda: figures.learning_curve_figure(ctx.holdout, models[::-1])),
+    ]  # fmt: skip
+    return specs
+
+
+def _write_figures(ctx: ReportContext, directory: Path) -> dict[str, tuple[Path, str]]:
+    written = {}
+    for spec in _figure_specs(ctx):
+        path = directory / FIGURES_DIR / f"{ctx.comparison.name}-{spec.key}.png"
+        written[spec.key] = (figures.save_figure(spec.draw(), path), spec.caption)
+    return written
+
+
+def _link(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()
+
+
+def _figures_section(written: Mapping[str, tuple[Path, str]], directory: Path) -> str:
+    blocks = []
+    for number, (key, (path, caption)) in enumerate(written.items(), start=1):
+        blocks.append(f"![{key}]({_link(path, directory)})\n\n*Figure {number}: {caption}*")
+    return "\n\n".join(blocks)
+
+
+def _diagrams_section(
+    ctx: ReportContext, documents: Mapping[str, str], paths: Mapping[str, Path], out: Path
+) -> str:
+    lines = []
+    for key, text in documents.items():
+        link = _link(paths[key], out)
+        labels = "; ".join(
+            label.replace("\n", ", ") for label in drawio.vertex_labels(text).values()
+        )
+        lines.append(f"**{key}**, drawio file [{link}]({link}): {labels}.")
+    source = "the study's attributes" if ctx.single_study else "the comparison file"
+    intro = f"Generated from the configuration and {source} (open them in draw.io):"
+    return f"{intro}\n\n{bullets(lines)}"
+
+
+def _strategy_advice(ctx: ReportContext) -> str:
+    if not ctx.comparative:
+        return NOT_COMPARATIVE
+    trials = ctx.comparison.trials
+    return bullets([
+        *recommendations.budget_advice(ctx.results.frame, optimum=ctx.results.optimum,
+                                       trials=trials),
+        *recommendations.final_advice(ctx.tables["final"], trials=trials),
+        *recommendations.time_advice(
+            ctx.tables["efficiency"],
+            efficiency.overhead(ctx.results.frame, budget=ctx.comparison.trials),
+        ),
+    ])  # fmt: skip
+
+
+def _recommendations_section(ctx: ReportContext) -> str:
+    choices = recommendations.imbalance_advice(
+        ctx.tables.get(f"by_{IMBALANCE}"), ctx.train.imbalance_ratio
+    )
+    if "by_optimizer" in ctx.tables:
+        choices += recommendations.group_advice(ctx.tables["by_optimizer"], "optimizer")
+    model = recommendations.holdout_advice(
+        ctx.holdout, ctx.results.test_scores(), metric=ctx.metric, n_test=len(ctx.test.y)
+    )
+    return "\n\n".join(
+        [
+            "Each point is computed from the tables above; differences are called significant "
+            "only where a test or non-overlapping 95% intervals support it.",
+            "### Which strategy at which budget",
+            _strategy_advice(ctx),
+            "### Optimizer and imbalance handling",
+            bullets(choices),
+            "### The tuned model",
+            bullets(model),
+        ]
+    )
+
+
+def _notebook_section(ctx: ReportContext, path: Path, out: Path) -> str:
+    link = _link(path, out)
+    return (
+        f"[{link}]({link}) loads `{ctx.dataset.name}`, takes the same held-out split (task "
+        f"seed {ctx.comparison.task_seed}), builds the best configuration from a literal dict, "
+        "fits it and the baseline on the search rows and prints their held-out "
+        f"{', '.join(HEADLINE_METRICS)} before and after. Training is seeded, so it reproduces "
+        "the numbers above."
+    )
+
+
+def write_report(
+    results: ComparisonResults,
+    dataset: Dataset,
+    *,
+    out: str | Path = "reports",
+    drawio_dir: str | Path = "drawio",
+    data_dir: str | Path | None = None,
+) -> ReportFiles:
+    """Write the report, its figures, diagrams and notebook; return their paths.
+
+    Parameters
+    ----------
+    results : ComparisonResults
+        The stored comparison (:func:`harness.results.loading.load_results`) or one study
+        (:func:`harness.results.loading.study_results`); without several strategies, random
+        search among them, the tables and figures comparing them are left out.
+    dataset : Dataset
+        The comparison's dataset (``comparison.load_dataset``), full, before the split.
+    out : str or Path
+        Folder of ``<name>.md``, ``<name>.ipynb`` and ``figures/<name>-*.png``.
+    drawio_dir : str or Path
+        Folder of ``<name>-pipeline.drawio``, ``-topology.drawio``, ``-search-loop.drawio``.
+    data_dir : str or Path, optional
+        Written into the notebook for loading a registered dataset's file.
+
+    Raises
+    ------
+    ConfigError
+        If no study has held-out results yet.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = load_context(results, dataset)
+    name = ctx.comparison.name
+    markdown, notebook = out / f"{name}.md", out / f"{name}.ipynb"
+    written = _write_figures(ctx, out)
+    documents = {
+        "pipeline": drawio.pipeline_diagram(ctx.dataset, ctx.config, metric=ctx.metric,
+                                            folds=ctx.comparison.folds,
+                                            test_rows=len(ctx.test.y)),
+        "topology": drawio.topology_diagram(ctx.n_inputs, ctx.config, ctx.holdout[TUNED]["labels"]),
+        "search-loop": drawio.search_loop_diagram(ctx.comparison, markdown.as_posix()),
+    }  # fmt: skip
+    diagrams = drawio.write_diagrams(drawio_dir, name, documents)
+    source = f"study {ctx.study.study_name}, trial #{ctx.trial.number}"
+    notebook.write_text(
+        notebook_json(ctx.comparison, ctx.config, source=source,
+                      expected=ctx.holdout[TUNED]["scores"], data_dir=data_dir),
+        encoding="utf-8", newline="\n",
+    )  # fmt: skip
+    bodies = [
+        sections.data_section(ctx),
+        sections.baseline_section(ctx),
+        sections.search_section(ctx),
+        _results_section(ctx),
+        _figures_section(written, out),
+        _diagrams_section(ctx, documents, diagrams, out),
+        _recommendations_section(ctx),
+        _notebook_section(ctx, notebook, out),
+    ]
+    body = "\n\n".join(
+        [
+            _header(ctx),
+            *(f"## {title}\n\n{text}" for title, text in zip(SECTIONS[:-1], bodies, strict=True)),
+        ]
+    )
+    document = f"{body}\n\n## {SECTIONS[-1]}\n\n{bibliography(body)}\n"
+    markdown.write_text(document, encoding="utf-8", newline="\n")
+    return ReportFiles(
+        markdown=markdown,
+        figures={key: path for key, (path, _) in written.items()},
+        diagrams=diagrams,
+        notebook=notebook,
+    )

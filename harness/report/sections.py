@@ -1,0 +1,324 @@
+"""The report's sections about the task: the data, the original model and the search.
+
+Each public function returns one section's Markdown from a
+:class:`~harness.report.context.ReportContext`; every number in it is read
+from the context, and every work named is cited through :mod:`harness.report.references`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.distributions import CategoricalDistribution
+
+from harness.model.vocabulary import (
+    BASELINE_CONFIG,
+    IMBALANCE,
+    RESAMPLER_NAMES,
+    hidden_layers,
+    model_settings,
+)
+from harness.report.context import ReportContext, bullets, markdown_table
+from harness.report.references import cite
+from harness.report.tuned_model import class_metrics
+from harness.results import efficiency
+from harness.search.strategies import STRATEGIES
+from harness.study.holdout import BASELINE, MAJORITY
+
+STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "grid": ("the classic baseline: every grid point once, so its coverage does not depend on "
+             "luck, but its cost multiplies with each parameter", ("bergstra2012",)),
+    "random": ("the reference of normalized regret: as good as grid search at equal budget "
+               "when few parameters matter", ("bergstra2012",)),
+    "tpe": ("Optuna's default model-based sampler: cheap proposals from densities of good and "
+            "bad trials, natural with categorical and conditional parameters",
+            ("bergstra2011",)),
+    "gp": ("Gaussian-process Bayesian optimisation: sample-efficient on small numeric spaces, "
+           "with proposals that cost more as trials accumulate", ("snoek2012",)),
+    "cmaes": ("an evolution strategy that adapts a covariance matrix: strong on continuous, "
+              "correlated parameters", ("hansen2016",)),
+    "qmc": ("a low-discrepancy sequence that covers the space more evenly than random points "
+            "at the same budget", ("bergstra2012",)),
+    "bayesopt": ("a second Gaussian-process implementation (upper confidence bound), to see "
+                 "whether the library matters", ("nogueira2014", "snoek2012")),
+    "skopt": ("scikit-optimize's Gaussian process with expected improvement",
+              ("head2021", "snoek2012")),
+    "skopt-rf": ("a random-forest surrogate that handles categorical parameters natively",
+                 ("head2021",)),
+    "skopt-et": ("an extra-trees surrogate, cheaper to refit than a random forest",
+                 ("head2021",)),
+}  # fmt: skip
+"""Why each registered strategy is worth comparing, with the works to cite."""
+
+CHOICE_REFERENCES: dict[str, tuple[str, ...]] = {
+    "adam": ("kingma2015",),
+    "adamw": ("loshchilov2019",),
+    "rmsprop": ("tieleman2012",),
+    "smote": ("chawla2002",),
+    "borderline_smote": ("han2005",),
+    "adasyn": ("he2008",),
+    "smote_enn": ("batista2004",),
+    "focal": ("lin2017",),
+}
+"""Works to cite where an optimizer or imbalance strategy is named."""
+
+
+def with_refs(value: Any) -> str:
+    """``value`` followed by the citation of the work that introduced it, if any."""
+    refs = CHOICE_REFERENCES.get(str(value))
+    return f"{value} {cite(*refs)}" if refs else str(value)
+
+
+def data_section(ctx: ReportContext) -> str:
+    """The data: size, held-out split, class balance, feature summary and what they imply."""
+    data, train, test = ctx.dataset, ctx.train, ctx.test
+    counts = data.class_counts
+    balance = pd.DataFrame(
+        {
+            "class": [str(label) for label in counts.index],
+            "rows": counts.to_numpy(),
+            "share": [f"{share:.1%}" for share in counts / counts.sum()],
+            "train": train.class_counts.reindex(counts.index, fill_value=0).to_numpy(),
+            "test": test.class_counts.reindex(counts.index, fill_value=0).to_numpy(),
+        }
+    )
+    features = []
+    for column in data.X.columns:
+        values = data.X[column]
+        if column in data.categorical:
+            top = values.value_counts().index[0]
+            features.append({"feature": column, "type": f"categorical (most often {top})",
+                             "values": values.nunique()})  # fmt: skip
+        else:
+            features.append({"feature": column, "type": "numeric", "values": values.nunique(),
+                             "mean": values.mean(), "std": values.std(), "min": values.min(),
+                             "max": values.max()})  # fmt: skip
+    summary = pd.DataFrame(features)
+    text = (
+        f"`{data.name}`: {data.n_samples} rows, {data.n_features} features "
+        f"({len(data.numeric)} numeric, {len(data.categorical)} categorical), "
+        f"{data.n_classes} classes in `{data.target}`."
+        + (f" {data.description.rstrip('.')}." if data.description else "")
+        + "\n\n"
+        f"A stratified {ctx.comparison.test_size:.0%} of the rows ({len(test.y)}) is held out "
+        f"with task seed {ctx.comparison.task_seed} and never seen by the search, which "
+        f"cross-validates on the other {len(train.y)} rows with {ctx.comparison.folds} "
+        "stratified folds, the same folds for every strategy."
+    )
+    return "\n\n".join(
+        [
+            text,
+            "Class balance:",
+            markdown_table(balance),
+            "Features (as read, before scaling and encoding):",
+            markdown_table(summary),
+            "What this means for the segmentation:",
+            bullets(_data_meaning(ctx)),
+        ]
+    )
+
+
+def _data_meaning(ctx: ReportContext) -> list[str]:
+    data, train = ctx.dataset, ctx.train
+    counts = data.class_counts
+    share = counts.max() / counts.sum()
+    majority = ctx.holdout.get(MAJORITY, {}).get("scores", {}).get("accuracy")
+    if counts.max() == counts.min():
+        sizes = f"Every class has {counts.max()} rows ({share:.1%})."
+    else:
+        sizes = (
+            f"The largest class, {counts.idxmax()}, has {counts.max()} rows ({share:.1%}), the "
+            f"smallest, {counts.idxmin()}, {counts.min()}: a ratio of {data.imbalance_ratio:.2f}."
+        )
+    if majority is not None:
+        sizes += f" Predicting the largest class for everyone scores {majority:.4f} accuracy."
+    macro = ctx.metric.endswith("_macro") or ctx.metric == "balanced_accuracy"
+    sizes += f" The objective, {ctx.metric}, " + (
+        "weighs every class equally." if macro else "weighs classes by their size."
+    )
+    sentences = [sizes]
+    per_fold = train.class_counts.min() / ctx.comparison.folds
+    sentences.append(
+        f"Each validation fold holds about {per_fold:.0f} rows of the rarest class, so one row "
+        f"moves that class's recall by about {1 / per_fold:.3f}."
+    )
+    numeric = data.X[list(data.numeric)]
+    if len(numeric.columns) > 1:
+        spread = numeric.std()
+        sentences.append(
+            f"Numeric scales differ: standard deviations range from {spread.min():.3g} "
+            f"({spread.idxmin()}) to {spread.max():.3g} ({spread.idxmax()}), so every fold "
+            f"standardises them on its training rows {cite('pedregosa2011')}."
+        )
+    sentences.append(
+        f"After one-hot encoding of {len(data.categorical)} categorical column(s) the network "
+        f"sees {ctx.n_inputs} inputs. Read as segmentation, each class is a segment: a class's "
+        "recall is the share of its members the model finds, its precision the share of the "
+        "rows put in it that belong there."
+    )
+    return sentences
+
+
+def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> str:
+    settings = model_settings(config)
+    widths = " -> ".join(map(str, (n_inputs, *hidden_layers(config), n_classes)))
+    regular = [f"dropout {settings['dropout']:.3g}" if settings["dropout"] else "no dropout",
+               "batch norm" if settings["batch_norm"] else "no batch norm",
+               "early stopping" if settings["early_stopping"] else "no early stopping"]  # fmt: skip
+    return (
+        f"{widths} units, {settings['activation']} activations, optimizer "
+        f"{with_refs(settings['optimizer'])} with learning rate {settings['lr']:.3g}, batch size "
+        f"{settings['batch_size']}, {settings['max_epochs']} epochs, {', '.join(regular)}, "
+        f"imbalance handling {with_refs(settings[IMBALANCE])}"
+    )
+
+
+def baseline_section(ctx: ReportContext) -> str:
+    """The original model: its architecture and its measured per-class strengths and weaknesses."""
+    result = ctx.holdout[BASELINE]
+    per_class = class_metrics(result["confusion"], result["labels"]).iloc[:-1]
+    matrix = np.asarray(result["confusion"])
+    off = matrix - np.diag(np.diag(matrix))
+    true, predicted = np.unravel_index(np.argmax(off), off.shape)
+    labels = [str(label) for label in result["labels"]]
+    strong = per_class.loc[per_class["recall"].idxmax()]
+    weak = per_class.loc[per_class["recall"].idxmin()]
+    vague = per_class.loc[per_class["precision"].idxmin()]
+    scores = result["scores"]
+    measured = [
+        f"Held-out accuracy {scores['accuracy']:.4f}, macro F1 {scores['f1_macro']:.4f}, "
+        f"log loss {scores['log_loss']:.4f}.",
+        f"Strongest class: {strong['class']}, recall {strong['recall']:.4f} and precision "
+        f"{strong['precision']:.4f} on {strong['support']} test rows.",
+        f"Weakest class: {weak['class']}, recall {weak['recall']:.4f}; lowest precision: "
+        f"{vague['class']} ({vague['precision']:.4f}).",
+    ]
+    if off.max() > 0:
+        measured.append(
+            f"Its most frequent error: {off.max()} test rows of {labels[true]} predicted as "
+            f"{labels[predicted]}."
+        )
+    return "\n\n".join(
+        [
+            f"The unoptimized model (`harness.BASELINE_CONFIG`) is a PyTorch network "
+            f"{cite('paszke2019')} trained through skorch {cite('tietz2017')}: "
+            f"{_architecture(BASELINE_CONFIG, ctx.n_inputs, ctx.dataset.n_classes)}. Measured "
+            "on the held-out split after training on all search rows (per-class numbers from "
+            "its stored confusion matrix):",
+            bullets(measured),
+        ]
+    )
+
+
+def _strategies_text(ctx: ReportContext) -> str:
+    lines = []
+    for name in ctx.comparison.strategies:
+        strategy = STRATEGIES[name]
+        why, refs = STRATEGY_RATIONALE[name]
+        lines.append(f"**{name}** ({strategy.library}): {strategy.description}. Why: {why} "
+                     f"{cite(*refs)}.")  # fmt: skip
+    if ctx.comparison.exhaustive_grid:
+        optimum = ctx.results.optimum
+        found = f": its best, {optimum:.4f}, is the optimum" if optimum is not None else ""
+        lines.append(f"**exhaustive grid**: one extra grid study over the whole space{found}.")
+    return (
+        f"Every strategy is an Optuna sampler {cite('akiba2019')}; all share one study loop, "
+        f"the same folds and the same budget ({ctx.comparison.trials} trials per study, seeds "
+        f"{', '.join(map(str, ctx.comparison.seeds))}).\n\n" + bullets(lines)
+    )
+
+
+def _values(distribution: optuna.distributions.BaseDistribution) -> str:
+    if isinstance(distribution, CategoricalDistribution):
+        return ", ".join(with_refs(choice) for choice in distribution.choices)
+    scale = ", log scale" if getattr(distribution, "log", False) else ""
+    step = f", step {distribution.step:g}" if getattr(distribution, "step", None) else ""
+    return f"{distribution.low:g} to {distribution.high:g}{scale}{step}"
+
+
+def _space_text(ctx: ReportContext) -> str:
+    space = pd.DataFrame(
+        [{"parameter": name, "type": type(d).__name__.removesuffix("Distribution").lower(),
+          "values": _values(d)} for name, d in ctx.distributions.items()]
+    )  # fmt: skip
+    fixed = {k: v for k, v in ctx.config.items() if k not in ctx.distributions}
+    parts = [f"Space `{ctx.comparison.space}`, as stored with the trials:", markdown_table(space)]
+    if fixed:
+        parts.append(f"Fixed: {', '.join(f'{k} = {_shown(v)}' for k, v in fixed.items())}.")
+    imbalance = ctx.distributions.get(IMBALANCE)
+    if isinstance(imbalance, CategoricalDistribution) and set(imbalance.choices) & set(
+        RESAMPLER_NAMES
+    ):
+        parts.append(
+            f"Resamplers come from imbalanced-learn {cite('lemaitre2017')} and see the training "
+            "rows of each fit only, never a validation fold."
+        )
+    return "\n\n".join(parts)
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _evidence(ctx: ReportContext, name: str) -> str:
+    distribution = ctx.distributions.get(name)
+    if name not in ctx.config:
+        return "not set by the search space: the estimator's default"
+    if distribution is None:
+        return "fixed by the search space"
+    ranked = list(ctx.importances)
+    importance = (
+        f"importance {ctx.importances[name]:.3f} (rank {ranked.index(name) + 1} of {len(ranked)})"
+        if name in ctx.importances
+        else "searched"
+    )
+    if not isinstance(distribution, CategoricalDistribution):
+        return importance
+    table = ctx.tables.get(f"by_{name}")
+    if table is None:
+        table = efficiency.best_by_parameter(ctx.results.frame, name, budget=ctx.comparison.trials)
+    means = "; ".join(
+        f"{row[name]}: {row['mean']:.4f}" for _, row in table.iterrows() if row["seeds"] > 0
+    )
+    return f"{importance}; mean best CV score per value: {means}"
+
+
+def _changes_text(ctx: ReportContext) -> str:
+    before = model_settings(BASELINE_CONFIG)
+    after = model_settings(ctx.config)
+    names = [k for k in dict.fromkeys([*BASELINE_CONFIG, *ctx.config]) if before[k] != after[k]]
+    rows = [{"parameter": name, "baseline": _shown(before[name]), "tuned": _shown(after[name]),
+             "evidence": _evidence(ctx, name)} for name in names]  # fmt: skip
+    layers = (hidden_layers(BASELINE_CONFIG), hidden_layers(ctx.config))
+    if layers[0] != layers[1]:
+        rows.append({"parameter": "hidden layers (resolved)", "baseline": str(layers[0]),
+                     "tuned": str(layers[1]), "evidence": "from the parameters above"})  # fmt: skip
+    same = [k for k in dict.fromkeys([*BASELINE_CONFIG, *ctx.config]) if k not in names]
+    text = (
+        f"The tuned model: {_architecture(ctx.config, ctx.n_inputs, ctx.dataset.n_classes)}. "
+        "What changed against the baseline, and the evidence from the trials (importance: "
+        "fANOVA on the pooled trials, see the figures; per-value means: the best CV score "
+        "of each seed with that value, averaged over seeds):"
+    )
+    parts = [text, markdown_table(pd.DataFrame(rows)) if rows else "No setting changed."]
+    if same:
+        parts.append(f"Unchanged: {', '.join(same)}.")
+    return "\n\n".join(parts)
+
+
+def search_section(ctx: ReportContext) -> str:
+    """The search: strategies and why, the space, and what the best configuration changed."""
+    return "\n\n".join(
+        [
+            "### Strategies and why each was chosen",
+            _strategies_text(ctx),
+            "### The search space",
+            _space_text(ctx),
+            "### Changes made to the model",
+            _changes_text(ctx),
+        ]
+    )

@@ -1,0 +1,114 @@
+"""The tuned model of a comparison: which trial it is, what it trains with, how it scored.
+
+Read from stored studies only: the study and trial whose configuration was
+refitted on the training split and scored on the held-out split, the
+estimator settings a configuration resolves to, per-class scores from the
+stored confusion matrices and parameter importances over pooled trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from harness.data.datasets import Dataset
+from harness.data.preprocessing import build_preprocessor
+from harness.errors import ConfigError
+from harness.results.loading import ComparisonResults
+from harness.study import ledger
+
+
+def best_study(results: ComparisonResults) -> optuna.Study:
+    """The study whose refitted trial has the best mean CV score (the first on a tie).
+
+    The exhaustive grid study is a candidate too. Selection is by CV score,
+    never by held-out score, so the test split stays unseen by every choice.
+
+    Raises
+    ------
+    ConfigError
+        If no study has held-out results yet.
+    """
+    studies = [*results.studies, *([results.exhaustive] if results.exhaustive else [])]
+    candidates = [s for s in studies if ledger.HOLDOUT in s.user_attrs]
+    if not candidates:
+        raise ConfigError(
+            f"no study of {results.comparison.name!r} has held-out results yet: "
+            f"let `python -m harness compare {results.comparison.path}` finish"
+        )
+    return max(candidates, key=lambda study: refitted_trial(study).value)
+
+
+def refitted_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    """The trial whose configuration was refitted and scored on the held-out split."""
+    number = study.user_attrs[ledger.HOLDOUT_TRIAL]
+    return next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+
+
+def class_metrics(confusion: Sequence[Sequence[int]], labels: Sequence[Any]) -> pd.DataFrame:
+    """Per-class precision, recall and F1 from a confusion matrix, with a macro row.
+
+    Parameters
+    ----------
+    confusion : array-like of shape (n_classes, n_classes)
+        Rows are true classes, columns predicted classes.
+    labels : sequence
+        The classes in row order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``class``, ``support``, ``precision``, ``recall``, ``f1``; a class
+        never predicted has precision 0 (scikit-learn's ``zero_division=0``).
+        The last row, ``macro``, holds the unweighted means and the total support.
+    """
+    matrix = np.asarray(confusion, dtype=float)
+    hits = np.diag(matrix)
+    support, predicted = matrix.sum(axis=1), matrix.sum(axis=0)
+    zeros = np.zeros_like(hits)
+    precision = np.divide(hits, predicted, out=zeros.copy(), where=predicted > 0)
+    recall = np.divide(hits, support, out=zeros.copy(), where=support > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=zeros.copy(), where=total > 0)
+    frame = pd.DataFrame(
+        {
+            "class": [str(label) for label in labels],
+            "support": support.astype(int),
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        }
+    )
+    macro = {"class": "macro", "support": int(support.sum()), "precision": precision.mean(),
+             "recall": recall.mean(), "f1": f1.mean()}  # fmt: skip
+    return pd.concat([frame, pd.DataFrame([macro])], ignore_index=True)
+
+
+def complete_trials(studies: Sequence[optuna.Study]) -> list[optuna.trial.FrozenTrial]:
+    """Every complete trial of ``studies``, pooled."""
+    states = (optuna.trial.TrialState.COMPLETE,)
+    return [t for study in studies for t in study.get_trials(deepcopy=False, states=states)]
+
+
+def param_importances(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, float]:
+    """fANOVA importances (seeded) of the parameters every trial has; most important first.
+
+    Empty when there is nothing to explain: no searched parameter, or fewer
+    than two distinct scores.
+    """
+    if len({t.value for t in trials}) < 2 or not trials[0].params:
+        return {}
+    pooled = optuna.create_study(direction="maximize")
+    pooled.add_trials(trials)
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+    scores = optuna.importance.get_param_importances(pooled, evaluator=evaluator)
+    return {name: float(value) for name, value in scores.items()}
+
+
+def encoded_width(dataset: Dataset) -> int:
+    """Input width of the network: scaled numeric columns plus one-hot columns of ``dataset``."""
+    return len(build_preprocessor(dataset).fit(dataset.X).get_feature_names_out())

@@ -1,0 +1,225 @@
+"""A comparison's stored results, read back from its storage (no training)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from harness.errors import ConfigError
+from harness.results.leaderboard import leaderboard_tables, write_leaderboard
+from harness.study import ledger
+from harness.study.comparison import Comparison
+from harness.study.holdout import TUNED
+from harness.study.storage import open_storage, redact_password
+
+
+@dataclass
+class ComparisonResults:
+    """Everything the leaderboards and the report need, from stored studies only.
+
+    Attributes
+    ----------
+    comparison : Comparison
+    studies : list of optuna.Study
+        The (strategy, seed) studies that exist, in matrix order.
+    exhaustive : optuna.Study or None
+        The exhaustive grid study, when the comparison has one and it exists.
+    frame : DataFrame
+        :func:`harness.study.ledger.trials_frame` of ``studies``.
+    missing : list of str
+        Names of matrix studies not in the storage yet.
+    """
+
+    comparison: Comparison
+    studies: list[optuna.Study]
+    exhaustive: optuna.Study | None
+    frame: pd.DataFrame
+    missing: list[str]
+
+    @property
+    def optimum(self) -> float | None:
+        """The exhaustive grid's best score when it covered the whole grid, else None."""
+        if self.exhaustive is None:
+            return None
+        complete = self.exhaustive.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+        return max(t.value for t in complete) if complete else None
+
+    def test_scores(self) -> dict[str, float]:
+        """Study name -> held-out objective score of its tuned model."""
+        metric = self.comparison.metric
+        return {
+            study.study_name: study.user_attrs[ledger.HOLDOUT][TUNED]["scores"][metric]
+            for study in self.studies
+            if ledger.HOLDOUT in study.user_attrs
+        }
+
+    def holdout(self, study: optuna.Study | None = None) -> dict[str, dict[str, Any]]:
+        """The stored held-out results of ``study`` (default: the first with results)."""
+        candidates = [study] if study is not None else self.studies
+        for candidate in candidates:
+            if ledger.HOLDOUT in candidate.user_attrs:
+                return candidate.user_attrs[ledger.HOLDOUT]
+        return {}
+
+    def baselines(self) -> pd.DataFrame | None:
+        """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
+        holdout = {k: v for k, v in self.holdout().items() if k != TUNED}
+        return ledger.holdout_frame(holdout) if holdout else None
+
+
+def load_results(comparison: Comparison) -> ComparisonResults:
+    """Read every stored study of ``comparison``.
+
+    Raises
+    ------
+    ConfigError
+        If none of its studies is stored yet.
+    """
+    storage = open_storage(comparison.storage)
+    stored = {
+        s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
+    }
+    names = comparison.study_names()
+    studies = [optuna.load_study(study_name=n, storage=storage) for n in names if n in stored]
+    if not studies:
+        raise ConfigError(
+            f"no study of comparison {comparison.name!r} in {comparison.storage}: "
+            f"run `python -m harness compare {comparison.path}` first"
+        )
+    exhaustive = None
+    if comparison.exhaustive_grid and comparison.exhaustive_name in stored:
+        exhaustive = optuna.load_study(study_name=comparison.exhaustive_name, storage=storage)
+    return ComparisonResults(
+        comparison=comparison,
+        studies=studies,
+        exhaustive=exhaustive,
+        frame=ledger.trials_frame(studies),
+        missing=[n for n in names if n not in stored],
+    )
+
+
+def study_results(name: str, storage: str) -> ComparisonResults:
+    """Read one stored study as a comparison of one strategy and one seed.
+
+    The comparison is named after the study and takes its task (dataset,
+    space, metric, folds, held-out split, task seed) from the study's user
+    attributes; its budget is the study's finished trial count. Being named
+    after its only study is what marks it as one study to the report.
+
+    Parameters
+    ----------
+    name : str
+        The study name (as ``python -m harness run`` printed it).
+    storage : str
+        The study's storage URL.
+
+    Raises
+    ------
+    ConfigError
+        If the storage has no such study, the study has no held-out results
+        yet, or its data was synthetic (a study does not store generator settings).
+    """
+    from harness.data.datasets import DATASETS, SYNTHETIC
+
+    opened = open_storage(storage)
+    stored = sorted(optuna.get_all_study_names(opened))
+    if name not in stored:
+        raise ConfigError(
+            f"no study {name!r} in {redact_password(storage)}; stored: "
+            f"{', '.join(stored) or 'none'}"
+        )
+    study = optuna.load_study(study_name=name, storage=opened)
+    attrs = study.user_attrs
+    if ledger.HOLDOUT not in attrs:
+        raise ConfigError(
+            f"study {name!r} has no held-out results yet: run it again with "
+            "`python -m harness run` to finish it"
+        )
+    dataset = attrs[ledger.DATASET]
+    source = attrs.get(ledger.DATA_SOURCE)
+    if source is None and (dataset not in DATASETS or dataset == SYNTHETIC):
+        raise ConfigError(
+            f"study {name!r} was run on {dataset!r}, not a registered dataset or a CSV file "
+            "it recorded: report it through a comparison file (studies/*.toml) instead"
+        )
+    data = {"dataset": dataset}
+    if source is not None:
+        data = {
+            "data": source["path"],
+            "target": source["target"],
+            "sep": source["sep"],
+            "categorical": tuple(source["categorical"]),
+        }
+    frame = ledger.trials_frame([study])
+    comparison = Comparison(
+        name=name,
+        strategies=(attrs[ledger.STRATEGY],),
+        seeds=(attrs[ledger.SEED],),
+        trials=len(frame),
+        **data,
+        space=attrs[ledger.SPACE],
+        metric=attrs[ledger.METRIC],
+        folds=attrs[ledger.N_FOLDS],
+        test_size=attrs[ledger.TEST_SIZE],
+        task_seed=attrs[ledger.TASK_SEED],
+        storage=storage,
+    )
+    return ComparisonResults(
+        comparison=comparison, studies=[study], exhaustive=None, frame=frame, missing=[]
+    )
+
+
+def _compute_note(results: ComparisonResults) -> str:
+    frame = results.frame
+    studies = [*results.studies, *([results.exhaustive] if results.exhaustive else [])]
+    seconds = sum(
+        t.user_attrs.get(ledger.TRIAL_SECONDS, 0.0) for s in studies for t in s.get_trials()
+    )
+    trials = sum(len(s.get_trials()) for s in studies)
+    return (
+        f"Compute: {trials} trials in {len(studies)} studies, {seconds / 3600:.2f} worker-hours "
+        f"of trial time ({len(frame)} trials in the strategy x seed matrix)."
+    )
+
+
+def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
+    """The comparison's leaderboard tables (see :func:`~.leaderboard.leaderboard_tables`)."""
+    return leaderboard_tables(
+        results.frame,
+        optimum=results.optimum,
+        test_scores=results.test_scores() or None,
+        baselines=results.baselines(),
+        budget=results.comparison.trials,
+    )
+
+
+def write_comparison_leaderboard(results: ComparisonResults, directory: str | Path) -> Path:
+    """Write the comparison's leaderboards (Markdown and CSV) and return the Markdown path."""
+    comparison = results.comparison
+    optimum = results.optimum
+    found = results.frame["value"].max()
+    source = f"the best score any run found ({found:.4f})"
+    if optimum is not None:
+        source = (
+            f"the larger of the exhaustive grid's best ({optimum:.4f}) and {source}"
+            if found > optimum
+            else f"the exhaustive grid's best ({optimum:.4f})"
+        )
+    notes = [
+        f"Comparison `{comparison.name}` ({comparison.path}, storage "
+        f"{redact_password(comparison.storage)}): dataset "
+        f"{comparison.dataset or comparison.data}, space {comparison.space}, objective "
+        f"{comparison.metric} (mean over {comparison.folds} stratified folds, the same folds "
+        f"for every study: task seed {comparison.task_seed}).",
+        f"Strategies {', '.join(comparison.strategies)} x seeds "
+        f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study. "
+        f"Normalized regret uses random search as the reference and, as the optimum, {source}.",
+        _compute_note(results),
+    ]
+    if results.missing:
+        notes.append(f"Not run yet: {', '.join(results.missing)}.")
+    return write_leaderboard(comparison_tables(results), directory, comparison.name, notes)[0]

@@ -1,0 +1,163 @@
+"""Grid search over a conditional space, safe with several workers on one storage.
+
+Optuna's ``GridSampler`` needs a flat product of values; a conditional space's
+grid is a union of products (``momentum`` only exists for ``sgd``). This sampler
+hands out the points of :meth:`SearchSpace.grid_point` instead, one per trial,
+in a random order fixed by the seed.
+
+Claiming a point without duplicates: a worker picks a free point, writes it to
+its trial's system attributes, then reads all trials again and keeps the point
+only if no other trial claims it; otherwise it picks again. If two workers kept
+the same point, each one's read would have preceded the other's write, which is
+impossible, so no point is evaluated twice (a conflict makes both pick again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.trial import FrozenTrial, TrialState
+
+from harness.errors import StrategyError
+from harness.search.space import SearchSpace
+
+GRID_POINT = "harness:grid_point"
+"""Trial system attribute: the index of the grid point the trial evaluates (-1: none left)."""
+
+GRID_SPACE = "harness:grid_space"
+"""Trial system attribute: fingerprint of the grid, so a changed space starts afresh."""
+
+NONE_LEFT = -1
+
+
+class SearchExhausted(StrategyError):
+    """Raised by ``space.suggest`` when a finite strategy has no point left for a trial.
+
+    The study loop should tell the trial as failed with this message as its
+    reason and stop. It only happens when several workers ask for the last
+    points at the same time; otherwise :func:`harness.search.strategies.search_exhausted`
+    says so before the trial is asked for.
+    """
+
+
+class GridSearchSampler(BaseSampler):
+    """Evaluate every point of a space's grid once, in a seeded random order.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        A space whose parameters all have grid values.
+    seed : int
+        Fixes the order in which points are handed out.
+
+    Notes
+    -----
+    The point is claimed in :meth:`before_trial` (inside ``study.ask()``) and
+    its values are returned by :meth:`sample_relative`. Inside
+    ``study.optimize`` the study stops by itself once every point is taken;
+    other loops call :meth:`is_exhausted` before asking for a trial.
+    """
+
+    def __init__(self, space: SearchSpace, seed: int) -> None:
+        self._space = space
+        self._seed = seed
+        self._size = space.grid_size
+        self._fingerprint = hashlib.sha256(repr(list(space.params.values())).encode()).hexdigest()
+
+    def _taken(self, study: optuna.Study, trial: FrozenTrial | None = None) -> set[int]:
+        """Grid points claimed by the study's trials other than ``trial``."""
+        skip = None if trial is None else trial.number
+        taken = set()
+        for other in study.get_trials(deepcopy=False):
+            attrs = other.system_attrs
+            if other.number != skip and attrs.get(GRID_SPACE) == self._fingerprint:
+                taken.add(attrs.get(GRID_POINT, NONE_LEFT))
+        taken.discard(NONE_LEFT)
+        return taken
+
+    def _choose(self, taken: set[int], rng: np.random.Generator) -> int:
+        if len(taken) >= self._size:
+            return NONE_LEFT
+        if len(taken) <= self._size // 2:
+            while True:
+                point = int(rng.integers(self._size))
+                if point not in taken:
+                    return point
+        free = np.setdiff1d(np.arange(self._size), np.fromiter(taken, dtype=int))
+        return int(rng.choice(free))
+
+    def is_exhausted(self, study: optuna.Study) -> bool:
+        """Return whether every grid point is evaluated or being evaluated in ``study``."""
+        return len(self._taken(study)) >= self._size
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        attrs = trial.system_attrs
+        # A retried trial keeps its point; an enqueued trial brings its own values.
+        if GRID_POINT in attrs or "fixed_params" in attrs:
+            return
+        storage = study._storage
+        storage.set_trial_system_attr(trial._trial_id, GRID_SPACE, self._fingerprint)
+        taken = self._taken(study, trial)
+        for attempt in itertools.count():
+            rng = np.random.default_rng([self._seed, trial.number, attempt])
+            point = self._choose(taken, rng)
+            storage.set_trial_system_attr(trial._trial_id, GRID_POINT, point)
+            if point == NONE_LEFT:
+                return
+            taken = self._taken(study, trial)
+            if point not in taken:
+                return
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return self._space.distributions
+
+    def sample_relative(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        search_space: dict[str, BaseDistribution],
+    ) -> dict[str, Any]:
+        # The trial object was read before `before_trial` stored the point.
+        point = study._storage.get_trial_system_attrs(trial._trial_id).get(GRID_POINT)
+        if point is None:
+            return {}
+        if point == NONE_LEFT:
+            raise SearchExhausted(
+                f"grid search of space '{self._space.name}' is exhausted: all {self._size} "
+                "points are evaluated or being evaluated"
+            )
+        return self._space.grid_point(point)
+
+    def sample_independent(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        raise StrategyError(
+            f"grid search has no value for '{param_name}' in trial {trial.number}: it is not a "
+            f"parameter of space '{self._space.name}', or the trial was enqueued without it"
+        )
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        # Study.stop() works only inside study.optimize; other loops ask is_exhausted().
+        if self.is_exhausted(study):
+            with contextlib.suppress(RuntimeError):
+                study.stop()

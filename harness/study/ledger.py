@@ -1,0 +1,212 @@
+"""The ledger: what every trial and study stores, and how to read it back.
+
+Every trial of every strategy lands in an Optuna study. These keys are the
+contract between the study loop that writes trials and the analysis,
+leaderboard and report code that reads them; nothing else is needed to
+rebuild a table.
+
+Trial user attributes
+---------------------
+``config``           the full configuration evaluated (searched and fixed values)
+``fold_scores``      ``{metric: [score of fold 0, fold 1, ...]}``
+``fit_seconds``      per-fold fit wall time
+``predict_seconds``  per-fold scoring wall time
+``suggest_seconds``  time the strategy spent proposing this trial
+``trial_seconds``    wall time of the whole trial, proposal included
+``fail_reason``      why a failed or pruned trial stopped
+
+Study user attributes
+---------------------
+``strategy``, ``seed`` (the strategy's), ``task_seed`` (folds, test split, model
+initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
+``test_size``, ``harness_version``, and after the final refit ``holdout``
+(test-split metrics of the best configuration and the baselines) with
+``holdout_trial``, the number of the trial it refitted; for a study of a CSV file,
+``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from harness.study.metrics import HEADLINE_METRICS
+
+CONFIG = "config"
+FOLD_SCORES = "fold_scores"
+FIT_SECONDS = "fit_seconds"
+PREDICT_SECONDS = "predict_seconds"
+SUGGEST_SECONDS = "suggest_seconds"
+TRIAL_SECONDS = "trial_seconds"
+FAIL_REASON = "fail_reason"
+
+STRATEGY = "strategy"
+SEED = "seed"
+TASK_SEED = "task_seed"
+DATASET = "dataset"
+SPACE = "space"
+METRIC = "metric"
+N_FOLDS = "n_folds"
+TEST_SIZE = "test_size"
+HARNESS_VERSION = "harness_version"
+HOLDOUT = "holdout"
+HOLDOUT_TRIAL = "holdout_trial"
+DATA_SOURCE = "data_source"
+
+FINISHED_STATES = (
+    optuna.trial.TrialState.COMPLETE,
+    optuna.trial.TrialState.FAIL,
+    optuna.trial.TrialState.PRUNED,
+)
+
+
+def config_to_json(config: dict[str, Any]) -> dict[str, Any]:
+    """Return ``config`` with tuples as lists, as a study stores it."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def stored_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """Return the configuration a trial evaluated, with tuples restored.
+
+    The inverse of :func:`config_to_json`.
+    """
+    config = trial.user_attrs.get(CONFIG, trial.params)
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+
+
+def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
+    """Return one flat record per finished trial of ``study``, in trial-number order.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A study written by the harness.
+
+    Returns
+    -------
+    list of dict
+        Keys: ``study``, ``strategy``, ``seed``, ``dataset``, ``n_folds``,
+        ``trial`` (1-based position in the study), ``number``,
+        ``state`` (``COMPLETE``, ``FAIL`` or ``PRUNED``),
+        ``value`` (mean CV objective, NaN unless complete), ``elapsed_seconds``
+        (from the study's first trial start to this trial's end),
+        ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
+        ``fail_reason``, one
+        ``param_<name>`` per configuration entry and one ``score_<metric>``
+        (mean over folds) per stored metric.
+    """
+    trials = sorted(
+        study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number
+    )
+    attrs = study.user_attrs
+    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+    origin = min(starts) if starts else None
+    rows = []
+    for position, trial in enumerate(trials, start=1):
+        complete = trial.state == optuna.trial.TrialState.COMPLETE
+        end = trial.datetime_complete or trial.datetime_start
+        row: dict[str, Any] = {
+            "study": study.study_name,
+            STRATEGY: attrs.get(STRATEGY),
+            SEED: attrs.get(SEED),
+            DATASET: attrs.get(DATASET),
+            N_FOLDS: attrs.get(N_FOLDS),
+            "trial": position,
+            "number": trial.number,
+            "state": trial.state.name,
+            "value": trial.value if complete else float("nan"),
+            "elapsed_seconds": (end - origin).total_seconds() if origin and end else float("nan"),
+            SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
+            TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
+            FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
+        }
+        config = trial.user_attrs.get(CONFIG, trial.params)
+        row.update({f"param_{name}": value for name, value in config.items()})
+        row[FIT_SECONDS] = float(np.sum(trial.user_attrs.get(FIT_SECONDS, [])))
+        for metric, scores in trial.user_attrs.get(FOLD_SCORES, {}).items():
+            values = np.asarray([np.nan if s is None else s for s in scores], dtype=float)
+            row[f"score_{metric}"] = float(np.nanmean(values)) if values.size else float("nan")
+            row[f"std_{metric}"] = float(np.nanstd(values)) if values.size else float("nan")
+        rows.append(row)
+    return rows
+
+
+def _default_reason(state: optuna.trial.TrialState) -> str | None:
+    # A trial whose worker was killed is failed later by a heartbeat check that stores no reason.
+    if state == optuna.trial.TrialState.FAIL:
+        return "its worker stopped before the trial finished"
+    return None
+
+
+def trials_frame(studies: Iterable[optuna.Study]) -> pd.DataFrame:
+    """Return :func:`trial_rows` of several studies as one DataFrame."""
+    return pd.DataFrame([row for study in studies for row in trial_rows(study)])
+
+
+def study_name(prefix: str, strategy: str, seed: int) -> str:
+    """The one study-name rule: ``<prefix>-<strategy>-s<seed>``.
+
+    ``run`` uses ``<dataset>-<space>`` as the prefix, a comparison its name.
+    """
+    return f"{prefix}-{strategy}-s{seed}"
+
+
+def record_identity(study: optuna.Study, identity: dict[str, Any], version: str) -> None:
+    """Store what defines a new study (strategy, seeds, dataset, ...) and the harness version."""
+    for key, value in identity.items():
+        study.set_user_attr(key, value)
+    study.set_user_attr(HARNESS_VERSION, version)
+
+
+def record_proposal(trial: optuna.Trial, config: dict[str, Any], suggest_seconds: float) -> None:
+    """Store the configuration a strategy proposed and how long proposing took."""
+    trial.set_user_attr(CONFIG, config_to_json(config))
+    trial.set_user_attr(SUGGEST_SECONDS, suggest_seconds)
+
+
+def record_evaluation(
+    trial: optuna.Trial,
+    fold_scores: dict[str, list[float]],
+    fit_seconds: list[float],
+    predict_seconds: list[float],
+    trial_seconds: float,
+    reason: str | None = None,
+) -> None:
+    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish."""
+    trial.set_user_attr(FOLD_SCORES, fold_scores)
+    trial.set_user_attr(FIT_SECONDS, fit_seconds)
+    trial.set_user_attr(PREDICT_SECONDS, predict_seconds)
+    trial.set_user_attr(TRIAL_SECONDS, trial_seconds)
+    if reason is not None:
+        trial.set_user_attr(FAIL_REASON, reason)
+
+
+def record_holdout(study: optuna.Study, holdout: dict[str, dict[str, Any]], trial: int) -> None:
+    """Store the held-out results and the number of the trial whose configuration was refitted."""
+    study.set_user_attr(HOLDOUT, holdout)
+    study.set_user_attr(HOLDOUT_TRIAL, trial)
+
+
+def holdout_is_current(study: optuna.Study, trial: int) -> bool:
+    """Whether the stored held-out results are those of trial ``trial``."""
+    return study.user_attrs.get(HOLDOUT_TRIAL) == trial and HOLDOUT in study.user_attrs
+
+
+def record_data_source(
+    study: optuna.Study, path: str, target: str, sep: str | None, categorical: list[str]
+) -> None:
+    """Store where a CSV study's data comes from, so a report can load it again."""
+    study.set_user_attr(
+        DATA_SOURCE, {"path": path, "target": target, "sep": sep, "categorical": categorical}
+    )
+
+
+def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Return stored held-out results as one row per model, one column per headline metric."""
+    return pd.DataFrame({name: result["scores"] for name, result in holdout.items()}).T[
+        list(HEADLINE_METRICS)
+    ]

@@ -1,0 +1,330 @@
+"""One study: create or resume it, then run trials with any strategy through one loop.
+
+Every strategy is an Optuna sampler, so the loop below (budget, timing,
+pruning, failures, resume, several workers) is the same for all of them; that
+is what makes their comparison fair.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from harness._version import __version__
+from harness.data.datasets import Dataset
+from harness.errors import ConfigError, WorkerError
+from harness.search.pruners import check_pruner, make_pruner
+from harness.search.space import SearchSpace
+from harness.search.strategies import (
+    SearchExhausted,
+    check_strategy,
+    create_sampler,
+    search_exhausted,
+)
+from harness.study import ledger
+from harness.study.checks import check_budget
+from harness.study.evaluation import Evaluation, Fold, FoldResult, evaluate_config, make_folds
+from harness.study.guards import EpochPruning
+from harness.study.metrics import get_metric
+from harness.study.storage import open_storage
+
+ACTIVE_STATES = (*ledger.FINISHED_STATES, TrialState.RUNNING)
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """Everything that defines one study; stored with it and checked on resume.
+
+    Parameters
+    ----------
+    name : str
+        Study name in the storage.
+    storage : str
+        Storage URL (see :func:`harness.study.storage.open_storage`).
+    strategy : str
+        Strategy name (see ``python -m harness strategies``).
+    dataset : Dataset
+        The search data: the training part, the held-out test rows removed.
+    space : SearchSpace
+        The search space.
+    seed : int
+        Seeds the strategy.
+    metric : str
+        Objective metric (see :data:`harness.study.metrics.METRICS`).
+    n_folds : int
+        Number of stratified folds.
+    n_trials : int
+        Budget: trials finished (or running) in the study, all workers together.
+    timeout : float or None
+        Seconds for this invocation; None for no limit.
+    trial_timeout : float or None
+        Seconds one trial may train before it is stopped and marked failed.
+    pruner : str
+        A key of :data:`harness.search.pruners.PRUNERS`.
+    prune_on : str
+        ``"folds"``: each fold's score is an intermediate value, so a hopeless
+        trial stops after a few folds. ``"epochs"``: each epoch's accuracy on
+        the first fold's early-stopping split (real training rows) is one, so it
+        stops within the first fold; the configuration must use early stopping.
+    test_size : float
+        Fraction held out for the final test (recorded with the study).
+    task_seed : int or None
+        Seeds what defines the task: the folds, the held-out split and the
+        models' initialisation. None means ``seed``. A comparison fixes it, so
+        that every strategy and seed optimises the same deterministic objective.
+    """
+
+    name: str
+    storage: str
+    strategy: str
+    dataset: Dataset
+    space: SearchSpace
+    seed: int = 0
+    metric: str = "f1_macro"
+    n_folds: int = 5
+    n_trials: int = 30
+    timeout: float | None = None
+    trial_timeout: float | None = None
+    pruner: str = "none"
+    prune_on: str = "folds"
+    test_size: float = 0.2
+    task_seed: int | None = None
+    identity: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        check_budget(
+            trials=self.n_trials,
+            folds=self.n_folds,
+            test_size=self.test_size,
+            timeout=self.timeout,
+            trial_timeout=self.trial_timeout,
+        )
+        get_metric(self.metric)
+        check_pruner(self.pruner, self.prune_on)
+        check_strategy(self.strategy, self.space)
+        if self.task_seed is None:
+            object.__setattr__(self, "task_seed", self.seed)
+        object.__setattr__(
+            self,
+            "identity",
+            {
+                ledger.STRATEGY: self.strategy,
+                ledger.SEED: self.seed,
+                ledger.TASK_SEED: self.task_seed,
+                ledger.DATASET: self.dataset.name,
+                ledger.SPACE: self.space.name,
+                ledger.METRIC: self.metric,
+                ledger.N_FOLDS: self.n_folds,
+                ledger.TEST_SIZE: self.test_size,
+            },
+        )
+
+
+def create_study(spec: StudySpec) -> optuna.Study:
+    """Create the study, or load it when it exists with the same definition.
+
+    Raises
+    ------
+    ConfigError
+        If a study of that name exists with another definition (dataset,
+        strategy, seed, ...); the stored study is left untouched.
+    """
+    storage = open_storage(spec.storage)
+    direction = "maximize" if get_metric(spec.metric).greater_is_better else "minimize"
+    study = optuna.create_study(
+        storage=storage,
+        study_name=spec.name,
+        direction=direction,
+        load_if_exists=True,
+    )
+    stored = {key: study.user_attrs.get(key) for key in spec.identity}
+    if any(value is not None for value in stored.values()):
+        differing = {k: (stored[k], v) for k, v in spec.identity.items() if stored[k] != v}
+        if differing:
+            listed = ", ".join(f"{k}: stored {a!r}, asked {b!r}" for k, (a, b) in differing.items())
+            raise ConfigError(
+                f"study {spec.name!r} in {spec.storage} was made with other settings ({listed}); "
+                "use another --study name or the stored settings"
+            )
+    else:
+        ledger.record_identity(study, spec.identity, __version__)
+    return study
+
+
+def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
+    """Load an existing study with this worker's sampler and the spec's pruner."""
+    seed = spec.seed + worker
+    return optuna.load_study(
+        study_name=spec.name,
+        storage=open_storage(spec.storage),
+        sampler=create_sampler(spec.strategy, spec.space, seed),
+        pruner=make_pruner(spec.pruner, spec.n_folds, spec.prune_on),
+    )
+
+
+def _budget_left(study: optuna.Study, n_trials: int) -> bool:
+    return len(study.get_trials(deepcopy=False, states=ACTIVE_STATES)) < n_trials
+
+
+class _TrialFailed(Exception):
+    """Raised inside the objective so that Optuna stores the trial as failed and goes on."""
+
+
+def run_one_trial(
+    study: optuna.Study, spec: StudySpec, folds: list[Fold]
+) -> optuna.trial.FrozenTrial:
+    """Ask the strategy for one configuration, cross-validate it and store the result.
+
+    A failure (an exception, a diverged loss, the trial time limit, a NaN
+    objective) is stored as a failed trial with its reason; a pruned trial
+    keeps the folds it finished. Only :class:`KeyboardInterrupt` propagates,
+    after the trial is stored as failed. The trial runs through
+    :meth:`optuna.Study.optimize`, whose heartbeat lets another worker fail it
+    if this process is killed.
+    """
+    metric = spec.metric
+    by_folds = spec.prune_on == "folds" or spec.pruner == "none"
+    asked = time.perf_counter()
+    numbers: list[int] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        numbers.append(trial.number)
+        try:
+            config = spec.space.suggest(trial)
+        except SearchExhausted as exhausted:  # another worker took the last grid point
+            _record(trial, Evaluation(), asked, str(exhausted))
+            raise _TrialFailed(str(exhausted)) from None
+        ledger.record_proposal(trial, config, time.perf_counter() - asked)
+        done = Evaluation()
+
+        def on_fold(index: int, result: FoldResult) -> None:
+            done.folds.append(result)
+            if by_folds:
+                trial.report(result.scores[metric], index)
+                if index + 1 < len(folds) and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after {index + 1} of {len(folds)} folds")
+
+        def fold_callbacks(index: int) -> list:
+            return [EpochPruning(trial)] if not by_folds and index == 0 else []
+
+        deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
+        try:
+            evaluate_config(
+                config,
+                spec.dataset,
+                folds,
+                random_state=spec.task_seed,
+                deadline=deadline,
+                on_fold=on_fold,
+                fold_callbacks=fold_callbacks,
+            )
+        except optuna.TrialPruned as pruned:
+            _record(trial, done, asked, str(pruned))
+            raise
+        except KeyboardInterrupt:
+            _record(trial, done, asked, "interrupted by the user")
+            raise
+        except Exception as error:  # every other failure is stored, and the study goes on
+            reason = f"{type(error).__name__}: {error}".strip()
+            _record(trial, done, asked, reason)
+            raise _TrialFailed(reason) from error
+        value = done.mean(metric)
+        if not np.isfinite(value):
+            reason = f"{metric} is not finite on some fold"
+            _record(trial, done, asked, reason)
+            raise _TrialFailed(reason)
+        _record(trial, done, asked, None)
+        return value
+
+    study.optimize(objective, n_trials=1, catch=(_TrialFailed,), gc_after_trial=False)
+    return next(t for t in study.get_trials(deepcopy=False) if t.number == numbers[0])
+
+
+def _record(trial: optuna.Trial, done: Evaluation, started: float, reason: str | None) -> None:
+    ledger.record_evaluation(
+        trial,
+        done.fold_scores(),
+        [r.fit_seconds for r in done.folds],
+        [r.predict_seconds for r in done.folds],
+        time.perf_counter() - started,
+        reason,
+    )
+
+
+def run_worker(
+    spec: StudySpec,
+    worker: int = 0,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+) -> None:
+    """Run trials on the stored study until its budget, the timeout or the grid is used up.
+
+    Parameters
+    ----------
+    spec : StudySpec
+        The study (it must exist: see :func:`create_study`).
+    worker : int, default=0
+        Worker index; worker ``i`` seeds its strategy with ``seed + i``.
+    on_trial : callable, optional
+        Called after each trial with the study and the finished trial.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    # Failures are stored with their reasons and shown by the progress line and the summary;
+    # Optuna's per-trial log lines (with tracebacks) would only repeat them.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = load_study(spec, worker)
+    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)
+    stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
+    while _budget_left(study, spec.n_trials) and not search_exhausted(study):
+        if stop_at is not None and time.monotonic() >= stop_at:
+            break
+        finished = run_one_trial(study, spec, folds)
+        if on_trial is not None:
+            on_trial(study, finished)
+
+
+def _worker_process(spec: StudySpec, worker: int) -> None:
+    run_worker(spec, worker)
+
+
+def run_study(
+    spec: StudySpec,
+    workers: int = 1,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+) -> optuna.Study:
+    """Create or resume the study and run it with ``workers`` processes.
+
+    With one worker the trials run in this process (``on_trial`` sees each
+    one). With more, worker 0 runs here and the others in child processes,
+    each with one torch thread, all sharing the storage.
+    """
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = create_study(spec)
+    context = multiprocessing.get_context("spawn")
+    helpers = workers - 1 if _budget_left(study, spec.n_trials) else 0
+    children = [
+        context.Process(target=_worker_process, args=(spec, index), daemon=True)
+        for index in range(1, helpers + 1)
+    ]
+    for child in children:
+        child.start()
+    try:
+        run_worker(spec, 0, on_trial)
+    finally:
+        for child in children:
+            child.join()
+    failed = [c.exitcode for c in children if c.exitcode not in (0, None)]
+    if failed:
+        raise WorkerError(
+            f"{len(failed)} worker process(es) failed (exit codes {failed}); "
+            "the finished trials are stored: re-run the command to resume"
+        )
+    return study
