@@ -16,4 +16,5 @@ pip install torch==2.13.0
 pip install -e ".[test,dev]"
 ruff check .
 ruff format --check .
+lint-imports
 python -m pytest "$@"

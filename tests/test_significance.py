@@ -1,0 +1,432 @@
+"""harness.results.significance: each number checked against a table, scipy or a simulation."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from scipy import stats
+
+from harness.results import significance as sig
+from harness.results.stats import bootstrap_ci, holm
+
+
+def _accuracy(y_true: np.ndarray, pred: np.ndarray) -> float:
+    return float(np.mean(y_true == pred))
+
+
+# --- intervals --------------------------------------------------------------------------------
+
+
+def test_t_interval_covers_95_percent_at_5_seeds_where_percentile_bootstrap_does_not():
+    """Why the report uses t: at n = 5 the percentile bootstrap interval is too narrow."""
+    rng = np.random.default_rng(20240601)
+    mean = 3.0
+    samples = rng.normal(mean, 2.0, size=(5, 2000))  # 2000 replications of 5 seeds
+    interval = sig.t_interval(samples, axis=0)
+    t_coverage = np.mean((interval.low <= mean) & (mean <= interval.high))
+    low, high = bootstrap_ci(samples, seed=1)
+    bootstrap_coverage = np.mean((low <= mean) & (mean <= high))
+    assert 0.93 <= t_coverage <= 0.97
+    assert bootstrap_coverage < 0.9
+
+
+def test_t_interval_matches_scipy_and_flags_degenerate_cases():
+    values = np.array([0.71, 0.74, 0.69, 0.80, 0.77])
+    interval = sig.t_interval(values, confidence=0.9)
+    low, high = stats.t.interval(0.9, 4, loc=values.mean(), scale=stats.sem(values))
+    assert interval.estimate == pytest.approx(values.mean())
+    assert (interval.low, interval.high) == pytest.approx((low, high))
+    assert interval.n == 5 and interval.method == "t" and not interval.zero_width
+    assert interval.note is None
+    assert interval.format(".3f") == f"{values.mean():.3f} [{low:.3f}, {high:.3f}]"
+
+    equal = sig.t_interval([0.1, 0.1, 0.1])
+    assert equal.low == equal.high == equal.estimate == 0.1
+    assert equal.sd == 0.0 and equal.zero_width
+    assert equal.note == "n/a (all seeds equal)"
+    assert equal.format() == "0.1, n/a (all seeds equal)"
+
+    single = sig.t_interval([0.5])
+    assert single.estimate == 0.5 and math.isnan(single.low) and math.isnan(single.high)
+    assert single.note == "n/a (fewer than 2 seeds)"
+
+
+def test_t_interval_along_an_axis():
+    values = np.array([[1.0, 2.0, 5.0], [3.0, 2.0, 6.0], [5.0, 2.0, 7.0]])
+    by_column = sig.t_interval(values, axis=0)
+    by_row = sig.t_interval(values.T, axis=1)
+    np.testing.assert_allclose(by_column.low, by_row.low)
+    np.testing.assert_array_equal(by_column.zero_width, [False, True, False])
+    first = sig.t_interval(values[:, 0])
+    assert by_column.high[0] == pytest.approx(first.high)
+
+
+def test_paired_differences_interval_is_the_t_interval_of_complete_pairs():
+    x = np.array([0.80, 0.82, np.nan, 0.79, 0.85, 0.83])
+    y = np.array([0.78, 0.80, 0.70, 0.79, 0.81, np.nan])
+    interval = sig.paired_differences_interval(x, y)
+    diff = np.array([0.02, 0.02, 0.0, 0.04])
+    expected = sig.t_interval(diff)
+    assert interval.n == 4 and interval.unit == "pairs"
+    assert (interval.estimate, interval.low, interval.high) == pytest.approx(
+        (expected.estimate, expected.low, expected.high)
+    )
+    assert sig.paired_differences_interval([1, 2], [1, 2]).note == "n/a (all pairs equal)"
+    with pytest.raises(ValueError, match="equal length"):
+        sig.paired_differences_interval([1, 2, 3], [1, 2])
+
+
+def test_bca_coverage_on_skewed_data():
+    """BCa on exponential samples of 20: close to nominal, better than percentile at n=20."""
+    rng = np.random.default_rng(7)
+    covered = 0
+    for rep in range(1000):
+        sample = rng.exponential(size=20)
+        interval = sig.bca_interval(sample, n_boot=1000, seed=rep)
+        assert interval.method == "bca"
+        covered += interval.low <= 1.0 <= interval.high
+    assert 0.89 <= covered / 1000 <= 0.96
+
+
+def test_bca_agrees_with_scipy_bootstrap():
+    sample = np.random.default_rng(1).exponential(size=20)
+    ours = sig.bca_interval(sample, n_boot=20_000, seed=3)
+    theirs = stats.bootstrap(
+        (sample,), np.mean, method="BCa", n_resamples=20_000, random_state=4
+    ).confidence_interval
+    assert ours.low == pytest.approx(theirs.low, abs=0.02)
+    assert ours.high == pytest.approx(theirs.high, abs=0.04)
+    median = sig.bca_interval(sample, statistic=np.median, seed=3)
+    assert median.estimate == pytest.approx(np.median(sample))
+    assert median.low <= median.estimate <= median.high
+
+
+def test_bca_falls_back_to_t_when_the_bootstrap_is_degenerate():
+    equal = sig.bca_interval([0.9, 0.9, 0.9, 0.9])
+    assert equal.method == "t-fallback"
+    assert equal.low == equal.high == 0.9 and equal.note == "n/a (all seeds equal)"
+    single = sig.bca_interval([0.9])
+    assert single.method == "t-fallback" and math.isnan(single.low)
+    # A discrete statistic: every resample rounds to 10, so BCa has no distribution to correct.
+    values = np.array([10.1, 9.9, 10.0, 10.2, 9.8])
+    fallback = sig.bca_interval(values, statistic=lambda a, axis: np.round(np.mean(a, axis=axis)))
+    assert fallback.method == "t-fallback"
+    assert fallback.high == pytest.approx(sig.t_interval(values).high)
+    assert fallback.note is None
+    # Mostly tied values: a BCa interval of zero width is flagged although the data vary.
+    tied = sig.bca_interval([0.0] * 9 + [1.0], statistic=np.median)
+    assert tied.method == "bca" and tied.low == tied.high == 0.0
+    assert tied.zero_width and tied.note == "n/a (zero-width interval)"
+
+
+def test_bca_is_seeded():
+    sample = np.random.default_rng(5).normal(size=12)
+    assert sig.bca_interval(sample, seed=11) == sig.bca_interval(sample, seed=11)
+    assert sig.bca_interval(sample, seed=11).low != sig.bca_interval(sample, seed=12).low
+
+
+# --- Friedman, Nemenyi, Wilcoxon-Holm ---------------------------------------------------------
+
+#: Scores to maximise, 6 seeds x 4 strategies, with ties in two seeds.
+MATRIX = np.array(
+    [
+        [0.81, 0.85, 0.79, 0.86],
+        [0.80, 0.84, 0.80, 0.88],
+        [0.78, 0.86, 0.81, 0.85],
+        [0.82, 0.83, 0.77, 0.83],
+        [0.79, 0.85, 0.80, 0.87],
+        [0.80, 0.82, 0.78, 0.86],
+    ]
+)
+
+
+def test_friedman_matches_scipy_and_ranks_the_best_first():
+    result = sig.friedman_test(pd.DataFrame(MATRIX, columns=["a", "b", "c", "d"]))
+    expected = stats.friedmanchisquare(*MATRIX.T)
+    assert result.statistic == pytest.approx(expected.statistic)
+    assert result.pvalue == pytest.approx(expected.pvalue)
+    ranks = stats.rankdata(-MATRIX, axis=1).mean(axis=0)
+    assert list(result.avg_ranks) == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(list(result.avg_ranks.values()), ranks)
+    assert min(result.avg_ranks, key=result.avg_ranks.get) == "d"  # highest scores -> rank 1
+    assert result.avg_ranks["d"] == pytest.approx((1 + 1 + 2 + 1.5 + 1 + 1) / 6)
+    n, k = MATRIX.shape
+    f = (n - 1) * result.statistic / (n * (k - 1) - result.statistic)
+    assert result.f_statistic == pytest.approx(f)
+    assert result.f_pvalue == pytest.approx(stats.f.sf(f, k - 1, (k - 1) * (n - 1)))
+
+    losses = sig.friedman_test(-MATRIX, names=list("abcd"), maximize=False)
+    assert losses.avg_ranks == pytest.approx(result.avg_ranks)
+    assert losses.statistic == pytest.approx(result.statistic)
+
+
+def test_friedman_cannot_decide_without_two_seeds_and_two_strategies():
+    one_seed = sig.friedman_test(MATRIX[:1])
+    assert math.isnan(one_seed.statistic) and math.isnan(one_seed.pvalue)
+    assert one_seed.avg_ranks["s3"] == 1.0
+    one_strategy = sig.friedman_test(MATRIX[:, :1])
+    assert math.isnan(one_strategy.pvalue)
+    with_nan = MATRIX.copy()
+    with_nan[0, 1] = np.nan
+    assert sig.friedman_test(with_nan).n_seeds == 5
+    tied = sig.friedman_test(np.ones((4, 3)))
+    assert (tied.statistic, tied.pvalue) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("k", "q"), [(2, 1.960), (3, 2.343), (4, 2.569), (5, 2.728), (6, 2.850), (10, 3.164)]
+)
+def test_nemenyi_q_matches_demsar_table_5(k, q):
+    assert sig.nemenyi_q(k, 0.05) == pytest.approx(q, abs=1e-3)  # the table truncates
+
+
+def test_nemenyi_critical_difference():
+    assert sig.nemenyi_critical_difference(4, 10, alpha=0.05) == pytest.approx(1.483, abs=5e-4)
+    assert sig.nemenyi_q(4, 0.10) == pytest.approx(2.291, abs=5e-4)  # Table 5(b)
+    assert math.isnan(sig.nemenyi_critical_difference(1, 10))
+    assert math.isnan(sig.nemenyi_critical_difference(4, 0))
+
+
+def test_nemenyi_critical_difference_agrees_with_autorank():
+    util = pytest.importorskip("autorank._util")
+    for k, n in [(3, 5), (4, 10), (7, 20)]:
+        expected = util._critical_distance(0.05, k, n)
+        assert sig.nemenyi_critical_difference(k, n) == pytest.approx(expected, rel=1e-3)
+
+
+def _scores(n_seeds: int) -> np.ndarray:
+    rng = np.random.default_rng(42)
+    return rng.normal(size=(n_seeds, 3)) * 0.01 + np.array([0.80, 0.83, 0.805])
+
+
+def test_wilcoxon_holm_cannot_decide_on_five_seeds():
+    result = sig.wilcoxon_holm(_scores(5), names=["a", "b", "c"])
+    assert result.min_seeds == 6 == sig.wilcoxon_min_seeds(0.05)
+    assert result.table["wilcoxon_p"].isna().all()
+    assert result.table["holm_p"].isna().all()
+    assert not result.table["significant"].any()
+    assert list(result.table["pairs"]) == [5, 5, 5]
+
+
+def test_wilcoxon_holm_decides_on_ten_seeds():
+    scores = _scores(10)
+    result = sig.wilcoxon_holm(scores, names=["a", "b", "c"])
+    table = result.table.set_index(["strategy_a", "strategy_b"])
+    raw = stats.wilcoxon(scores[:, 0] - scores[:, 1]).pvalue
+    assert table.loc[("a", "b"), "wilcoxon_p"] == pytest.approx(raw)
+    assert table["wilcoxon_p"].notna().all()
+    expected = holm(table["wilcoxon_p"].to_numpy())
+    np.testing.assert_allclose(table["holm_p"], expected)
+    assert table.loc[("a", "b"), "significant"]  # 0.83 vs 0.80 on every seed
+    assert table.loc[("a", "b"), "mean_difference"] < 0
+    assert result.pvalues[("a", "b")] == table.loc[("a", "b"), "holm_p"]
+
+
+def test_wilcoxon_holm_agrees_with_scikit_posthocs():
+    sp = pytest.importorskip("scikit_posthocs")
+    scores = _scores(10)
+    long = pd.DataFrame(
+        {"value": scores.T.ravel(), "group": np.repeat(["a", "b", "c"], len(scores))}
+    )
+    theirs = sp.posthoc_wilcoxon(long, val_col="value", group_col="group", p_adjust="holm")
+    ours = sig.wilcoxon_holm(scores, names=["a", "b", "c"]).pvalues
+    for (a, b), p in ours.items():
+        assert p == pytest.approx(theirs.loc[a, b])
+
+
+@pytest.mark.parametrize(("alpha", "seeds"), [(0.05, 6), (0.1, 5), (0.01, 8), (0.0625, 5)])
+def test_wilcoxon_min_seeds(alpha, seeds):
+    assert sig.wilcoxon_min_seeds(alpha) == seeds
+    assert 2 / 2**seeds <= alpha < 2 / 2 ** (seeds - 1)
+
+
+# --- groups and the figure --------------------------------------------------------------------
+
+
+def test_cliques_from_ranks_are_maximal_runs_within_the_cd():
+    ranks = {"a": 1.0, "b": 2.3, "c": 2.7, "d": 4.0}
+    assert sig.cliques_from_ranks(ranks, 1.483) == [("a", "b"), ("b", "c"), ("c", "d")]
+    assert sig.cliques_from_ranks(ranks, 3.5) == [("a", "b", "c", "d")]
+    assert sig.cliques_from_ranks(ranks, 0.1) == []
+    assert sig.cliques_from_ranks(ranks, float("nan")) == []
+
+
+def test_cliques_from_pvalues_finds_maximal_non_contiguous_groups():
+    names = ["a", "b", "c", "d"]
+    p = {("a", "b"): 0.2, ("a", "c"): 0.01, ("a", "d"): 0.3, ("b", "c"): float("nan")}
+    p |= {("d", "b"): 0.04, ("c", "d"): 0.5}
+    expected = [("a", "b"), ("a", "d"), ("b", "c"), ("c", "d")]
+    assert sig.cliques_from_pvalues(names, p, alpha=0.05) == expected
+    frame = pd.DataFrame(1.0, index=names, columns=names)
+    assert sig.cliques_from_pvalues(names, frame) == [tuple(names)]
+    with pytest.raises(KeyError):
+        sig.cliques_from_pvalues(names, {("a", "b"): 0.5})
+
+
+def test_cliques_from_nemenyi_pvalues_match_cliques_from_the_cd():
+    sp = pytest.importorskip("scikit_posthocs")
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(12, 5)) + np.array([0.0, 0.4, 0.8, 1.2, 1.6])
+    names = ["a", "b", "c", "d", "e"]
+    ranks = sig.friedman_test(scores, names).avg_ranks
+    order = sorted(ranks, key=ranks.get)
+    pvalues = sp.posthoc_nemenyi_friedman(pd.DataFrame(-scores, columns=names))
+    cd = sig.nemenyi_critical_difference(5, 12)
+    assert sig.cliques_from_pvalues(order, pvalues) == sig.cliques_from_ranks(ranks, cd)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def test_critical_difference_figure_names_every_strategy_and_is_deterministic():
+    ranks = {"random": 3.1, "tpe": 1.6, "cmaes": 2.2, "gp": 2.9, "grid": 5.2, "hyperband": 4.0}
+    cd = sig.nemenyi_critical_difference(6, 10)
+    figure = sig.critical_difference_figure(ranks, cd, 10)
+    assert isinstance(figure, Figure)
+    texts = {text.get_text() for ax in figure.axes for text in ax.texts}
+    assert set(ranks) <= texts
+    assert f"CD = {cd:.3f}" in texts and "3.10" in texts
+    first = _png(figure)
+    assert first == _png(figure)
+    assert first == _png(sig.critical_difference_figure(ranks, cd, 10))
+    other = sig.critical_difference_figure(ranks, cd, 10, cliques=[("tpe", "cmaes")])
+    assert _png(other) != first
+    bars = [line for line in figure.axes[0].lines if line.get_linewidth() == 3.0]
+    assert len(bars) == len(sig.cliques_from_ranks(ranks, cd))
+    with pytest.raises(ValueError, match="no average rank"):
+        sig.critical_difference_figure(ranks, cd, 10, cliques=[("tpe", "smac")])
+
+
+def test_critical_difference_figure_without_a_cd():
+    figure = sig.critical_difference_figure({"a": 1.5, "b": 1.5}, float("nan"), 1)
+    texts = {text.get_text() for text in figure.axes[0].texts}
+    assert {"a", "b", "CD n/a", "Average rank over 1 seed (1 = best)"} <= texts
+
+
+# --- seeds needed -----------------------------------------------------------------------------
+
+
+def _differences(effect: float, n: int = 40) -> np.ndarray:
+    """Paired differences whose mean over sd (ddof 1) is exactly ``effect``."""
+    z = np.random.default_rng(0).normal(size=n)
+    z = (z - z.mean()) / z.std(ddof=1)
+    return 0.02 * (effect + z)
+
+
+def test_seeds_needed_matches_the_textbook_value():
+    """d/s = 0.5, two-sided alpha 0.05, power 0.8: 34 pairs (Cohen 1988; G*Power)."""
+    result = sig.seeds_needed(_differences(0.5))
+    assert result.effect_size == pytest.approx(0.5)
+    assert result.t_test == 34
+    assert sig.paired_t_power(0.5, 33) < 0.8 <= sig.paired_t_power(0.5, 34)
+    assert result.wilcoxon == math.ceil(34 / (3 / math.pi)) == 36
+    assert sig.seeds_needed(_differences(-0.5)).t_test == 34
+    assert sig.seeds_needed(_differences(0.8), power=0.9).t_test == 19  # G*Power: 19
+
+
+def test_seeds_needed_power_agrees_with_simulation():
+    rng = np.random.default_rng(11)
+    differences = rng.normal(0.5, 1.0, size=(4000, 34))
+    p = stats.ttest_1samp(differences, 0.0, axis=1).pvalue
+    assert np.mean(p < 0.05) == pytest.approx(sig.paired_t_power(0.5, 34), abs=0.02)
+
+
+def test_seeds_needed_edge_cases():
+    zero = sig.seeds_needed([0.01, -0.01, 0.02, -0.02])
+    assert zero.t_test == math.inf and zero.wilcoxon == math.inf
+    huge = sig.seeds_needed(_differences(3.0))
+    assert huge.t_test == 4 and huge.wilcoxon == 6  # the Wilcoxon cannot decide on fewer
+    tiny = sig.seeds_needed(_differences(0.01))
+    assert tiny.t_test == math.inf
+    assert math.isnan(sig.seeds_needed([0.1]).t_test)
+    assert math.isnan(sig.seeds_needed([0.1, 0.1, 0.1]).t_test)
+
+
+# --- held-out comparisons ---------------------------------------------------------------------
+
+
+def test_mcnemar_exact_p_matches_a_hand_computation():
+    y = np.zeros(20, dtype=int)
+    pred_a = y.copy()
+    pred_b = y.copy()
+    pred_a[:2] = 1  # a wrong, b right: c = 2
+    pred_b[2:10] = 1  # b wrong, a right: b = 8
+    pred_a[15] = pred_b[15] = 1  # both wrong: not discordant
+    b, c, p = sig.mcnemar_test(y, pred_a, pred_b)
+    assert (b, c) == (8, 2)
+    assert p == pytest.approx(2 * (1 + 10 + 45) / 2**10)  # 2 P(X <= 2), X ~ Bin(10, 1/2)
+    mid = sig.mcnemar_test(y, pred_a, pred_b, mid_p=True)
+    assert mid.pvalue == pytest.approx((2 * (1 + 10 + 45) - 45) / 2**10)
+    assert mid.b == 8 and mid.c == 2
+    assert sig.mcnemar_test(y, pred_b, pred_a)[:2] == (2, 8)
+    assert sig.mcnemar_test(y, y, y) == (0, 0, 1.0)
+    assert sig.mcnemar_test(y, pred_a, pred_a).pvalue == 1.0
+
+
+def test_paired_bootstrap_identical_predictions_show_no_difference():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=200)
+    pred = np.where(rng.random(200) < 0.8, y, 1 - y)
+    result = sig.paired_bootstrap_metric(y, pred, pred.copy(), _accuracy)
+    assert result.difference.estimate == 0.0
+    assert (result.difference.low, result.difference.high) == (0.0, 0.0)
+    assert result.pvalue == 1.0
+    assert result.difference.note == "n/a (all resamples equal)"
+
+
+def test_paired_bootstrap_detects_a_clearly_better_model():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=300)
+    good = np.where(rng.random(300) < 0.9, y, 1 - y)
+    poor = np.where(rng.random(300) < 0.7, y, 1 - y)
+    result = sig.paired_bootstrap_metric(y, good, poor, _accuracy, seed=2)
+    assert result.difference.estimate == pytest.approx(_accuracy(y, good) - _accuracy(y, poor))
+    assert result.score_a == _accuracy(y, good)
+    assert 0.0 < result.difference.low <= result.difference.high
+    assert result.pvalue == pytest.approx(2 / (result.n_boot + 1))
+    assert result == sig.paired_bootstrap_metric(y, good, poor, _accuracy, seed=2)
+    swapped = sig.paired_bootstrap_metric(y, poor, good, _accuracy, seed=2)
+    assert swapped.difference.high == pytest.approx(-result.difference.low)
+    bca = sig.paired_bootstrap_metric(y, good, poor, _accuracy, seed=2, method="bca")
+    assert bca.difference.method == "bca" and bca.difference.low > 0
+
+
+def test_paired_bootstrap_uses_the_pairing_of_rows():
+    """b is a with 12 of its right rows made wrong: separate intervals overlap, paired do not."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, size=300)
+    a = np.where(rng.random(300) < 0.85, y, 1 - y)
+    b = a.copy()
+    flip = np.flatnonzero(a == y)[:12]
+    b[flip] = 1 - b[flip]
+    paired = sig.paired_bootstrap_metric(y, a, b, _accuracy, seed=0)
+    alone_a = sig.bootstrap_metric_interval(y, a, _accuracy, seed=0)
+    alone_b = sig.bootstrap_metric_interval(y, b, _accuracy, seed=0)
+    assert alone_a.low < alone_b.high  # the two intervals overlap
+    assert paired.difference.estimate == pytest.approx(12 / 300)
+    assert paired.difference.low > 0 and paired.pvalue < 0.01
+    assert sig.mcnemar_test(y, a, b) == (12, 0, pytest.approx(2 / 2**12))
+
+
+def test_bootstrap_metric_interval_and_its_validation():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, size=400)
+    pred = np.where(rng.random(400) < 0.75, y, 1 - y)
+    interval = sig.bootstrap_metric_interval(y, pred, _accuracy, n_boot=4000, seed=0)
+    acc = _accuracy(y, pred)
+    se = math.sqrt(acc * (1 - acc) / len(y))  # binomial standard error
+    assert interval.sd == pytest.approx(se, rel=0.1)
+    assert interval.high - interval.low == pytest.approx(2 * 1.96 * se, rel=0.1)
+    assert interval.unit == "rows" and interval.n == 400 and interval.method == "percentile"
+    with pytest.raises(ValueError, match="row counts differ"):
+        sig.bootstrap_metric_interval(y, pred[:-1], _accuracy)
+    with pytest.raises(ValueError, match="method"):
+        sig.bootstrap_metric_interval(y, pred, _accuracy, method="student")
