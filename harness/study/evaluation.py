@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from harness.data.datasets import Dataset, check_class_counts
 from harness.model.pipeline import build_pipeline
@@ -24,11 +24,24 @@ from harness.study.metrics import score_predictions
 Fold = tuple[np.ndarray, np.ndarray]
 
 
-def make_folds(y: Sequence[Any], n_folds: int, seed: int) -> list[Fold]:
+def make_folds(y: Sequence[Any], n_folds: int, seed: int, repeats: int = 1) -> list[Fold]:
     """Return stratified folds that depend on the labels and the seed only.
 
     Every strategy of a comparison gets the same folds, which makes their
     scores comparable trial by trial.
+
+    Parameters
+    ----------
+    y : sequence
+        The labels of the search rows.
+    n_folds : int
+        Folds per repeat.
+    seed : int
+        The task seed.
+    repeats : int, default=1
+        Repeated stratified K-fold: ``repeats`` differently shuffled K-fold
+        splits, ``n_folds * repeats`` folds in all, first repeat first. It cuts
+        the noise of the CV estimate at ``repeats`` times the training cost.
 
     Raises
     ------
@@ -37,7 +50,10 @@ def make_folds(y: Sequence[Any], n_folds: int, seed: int) -> list[Fold]:
     """
     y = np.asarray(y)
     check_class_counts(y, n_folds)
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    if repeats == 1:
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    else:
+        splitter = RepeatedStratifiedKFold(n_splits=n_folds, n_repeats=repeats, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))
 
 
