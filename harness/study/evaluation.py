@@ -1,9 +1,9 @@
 """Evaluating one configuration: the same folds for everyone, every metric per fold.
 
 :func:`evaluate_config` is the one entry point from a configuration and the
-folds to per-fold results. The study loop, the held-out evaluation and any
-future trainer (for example one that trains all folds as one batched network)
-meet here.
+folds to per-fold results; the study loop and the held-out evaluation meet
+here. It trains the K fold models as one batched network
+(:mod:`harness.study.batched`) where it can, else one skorch fit per fold.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from harness.data.datasets import Dataset, check_class_counts
+from harness.errors import ConfigError
 from harness.model.pipeline import build_pipeline
-from harness.study.guards import TrialGuard
+from harness.study.guards import TrialGuard, check_progress
 from harness.study.metrics import score_predictions
 
 Fold = tuple[np.ndarray, np.ndarray]
@@ -71,6 +72,8 @@ class Evaluation:
     """Per-fold results of one configuration."""
 
     folds: list[FoldResult] = field(default_factory=list)
+    trainer: str = "sequential"
+    seconds: float = float("nan")
 
     def fold_scores(self) -> dict[str, list[float]]:
         """Return ``{metric: [score per fold]}``."""
@@ -95,6 +98,10 @@ def fit_and_score(model, X_train, y_train, X_test, y_test) -> FoldResult:
     return FoldResult(scores, fitted - start, time.perf_counter() - fitted)
 
 
+TRAINERS = ("auto", "batched", "sequential")
+"""``evaluate_config``'s trainers: ``"auto"`` is batched where it can be, else sequential."""
+
+
 def evaluate_config(
     config: Mapping[str, Any],
     dataset: Dataset,
@@ -104,13 +111,23 @@ def evaluate_config(
     deadline: float | None = None,
     on_fold: Callable[[int, FoldResult], None] | None = None,
     fold_callbacks: Callable[[int], list] | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
+    trainer: str = "auto",
 ) -> Evaluation:
     """Cross-validate one configuration on ``folds``.
+
+    Two trainers compute the same thing. ``"batched"`` trains the K fold models
+    at once as one batched network (:func:`harness.study.batched.train_folds`:
+    each fold with its own preprocessing, resampling, rows, batches, initial
+    weights, optimizer state and early stopping); ``"sequential"`` fits one
+    :class:`~harness.MLPClassifier` per fold through skorch. Without dropout the
+    two agree to float32 rounding; with dropout their masks come from different
+    generators, so the scores differ like two seeds do.
 
     Parameters
     ----------
     config : mapping
-        The configuration (see :func:`harness.model.pipeline.build_pipeline`).
+        The configuration (see :func:`harness.build_pipeline`).
     dataset : Dataset
         The rows the folds index into.
     folds : sequence of (train_index, test_index)
@@ -121,24 +138,114 @@ def evaluate_config(
         :func:`time.monotonic` value after which training stops with
         :class:`~harness.study.guards.TrialStopped`.
     on_fold : callable, optional
-        Called as ``on_fold(index, result)`` after each fold; it may raise
-        (for example :class:`optuna.TrialPruned`) to stop early.
+        Called as ``on_fold(index, result)`` after each fold, in fold order; it
+        may raise (for example :class:`optuna.TrialPruned`) to stop early. With
+        the batched trainer every fold has trained by then, so pruning on folds
+        stops the scoring, not the training.
     fold_callbacks : callable, optional
         ``fold_callbacks(index)`` returns extra skorch callbacks for that
-        fold's estimator (for example epoch-level pruning).
+        fold's estimator; a configuration with callbacks trains sequentially.
+    on_epoch : callable, optional
+        Called as ``on_epoch(epoch_index, valid_acc)`` after every epoch of the
+        batched trainer with the mean over the still-training folds of their
+        early-stopping accuracy; it may raise to stop (epoch-level pruning).
+    trainer : {"auto", "batched", "sequential"}, default="auto"
+        ``"auto"`` uses the batched trainer unless the configuration needs the
+        sequential one (skorch callbacks); ``"batched"`` raises where it cannot.
 
     Returns
     -------
     Evaluation
+        Its ``trainer`` says which trainer ran.
     """
+    if trainer not in TRAINERS:
+        raise ConfigError(f"unknown trainer {trainer!r}; choose one of: {', '.join(TRAINERS)}")
+    callbacks = [fold_callbacks(index) for index in range(len(folds))] if fold_callbacks else []
+    needs_sequential = any(callbacks) or bool(config.get("callbacks"))
+    if trainer == "batched" and needs_sequential:
+        raise ConfigError("the batched trainer runs no skorch callbacks: use trainer='sequential'")
+    if trainer == "sequential" or needs_sequential:
+        return _evaluate_sequential(
+            config, dataset, folds, random_state, deadline, on_fold, callbacks
+        )
+    return _evaluate_batched(config, dataset, folds, random_state, deadline, on_fold, on_epoch)
+
+
+def _evaluate_sequential(
+    config: Mapping[str, Any],
+    dataset: Dataset,
+    folds: Sequence[Fold],
+    random_state: int,
+    deadline: float | None,
+    on_fold: Callable[[int, FoldResult], None] | None,
+    callbacks: Sequence[list],
+) -> Evaluation:
     X, y = dataset.X, dataset.y.to_numpy()
-    evaluation = Evaluation()
+    evaluation = Evaluation(trainer="sequential")
     for index, (train, test) in enumerate(folds):
         model = build_pipeline(config, dataset, y[train], random_state=random_state)
-        extra = fold_callbacks(index) if fold_callbacks is not None else []
+        extra = callbacks[index] if callbacks else []
         model.set_params(model__callbacks=[TrialGuard(deadline), *extra])
         result = fit_and_score(model, X.iloc[train], y[train], X.iloc[test], y[test])
         evaluation.folds.append(result)
         if on_fold is not None:
             on_fold(index, result)
     return evaluation
+
+
+def _evaluate_batched(
+    config: Mapping[str, Any],
+    dataset: Dataset,
+    folds: Sequence[Fold],
+    random_state: int,
+    deadline: float | None,
+    on_fold: Callable[[int, FoldResult], None] | None,
+    on_epoch: Callable[[int, float], None] | None,
+) -> Evaluation:
+    from harness.study import batched
+
+    X, y = dataset.X, dataset.y.to_numpy()
+    classes = np.unique(y)
+    started = time.perf_counter()
+    prepared, tests, prep_seconds = [], [], []
+    for train, test in folds:
+        begun = time.perf_counter()
+        pipeline = build_pipeline(config, dataset, y[train], random_state=random_state)
+        preprocess, model = pipeline[0], pipeline[-1]
+        X_train = preprocess.fit_transform(X.iloc[train])
+        prepared.append(batched.fold_data_like_estimator(model, X_train, y[train], classes))
+        tests.append((preprocess, test))
+        prep_seconds.append(time.perf_counter() - begun)
+    spec = batched.net_spec_like_estimator(model, prepared[0].X_train.shape[1], len(classes))
+    device = _device(model.device)
+
+    def each_epoch(epoch: int, losses: np.ndarray, valid_acc: np.ndarray) -> None:
+        check_progress(losses, epoch, deadline)
+        if on_epoch is not None and np.isfinite(valid_acc).any():
+            on_epoch(epoch - 1, float(np.nanmean(valid_acc)))
+
+    trained = time.perf_counter()
+    fits = batched.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
+    train_share = (time.perf_counter() - trained) / len(folds)
+    begun = time.perf_counter()
+    X_tests = [preprocess.transform(X.iloc[test]) for preprocess, test in tests]
+    probas = batched.predict_proba_folds(fits, spec, X_tests, device=device)
+    predict_share = (time.perf_counter() - begun) / len(folds)
+    evaluation = Evaluation(trainer="batched")
+    for index, ((_, test), proba) in enumerate(zip(tests, probas, strict=True)):
+        y_pred = classes[np.argmax(proba, axis=1)]
+        scores = score_predictions(y[test], y_pred, proba, classes)
+        result = FoldResult(scores, prep_seconds[index] + train_share, predict_share)
+        evaluation.folds.append(result)
+        if on_fold is not None:
+            on_fold(index, result)
+    evaluation.seconds = time.perf_counter() - started
+    return evaluation
+
+
+def _device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device

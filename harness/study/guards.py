@@ -17,6 +17,27 @@ class TrialStopped(HarnessError):
     """A trial was stopped by a guard; its message is the stored failure reason."""
 
 
+def check_progress(losses, epoch: int, deadline: float | None) -> None:
+    """Raise :class:`TrialStopped` when a training loss diverged or the deadline passed.
+
+    Parameters
+    ----------
+    losses : float or array of float
+        This epoch's training loss of each model being trained (one per fold).
+    epoch : int
+        The epoch, from 1.
+    deadline : float or None
+        A :func:`time.monotonic` value, or None.
+    """
+    values = [float(v) for v in (losses if hasattr(losses, "__len__") else [losses])]
+    for index, loss in enumerate(values):
+        if not math.isfinite(loss) or loss > EXPLODING_LOSS:
+            where = f" in fold {index + 1}" if len(values) > 1 else ""
+            raise TrialStopped(f"training loss diverged ({loss:.3g}) at epoch {epoch}{where}")
+    if deadline is not None and time.monotonic() > deadline:
+        raise TrialStopped(f"trial time limit exceeded at epoch {epoch}")
+
+
 class TrialGuard(Callback):
     """Stop training when the loss is NaN or explodes, or when a deadline passes.
 
@@ -30,12 +51,7 @@ class TrialGuard(Callback):
         self.deadline = deadline
 
     def on_epoch_end(self, net, **kwargs) -> None:
-        epoch = len(net.history)
-        loss = net.history[-1, "train_loss"]
-        if not math.isfinite(loss) or loss > EXPLODING_LOSS:
-            raise TrialStopped(f"training loss diverged ({loss:.3g}) at epoch {epoch}")
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise TrialStopped(f"trial time limit exceeded at epoch {epoch}")
+        check_progress(net.history[-1, "train_loss"], len(net.history), self.deadline)
 
 
 class EpochPruning(Callback):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import metrics as skm
+from scipy.stats import rankdata
 
 from harness.errors import ConfigError
 
@@ -20,7 +20,8 @@ class Metric:
     name : str
         Name used on the command line and in the ledger.
     compute : callable
-        ``compute(y_true, y_pred, proba, labels) -> float``.
+        ``compute(counts, y_true, y_pred, proba, labels) -> float``, where ``counts``
+        holds the fold's confusion counts (shared by the label-based metrics).
     greater_is_better : bool
         Direction of the objective when this metric is optimised.
     headline : bool
@@ -29,41 +30,120 @@ class Metric:
     """
 
     name: str
-    compute: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], float]
+    compute: Callable[..., float]
     greater_is_better: bool = True
     headline: bool = True
 
 
-def _roc_auc(y_true: np.ndarray, proba: np.ndarray, labels: np.ndarray) -> float:
-    if len(labels) == 2:
-        return skm.roc_auc_score(y_true == labels[1], proba[:, 1])
-    return skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels)
+class _Counts:
+    """The confusion counts of one fold, computed once for every label-based metric.
+
+    The metrics below equal scikit-learn's (``zero_division=0``, macro and weighted
+    averages over ``labels``; ``tests/test_metrics.py`` checks them against it), at a
+    fraction of the cost: scikit-learn validates its inputs on every call, which cost
+    more than training a small network's fold.
+    """
+
+    def __init__(self, y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray) -> None:
+        n = len(labels)
+        true = np.searchsorted(labels, y_true)
+        pred = np.searchsorted(labels, y_pred)
+        known = (true < n) & (pred < n)
+        known[known] &= (labels[true[known]] == y_true[known]) & (
+            labels[pred[known]] == y_pred[known]
+        )
+        self.confusion = (
+            np.bincount(true[known] * n + pred[known], minlength=n * n).reshape(n, n).astype(float)
+        )
+        self.tp = np.diag(self.confusion)
+        self.support = self.confusion.sum(axis=1)
+        self.predicted = self.confusion.sum(axis=0)
+        self.n = len(y_true)
+
+    def precision(self) -> np.ndarray:
+        return _ratio(self.tp, self.predicted)
+
+    def recall(self) -> np.ndarray:
+        return _ratio(self.tp, self.support)
+
+    def f1(self) -> np.ndarray:
+        return _ratio(2 * self.tp, self.support + self.predicted)
 
 
-def _averaged(func: Callable[..., float], average: str) -> Callable[..., float]:
-    def compute(y_true, y_pred, proba, labels):
-        return func(y_true, y_pred, labels=labels, average=average, zero_division=0)
+def _positions(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index of each value in the sorted ``labels``, -1 where it is not one of them."""
+    index = np.minimum(np.searchsorted(labels, values), len(labels) - 1)
+    return np.where(labels[index] == values, index, -1)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(numerator, dtype=float)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def _average(per_class: np.ndarray, counts: _Counts, average: str) -> float:
+    if average == "macro":
+        return float(per_class.mean())
+    total = counts.support.sum()
+    return float((per_class * counts.support).sum() / total) if total > 0 else 0.0
+
+
+def _accuracy(counts: _Counts, y_true, y_pred, proba, labels) -> float:
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def _balanced_accuracy(counts: _Counts, y_true, y_pred, proba, labels) -> float:
+    present = counts.support > 0
+    return float(np.mean(counts.tp[present] / counts.support[present]))
+
+
+def _averaged(kind: str, average: str) -> Callable[..., float]:
+    def compute(counts: _Counts, y_true, y_pred, proba, labels) -> float:
+        return _average(getattr(counts, kind)(), counts, average)
 
     return compute
+
+
+def _log_loss(counts: _Counts, y_true, y_pred, proba, labels) -> float:
+    eps = np.finfo(proba.dtype).eps
+    columns = np.searchsorted(labels, y_true)
+    p_true = np.clip(proba[np.arange(len(columns)), columns], eps, 1 - eps)
+    return float(-np.mean(np.log(p_true)))
+
+
+def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic with mid-ranks (equal to the trapezoidal AUC)."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("ROC AUC is undefined when a fold has only one class")
+    ranks = rankdata(score)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _roc_auc(counts: _Counts, y_true, y_pred, proba, labels) -> float:
+    y_true = np.asarray(y_true)
+    if len(labels) == 2:
+        return _binary_auc(y_true == labels[1], proba[:, 1])
+    return float(
+        np.mean([_binary_auc(y_true == label, proba[:, k]) for k, label in enumerate(labels)])
+    )
 
 
 METRICS: dict[str, Metric] = {
     metric.name: metric
     for metric in (
-        Metric("accuracy", lambda y, p, proba, labels: skm.accuracy_score(y, p)),
-        Metric("balanced_accuracy", lambda y, p, proba, labels: skm.balanced_accuracy_score(y, p)),
-        Metric("precision_macro", _averaged(skm.precision_score, "macro")),
-        Metric("recall_macro", _averaged(skm.recall_score, "macro")),
-        Metric("f1_macro", _averaged(skm.f1_score, "macro")),
-        Metric("precision_weighted", _averaged(skm.precision_score, "weighted"), headline=False),
-        Metric("recall_weighted", _averaged(skm.recall_score, "weighted"), headline=False),
-        Metric("f1_weighted", _averaged(skm.f1_score, "weighted"), headline=False),
-        Metric(
-            "log_loss",
-            lambda y, p, proba, labels: skm.log_loss(y, proba, labels=labels),
-            greater_is_better=False,
-        ),
-        Metric("roc_auc_ovr", lambda y, p, proba, labels: _roc_auc(y, proba, labels)),
+        Metric("accuracy", _accuracy),
+        Metric("balanced_accuracy", _balanced_accuracy),
+        Metric("precision_macro", _averaged("precision", "macro")),
+        Metric("recall_macro", _averaged("recall", "macro")),
+        Metric("f1_macro", _averaged("f1", "macro")),
+        Metric("precision_weighted", _averaged("precision", "weighted"), headline=False),
+        Metric("recall_weighted", _averaged("recall", "weighted"), headline=False),
+        Metric("f1_weighted", _averaged("f1", "weighted"), headline=False),
+        Metric("log_loss", _log_loss, greater_is_better=False),
+        Metric("roc_auc_ovr", _roc_auc),
     )
 }
 """Every metric, by name: computed and stored for every fold of every trial."""
@@ -104,10 +184,13 @@ def score_predictions(
     dict
         ``{metric name: score}``.
     """
+    y_true, y_pred, labels = np.asarray(y_true), np.asarray(y_pred), np.asarray(labels)
+    proba = np.asarray(proba, dtype=float)
+    counts = _Counts(y_true, y_pred, labels)
     scores = {}
     for name, metric in METRICS.items():
         try:
-            scores[name] = float(metric.compute(y_true, y_pred, proba, labels))
+            scores[name] = float(metric.compute(counts, y_true, y_pred, proba, labels))
         except ValueError:
             scores[name] = float("nan")
     return scores

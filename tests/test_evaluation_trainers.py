@@ -1,0 +1,113 @@
+"""The batched and the sequential trainer behind ``evaluate_config`` compute the same thing."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from harness import evaluate_config, load_dataset, make_folds
+from harness.errors import ConfigError
+from harness.study.guards import TrialStopped
+
+BASE = {"hidden_layer_sizes": (16,), "max_epochs": 6, "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def wine():
+    return load_dataset("sklearn-wine")
+
+
+@pytest.fixture(scope="module")
+def folds(wine):
+    return make_folds(wine.y, 3, seed=0)
+
+
+def _scores(config, wine, folds, trainer, **kwargs):
+    evaluation = evaluate_config(config, wine, folds, random_state=3, trainer=trainer, **kwargs)
+    assert evaluation.trainer == trainer
+    return np.array(evaluation.fold_scores()["log_loss"])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"optimizer": "adam", "weight_decay": 1e-3},
+        {"optimizer": "adamw", "weight_decay": 1e-2},
+        {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3},
+        {"optimizer": "rmsprop", "lr": 1e-3, "momentum": 0.5},
+        {"imbalance": "smote"},  # ragged folds: each resampled to its own row count
+        {"imbalance": "class_weight", "batch_norm": True},
+        {"imbalance": "focal", "lr_schedule": "cosine"},
+        {"early_stopping": True, "patience": 2, "lr_schedule": "plateau", "max_epochs": 12},
+    ],
+)
+def test_batched_and_sequential_agree_where_the_computation_is_the_same(wine, folds, changes):
+    config = {**BASE, **changes}
+    batched = _scores(config, wine, folds, "batched")
+    sequential = _scores(config, wine, folds, "sequential")
+    np.testing.assert_allclose(batched, sequential, rtol=1e-4, atol=1e-5)
+
+
+def test_with_dropout_they_differ_only_within_the_seed_to_seed_spread(wine, folds):
+    config = {**BASE, "dropout": 0.3, "max_epochs": 10}
+    seeds = [
+        evaluate_config(config, wine, folds, random_state=s, trainer="sequential").mean("f1_macro")
+        for s in range(4)
+    ]
+    batched = evaluate_config(config, wine, folds, random_state=0, trainer="batched")
+    spread = max(seeds) - min(seeds)
+    assert abs(batched.mean("f1_macro") - np.mean(seeds)) <= max(2 * spread, 0.05)
+
+
+def test_auto_is_batched_unless_skorch_callbacks_are_needed(wine, folds):
+    assert evaluate_config(BASE, wine, folds).trainer == "batched"
+    from skorch.callbacks import Callback
+
+    with_callbacks = evaluate_config(BASE, wine, folds, fold_callbacks=lambda i: [Callback()])
+    assert with_callbacks.trainer == "sequential"
+    with pytest.raises(ConfigError, match="trainer='sequential'"):
+        evaluate_config(BASE, wine, folds, fold_callbacks=lambda i: [Callback()], trainer="batched")
+    with pytest.raises(ConfigError, match="unknown trainer"):
+        evaluate_config(BASE, wine, folds, trainer="parallel")
+
+
+def test_a_diverging_fold_fails_the_trial_with_the_reason(wine, folds):
+    config = {**BASE, "optimizer": "sgd", "lr": 1e6, "momentum": 0.9, "max_epochs": 30}
+    with pytest.raises(TrialStopped, match=r"training loss diverged .* at epoch \d+ in fold \d"):
+        evaluate_config(config, wine, folds, trainer="batched")
+
+
+def test_the_trial_time_limit_stops_the_batched_trainer(wine, folds):
+    with pytest.raises(TrialStopped, match="trial time limit exceeded at epoch 1"):
+        evaluate_config(BASE, wine, folds, trainer="batched", deadline=time.monotonic() - 1)
+
+
+def test_on_epoch_gets_the_mean_early_stopping_accuracy_of_the_folds(wine, folds):
+    seen = []
+    config = {**BASE, "early_stopping": True, "patience": 50, "max_epochs": 4}
+    evaluate_config(config, wine, folds, on_epoch=lambda e, acc: seen.append((e, acc)))
+    assert [e for e, _ in seen] == [0, 1, 2, 3]
+    assert all(0.0 <= acc <= 1.0 for _, acc in seen)
+
+
+def test_on_fold_sees_every_fold_in_order_and_may_stop(wine, folds):
+    seen = []
+
+    def stop_after_two(index, result):
+        seen.append(index)
+        if index == 1:
+            raise KeyError("stop")
+
+    with pytest.raises(KeyError):
+        evaluate_config(BASE, wine, folds, on_fold=stop_after_two)
+    assert seen == [0, 1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_batched_on_cuda_matches_cpu(wine, folds):
+    cpu = _scores({**BASE}, wine, folds, "batched")
+    cuda = _scores({**BASE, "device": "cuda"}, wine, folds, "batched")
+    np.testing.assert_allclose(cuda, cpu, rtol=1e-3, atol=1e-4)
