@@ -111,3 +111,34 @@ def test_batched_on_cuda_matches_cpu(wine, folds):
     cpu = _scores({**BASE}, wine, folds, "batched")
     cuda = _scores({**BASE, "device": "cuda"}, wine, folds, "batched")
     np.testing.assert_allclose(cuda, cpu, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["teleconnect", "iris"])
+def test_the_fold_preprocessor_equals_the_column_transformer(name):
+    from harness import build_preprocessor
+    from harness.study.evaluation import FoldPreprocessor
+
+    dataset = load_dataset(name)
+    train, test = make_folds(dataset.y, 3, seed=0)[1]
+    fast_train, fast_test = FoldPreprocessor(dataset).fit_transform(train, test)
+    reference = build_preprocessor(dataset).fit(dataset.X.iloc[train])
+    np.testing.assert_array_equal(fast_train, reference.transform(dataset.X.iloc[train]))
+    np.testing.assert_array_equal(fast_test, reference.transform(dataset.X.iloc[test]))
+
+
+def test_the_fold_preprocessor_imputes_like_the_column_transformer(tmp_path):
+    from harness import build_preprocessor, load_csv
+    from harness.study.evaluation import FoldPreprocessor
+
+    rng = np.random.default_rng(0)
+    rows = [f"{a},{b},{c}" for a, b, c in zip(rng.normal(size=40), rng.choice(["x", "y"], 40),
+                                               rng.integers(0, 2, 40), strict=True)]  # fmt: skip
+    rows[3] = ",x,1"
+    rows[7] = "0.5,,0"
+    (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    dataset = load_csv(tmp_path / "d.csv", "label", impute="median")
+    train, test = np.arange(0, 30), np.arange(30, 40)
+    fast_train, fast_test = FoldPreprocessor(dataset).fit_transform(train, test)
+    reference = build_preprocessor(dataset).fit(dataset.X.iloc[train])
+    np.testing.assert_array_equal(fast_train, reference.transform(dataset.X.iloc[train]))
+    np.testing.assert_array_equal(fast_test, reference.transform(dataset.X.iloc[test]))
