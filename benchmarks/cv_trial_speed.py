@@ -10,8 +10,9 @@ Side by side in one run, medians of interleaved repeats, one thread, ratios to s
 Every variant does the same work per fold: fit the fold's preprocessing, (resample,) train,
 predict the held-out fold. Scenarios: teleconnect (800 search rows, 13 -> 64 -> 32 -> 4 ReLU,
 Adam 1e-3, 50 epochs) at batch 32 and 128, with early stopping (patience 10, up to 50 epochs;
-the epochs each trained are printed, as scikit-learn's own rule stops at other epochs), with
-SMOTE; and 100,000 synthetic rows x 20 features, 3 classes, batch 256, 5 epochs.
+scikit-learn's rule, on its validation score rather than the loss, may stop at other epochs, so
+that row compares similar rather than identical work), with SMOTE; and 100,000 synthetic rows x
+20 features, 3 classes, batch 256, 5 epochs.
 
     python benchmarks/cv_trial_speed.py            # full run, prints the table
     python benchmarks/cv_trial_speed.py --quick    # smoke run (tests/test_benchmarks.py)

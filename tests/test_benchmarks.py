@@ -26,7 +26,11 @@ def test_a_benchmark_replaces_only_its_own_section(tmp_path):
 
 @pytest.mark.parametrize(
     ("script", "expected"),
-    [("estimator_speed.py", "| harness MLPClassifier |"), ("workers_speed.py", "| 2 |")],
+    [
+        ("estimator_speed.py", "| harness MLPClassifier |"),
+        ("workers_speed.py", "| 2 |"),
+        ("cv_trial_speed.py", "| teleconnect, batch 32 | harness batched |"),
+    ],
 )
 def test_quick_mode_runs_and_prints_its_table(script, expected):
     result = subprocess.run(
