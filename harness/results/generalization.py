@@ -137,7 +137,9 @@ def holdout_table(
     tuned : str
         The tuned model's name; every other model is a reference it is compared to.
     metrics : tuple of str
-        Metric names (keys of :data:`harness.study.metrics.METRICS`).
+        Metric names (keys of :data:`harness.study.metrics.METRICS`), the
+        objective first; where no model has per-row predictions only the first
+        is listed, with :data:`NOT_STORED`.
 
     Returns
     -------
@@ -150,6 +152,8 @@ def holdout_table(
     """
     rows = []
     tuned_rows = _rows_of(holdout, tuned)
+    if all(_rows_of(holdout, model) is None for model in holdout):
+        metrics = metrics[:1]  # nothing to resample: one line per model says so
     for model, result in holdout.items():
         if not isinstance(result, Mapping) or "scores" not in result:
             continue
@@ -209,3 +213,32 @@ def _paired(metric, tuned_rows, data, n_boot, confidence, seed) -> tuple[float, 
         n_boot=n_boot, confidence=confidence, seed=seed,
     )  # fmt: skip
     return float(result.difference.estimate), float(result.pvalue)
+
+
+def beaten_table(
+    test_scores: Mapping[str, float], baselines: pd.DataFrame, metric: str
+) -> pd.DataFrame:
+    """How many studies' tuned models score above each baseline on the held-out rows.
+
+    Parameters
+    ----------
+    test_scores : Mapping[str, float]
+        Study name -> held-out ``metric`` of its tuned model.
+    baselines : pandas.DataFrame
+        :func:`harness.results.leaderboard.baselines_table` (``baseline``, ``test_<metric>``).
+    metric : str
+        A metric to maximise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``baseline``, ``test_<metric>``, ``studies``, ``beaten``, ``beaten_rate``.
+    """
+    column = f"test_{metric}"
+    scores = np.asarray(list(test_scores.values()), dtype=float)
+    scores = scores[~np.isnan(scores)]
+    table = baselines[["baseline", column]].copy()
+    table["studies"] = len(scores)
+    table["beaten"] = [int(np.sum(scores > value)) for value in table[column]]
+    table["beaten_rate"] = table["beaten"] / max(len(scores), 1)
+    return table

@@ -157,7 +157,7 @@ def power_table(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataFra
     Returns
     -------
     pandas.DataFrame
-        One row: ``best``, ``runner_up`` (by mean final score), ``pairs``,
+        One row: ``best_strategy``, ``runner_up`` (by mean final score), ``pairs``,
         ``mean_difference``, ``sd_difference`` (seed-to-seed SD of the paired
         differences), ``wilcoxon_p``, ``seeds_needed_t`` and
         ``seeds_needed_wilcoxon`` (to detect that difference at alpha 0.05 with
@@ -166,8 +166,8 @@ def power_table(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataFra
     finals = efficiency.final_incumbents(frame, budget=budget)
     wide = finals.unstack("strategy").sort_index(axis=1)
     means = wide.mean().sort_values(ascending=False, kind="stable")
-    columns = ["best", "runner_up", "pairs", "mean_difference", "sd_difference", "wilcoxon_p",
-               "seeds_needed_t", "seeds_needed_wilcoxon", "verdict"]  # fmt: skip
+    columns = ["best_strategy", "runner_up", "pairs", "mean_difference", "sd_difference",
+               "wilcoxon_p", "seeds_needed_t", "seeds_needed_wilcoxon", "verdict"]  # fmt: skip
     if len(means) < 2:
         return pd.DataFrame(columns=columns)
     best, runner_up = means.index[0], means.index[1]

@@ -244,7 +244,7 @@ def ecdf_table(
     pandas.DataFrame
         ``strategy``, ``axis`` (``"trials"`` or ``"seconds"``), ``at`` (the
         budget point: ``points`` of the budget, or of the longest run's seconds),
-        ``pairs`` (seeds x targets) and ``reached_share``.
+        ``runs_targets`` (seeds x targets) and ``reached_rate``.
     """
     hits = run_hits(frame, optimum, reference=reference, ladder=ladder, budget=budget)
     trials = _runs(frame, budget)
@@ -262,7 +262,7 @@ def ecdf_table(
                 at = float(math.ceil(at)) if axis == "trials" else at
                 share = float(np.mean(reached & (spent <= at)))
                 rows.append(
-                    {"strategy": strategy, "axis": axis, "at": at, "pairs": len(group),
-                     "reached_share": share}
+                    {"strategy": strategy, "axis": axis, "at": at, "runs_targets": len(group),
+                     "reached_rate": share}
                 )  # fmt: skip
     return pd.DataFrame(rows)
