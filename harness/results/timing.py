@@ -24,7 +24,7 @@ def _mean(trials: pd.DataFrame, column: str) -> pd.Series:
 def _top_reason(reasons: pd.Series) -> str:
     reasons = reasons.dropna()
     if reasons.empty:
-        return ""
+        return "none"
     counts = reasons.value_counts()
     top = counts[counts == counts.max()].index
     return f"{sorted(top)[0]} ({int(counts.max())})"
