@@ -240,3 +240,24 @@ def test_versus_baselines_counts_studies():
     baselines = pd.DataFrame({"baseline": ["forest"], "test_f1_macro": [0.36]})
     table = generalization.beaten_table({"a": 0.37, "b": 0.35, "c": 0.36}, baselines, "f1_macro")
     assert table[["studies", "beaten"]].values.tolist() == [[3, 1]]
+
+
+def test_comparison_optimum_sources_in_order(race):
+    import types
+
+    import optuna
+
+    from harness.results.loading import ComparisonResults
+
+    def results(comparison, pool=()):
+        return ComparisonResults(comparison, [], None, race, [], list(pool))
+
+    circular = results(types.SimpleNamespace()).optimum_info()
+    assert circular.circular and circular.label.startswith("optimum = best of the compared runs")
+    declared = results(types.SimpleNamespace(optimum=1.0)).optimum_info()
+    assert not declared.circular and declared.source == "declared optimum"
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({})
+    study.optimize(lambda trial: 1.0, n_trials=1)
+    pooled = results(types.SimpleNamespace(optimum=0.5), [study]).optimum_info()
+    assert not pooled.circular and pooled.value == 1.0 and "reference pool" in pooled.source

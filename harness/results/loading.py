@@ -61,7 +61,7 @@ class ComparisonResults:
         best of the compared runs, marked circular.
         """
         if self.optimum is not None:
-            return targets.resolve_optimum(self.frame, self.optimum, "exhaustive grid")
+            return targets.resolve_optimum(self.frame, self.optimum, "the exhaustive grid's best")
         pool = [
             t.value
             for study in self.reference_pool
@@ -69,7 +69,9 @@ class ComparisonResults:
         ]
         if pool:
             names = ", ".join(s.study_name for s in self.reference_pool)
-            return targets.resolve_optimum(self.frame, max(pool), f"reference pool {names}")
+            return targets.resolve_optimum(
+                self.frame, max(pool), f"the best of reference pool {names}"
+            )
         declared = getattr(self.comparison, "optimum", None)
         if isinstance(declared, int | float):
             return targets.resolve_optimum(self.frame, float(declared), "declared optimum")
