@@ -76,6 +76,7 @@ GLOSSARY = {
     "median": "median over seeds of the incumbent (best CV score so far) after t trials",
     "nr": "normalized regret of that median (0 = optimum, 1 = random search)",
     "mean_rank": "rank among strategies after t trials, averaged over seeds",
+    "startup": "yes: within the shared start-up, some strategies are still the same random draws",
     "from_trial": "first trial the AUC and the final rank count (after the shared start-up)",
     "shared_seeds": "seeds on which the two runs start with the same configuration",
     "prefix_median": "median over seeds of the leading trials with identical configurations",
@@ -323,7 +324,9 @@ def curve_table(
     Returns
     -------
     pandas.DataFrame
-        One row per strategy and checkpoint: ``trial``, the median incumbent
+        One row per strategy and checkpoint: ``trial``, ``startup`` (true up to
+        the shared start-up, where strategies may be the same random draws), the
+        median incumbent
         over seeds with its bootstrap interval, its normalized regret and the
         strategy's mean rank at that point, and how many seeds stand behind it.
     """
@@ -341,7 +344,9 @@ def curve_table(
         .merge(ranks[["strategy", "trial", "mean_rank"]], on=["strategy", "trial"])
     )
     table = table[table["trial"].isin(points)]
-    columns = ["strategy", "trial", "median", "ci_low", "ci_high", "nr", "mean_rank", "seeds"]
+    table = table.assign(startup=table["trial"] <= design.shared_startup_horizon(frame))
+    columns = ["strategy", "trial", "startup", "median", "ci_low", "ci_high", "nr", "mean_rank",
+               "seeds"]  # fmt: skip
     return table[columns].sort_values(["strategy", "trial"], ignore_index=True)
 
 
