@@ -42,7 +42,9 @@ def test_efficiency_table_ranks_strategies(comparison):
     assert fast["auc_nr"] == pytest.approx(0.5)
     assert fast["success"] == 1.0
     assert fast["final_rank"] == 1.0
-    assert "ttt_trials" not in table.columns  # replaced by the ladder of the targets table
+    assert (fast["ttt_trials"], fast["ttt_seconds"]) == (3.0, 6.0)
+    slow = table.set_index("strategy").loc["slow"]
+    assert slow["ttt_censored"] and math.isnan(slow["ttt_seconds"])  # a bound, not a value
     assert fast["overhead"] == pytest.approx(0.25)
     assert (fast["seeds"], fast["trials"]) == (3, 12)
 

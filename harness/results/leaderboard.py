@@ -39,9 +39,9 @@ GLOSSARY = {
     "budget": "trials compared per run (T)",
     "auc_nr": "mean normalized regret over trials 1..T (0 = optimum, 1 = random search)",
     "auc_regret": "mean of best known score minus median incumbent over trials 1..T",
-    "ttt_trials": "median trials to reach the target (censored runs count at T)",
-    "ttt_seconds": "median seconds to reach the target (censored runs count at their end)",
-    "ttt_censored": "yes: half the runs or more missed the target, the medians are lower bounds",
+    "ttt_trials": "median trials to reach the q = 0.1 target (n/a: censored, see `targets`)",
+    "ttt_seconds": "median seconds to reach it (n/a: censored, see `targets`)",
+    "ttt_censored": "yes: half the runs or more missed the target, so the median is only a bound",
     "success": "share of runs that reached the target",
     "speedup_trials": "random search's median trials to target / this one's (n/a: both censored)",
     "speedup_seconds": "the same ratio in seconds",
@@ -219,7 +219,10 @@ def efficiency_table(
     -------
     pandas.DataFrame
         ``rank``, ``strategy``, ``seeds``, ``trials``, ``from_trial``,
-        ``auc_nr``, ``auc_regret``, ``success``, ``overhead``, ``final_rank``.
+        ``auc_nr``, ``auc_regret``, ``success``, ``ttt_trials`` and
+        ``ttt_seconds`` (median to the q = 0.1 target; NaN where the median is
+        censored, see ``targets`` for the bound), ``ttt_censored``,
+        ``overhead``, ``final_rank``.
     """
     opt = _as_optimum(frame, optimum)
     horizon = design.shared_startup_horizon(frame) if after is None else after
@@ -231,15 +234,25 @@ def efficiency_table(
     ranks = efficiency.rank_curves(frame, budget=budget, n_boot=n_boot, seed=seed)
     final = ranks[ranks["trial"] == ranks["trial"].max()]
     last = int(auc["budget"].max())
+    # The q = 0.1 medians as point values only where at least half the seeds reached the
+    # target; a censored median is a bound (printed in `targets`), here n/a.
+    hits = hits.assign(
+        ttt_censored=hits["median_trials"].str.startswith(">="),
+        ttt_trials=pd.to_numeric(hits["median_trials"], errors="coerce"),
+        ttt_seconds=pd.to_numeric(hits["median_seconds"], errors="coerce"),
+    )
     table = (
         auc[["strategy", "seeds", "auc_nr", "auc_regret"]]
         .merge(cost[["strategy", "trials", "overhead"]], on="strategy")
-        .merge(hits[["strategy", "success"]], on="strategy")
+        .merge(
+            hits[["strategy", "success", "ttt_trials", "ttt_seconds", "ttt_censored"]],
+            on="strategy",
+        )
         .merge(final[["strategy", "mean_rank"]].rename(columns={"mean_rank": "final_rank"}))
     )
     table["from_trial"] = horizon + 1 if horizon < last else 1
     columns = ["strategy", "seeds", "trials", "from_trial", "auc_nr", "auc_regret", "success",
-               "overhead", "final_rank"]  # fmt: skip
+               "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank"]  # fmt: skip
     return _ranked(table[columns], ["auc_nr", "auc_regret"], [True, True])
 
 
