@@ -261,3 +261,26 @@ def test_comparison_optimum_sources_in_order(race):
     study.optimize(lambda trial: 1.0, n_trials=1)
     pooled = results(types.SimpleNamespace(optimum=0.5), [study]).optimum_info()
     assert not pooled.circular and pooled.value == 1.0 and "reference pool" in pooled.source
+
+
+def test_bad_target_fractions_are_refused(race):
+    from harness.errors import ConfigError
+
+    optimum = targets.resolve_optimum(race, 1.0, "grid")
+    with pytest.raises(ConfigError, match=r"target fractions must lie in \[0, 1\]"):
+        targets.target_table(race, optimum, ladder=(0.5, 1.5))
+
+
+def test_every_new_column_is_in_the_glossary(shared):
+    tables = leaderboard.leaderboard_tables(
+        shared, params=(), test_scores={"tpe-0": 0.5}, n_boot=20, workers=1
+    )
+    for name, table in tables.items():
+        missing = [
+            column
+            for column in table.columns
+            if column not in leaderboard.GLOSSARY
+            and not column.startswith(tuple(leaderboard.PREFIXES))
+        ]
+        assert not missing, (name, missing)
+        assert name in leaderboard.TABLE_NOTES, name
