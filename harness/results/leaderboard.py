@@ -222,7 +222,8 @@ def efficiency_table(
         ``auc_nr``, ``auc_regret``, ``success``, ``ttt_trials`` and
         ``ttt_seconds`` (median to the q = 0.1 target; NaN where the median is
         censored, see ``targets`` for the bound), ``ttt_censored``,
-        ``overhead``, ``final_rank``.
+        ``overhead``, ``final_rank``, ``optimum`` (:attr:`Optimum.label`: the
+        regret's optimum and its source, "circular" when it is a compared run).
     """
     opt = _as_optimum(frame, optimum)
     horizon = design.shared_startup_horizon(frame) if after is None else after
@@ -251,8 +252,10 @@ def efficiency_table(
         .merge(final[["strategy", "mean_rank"]].rename(columns={"mean_rank": "final_rank"}))
     )
     table["from_trial"] = horizon + 1 if horizon < last else 1
+    table["optimum"] = opt.label
     columns = ["strategy", "seeds", "trials", "from_trial", "auc_nr", "auc_regret", "success",
-               "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank"]  # fmt: skip
+               "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank",
+               "optimum"]  # fmt: skip
     return _ranked(table[columns], ["auc_nr", "auc_regret"], [True, True])
 
 

@@ -101,8 +101,7 @@ def strategy_values(frame: pd.DataFrame) -> pd.Series:
 
 
 def _runs(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
-    trials = efficiency._prepare(frame, budget)
-    return trials
+    return efficiency._prepare(frame, budget)
 
 
 def targets(
@@ -113,7 +112,27 @@ def targets(
     ladder: Sequence[float] = LADDER,
     budget: int | None = None,
 ) -> dict[float, float]:
-    """``{q: target_q}``; see the module notes."""
+    """The ladder's target scores.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trials of one comparison.
+    optimum : Optimum
+        The task's optimum (raised to the best trial within the budget if lower).
+    reference : str
+        Strategy whose final median incumbent is ``rand_p(T)``.
+    ladder : sequence of float
+        The fractions ``q``.
+    budget : int, optional
+        Trials per run compared.
+
+    Returns
+    -------
+    dict of float to float
+        ``{q: opt - q * (opt - rand_p(T))}``; every target is the optimum when
+        random search's median already reaches it.
+    """
     trials = _runs(frame, budget)
     matrix = efficiency._filled(trials, efficiency._matrix(trials, "trials", None, budget))
     medians = efficiency._reference_medians(matrix, reference)
