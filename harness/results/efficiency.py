@@ -89,6 +89,7 @@ def _prepare(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
         )
     if budget is not None and budget < 1:
         raise ConfigError(f"budget must be at least 1 trial, got {budget}")
+    frame = strategy_trials(frame)
     trials = frame if budget is None else frame[frame["trial"] <= budget]
     trials = trials.assign(value=trials["value"].where(trials["state"] == "COMPLETE"))
     if trials["value"].isna().all():
@@ -96,6 +97,21 @@ def _prepare(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
             "no complete trial to analyse: every trial failed, was pruned or is past the budget"
         )
     return trials.sort_values([*RUN, "trial"], kind="stable")
+
+
+def strategy_trials(frame: pd.DataFrame) -> pd.DataFrame:
+    """The strategies' own trials: reference trials dropped, ``trial`` renumbered 1, 2, ...
+
+    A ``reference`` column (true for the untuned baseline evaluated as a trial
+    of the study) marks trials no strategy proposed; they neither count against
+    the budget nor improve an incumbent. Without that column the frame is
+    returned unchanged.
+    """
+    if "reference" not in frame.columns:
+        return frame
+    reference = frame["reference"].eq(True)
+    kept = frame[~reference].sort_values([*RUN, "trial"], kind="stable")
+    return kept.assign(trial=kept.groupby(RUN).cumcount() + 1)
 
 
 def _axis_column(axis: Axis) -> str:
@@ -311,8 +327,18 @@ def anytime_auc(
     optimum: float | None = None,
     reference: str = "random",
     budget: int | None = None,
+    after: int = 0,
 ) -> pd.DataFrame:
-    """Anytime AUC: the mean normalized (and plain) regret over ``t = 1..T``.
+    """Anytime AUC: the mean normalized (and plain) regret over ``t = after+1..T``.
+
+    Parameters
+    ----------
+    frame, optimum, reference, budget
+        As in :func:`regret_curves`.
+    after : int, optional
+        Trials left out at the start, e.g. the start-up trials strategies share
+        (:func:`harness.results.design.shared_startup_horizon`); when ``after``
+        reaches the budget, every trial is kept.
 
     Returns
     -------
@@ -320,6 +346,8 @@ def anytime_auc(
         ``strategy``, ``auc_nr``, ``auc_regret``, ``seeds``, ``budget`` (``T``).
     """
     curves = regret_curves(frame, optimum=optimum, reference=reference, budget=budget)
+    if after > 0 and (curves["trial"] > after).any():
+        curves = curves[curves["trial"] > after]
     table = curves.groupby("strategy", sort=True).agg(
         auc_nr=("nr", "mean"),
         auc_regret=("regret", "mean"),

@@ -15,13 +15,16 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from tabulate import tabulate
 
 from harness.errors import ConfigError
-from harness.results import efficiency, stats
+from harness.results import design, efficiency, generalization, ranking, stats, targets, timing
+from harness.results.targets import Optimum
 
 #: Level of every test and coverage of every interval in the tables.
 ALPHA = 0.05
@@ -36,9 +39,9 @@ GLOSSARY = {
     "budget": "trials compared per run (T)",
     "auc_nr": "mean normalized regret over trials 1..T (0 = optimum, 1 = random search)",
     "auc_regret": "mean of best known score minus median incumbent over trials 1..T",
-    "ttt_trials": "median trials to reach the target (censored runs count at T)",
-    "ttt_seconds": "median seconds to reach the target (censored runs count at their end)",
-    "ttt_censored": "yes: half the runs or more missed the target, the medians are lower bounds",
+    "ttt_trials": "median trials to reach the q = 0.1 target (n/a: censored, see `targets`)",
+    "ttt_seconds": "median seconds to reach it (n/a: censored, see `targets`)",
+    "ttt_censored": "yes: half the runs or more missed the target, so the median is only a bound",
     "success": "share of runs that reached the target",
     "speedup_trials": "random search's median trials to target / this one's (n/a: both censored)",
     "speedup_seconds": "the same ratio in seconds",
@@ -46,9 +49,9 @@ GLOSSARY = {
     "final_rank": "rank of the final incumbent among strategies, averaged over seeds",
     "mean": "mean over seeds of each seed's best CV score",
     "std": "standard deviation over seeds",
-    "ci_low": f"lower end of the {CONFIDENCE:.0%} percentile bootstrap interval over seeds",
+    "ci_low": f"lower end of the {CONFIDENCE:.0%} interval (method in the table's note)",
     "ci_high": "upper end of that interval",
-    "pairs": "seeds shared with the best strategy",
+    "interval": "the interval as text; n/a (all seeds equal) where it has zero width",
     "wilcoxon_p": f"paired Wilcoxon p against rank 1 (n/a: too few pairs to reach {ALPHA})",
     "fail_rate": "share of trials that failed",
     "prune_rate": "share of trials that were pruned",
@@ -73,6 +76,90 @@ GLOSSARY = {
     "median": "median over seeds of the incumbent (best CV score so far) after t trials",
     "nr": "normalized regret of that median (0 = optimum, 1 = random search)",
     "mean_rank": "rank among strategies after t trials, averaged over seeds",
+    "startup": "yes: within the shared start-up, some strategies are still the same random draws",
+    "from_trial": "first trial the AUC and the final rank count (after the shared start-up)",
+    "shared_seeds": "seeds on which the two runs start with the same configuration",
+    "prefix_median": "median over seeds of the leading trials with identical configurations",
+    "prefix_max": "most leading trials with identical configurations on one seed",
+    "same_trials": "positions (all seeds) where the two runs evaluated the same configuration",
+    "q": "target fraction: target = optimum - q * (optimum - random search's final median)",
+    "target": "the target score",
+    "reached": "seeds that reached the target within the budget",
+    "ert_trials": "expected running time: trials spent by all seeds / seeds that reached it "
+    "(inf: none did)",
+    "ert_seconds": "the same in seconds",
+    "median_trials": "median trials to the target; '>= x' where half the seeds or more missed it",
+    "median_seconds": "median seconds to the target, as a bound where censored",
+    "lowest_ert": "lowest finite ERT in trials at this target (a description, not a test)",
+    "optimum": "where the optimum comes from",
+    "axis": "budget measured in trials or seconds",
+    "at": "budget point (trials, or seconds since the run's first trial)",
+    "pairs": "seeds both strategies ran (paired)",
+    "runs_targets": "seeds x targets behind the share",
+    "reached_rate": "share of (seed, target) pairs reached within that budget",
+    "beaten": "studies whose tuned model scores above this baseline on held-out rows",
+    "studies": "studies with held-out results",
+    "beaten_rate": "share of those studies",
+    "workers": "parallel workers the comparison ran with",
+    "run_seconds": "median over seeds of a run's wall time",
+    "fit_seconds": "mean seconds per trial spent fitting (all folds)",
+    "predict_seconds": "mean seconds per trial spent predicting (n/a: not recorded)",
+    "suggest_seconds": "mean seconds per trial spent proposing the configuration",
+    "duplicate_rate": "share of trials repeating a configuration already evaluated in the run",
+    "fail_reason": "most common failure reason (count)",
+    "avg_rank": "rank of the final CV score among strategies, averaged over shared seeds",
+    "friedman_p": "Friedman test (Iman-Davenport F) that all strategies rank alike",
+    "nemenyi_cd": f"Nemenyi critical difference of average ranks at alpha {ALPHA}",
+    "group": "strategies the Holm-corrected paired Wilcoxon tests do not tell apart from it",
+    "mean_difference": "mean over paired seeds of a minus b (best minus runner-up in power)",
+    "diff_low": f"lower end of the {CONFIDENCE:.0%} t interval of the paired difference "
+    "(one pair, uncorrected)",
+    "diff_high": "upper end of that interval",
+    "best_strategy": "highest mean final score",
+    "runner_up": "second highest mean final score",
+    "sd_difference": "seed-to-seed standard deviation of the paired differences",
+    "seeds_needed_t": "seeds a paired t-test needs to detect that difference (alpha 0.05, "
+    "power 0.8)",
+    "seeds_needed_wilcoxon": "the same for the Wilcoxon signed-rank test",
+    "verdict": "what the paired test supports",
+    "cv_rank": "rank of the mean CV score of the incumbents",
+    "test_rank": "rank of their mean held-out score",
+    "model": "held-out model",
+    "metric": "held-out metric",
+    "score": "stored held-out score",
+    "rows": "held-out rows behind the interval",
+    "tuned_minus": "tuned model minus this one on the same rows (paired bootstrap)",
+    "paired_p": "paired bootstrap p of that difference",
+    "mcnemar_p": "exact McNemar p, tuned against this model, on correct/incorrect rows",
+}
+#: What a table's rows are and how its intervals are computed, printed under its heading.
+TABLE_NOTES = {
+    "startup": "Pairs of strategies whose runs with the same seed evaluated identical "
+    "configurations at the same leading trial positions (shared random start-up streams); up to "
+    "that many trials they compare one random draw with itself.",
+    "efficiency": "Ranked by the anytime AUC over the trials after the shared start-up only; "
+    "`success` is the share of runs reaching the q = 0.1 target (see `targets`).",
+    "targets": "A ladder of targets; censored medians are bounds ('>= x'), never point values, "
+    "and a strategy that never reaches a target is never the fastest there.",
+    "ecdf": "The COCO-style ECDF: share of the (seed, target) pairs of the ladder reached within "
+    "a budget of trials or seconds.",
+    "timing": "Equal trials are not equal compute: the cost behind each strategy's trials.",
+    "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); overlap of "
+    "intervals is not a test: see `pairwise` and `power`.",
+    "ranking": "Friedman test over seeds (blocks) x strategies, Nemenyi critical difference, and "
+    "groups from paired Wilcoxon signed-rank tests with Holm's correction; the "
+    "critical-difference diagram is the `-ranking.png` beside this file.",
+    "pairwise": "Paired (same seeds) Wilcoxon signed-rank tests with Holm's correction; n/a where "
+    "the pairs cannot reach p < 0.05 (fewer than 6 non-tied pairs).",
+    "power": "The best strategy against the runner-up: how many seeds would detect the observed "
+    "difference with its observed seed-to-seed spread.",
+    "curves": "Intervals: percentile bootstrap over seeds of the median incumbent.",
+    "generalization": f"Gap intervals: {CONFIDENCE:.0%} Student-t over seeds.",
+    "by_param": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds of each seed's best score.",
+    "holdout": "Intervals: percentile bootstrap over the held-out rows; paired comparisons on the "
+    "same rows.",
+    "versus_baselines": "How many studies' tuned models beat each baseline on the held-out rows "
+    "in the objective (one study's comparison is one draw; see `holdout` for its uncertainty).",
 }
 #: Meanings of the column families named by a prefix.
 PREFIXES = {
@@ -105,60 +192,77 @@ def _ranked(table: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.Dat
 def efficiency_table(
     frame: pd.DataFrame,
     *,
-    optimum: float | None = None,
+    optimum: float | Optimum | None = None,
     reference: str = "random",
-    q: float = 0.1,
     budget: int | None = None,
+    after: int | None = None,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Strategies ranked by anytime AUC of normalized regret (then of plain regret).
+    """Strategies ranked by anytime AUC of normalized regret beyond the shared start-up.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         Trials of one task (:func:`harness.study.ledger.trials_frame`).
-    optimum, reference, q, budget
-        As in :func:`harness.results.efficiency.speedup`.
+    optimum : float or Optimum, optional
+        The task's optimum (a bare float is taken as known from outside the runs).
+    reference, budget
+        As in :func:`harness.results.efficiency.anytime_auc`.
+    after : int, optional
+        Leading trials left out of the AUC; default
+        :func:`harness.results.design.shared_startup_horizon`.
     n_boot, seed
         Bootstrap of the rank curves (only the final mean rank is shown).
 
     Returns
     -------
     pandas.DataFrame
-        ``rank``, ``strategy``, ``seeds``, ``trials``, ``auc_nr``,
-        ``auc_regret``, ``ttt_trials``, ``ttt_seconds``, ``ttt_censored``,
-        ``success``, ``speedup_trials``, ``speedup_seconds``, ``overhead``,
-        ``final_rank``.
+        ``rank``, ``strategy``, ``seeds``, ``trials``, ``from_trial``,
+        ``auc_nr``, ``auc_regret``, ``success``, ``ttt_trials`` and
+        ``ttt_seconds`` (median to the q = 0.1 target; NaN where the median is
+        censored, see ``targets`` for the bound), ``ttt_censored``,
+        ``overhead``, ``final_rank``, ``optimum`` (:attr:`Optimum.label`: the
+        regret's optimum and its source, "circular" when it is a compared run).
     """
-    target = {"optimum": optimum, "reference": reference, "budget": budget}
-    auc = efficiency.anytime_auc(frame, **target)
-    ttt = efficiency.speedup(frame, q=q, **target)
+    opt = _as_optimum(frame, optimum)
+    horizon = design.shared_startup_horizon(frame) if after is None else after
+    auc = efficiency.anytime_auc(
+        frame, optimum=opt.value, reference=reference, budget=budget, after=horizon
+    )
+    hits = targets.target_table(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
     cost = efficiency.overhead(frame, budget=budget)
     ranks = efficiency.rank_curves(frame, budget=budget, n_boot=n_boot, seed=seed)
     final = ranks[ranks["trial"] == ranks["trial"].max()]
+    last = int(auc["budget"].max())
+    # The q = 0.1 medians as point values only where at least half the seeds reached the
+    # target; a censored median is a bound (printed in `targets`), here n/a.
+    hits = hits.assign(
+        ttt_censored=hits["median_trials"].str.startswith(">="),
+        ttt_trials=pd.to_numeric(hits["median_trials"], errors="coerce"),
+        ttt_seconds=pd.to_numeric(hits["median_seconds"], errors="coerce"),
+    )
     table = (
         auc[["strategy", "seeds", "auc_nr", "auc_regret"]]
         .merge(cost[["strategy", "trials", "overhead"]], on="strategy")
-        .merge(ttt.drop(columns="seeds"), on="strategy")
+        .merge(
+            hits[["strategy", "success", "ttt_trials", "ttt_seconds", "ttt_censored"]],
+            on="strategy",
+        )
         .merge(final[["strategy", "mean_rank"]].rename(columns={"mean_rank": "final_rank"}))
     )
-    columns = [
-        "strategy",
-        "seeds",
-        "trials",
-        "auc_nr",
-        "auc_regret",
-        "ttt_trials",
-        "ttt_seconds",
-        "ttt_censored",
-        "success",
-        "speedup_trials",
-        "speedup_seconds",
-        "overhead",
-        "final_rank",
-    ]
+    table["from_trial"] = horizon + 1 if horizon < last else 1
+    table["optimum"] = opt.label
+    columns = ["strategy", "seeds", "trials", "from_trial", "auc_nr", "auc_regret", "success",
+               "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank",
+               "optimum"]  # fmt: skip
     return _ranked(table[columns], ["auc_nr", "auc_regret"], [True, True])
+
+
+def _as_optimum(frame: pd.DataFrame, optimum: float | Optimum | None) -> Optimum:
+    if isinstance(optimum, Optimum):
+        return optimum
+    return targets.resolve_optimum(frame, optimum, "given")
 
 
 def final_score_table(
@@ -174,7 +278,8 @@ def final_score_table(
     -------
     pandas.DataFrame
         ``rank``, ``strategy``, ``seeds``, ``trials``, ``mean``, ``std``,
-        ``ci_low``, ``ci_high`` (95% percentile bootstrap of the mean),
+        ``ci_low``, ``ci_high`` (95% Student-t interval of the mean over seeds),
+        ``interval`` (text; ``"n/a (all seeds equal)"`` for a zero width),
         ``pairs``, ``wilcoxon_p`` (against rank 1), ``fail_rate``, ``prune_rate``.
     """
     scores = efficiency.final_scores(
@@ -183,6 +288,10 @@ def final_score_table(
     finals = efficiency.final_incumbents(frame, budget=budget)
     tests = stats.wilcoxon_vs_best(finals, alpha=ALPHA)
     fails = efficiency.failure_rates(frame, budget=budget)
+    intervals = ranking.interval_table(frame, budget=budget, confidence=CONFIDENCE)
+    scores = scores.drop(columns=["ci_low", "ci_high"]).merge(
+        intervals[["strategy", "ci_low", "ci_high", "interval"]], on="strategy"
+    )
     table = scores.merge(tests[["strategy", "pairs", "wilcoxon_p"]], on="strategy").merge(
         fails[["strategy", "fail_rate", "prune_rate"]], on="strategy"
     )
@@ -231,7 +340,9 @@ def curve_table(
     Returns
     -------
     pandas.DataFrame
-        One row per strategy and checkpoint: ``trial``, the median incumbent
+        One row per strategy and checkpoint: ``trial``, ``startup`` (true up to
+        the shared start-up, where strategies may be the same random draws), the
+        median incumbent
         over seeds with its bootstrap interval, its normalized regret and the
         strategy's mean rank at that point, and how many seeds stand behind it.
     """
@@ -249,7 +360,9 @@ def curve_table(
         .merge(ranks[["strategy", "trial", "mean_rank"]], on=["strategy", "trial"])
     )
     table = table[table["trial"].isin(points)]
-    columns = ["strategy", "trial", "median", "ci_low", "ci_high", "nr", "mean_rank", "seeds"]
+    table = table.assign(startup=table["trial"] <= design.shared_startup_horizon(frame))
+    columns = ["strategy", "trial", "startup", "median", "ci_low", "ci_high", "nr", "mean_rank",
+               "seeds"]  # fmt: skip
     return table[columns].sort_values(["strategy", "trial"], ignore_index=True)
 
 
@@ -288,11 +401,15 @@ def study_leaderboard(frame: pd.DataFrame, k: int = 10) -> pd.DataFrame:
 def leaderboard_tables(
     frame: pd.DataFrame,
     *,
-    optimum: float | None = None,
+    optimum: float | Optimum | None = None,
     reference: str = "random",
     params: Sequence[str] = ("optimizer", "imbalance"),
     test_scores: Mapping[str, float] | None = None,
     baselines: pd.DataFrame | None = None,
+    holdout: Mapping[str, Any] | None = None,
+    tuned: str | None = None,
+    metrics: Sequence[str] = (),
+    workers: int | None = None,
     budget: int | None = None,
     n_boot: int = 1000,
     seed: int = 0,
@@ -302,8 +419,11 @@ def leaderboard_tables(
     Parameters
     ----------
     frame : pandas.DataFrame
-        Trials of one task.
-    optimum, reference, budget
+        Trials of one task; reference trials (``reference`` column) are left out.
+    optimum : float or Optimum, optional
+        The task's optimum and its source; a bare float counts as known from
+        outside the runs, None as the best of the compared runs (circular).
+    reference, budget
         As in :func:`efficiency_table`.
     params : sequence of str
         Parameters to group by (``by_<param>`` tables); those the trials lack
@@ -312,25 +432,37 @@ def leaderboard_tables(
         Study -> held-out score of its incumbent; adds ``generalization``.
     baselines : pandas.DataFrame, optional
         Baselines' test metrics; adds ``baselines``.
+    holdout, tuned, metrics
+        Stored held-out results of one study, the tuned model's name in them and
+        the metrics to show; adds ``holdout``
+        (:func:`harness.results.generalization.holdout_table`).
+    workers : int, optional
+        Workers the comparison ran with, for ``timing``.
     n_boot, seed
-        Bootstrap resamples and seed for every interval.
+        Bootstrap resamples and seed for every bootstrap interval.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``efficiency``, ``final``, ``curves``, ``pairwise``, ``by_<param>`` and, when their
-        inputs are given, ``generalization`` and ``baselines``, in that order.
+        ``startup``, ``efficiency``, ``targets``, ``ecdf``, ``timing``,
+        ``final``, ``ranking``, ``pairwise``, ``power``, ``curves``,
+        ``by_<param>`` and, when their inputs are given, ``generalization``,
+        ``holdout`` and ``baselines``, in that order (see :data:`TABLE_NOTES`).
     """
     boot = {"n_boot": n_boot, "seed": seed}
+    opt = _as_optimum(frame, optimum)
+    where = {"reference": reference, "budget": budget}
     tables = {
-        "efficiency": efficiency_table(
-            frame, optimum=optimum, reference=reference, budget=budget, **boot
-        ),
+        "startup": design.shared_startup(frame),
+        "efficiency": efficiency_table(frame, optimum=opt, **where, **boot),
+        "targets": targets.target_table(frame, opt, **where),
+        "ecdf": targets.ecdf_table(frame, opt, **where),
+        "timing": timing.timing_table(frame, workers=workers, budget=budget),
         "final": final_score_table(frame, budget=budget, **boot),
-        "curves": curve_table(frame, optimum=optimum, reference=reference, budget=budget, **boot),
-        "pairwise": stats.pairwise_mannwhitney(
-            efficiency.final_incumbents(frame, budget=budget), alpha=ALPHA
-        ),
+        "ranking": ranking.ranking_table(frame, budget=budget),
+        "pairwise": ranking.pairwise_table(frame, budget=budget),
+        "power": ranking.power_table(frame, budget=budget),
+        "curves": curve_table(frame, optimum=opt.value, **where, **boot),
     }
     for param in params:
         if f"param_{param}" in frame.columns:
@@ -338,19 +470,50 @@ def leaderboard_tables(
                 frame, param, budget=budget, confidence=CONFIDENCE, **boot
             )
     if test_scores is not None:
-        tables["generalization"] = efficiency.generalization_gap(
-            frame, test_scores, confidence=CONFIDENCE, **boot
+        tables["generalization"] = generalization.gap_table(
+            frame, test_scores, confidence=CONFIDENCE
+        )
+    if holdout and tuned is not None and metrics:
+        tables["holdout"] = generalization.holdout_table(
+            holdout, tuned, tuple(metrics), confidence=CONFIDENCE, **boot
         )
     if baselines is not None:
         tables["baselines"] = baselines_table(baselines)
+        if test_scores and metrics and f"test_{metrics[0]}" in tables["baselines"].columns:
+            tables["versus_baselines"] = generalization.beaten_table(
+                test_scores, tables["baselines"], metrics[0]
+            )
+    for key, table in tables.items():
+        if key.startswith("by_"):
+            tables[key] = _with_interval_text(table)
     return tables
+
+
+def _with_interval_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Add an ``interval`` column: the bounds as text, or why there is no interval."""
+    texts = []
+    for low, high, std, seeds in table[["ci_low", "ci_high", "std", "seeds"]].itertuples(
+        index=False
+    ):
+        if seeds < 2 or math.isnan(low):
+            texts.append("n/a (fewer than 2 seeds)")
+        elif std == 0 or low == high:
+            texts.append("n/a (all seeds equal)")
+        else:
+            texts.append(f"[{low:.4f}, {high:.4f}]")
+    return table.assign(interval=texts)
+
+
+def leaderboard_figures(frame: pd.DataFrame, *, budget: int | None = None) -> dict[str, Figure]:
+    """Figures saved beside the tables: ``ranking``, the critical-difference diagram."""
+    return {"ranking": ranking.ranking_figure(frame, budget=budget)}
 
 
 def _float_format(column: str) -> str:
     if column.endswith("_p"):
         return ".3g"
     if "seconds" in column:
-        return ".1f"
+        return ".3g"
     if column in RATES or column.endswith("_rate"):
         return ".1%"
     if "rank" in column or column.startswith(("speedup", "ttt_trials")):
@@ -427,8 +590,14 @@ def render_markdown(
     """
     blocks = [f"# {name}", *header_notes]
     for key, table in tables.items():
-        blocks += [f"## {key}", explanation(table), markdown_table(table)]
+        note = TABLE_NOTES.get("by_param" if key.startswith("by_") else key, "")
+        body = markdown_table(table) if len(table) else "No rows."
+        blocks += [f"## {key}", note, explanation(table), body]
     return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+#: Resolution of the PNG figures written beside the tables.
+DPI = 100
 
 
 def write_leaderboard(
@@ -436,8 +605,9 @@ def write_leaderboard(
     directory: str | Path,
     name: str,
     header_notes: Sequence[str] = (),
+    figures: Mapping[str, Figure] | None = None,
 ) -> list[Path]:
-    """Write ``<directory>/<name>.md`` and one ``<directory>/<name>-<table>.csv`` per table.
+    """Write ``<directory>/<name>.md``, one ``<name>-<table>.csv`` per table, one PNG per figure.
 
     The CSV files hold the unrounded values without an index;
     ``pandas.read_csv(path)`` reads one back equal to its table.
@@ -452,13 +622,17 @@ def write_leaderboard(
         Base name of the files.
     header_notes : sequence of str
         Paragraphs under the Markdown title.
+    figures : Mapping[str, matplotlib.figure.Figure], optional
+        Figure name -> figure, written as ``<name>-<figure>.png`` with no date
+        or software version in the file, so the bytes depend on the figure only.
 
     Returns
     -------
     list of pathlib.Path
-        The Markdown file, then the CSV files in table order.
+        The Markdown file, the CSV files in table order, then the PNG files.
     """
-    for label in (name, *tables):
+    figures = figures or {}
+    for label in (name, *tables, *figures):
         if not SAFE_NAME.fullmatch(label):
             raise ConfigError(
                 f"{label!r} cannot be part of a file name: use letters, digits, '.', '_' or '-'"
@@ -471,5 +645,9 @@ def write_leaderboard(
     for key, table in tables.items():
         path = directory / f"{name}-{key}.csv"
         table.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    for key, figure in figures.items():
+        path = directory / f"{name}-{key}.png"
+        figure.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
         written.append(path)
     return written

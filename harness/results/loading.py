@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +10,13 @@ import optuna
 import pandas as pd
 
 from harness.errors import ConfigError
-from harness.results.leaderboard import leaderboard_tables, write_leaderboard
+from harness.results import design, targets
+from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
+from harness.results.targets import Optimum
 from harness.study import ledger
 from harness.study.comparison import Comparison
 from harness.study.holdout import TUNED
+from harness.study.metrics import HEADLINE_METRICS
 from harness.study.storage import open_storage, redact_password
 
 
@@ -39,6 +42,7 @@ class ComparisonResults:
     exhaustive: optuna.Study | None
     frame: pd.DataFrame
     missing: list[str]
+    reference_pool: list[optuna.Study] = field(default_factory=list)
 
     @property
     def optimum(self) -> float | None:
@@ -47,6 +51,38 @@ class ComparisonResults:
             return None
         complete = self.exhaustive.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
         return max(t.value for t in complete) if complete else None
+
+    def optimum_info(self) -> Optimum:
+        """The optimum of the task and its source, never silently one of the compared runs.
+
+        In order: the exhaustive grid's best; else the best of a reference pool
+        (studies named by the comparison's ``reference_studies``, run but not
+        compared); else a value declared as the comparison's ``optimum``; else the
+        best of the compared runs, marked circular.
+        """
+        if self.optimum is not None:
+            return targets.resolve_optimum(self.frame, self.optimum, "the exhaustive grid's best")
+        pool = [
+            t.value
+            for study in self.reference_pool
+            for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+        ]
+        if pool:
+            names = ", ".join(s.study_name for s in self.reference_pool)
+            return targets.resolve_optimum(
+                self.frame, max(pool), f"the best of reference pool {names}"
+            )
+        declared = getattr(self.comparison, "optimum", None)
+        if isinstance(declared, int | float):
+            return targets.resolve_optimum(self.frame, float(declared), "declared optimum")
+        return targets.resolve_optimum(self.frame, None, "")
+
+    def startup_trials(self) -> int:
+        """Leading trials some strategies share (:func:`~.design.shared_startup_horizon`).
+
+        Efficiency ranks and advice hold only for budgets beyond this number.
+        """
+        return design.shared_startup_horizon(self.frame)
 
     def test_scores(self) -> dict[str, float]:
         """Study name -> held-out objective score of its tuned model."""
@@ -93,13 +129,39 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     exhaustive = None
     if comparison.exhaustive_grid and comparison.exhaustive_name in stored:
         exhaustive = optuna.load_study(study_name=comparison.exhaustive_name, storage=storage)
+    pool_names = tuple(getattr(comparison, "reference_studies", None) or ())
+    absent = [n for n in pool_names if n not in stored]
+    if absent:
+        raise ConfigError(
+            f"reference studies {', '.join(absent)} of comparison {comparison.name!r} are not in "
+            f"{redact_password(comparison.storage)}: run them or remove them from "
+            "reference_studies"
+        )
+    pool = [optuna.load_study(study_name=n, storage=storage) for n in pool_names]
     return ComparisonResults(
         comparison=comparison,
         studies=studies,
         exhaustive=exhaustive,
-        frame=ledger.trials_frame(studies),
+        frame=with_predict_seconds(ledger.trials_frame(studies), studies),
         missing=[n for n in names if n not in stored],
+        reference_pool=pool,
     )
+
+
+def with_predict_seconds(frame: pd.DataFrame, studies: list[optuna.Study]) -> pd.DataFrame:
+    """``frame`` with a ``predict_seconds`` column (all folds) where trials recorded it."""
+    if "predict_seconds" in frame.columns or frame.empty:
+        return frame
+    seconds = {
+        (study.study_name, t.number): float(sum(t.user_attrs[ledger.PREDICT_SECONDS]))
+        for study in studies
+        for t in study.get_trials(deepcopy=False)
+        if isinstance(t.user_attrs.get(ledger.PREDICT_SECONDS), list)
+    }
+    if not seconds:
+        return frame
+    keys = zip(frame["study"], frame["number"], strict=True)
+    return frame.assign(predict_seconds=[seconds.get(key, float("nan")) for key in keys])
 
 
 def study_results(name: str, storage: str) -> ComparisonResults:
@@ -190,9 +252,16 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
     """The comparison's leaderboard tables (see :func:`~.leaderboard.leaderboard_tables`)."""
     return leaderboard_tables(
         results.frame,
-        optimum=results.optimum,
+        optimum=results.optimum_info(),
         test_scores=results.test_scores() or None,
         baselines=results.baselines(),
+        holdout=results.holdout(),
+        tuned=TUNED,
+        metrics=(
+            results.comparison.metric,
+            *(m for m in HEADLINE_METRICS if m != results.comparison.metric),
+        ),
+        workers=getattr(results.comparison, "workers", None),
         budget=results.comparison.trials,
     )
 
@@ -200,15 +269,15 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
 def write_comparison_leaderboard(results: ComparisonResults, directory: str | Path) -> Path:
     """Write the comparison's leaderboards (Markdown and CSV) and return the Markdown path."""
     comparison = results.comparison
-    optimum = results.optimum
-    found = results.frame["value"].max()
-    source = f"the best score any run found ({found:.4f})"
-    if optimum is not None:
+    optimum = results.optimum_info()
+    source = optimum.label
+    if optimum.circular:
         source = (
-            f"the larger of the exhaustive grid's best ({optimum:.4f}) and {source}"
-            if found > optimum
-            else f"the exhaustive grid's best ({optimum:.4f})"
+            f"**{optimum.label.upper()}**: no exhaustive grid or reference pool is stored, so "
+            "targets near the optimum are reached by construction by the run that found it"
         )
+    startup = results.startup_trials()
+    workers = getattr(comparison, "workers", None)
     notes = [
         f"Comparison `{comparison.name}` ({comparison.path}, storage "
         f"{redact_password(comparison.storage)}): dataset "
@@ -216,10 +285,19 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
         f"{comparison.metric} (mean over {comparison.folds} stratified folds, the same folds "
         f"for every study: task seed {comparison.task_seed}).",
         f"Strategies {', '.join(comparison.strategies)} x seeds "
-        f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study. "
-        f"Normalized regret uses random search as the reference and, as the optimum, {source}.",
+        f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study"
+        + (f", run with {workers} parallel worker(s)" if workers is not None else "")
+        + f". Normalized regret and targets use random search as the reference; {source}.",
+        f"Shared start-up: some strategies evaluate identical configurations in their first "
+        f"{startup} trials on the same seed (table `startup`); efficiency ranks count trials "
+        f"{startup + 1} onwards, and no advice holds for budgets up to {startup} trials."
+        if startup
+        else "Shared start-up: no two strategies start with the same configurations.",
         _compute_note(results),
     ]
     if results.missing:
         notes.append(f"Not run yet: {', '.join(results.missing)}.")
-    return write_leaderboard(comparison_tables(results), directory, comparison.name, notes)[0]
+    figures = leaderboard_figures(results.frame, budget=comparison.trials)
+    return write_leaderboard(
+        comparison_tables(results), directory, comparison.name, notes, figures
+    )[0]

@@ -18,6 +18,25 @@ def _bounds(dim: Dimension) -> Any:
     return (dim.low, dim.high)
 
 
+def _unique_points(
+    dims: list[Dimension], x: np.ndarray, y: np.ndarray
+) -> list[tuple[dict[str, Any], float]]:
+    """Return each distinct backend point once, with the mean of its targets.
+
+    bayes_opt prints "Data point ... is not unique" for every repeated point it is
+    told (``verbose=0`` does not silence it), and repeats are common: trials that
+    differ only in inactive parameters, and failed trials, map to the same point.
+    """
+    targets: dict[tuple, list[float]] = {}
+    for row, target in zip(x, y, strict=True):
+        point = tuple(dim.to_backend(v) for dim, v in zip(dims, row, strict=True))
+        targets.setdefault(point, []).append(float(target))
+    return [
+        ({dim.name: v for dim, v in zip(dims, point, strict=True)}, float(np.mean(values)))
+        for point, values in targets.items()
+    ]
+
+
 class BayesOptSampler(RebuildingSampler):
     """Gaussian-process optimisation with bayesian-optimization's ``BayesianOptimization``.
 
@@ -45,8 +64,7 @@ class BayesOptSampler(RebuildingSampler):
                 verbose=0,
                 allow_duplicate_points=True,
             )
-            for row, target in zip(x, y, strict=True):
-                params = {dim.name: dim.to_backend(v) for dim, v in zip(dims, row, strict=True)}
-                optimizer.register(params=params, target=float(target))
+            for params, target in _unique_points(dims, x, y):
+                optimizer.register(params=params, target=target)
             suggestion = optimizer.suggest()
         return np.array([dim.from_backend(suggestion[dim.name]) for dim in dims])

@@ -119,7 +119,8 @@ class GridSearchSampler(BaseSampler):
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        return self._space.distributions
+        # A copy: wrappers such as PartialFixedSampler delete entries from what they get.
+        return dict(self._space.distributions)
 
     def sample_relative(
         self,
@@ -129,14 +130,15 @@ class GridSearchSampler(BaseSampler):
     ) -> dict[str, Any]:
         # The trial object was read before `before_trial` stored the point.
         point = study._storage.get_trial_system_attrs(trial._trial_id).get(GRID_POINT)
-        if point is None:
+        if point is None or not search_space:
             return {}
         if point == NONE_LEFT:
             raise SearchExhausted(
                 f"grid search of space '{self._space.name}' is exhausted: all {self._size} "
                 "points are evaluated or being evaluated"
             )
-        return self._space.grid_point(point)
+        values = self._space.grid_point(point)
+        return {name: value for name, value in values.items() if name in search_space}
 
     def sample_independent(
         self,
@@ -145,10 +147,17 @@ class GridSearchSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        raise StrategyError(
-            f"grid search has no value for '{param_name}' in trial {trial.number}: it is not a "
-            f"parameter of space '{self._space.name}', or the trial was enqueued without it"
-        )
+        param = self._space.params.get(param_name)
+        if param is None or param.grid is None:
+            raise StrategyError(
+                f"grid search has no value for '{param_name}' in trial {trial.number}: it is not a "
+                f"parameter of space '{self._space.name}', or the trial was enqueued without it"
+            )
+        # A value fixed from outside (PartialFixedSampler) activated a parameter the grid point
+        # lacks: one of its grid values, drawn with the seed so the trial is reproducible.
+        digest = hashlib.sha256(param_name.encode()).digest()
+        rng = np.random.default_rng([self._seed, trial.number, int.from_bytes(digest[:4], "big")])
+        return param.grid[int(rng.integers(len(param.grid)))]
 
     def after_trial(
         self,

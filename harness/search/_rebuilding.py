@@ -160,6 +160,11 @@ class Encoding:
         return float(np.clip(value, param.low, param.high))
 
 
+def _restrict(values: Mapping[str, Any], search_space: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the entries of ``values`` that the relative ``search_space`` holds."""
+    return {name: value for name, value in values.items() if name in search_space}
+
+
 @dataclass(frozen=True)
 class History:
     """What the study's other trials tell a rebuilt optimiser.
@@ -202,6 +207,10 @@ class RebuildingSampler(BaseSampler, abc.ABC):
         self._encoding = Encoding(space)
         self._independent = RandomSampler(seed=seed)
 
+    def reseed_rng(self) -> None:
+        # Proposals are seeded by (seed, trial number), so only the inner sampler has a stream.
+        self._independent.reseed_rng()
+
     @abc.abstractmethod
     def _propose(self, x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
         """Return the optimiser's next point (coordinates) given the history to maximise."""
@@ -209,7 +218,8 @@ class RebuildingSampler(BaseSampler, abc.ABC):
     def infer_relative_search_space(
         self, study: optuna.Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
-        return self._space.distributions
+        # A copy: wrappers such as PartialFixedSampler delete entries from what they get.
+        return dict(self._space.distributions)
 
     def sample_relative(
         self,
@@ -218,8 +228,10 @@ class RebuildingSampler(BaseSampler, abc.ABC):
         search_space: dict[str, BaseDistribution],
     ) -> dict[str, Any]:
         self._raise_error_if_multi_objective(study)
+        if not search_space:
+            return {}
         if not self._encoding.dims:
-            return dict(self._encoding.constants)
+            return _restrict(self._encoding.constants, search_space)
         history = self._history(study, trial)
         rng = np.random.default_rng([self._seed, trial.number])
         if len(history.y) < max(self._n_startup_trials, 1):
@@ -228,11 +240,15 @@ class RebuildingSampler(BaseSampler, abc.ABC):
             # BLAS threads only slow these small matrices down (6x measured on 2 busy cores).
             with threadpool_limits(limits=1):
                 x = self._propose(history.x, history.y, int(rng.integers(2**31 - 1)))
+        # Values fixed from outside (enqueue_trial) replace the proposal's; a parameter that is
+        # neither proposed here nor fixed (PartialFixedSampler) makes the key unknown, so no redraw.
+        fixed = trial.system_attrs.get("fixed_params", {})
         for _ in range(MAX_REDRAWS):
-            if self._key(self._encoding.decode(x)) not in history.seen:
+            proposed = _restrict(self._encoding.decode(x), search_space)
+            if self._key({**proposed, **fixed}) not in history.seen:
                 break
             x = self._encoding.random(rng)
-        return self._encoding.decode(x)
+        return _restrict(self._encoding.decode(x), search_space)
 
     def sample_independent(
         self,
@@ -252,9 +268,11 @@ class RebuildingSampler(BaseSampler, abc.ABC):
         others = [t for t in study.get_trials(deepcopy=False) if t.number != trial.number]
         good, bad = [], []
         for other in others:
+            if not other.params:
+                continue  # a reference trial (the untuned baseline) proposes nothing
             if other.state == TrialState.COMPLETE and math.isfinite(other.value):
                 good.append(other)
-            elif other.state.is_finished() and other.params:
+            elif other.state.is_finished():
                 bad.append(other)
         values = [sign * t.value for t in good]
         told = []

@@ -1,0 +1,244 @@
+"""From CV to held-out rows: the CV-to-test gap per strategy and held-out uncertainty.
+
+:func:`gap_table` puts each strategy's CV ranking next to its held-out ranking
+and the CV-to-test gap with a Student-t interval over seeds: the strategies
+that lead in CV are often those that overfit the CV most.
+
+:func:`holdout_table` gives every held-out metric of every model a bootstrap
+interval over the test rows and compares the tuned model with each reference
+on the same rows (paired bootstrap of the metric difference, exact McNemar on
+correct/incorrect), but only where the stored held-out results hold per-row
+predictions (``predicted`` labels, ``proba`` and the true labels). Where they
+do not, the table says "not stored" instead of inventing an uncertainty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.results import efficiency, significance
+from harness.results.ranking import interval_text
+from harness.study.metrics import METRICS
+
+NOT_STORED = "not stored (no per-row predictions in the held-out results)"
+#: Keys under which the stored held-out results may keep the true test labels.
+TRUTH_KEYS = ("y_true", "true", "true_labels", "truth")
+
+
+def gap_table(
+    frame: pd.DataFrame, test_scores: Mapping[str, float], *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """CV and held-out ranking of the strategies, and the test-minus-CV gap over seeds.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trials of one comparison.
+    test_scores : Mapping[str, float]
+        Study name -> held-out score of its refitted incumbent, in the metric
+        of ``value``; studies missing here are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cv_rank``, ``strategy``, ``seeds``, ``cv_score``, ``test_score``,
+        ``test_rank``, ``gap`` (mean of test minus CV), ``ci_low``/``ci_high``
+        (t interval of the gap over seeds) and ``interval`` (text, or why it is
+        no evidence); CV leader first.
+    """
+    trials = efficiency._prepare(frame, None)
+    runs = trials.groupby([*efficiency.RUN, "study"], sort=True)["value"].max().reset_index()
+    runs["test_score"] = runs["study"].map(test_scores)
+    runs = runs.dropna(subset=["value", "test_score"])
+    rows = []
+    for strategy, group in runs.groupby("strategy", sort=True):
+        gap = (group["test_score"] - group["value"]).to_numpy(float)
+        interval = significance.t_interval(gap, confidence)
+        rows.append(
+            {
+                "strategy": strategy,
+                "seeds": len(group),
+                "cv_score": float(group["value"].mean()),
+                "test_score": float(group["test_score"].mean()),
+                "gap": float(interval.estimate),
+                "ci_low": float(interval.low),
+                "ci_high": float(interval.high),
+                "interval": interval_text(interval),
+            }
+        )
+    columns = ["cv_rank", "strategy", "seeds", "cv_score", "test_score", "test_rank", "gap",
+               "ci_low", "ci_high", "interval"]  # fmt: skip
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    table = pd.DataFrame(rows)
+    table["cv_rank"] = table["cv_score"].rank(ascending=False, method="min").astype(int)
+    table["test_rank"] = table["test_score"].rank(ascending=False, method="min").astype(int)
+    return table[columns].sort_values(["cv_rank", "strategy"], ignore_index=True)
+
+
+def _truth(holdout: Mapping[str, Any], result: Mapping[str, Any]) -> np.ndarray | None:
+    for source in (result, holdout):
+        for key in TRUTH_KEYS:
+            if isinstance(source.get(key), list | tuple | np.ndarray):
+                return np.asarray(source[key])
+    return None
+
+
+def _rows_of(holdout: Mapping[str, Any], name: str) -> tuple | None:
+    """``(y_true, predicted, proba, labels)`` of model ``name``, or None where not stored."""
+    result = holdout.get(name)
+    if not isinstance(result, Mapping) or "predicted" not in result:
+        return None
+    truth = _truth(holdout, result)
+    predicted = np.asarray(result["predicted"])
+    if truth is None or len(truth) != len(predicted) or len(truth) == 0:
+        return None
+    labels = np.asarray(result.get("labels", np.unique(truth)))
+    proba = result.get("proba")
+    proba = np.asarray(proba, dtype=float) if proba is not None else None
+    if proba is not None and proba.shape != (len(truth), len(labels)):
+        proba = None
+    return truth, predicted, proba, labels
+
+
+def _metric(name: str, predicted: np.ndarray, proba: np.ndarray | None, labels: np.ndarray):
+    """``metric(y_true, rows)`` scoring the model on the resampled row indices ``rows``."""
+    compute = METRICS[name].compute
+    full = proba if proba is not None else np.full((len(predicted), len(labels)), np.nan)
+
+    def metric(y_true: np.ndarray, rows: np.ndarray) -> float:
+        rows = rows.astype(int)
+        return float(compute(y_true, predicted[rows], full[rows], labels))
+
+    return metric
+
+
+def holdout_table(
+    holdout: Mapping[str, Any],
+    tuned: str,
+    metrics: tuple[str, ...],
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Held-out metrics with bootstrap intervals over the test rows, and paired comparisons.
+
+    Parameters
+    ----------
+    holdout : Mapping
+        Stored held-out results: model name -> ``{"scores": {metric: value},
+        "predicted": [...], "proba": [[...]], ...}``; the true labels under one
+        of :data:`TRUTH_KEYS`, in the model's entry or at the top level.
+    tuned : str
+        The tuned model's name; every other model is a reference it is compared to.
+    metrics : tuple of str
+        Metric names (keys of :data:`harness.study.metrics.METRICS`), the
+        objective first; where no model has per-row predictions only the first
+        is listed, with :data:`NOT_STORED`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``metric``, ``score`` (stored), ``rows``, ``ci_low``,
+        ``ci_high`` (percentile bootstrap over rows), ``interval`` (text, or
+        :data:`NOT_STORED`), ``tuned_minus`` (tuned minus this model, paired
+        bootstrap over the same rows), ``paired_p`` and ``mcnemar_p`` (exact,
+        on correct/incorrect; the same for every metric of a model).
+    """
+    rows = []
+    tuned_rows = _rows_of(holdout, tuned)
+    if all(_rows_of(holdout, model) is None for model in holdout):
+        metrics = metrics[:1]  # nothing to resample: one line per model says so
+    for model, result in holdout.items():
+        if not isinstance(result, Mapping) or "scores" not in result:
+            continue
+        data = _rows_of(holdout, model)
+        mcnemar = float("nan")
+        if data is not None and tuned_rows is not None and model != tuned:
+            mcnemar = significance.mcnemar_test(data[0], tuned_rows[1], data[1]).pvalue
+        for metric in metrics:
+            row = {
+                "model": model,
+                "metric": metric,
+                "score": float(result["scores"].get(metric, float("nan"))),
+                "rows": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "interval": NOT_STORED,
+                "tuned_minus": np.nan,
+                "paired_p": np.nan,
+                "mcnemar_p": mcnemar,
+            }
+            if data is not None and not (metric in ("log_loss", "roc_auc_ovr") and data[2] is None):
+                truth, predicted, proba, labels = data
+                index = np.arange(len(truth))
+                score = _metric(metric, predicted, proba, labels)
+                interval = significance.bootstrap_metric_interval(
+                    truth, index, score, n_boot=n_boot, confidence=confidence, seed=seed
+                )
+                row.update(
+                    rows=len(truth),
+                    ci_low=float(interval.low),
+                    ci_high=float(interval.high),
+                    interval=interval_text(interval),
+                )
+                if tuned_rows is not None and model != tuned and len(tuned_rows[0]) == len(truth):
+                    paired = _paired(metric, tuned_rows, data, n_boot, confidence, seed)
+                    row.update(tuned_minus=paired[0], paired_p=paired[1])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _paired(metric, tuned_rows, data, n_boot, confidence, seed) -> tuple[float, float]:
+    """Tuned minus reference on the same rows: paired bootstrap difference and p-value."""
+    truth = data[0]
+    index = np.arange(len(truth))
+    # Both models are scored on the same resampled rows: pred_a is the tuned model's.
+    tuned_metric = _metric(metric, tuned_rows[1], tuned_rows[2], tuned_rows[3])
+    reference_metric = _metric(metric, data[1], data[2], data[3])
+
+    def difference_metric(y_true: np.ndarray, rows: np.ndarray) -> float:
+        # pred_b holds the row indices shifted by n, so the index says which model it is.
+        if (rows >= len(truth)).any():
+            return reference_metric(y_true, rows - len(truth))
+        return tuned_metric(y_true, rows)
+
+    result = significance.paired_bootstrap_metric(
+        truth, index, index + len(truth), difference_metric,
+        n_boot=n_boot, confidence=confidence, seed=seed,
+    )  # fmt: skip
+    return float(result.difference.estimate), float(result.pvalue)
+
+
+def beaten_table(
+    test_scores: Mapping[str, float], baselines: pd.DataFrame, metric: str
+) -> pd.DataFrame:
+    """How many studies' tuned models score above each baseline on the held-out rows.
+
+    Parameters
+    ----------
+    test_scores : Mapping[str, float]
+        Study name -> held-out ``metric`` of its tuned model.
+    baselines : pandas.DataFrame
+        :func:`harness.results.leaderboard.baselines_table` (``baseline``, ``test_<metric>``).
+    metric : str
+        A metric to maximise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``baseline``, ``test_<metric>``, ``studies``, ``beaten``, ``beaten_rate``.
+    """
+    column = f"test_{metric}"
+    scores = np.asarray(list(test_scores.values()), dtype=float)
+    scores = scores[~np.isnan(scores)]
+    table = baselines[["baseline", column]].copy()
+    table["studies"] = len(scores)
+    table["beaten"] = [int(np.sum(scores > value)) for value in table[column]]
+    table["beaten_rate"] = table["beaten"] / max(len(scores), 1)
+    return table
