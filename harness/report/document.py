@@ -26,7 +26,7 @@ import pandas as pd
 
 from harness.data.datasets import Dataset
 from harness.model.vocabulary import IMBALANCE
-from harness.report import drawio, figures, recommendations, sections
+from harness.report import business, drawio, evidence, figures, recommendations, sections
 from harness.report.context import (
     NOT_COMPARATIVE,
     ReportContext,
@@ -40,16 +40,19 @@ from harness.report.tuned_model import class_metrics
 from harness.results import efficiency
 from harness.results.leaderboard import baselines_table
 from harness.results.loading import ComparisonResults
+from harness.search.strategies import DEFAULT_STARTUP_TRIALS
 from harness.study import ledger
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS
 from harness.study.storage import redact_password
 
 SECTIONS = (
+    "Executive summary",
     "The data",
     "The original model",
     "The search",
     "Results",
+    "Segments and campaigns",
     "Figures",
     "Diagrams",
     "Recommendations",
@@ -100,7 +103,7 @@ def _holdout_text(ctx: ReportContext) -> str:
     per_class = []
     for model in (BASELINE, TUNED):
         result = ctx.holdout[model]
-        table = class_metrics(result["confusion"], result["labels"])
+        table = class_metrics(result["confusion"], result["labels"], ctx.names)
         per_class.append(table.assign(model=model))
     joined = pd.concat(per_class).sort_values("class", kind="stable", key=_macro_last)
     joined = joined[["class", "model", "support", "precision", "recall", "f1"]]
@@ -245,13 +248,103 @@ def _diagrams_section(
     return f"{intro}\n\n{bullets(lines)}"
 
 
+def _per_seed(ctx: ReportContext) -> pd.Series:
+    return efficiency.final_incumbents(ctx.results.frame, budget=ctx.comparison.trials)
+
+
+def _summary_section(ctx: ReportContext) -> str:
+    campaign = business.campaign_summary(ctx.holdout, ctx.names)
+    supported = []
+    if ctx.comparative:
+        supported += evidence.strategy_evidence(_per_seed(ctx), trials=ctx.comparison.trials)
+        if "generalization" in ctx.tables:
+            supported += evidence.gap_evidence(ctx.tables["generalization"])
+    supported += evidence.holdout_evidence(
+        ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
+        test_scores=ctx.results.test_scores(),
+    )  # fmt: skip
+    supported += evidence.failure_evidence(
+        efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),
+        ctx.results.frame, workers=ctx.comparison.workers,
+    )  # fmt: skip
+    if ctx.comparative:
+        supported += evidence.method_notes(
+            n_seeds=len(ctx.comparison.seeds), optimum_known=ctx.results.optimum is not None
+        )
+    return "\n\n".join(
+        [
+            "### For campaign planners",
+            bullets(campaign),
+            "Segment by segment, with customer profiles and targeting, in "
+            "[Segments and campaigns](#segments-and-campaigns).",
+            "### What the numbers support, and what they do not",
+            bullets(supported),
+        ]
+    )
+
+
+def _segments_section(ctx: ReportContext) -> str:
+    changes = business.segment_changes(ctx.holdout, ctx.names)
+    blocks = [
+        "### What tuning changed, segment by segment",
+        f"On the {len(ctx.test.y)} held-out customers; `found`: customers of the segment the "
+        "model puts in it (before: the unoptimized MLP, after: the tuned one); `assigned_after`: "
+        "customers the tuned model puts in the segment; `right`: the share of those that "
+        "belong there.",
+        markdown_table(changes),
+        bullets(business.change_sentences(changes)),
+        "### Customer drivers",
+    ]
+    drivers = business.drivers(ctx.holdout)
+    if drivers is None:
+        blocks.append(
+            "Permutation importances of the customer features on the held-out rows are "
+            f"{business.NOT_STORED}. (The importances in the figures are of the "
+            "hyperparameters, a different question: what mattered to the search, not to the "
+            "customers' segment.)"
+        )
+    else:
+        blocks += [
+            "Drop in the held-out score when a feature's values are shuffled across customers "
+            "(mean and standard deviation over the stored repeats); these are customer "
+            "features, kept apart from the hyperparameter importances in the figures:",
+            markdown_table(drivers),
+        ]
+    blocks += [
+        "### Segment profiles",
+        f"Mean of each numeric feature by segment over all {ctx.dataset.n_samples} customers, "
+        "± the half-width of its 95% t-interval:",
+        markdown_table(business.segment_profiles(ctx.dataset, ctx.names)),
+        "### Targeting",
+    ]
+    stored = business.stored_probabilities(ctx.holdout)
+    if stored is None:
+        blocks.append(
+            "Cumulative gains, lift and calibration need each held-out customer's predicted "
+            f"segment probabilities, which are {business.NOT_STORED}; rerun the comparison "
+            "with a harness that stores them to get this table."
+        )
+    else:
+        truth, proba = stored
+        blocks += [
+            f"If a campaign contacts the top x% of the {len(truth)} held-out customers by the "
+            "tuned model's probability of a segment, the share of that segment it reaches "
+            "(lift: that share over x; 1.0 is random contact):",
+            markdown_table(business.gains(truth, proba, ctx.holdout[TUNED]["labels"],
+                                          ctx.names)),
+        ]  # fmt: skip
+    return "\n\n".join(blocks)
+
+
 def _strategy_advice(ctx: ReportContext) -> str:
     if not ctx.comparative:
         return NOT_COMPARATIVE
     trials = ctx.comparison.trials
+    startup = {name: DEFAULT_STARTUP_TRIALS for name in recommendations.STARTUP_STRATEGIES}
     return bullets([
         *recommendations.budget_advice(ctx.results.frame, optimum=ctx.results.optimum,
-                                       trials=trials),
+                                       trials=trials, startup=startup,
+                                       distinguishable=evidence.distinguishable(_per_seed(ctx))),
         *recommendations.final_advice(ctx.tables["final"], trials=trials),
         *recommendations.time_advice(
             ctx.tables["efficiency"],
@@ -272,7 +365,7 @@ def _recommendations_section(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a test or non-overlapping 95% intervals support it.",
+            "only where a paired test supports it.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### Optimizer and imbalance handling",
@@ -345,10 +438,12 @@ def write_report(
         encoding="utf-8", newline="\n",
     )  # fmt: skip
     bodies = [
+        _summary_section(ctx),
         sections.data_section(ctx),
         sections.baseline_section(ctx),
         sections.search_section(ctx),
         _results_section(ctx),
+        _segments_section(ctx),
         _figures_section(written, out),
         _diagrams_section(ctx, documents, diagrams, out),
         _recommendations_section(ctx),

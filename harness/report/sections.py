@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 from optuna.distributions import CategoricalDistribution
 
+from harness.errors import HarnessError
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
     IMBALANCE,
@@ -22,10 +23,13 @@ from harness.model.vocabulary import (
     hidden_layers,
     model_settings,
 )
+from harness.report.business import segment
 from harness.report.context import ReportContext, bullets, markdown_table
+from harness.report.evidence import grid_rationale
 from harness.report.references import cite
 from harness.report.tuned_model import class_metrics
 from harness.results import efficiency
+from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study.holdout import BASELINE, MAJORITY
 
@@ -79,7 +83,7 @@ def data_section(ctx: ReportContext) -> str:
     counts = data.class_counts
     balance = pd.DataFrame(
         {
-            "class": [str(label) for label in counts.index],
+            "class": [segment(label, ctx.names) for label in counts.index],
             "rows": counts.to_numpy(),
             "share": [f"{share:.1%}" for share in counts / counts.sum()],
             "train": train.class_counts.reindex(counts.index, fill_value=0).to_numpy(),
@@ -131,8 +135,9 @@ def _data_meaning(ctx: ReportContext) -> list[str]:
         sizes = f"Every class has {counts.max()} rows ({share:.1%})."
     else:
         sizes = (
-            f"The largest class, {counts.idxmax()}, has {counts.max()} rows ({share:.1%}), the "
-            f"smallest, {counts.idxmin()}, {counts.min()}: a ratio of {data.imbalance_ratio:.2f}."
+            f"The largest class, {segment(counts.idxmax(), ctx.names)}, has {counts.max()} rows "
+            f"({share:.1%}), the smallest, {segment(counts.idxmin(), ctx.names)}, "
+            f"{counts.min()}: a ratio of {data.imbalance_ratio:.2f}."
         )
     if majority is not None:
         sizes += f" Predicting the largest class for everyone scores {majority:.4f} accuracy."
@@ -180,11 +185,11 @@ def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> s
 def baseline_section(ctx: ReportContext) -> str:
     """The original model: its architecture and its measured per-class strengths and weaknesses."""
     result = ctx.holdout[BASELINE]
-    per_class = class_metrics(result["confusion"], result["labels"]).iloc[:-1]
+    per_class = class_metrics(result["confusion"], result["labels"], ctx.names).iloc[:-1]
     matrix = np.asarray(result["confusion"])
     off = matrix - np.diag(np.diag(matrix))
     true, predicted = np.unravel_index(np.argmax(off), off.shape)
-    labels = [str(label) for label in result["labels"]]
+    labels = [segment(label, ctx.names) for label in result["labels"]]
     strong = per_class.loc[per_class["recall"].idxmax()]
     weak = per_class.loc[per_class["recall"].idxmin()]
     vague = per_class.loc[per_class["precision"].idxmin()]
@@ -219,6 +224,8 @@ def _strategies_text(ctx: ReportContext) -> str:
     for name in ctx.comparison.strategies:
         strategy = STRATEGIES[name]
         why, refs = STRATEGY_RATIONALE[name]
+        if name == "grid":
+            why = grid_rationale(_grid_size(ctx.comparison.space), ctx.comparison.trials)
         lines.append(f"**{name}** ({strategy.library}): {strategy.description}. Why: {why} "
                      f"{cite(*refs)}.")  # fmt: skip
     if ctx.comparison.exhaustive_grid:
@@ -230,6 +237,13 @@ def _strategies_text(ctx: ReportContext) -> str:
         f"the same folds and the same budget ({ctx.comparison.trials} trials per study, seeds "
         f"{', '.join(map(str, ctx.comparison.seeds))}).\n\n" + bullets(lines)
     )
+
+
+def _grid_size(space: str) -> int | None:
+    try:
+        return load_space(space).grid_size
+    except HarnessError:
+        return None
 
 
 def _values(distribution: optuna.distributions.BaseDistribution) -> str:
