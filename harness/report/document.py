@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import pandas as pd
 
 from harness.data.datasets import Dataset
 from harness.model.vocabulary import IMBALANCE
-from harness.report import business, drawio, evidence, figures, recommendations, sections
+from harness.report import business, drawio, evidence, figures, recommendations, sections, svg
 from harness.report.context import (
     NOT_COMPARATIVE,
     ReportContext,
@@ -72,6 +72,8 @@ class ReportFiles:
     figures: dict[str, Path]
     diagrams: dict[str, Path]
     notebook: Path
+    images: dict[str, Path] = field(default_factory=dict)
+    """SVG drawings of the diagrams, next to them."""
 
 
 def _header(ctx: ReportContext) -> str:
@@ -234,18 +236,31 @@ def _figures_section(written: Mapping[str, tuple[Path, str]], directory: Path) -
 
 
 def _diagrams_section(
-    ctx: ReportContext, documents: Mapping[str, str], paths: Mapping[str, Path], out: Path
+    ctx: ReportContext,
+    documents: Mapping[str, str],
+    paths: Mapping[str, Path],
+    images: Mapping[str, Path],
+    out: Path,
 ) -> str:
-    lines = []
-    for key, text in documents.items():
-        link = _link(paths[key], out)
+    blocks = []
+    for number, key in enumerate(documents, start=1):
+        link, image = _link(paths[key], out), _link(images[key], out)
         labels = "; ".join(
-            label.replace("\n", ", ") for label in drawio.vertex_labels(text).values()
+            label.replace(":\n", ": ").replace("\n", ", ")
+            for label in drawio.vertex_labels(documents[key]).values()
         )
-        lines.append(f"**{key}**, drawio file [{link}]({link}): {labels}.")
+        blocks.append(
+            f"![{key} diagram]({image})\n\n*Diagram {number}: {key}* (draw.io file "
+            f"[{link}]({link}); the image is drawn by the harness from the same cells): "
+            f"{labels}."
+        )
     source = "the study's attributes" if ctx.single_study else "the comparison file"
-    intro = f"Generated from the configuration and {source} (open them in draw.io):"
-    return f"{intro}\n\n{bullets(lines)}"
+    intro = (
+        f"Generated from the configuration and {source}. The pipeline diagram shows the CV "
+        "loop every trial runs and the held-out refit of the best configuration; the "
+        "search-loop diagram the feedback from the ledger to the next proposal."
+    )
+    return "\n\n".join([intro, *blocks])
 
 
 def _per_seed(ctx: ReportContext) -> pd.Series:
@@ -427,10 +442,14 @@ def write_report(
         "pipeline": drawio.pipeline_diagram(ctx.dataset, ctx.config, metric=ctx.metric,
                                             folds=ctx.comparison.folds,
                                             test_rows=len(ctx.test.y)),
-        "topology": drawio.topology_diagram(ctx.n_inputs, ctx.config, ctx.holdout[TUNED]["labels"]),
+        "topology": drawio.topology_diagram(
+            ctx.n_inputs, ctx.config,
+            [business.segment(label, ctx.names) for label in ctx.holdout[TUNED]["labels"]],
+        ),
         "search-loop": drawio.search_loop_diagram(ctx.comparison, markdown.as_posix()),
     }  # fmt: skip
     diagrams = drawio.write_diagrams(drawio_dir, name, documents)
+    images = svg.write_svgs(diagrams)
     source = f"study {ctx.study.study_name}, trial #{ctx.trial.number}"
     notebook.write_text(
         notebook_json(ctx.comparison, ctx.config, source=source,
@@ -445,7 +464,7 @@ def write_report(
         _results_section(ctx),
         _segments_section(ctx),
         _figures_section(written, out),
-        _diagrams_section(ctx, documents, diagrams, out),
+        _diagrams_section(ctx, documents, diagrams, images, out),
         _recommendations_section(ctx),
         _notebook_section(ctx, notebook, out),
     ]
@@ -462,4 +481,5 @@ def write_report(
         figures={key: path for key, (path, _) in written.items()},
         diagrams=diagrams,
         notebook=notebook,
+        images=images,
     )
