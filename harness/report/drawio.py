@@ -206,7 +206,8 @@ def pipeline_diagram(
         [
             ("refit", f"held-out refit\nbest configuration trained\non all {search_rows} "
                       "search rows"),
-            ("holdout", f"held-out test\nscored once on the {test_rows} rows\nnever seen by the search"),
+            ("holdout", f"held-out test\nscored once on the {test_rows} rows\n"
+                        "never seen by the search"),
         ],
         x=x, y=below, join=False,
     )  # fmt: skip
