@@ -65,14 +65,20 @@ def test_every_section_is_there_in_order(text):
 
 
 def test_every_figure_is_referenced_and_exists(root, text):
-    referenced = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    referenced = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", text)
     assert len(referenced) == 7  # the tiny space has two parameters: the contour is drawn
+    for number in range(1, 8):  # every figure is cited where the text discusses it
+        body = text.partition("\n## Figures\n")[0]
+        assert f"Figure {number}" in body, number
     for link in referenced:
         assert (root / "reports" / link).is_file(), link
     written = {
         p.relative_to(root / "reports").as_posix() for p in (root / "reports").rglob("*.png")
     }
     assert written == set(referenced)
+    for name in DIAGRAMS:  # each diagram's SVG is shown next to its draw.io link
+        assert f"](../drawio/tiny-{name}.svg)" in text
+        assert (root / "drawio" / f"tiny-{name}.svg").is_file()
 
 
 def test_every_diagram_is_named_in_the_report(root, text):
@@ -123,7 +129,7 @@ def test_rebuilding_gives_identical_bytes(workdir, capsys):
     after = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
     assert after.keys() == before.keys()
     assert [p for p in before if before[p] != after[p]] == []
-    assert len(before) == 1 + 1 + 7 + 3  # report, notebook, figures, diagrams
+    assert len(before) == 1 + 1 + 7 + 3 + 3  # report, notebook, figures, diagrams, their SVGs
 
 
 def test_the_best_study_is_chosen_by_cv_score(results):

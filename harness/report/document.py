@@ -118,7 +118,10 @@ def _holdout_text(ctx: ReportContext) -> str:
             f"{len(ctx.train.y)} search rows and scored once on the {len(ctx.test.y)} held-out "
             "rows (precision, recall and F1 macro-averaged):",
             bullets(lines),
-            "Every model on the held-out split, with the reference baselines:",
+            "Every model on the held-out split, with the reference baselines: random forest "
+            f"{cite('breiman2001')}, k-nearest neighbours {cite('cover1967')}, logistic "
+            f"regression {cite('cox1958')} (scikit-learn {cite('pedregosa2011')}) and the "
+            "majority class:",
             markdown_table(models, explain=True),
             "### Per class",
             "From the stored confusion matrices; `macro` is the unweighted mean over classes "
@@ -132,10 +135,35 @@ def _macro_last(column: pd.Series) -> pd.Series:
     return column.map(lambda label: (label == "macro", label))
 
 
-def _results_section(ctx: ReportContext) -> str:
+FIGURE_NOTES = {
+    "before": (("confusion", "learning-curve"),
+               "{} show the held-out confusion matrices and the learning curves of these two "
+               "fits."),
+    "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
+                   "{} plot the incumbents against trials and seconds and each run's time to "
+                   "target."),
+    "importance": (("importance", "contour"),
+                   "{} rank the hyperparameters by fANOVA importance and map the best score "
+                   "over the two most important."),
+}  # fmt: skip
+"""Where the text discusses each figure: a note naming the figures by number."""
+
+
+def _figure_note(numbers: Mapping[str, int], note: str) -> list[str]:
+    keys, text = FIGURE_NOTES[note]
+    shown = [f"Figure {numbers[key]}" for key in keys if key in numbers]
+    if not shown:
+        return []
+    refs = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return [text.format(refs)]
+
+
+def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
     blocks = ["### Before and after on the held-out test split", _holdout_text(ctx)]
+    blocks += _figure_note(numbers, "before")
     if not ctx.comparative:
         blocks.append(NOT_COMPARATIVE)
+        blocks += _figure_note(numbers, "efficiency")
     for key, title in (("trials", "Best trials"),
                        ("generalization", "Across studies: CV against held-out scores"),
                        ("efficiency", "Search efficiency"),
@@ -144,7 +172,10 @@ def _results_section(ctx: ReportContext) -> str:
                        ("pairwise", "Pairwise tests")):  # fmt: skip
         if key in ctx.tables:
             blocks += [f"### {title}", markdown_table(ctx.tables[key], explain=True)]
+            if key == "efficiency":
+                blocks += _figure_note(numbers, "efficiency")
     blocks.append("### Optimizers and imbalance handling")
+    blocks += _figure_note(numbers, "importance")
     for param in ("optimizer", IMBALANCE):
         table = ctx.tables.get(f"by_{param}")
         if table is None:
@@ -169,7 +200,9 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     specs = [
         _Figure("incumbents-trials",
                 "Best mean CV score so far against trials; line: median over seeds, band: "
-                "95% percentile bootstrap interval of that median.",
+                "95% percentile bootstrap interval of that median; the y axis starts at the "
+                f"lowest value after the first {figures.ZOOM_AFTER:.0%} of the trials (failed "
+                "first trials sit below it); each strategy keeps its colour in every figure.",
                 lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
                                                  metric=metric)),
         _Figure("incumbents-seconds",
@@ -206,7 +239,7 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     specs += [
         _Figure("confusion",
                 "Held-out confusion matrices before (baseline) and after (tuned).",
-                lambda: figures.confusion_figure(ctx.holdout, models)),
+                lambda: figures.confusion_figure(ctx.holdout, models, ctx.names)),
         _Figure("learning-curve",
                 "Per-epoch training loss of the tuned and the baseline model in their final "
                 "fit (stored with the held-out results; dashed: early-stopping validation "
@@ -461,7 +494,7 @@ def write_report(
         sections.data_section(ctx),
         sections.baseline_section(ctx),
         sections.search_section(ctx),
-        _results_section(ctx),
+        _results_section(ctx, {key: n for n, key in enumerate(written, start=1)}),
         _segments_section(ctx),
         _figures_section(written, out),
         _diagrams_section(ctx, documents, diagrams, images, out),

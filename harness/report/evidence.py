@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.report.references import cite
 from harness.results import significance
 from harness.results.leaderboard import ALPHA
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
@@ -94,9 +95,10 @@ def method_notes(*, n_seeds: int, optimum_known: bool) -> list[str]:
     """How to read the intervals and the target of the tables below."""
     notes = [
         f"Intervals: the tables' `ci_low`/`ci_high` over seeds are 95% percentile bootstrap "
-        f"intervals, which under-cover at {n_seeds} seeds (about a third too narrow at 5); the "
-        "t-intervals in this summary keep their coverage at small n. Overlap of intervals is "
-        "not a test: only the paired tests decide.",
+        f"intervals {cite('efron1979')}, which under-cover at {n_seeds} seeds (about a third "
+        "too narrow at 5); the t-intervals in this summary keep their coverage at small n, as "
+        f"BCa intervals {cite('efron1987')} would. Overlap of intervals is not a test: only "
+        f"the paired tests decide {cite('demsar2006')}.",
     ]
     if not optimum_known:
         notes.append(
@@ -154,10 +156,12 @@ def strategy_evidence(
     if significant.empty:
         verdict = (
             f"No strategy is distinguishable at this budget ({trials} trials, {n} seeds): "
-            f"no pairwise Wilcoxon-Holm test reaches p < {alpha}"
+            f"no pairwise Wilcoxon signed-rank test {cite('wilcoxon1945')} with Holm's "
+            f"correction {cite('holm1979')} reaches p < {alpha}"
         )
         if not math.isnan(friedman.pvalue):
-            verdict += f", and the Friedman test over the {k} strategies gives p = "
+            verdict += f", and the Friedman test {cite('friedman1937')} over the {k} strategies "
+            verdict += "gives p = "
             verdict += f"{friedman.pvalue:.3g}"
         sentences.append(verdict + ".")
     else:
@@ -168,10 +172,11 @@ def strategy_evidence(
         sentences.append(
             f"At {trials} trials and {n} seeds, Wilcoxon-Holm tests separate "
             f"{names(found)}; every other pair is not distinguishable (Friedman p = "
-            f"{friedman.pvalue:.3g})."
+            f"{friedman.pvalue:.3g}; the procedure of {cite('demsar2006')})."
         )
     sentences.append(
-        f"Highest mean final CV score: {leader}, {_t(lead)} (95% t-interval over {n} seeds); "
+        f"Highest mean final CV score: {leader}, {_t(lead)} (95% Student t-interval "
+        f"{cite('student1908')} over {n} seeds); "
         f"its paired difference to the next, {runner}, is {_t(gap, '+.4f')} (95% t-interval "
         f"over {n} paired seeds)"
         + (", an interval that includes zero." if gap.low <= 0 <= gap.high else ".")
@@ -362,7 +367,8 @@ def holdout_evidence(
     )
     sentences.append(
         f"On the {n_test} held-out rows the tuned MLP's {shown} is {_t(score)} (95% percentile "
-        f"bootstrap over the rows). Its difference to each model, with a 95% interval ({how}): "
+        f"bootstrap over the rows {cite('efron1979')}). Its difference to each model, with a "
+        f"95% interval ({how}): "
         f"{'; '.join(parts)}."
     )
     verdicts = []

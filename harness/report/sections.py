@@ -41,22 +41,30 @@ STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
     "tpe": ("Optuna's default model-based sampler: cheap proposals from densities of good and "
             "bad trials, natural with categorical and conditional parameters",
             ("bergstra2011",)),
-    "gp": ("Gaussian-process Bayesian optimisation: sample-efficient on small numeric spaces, "
-           "with proposals that cost more as trials accumulate", ("snoek2012",)),
+    "gp": ("Gaussian-process Bayesian optimisation with log expected improvement: "
+           "sample-efficient on small numeric spaces, with proposals that cost more as trials "
+           "accumulate", ("snoek2012", "ament2023")),
     "cmaes": ("an evolution strategy that adapts a covariance matrix: strong on continuous, "
               "correlated parameters", ("hansen2016",)),
-    "qmc": ("a low-discrepancy sequence that covers the space more evenly than random points "
-            "at the same budget", ("bergstra2012",)),
+    "qmc": ("a scrambled Sobol low-discrepancy sequence: more even coverage than random points, "
+            "an advantage that shrinks with many dimensions and few points", ("sobol1967",)),
     "bayesopt": ("a second Gaussian-process implementation (upper confidence bound), to see "
-                 "whether the library matters", ("nogueira2014", "snoek2012")),
+                 "whether the library matters", ("nogueira2014", "srinivas2010")),
     "skopt": ("scikit-optimize's Gaussian process with expected improvement",
-              ("head2021", "snoek2012")),
+              ("head2021", "jones1998")),
     "skopt-rf": ("a random-forest surrogate that handles categorical parameters natively",
                  ("head2021",)),
     "skopt-et": ("an extra-trees surrogate, cheaper to refit than a random forest",
                  ("head2021",)),
 }  # fmt: skip
 """Why each registered strategy is worth comparing, with the works to cite."""
+
+DATASET_REFERENCES: dict[str, tuple[str, ...]] = {
+    "teleconnect": ("ibm-telecust",),
+    "wine-red": ("cortez2009",),
+    "wine-white": ("cortez2009",),
+}
+"""The works to cite for each registered dataset."""
 
 CHOICE_REFERENCES: dict[str, tuple[str, ...]] = {
     "adam": ("kingma2015",),
@@ -107,6 +115,11 @@ def data_section(ctx: ReportContext) -> str:
         f"({len(data.numeric)} numeric, {len(data.categorical)} categorical), "
         f"{data.n_classes} classes in `{data.target}`."
         + (f" {data.description.rstrip('.')}." if data.description else "")
+        + (
+            f" Source: {cite(*DATASET_REFERENCES[data.name])}."
+            if data.name in DATASET_REFERENCES
+            else ""
+        )
         + "\n\n"
         f"A stratified {ctx.comparison.test_size:.0%} of the rows ({len(test.y)}) is held out "
         f"with task seed {ctx.comparison.task_seed} and never seen by the search, which "
@@ -171,8 +184,9 @@ def _data_meaning(ctx: ReportContext) -> list[str]:
 def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> str:
     settings = model_settings(config)
     widths = " -> ".join(map(str, (n_inputs, *hidden_layers(config), n_classes)))
-    regular = [f"dropout {settings['dropout']:.3g}" if settings["dropout"] else "no dropout",
-               "batch norm" if settings["batch_norm"] else "no batch norm",
+    regular = [f"dropout {settings['dropout']:.3g} {cite('srivastava2014')}"
+               if settings["dropout"] else "no dropout",
+               f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
                "early stopping" if settings["early_stopping"] else "no early stopping"]  # fmt: skip
     return (
         f"{widths} units, {settings['activation']} activations, optimizer "
