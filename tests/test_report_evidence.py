@@ -25,7 +25,7 @@ def test_five_noisy_seeds_are_not_distinguishable_and_the_floor_is_stated():
     assert "No strategy is distinguishable at this budget (30 trials, 5 seeds)" in text
     assert "cannot go below p = 2/2^5 = 0.0625" in text
     assert "it needs at least 6 seeds" in text
-    assert "t-interval over 5 seeds" in text
+    assert "95% Student t-interval (Student, 1908) over 5 seeds" in text
     assert not evidence.distinguishable(per_seed)
 
 

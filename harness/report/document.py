@@ -34,7 +34,7 @@ from harness.report.context import (
     load_context,
     markdown_table,
 )
-from harness.report.notebook import notebook_json
+from harness.report.notebook import execute_notebook, notebook_json, reproduction_note
 from harness.report.references import bibliography, cite
 from harness.report.tuned_model import class_metrics
 from harness.results import efficiency
@@ -424,14 +424,20 @@ def _recommendations_section(ctx: ReportContext) -> str:
     )
 
 
-def _notebook_section(ctx: ReportContext, path: Path, out: Path) -> str:
+def _notebook_section(ctx: ReportContext, path: Path, out: Path, executed: str | None) -> str:
     link = _link(path, out)
+    stored = {"before": ctx.holdout[BASELINE]["scores"], "after": ctx.holdout[TUNED]["scores"]}
+    note = reproduction_note(executed, stored)
     return (
         f"[{link}]({link}) loads `{ctx.dataset.name}`, takes the same held-out split (task "
         f"seed {ctx.comparison.task_seed}), builds the best configuration from a literal dict, "
         "fits it and the baseline on the search rows and prints their held-out "
-        f"{', '.join(HEADLINE_METRICS)} before and after. Training is seeded, so it reproduces "
-        "the numbers above."
+        f"{', '.join(HEADLINE_METRICS)} before and after, the per-segment results and "
+        "both confusion matrices; then it saves the tuned model (joblib) and scores new "
+        "customers with it. A setup cell comes first; the data is found from the installed "
+        "package, so it runs from `reports/`. It is committed with the outputs of a run in a "
+        "Jupyter kernel from `reports/`: training is seeded on one thread, so rebuilding the "
+        f"report gives the same file byte for byte. {note}"
     )
 
 
@@ -442,6 +448,7 @@ def write_report(
     out: str | Path = "reports",
     drawio_dir: str | Path = "drawio",
     data_dir: str | Path | None = None,
+    execute: bool = True,
 ) -> ReportFiles:
     """Write the report, its figures, diagrams and notebook; return their paths.
 
@@ -459,6 +466,9 @@ def write_report(
         Folder of ``<name>-pipeline.drawio``, ``-topology.drawio``, ``-search-loop.drawio``.
     data_dir : str or Path, optional
         Written into the notebook for loading a registered dataset's file.
+    execute : bool
+        Run the notebook in a Jupyter kernel (nbclient) from ``out`` and write it
+        with its outputs; without nbclient or a kernel it is written without them.
 
     Raises
     ------
@@ -484,11 +494,11 @@ def write_report(
     diagrams = drawio.write_diagrams(drawio_dir, name, documents)
     images = svg.write_svgs(diagrams)
     source = f"study {ctx.study.study_name}, trial #{ctx.trial.number}"
-    notebook.write_text(
-        notebook_json(ctx.comparison, ctx.config, source=source,
-                      expected=ctx.holdout[TUNED]["scores"], data_dir=data_dir),
-        encoding="utf-8", newline="\n",
-    )  # fmt: skip
+    text = notebook_json(ctx.comparison, ctx.config, source=source,
+                         expected=ctx.holdout[TUNED]["scores"], data_dir=data_dir,
+                         names=ctx.names)  # fmt: skip
+    executed = execute_notebook(text, out) if execute else None
+    notebook.write_text(executed or text, encoding="utf-8", newline="\n")
     bodies = [
         _summary_section(ctx),
         sections.data_section(ctx),
@@ -499,7 +509,7 @@ def write_report(
         _figures_section(written, out),
         _diagrams_section(ctx, documents, diagrams, images, out),
         _recommendations_section(ctx),
-        _notebook_section(ctx, notebook, out),
+        _notebook_section(ctx, notebook, out, executed),
     ]
     body = "\n\n".join(
         [

@@ -85,9 +85,12 @@ def incumbent_figure(
     if optimum is not None:
         ax.axhline(optimum, color="black", linestyle=":", label="exhaustive grid optimum")
     floor = zoom_floor(curves, column)
-    if floor is not None:
-        top = max(float(curves["ci_high"].max()), optimum if optimum is not None else -np.inf)
-        ax.set_ylim(floor - 0.05 * (top - floor), top + 0.05 * (top - floor))
+    highs = curves[["median", "ci_high"]].to_numpy(dtype=float)
+    highs = highs[np.isfinite(highs)]
+    if floor is not None and highs.size:
+        top = max(float(highs.max()), optimum if optimum is not None else -np.inf)
+        pad = 0.05 * (top - floor) or 0.01
+        ax.set_ylim(floor - pad, top + pad)
     ax.set_xlabel("trials" if axis == "trials" else "seconds since the run's first trial")
     ax.set_ylabel(f"best mean CV {metric} so far")
     ax.set_title(f"Incumbent by {axis}: median over seeds, 95% bootstrap band")

@@ -266,7 +266,7 @@ REFERENCES: dict[str, Reference] = {
         "*Scandinavian Journal of Statistics*, 6(2), 65-70. https://www.jstor.org/stable/4615733",
     ),
     "ibm-telecust": _reference(
-        "IBM",
+        "IBM, [Developer Skills Network]",
         "n.d.",
         "teleCust1000t: telecom customer data, course materials of Machine Learning with Python "
         "(ML0101EN)",
@@ -308,7 +308,7 @@ REFERENCES: dict[str, Reference] = {
         "https://jmlr.org/papers/v15/srivastava14a.html",
     ),
     "student1908": _reference(
-        "Student",
+        "Student, [W. S. Gosset]",
         1908,
         "The probable error of a mean",
         "*Biometrika*, 6(1), 1-25. https://doi.org/10.1093/biomet/6.1.1",
