@@ -225,7 +225,8 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
     best = rows.iloc[0]
     others = rows.iloc[1:]
     sentence = (
-        f"Highest {param}: {best[param]} reaches a mean best CV score of {_interval(best)} "
+        f"Highest score by {param}: {best[param]} reaches a mean best CV score of "
+        f"{_interval(best)} "
         f"over {_seeds(best['seeds'])} (95% percentile bootstrap interval over seeds)."
     )
     groups = _against(best, others, param)
@@ -264,7 +265,7 @@ def imbalance_advice(table: pd.DataFrame | None, imbalance_ratio: float) -> list
     if relation == "unknown":
         verdict = "too few seeds for intervals, so no conclusion"
     elif relation == "overlap":
-        verdict = "their intervals overlap, so resampling made no significant difference"
+        verdict = "their intervals overlap, so these seeds show no difference from resampling"
     elif best["mean"] > plain["mean"]:
         verdict = "resampling helped beyond the intervals' overlap"
     else:
