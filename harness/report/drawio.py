@@ -291,8 +291,11 @@ def search_loop_diagram(comparison: Comparison, report: str) -> str:
         ],
         x=right + GAP,
     )  # fmt: skip
-    for cell_id, _ in strategies:
-        graph.edge(cell_id, "trial", "proposes")
+    # Every strategy's arrow leaves its right side and meets the trial's left side; one
+    # label says what they all do.
+    for number, (cell_id, _) in enumerate(strategies):
+        graph.edge(cell_id, "trial", "proposes" if number == 0 else "", exit=(1, 0.5),
+                   entry=(0, 0.5))  # fmt: skip
     # Back from the ledger to the trial below the row, so the arrow crosses no box.
     under = graph.bottom("trial", "folds", "ledger") + 40
     route = [(graph.centre_x("ledger"), under), (graph.centre_x("trial"), under)]
