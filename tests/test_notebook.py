@@ -67,7 +67,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("name", ["teleconnect-small"])
-def test_the_committed_notebook_runs_in_a_jupyter_kernel_from_reports(name):
+def test_the_committed_notebook_runs_in_a_jupyter_kernel_from_reports(name, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     path = ROOT / "reports" / f"{name}.ipynb"
@@ -76,8 +76,8 @@ def test_the_committed_notebook_runs_in_a_jupyter_kernel_from_reports(name):
     for cell in document.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    env_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    os.environ["PYTHONPATH"] = env_path  # the kernel imports this checkout's harness
+    # The kernel imports this checkout's harness.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     client = nbclient.NotebookClient(
         document, timeout=600, kernel_name="python3",
         resources={"metadata": {"path": str(ROOT / "reports")}}, record_timing=False,
