@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from tiny_comparison import COMPARISON, build_tiny_report
@@ -19,6 +20,7 @@ from harness.report.drawio import (
     validate_drawio,
     vertex_labels,
 )
+from harness.report.svg import crossings, drawio_svg, stray_punctuation
 from harness.report.tuned_model import best_study, encoded_width, refitted_trial
 from harness.results.loading import load_results
 from harness.study import ledger
@@ -71,7 +73,17 @@ def test_the_topology_shows_the_best_configurations_layers(diagrams, best_config
 
 def test_the_pipeline_and_search_loop_name_what_was_run(diagrams, best_config, root):
     pipeline = vertex_labels(diagrams["pipeline"])
-    assert list(pipeline) == ["data", "preprocessing", "resampler", "mlp", "metrics"]
+    assert list(pipeline) == [
+        "data",
+        "split",
+        "fold",
+        "preprocessing",
+        "resampler",
+        "mlp",
+        "metrics",
+        "refit",
+        "holdout",
+    ]
     assert pipeline["resampler"].startswith(f"imbalance: {best_config.get('imbalance', 'none')}")
     assert "150 rows (30 held out)" in pipeline["data"]
     assert f"lr={best_config['lr']:.3g}" in pipeline["mlp"]
@@ -161,3 +173,47 @@ def test_the_validator_finds_each_kind_of_defect(edits, problem):
         broken = broken.replace(old, new, 1)
     problems = validate_drawio(broken)
     assert any(problem in p for p in problems), problems
+
+
+def test_every_diagram_has_an_svg_drawn_from_the_same_cells(diagrams, root):
+    for name, text in diagrams.items():
+        image = (root / "drawio" / f"tiny-{name}.svg").read_text(encoding="utf-8")
+        assert image.startswith("<svg") and image == drawio_svg(text)
+        assert ET.fromstring(image).tag.endswith("svg")
+        boxes = len(vertex_labels(text))
+        assert image.count('rx="8"') == boxes, name  # one rounded box per vertex
+        assert image.count("<polyline") == text.count('edge="1"'), name
+        for label in vertex_labels(text).values():
+            assert label.split("\n")[0] in image.replace("&amp;", "&")
+
+
+def test_no_edge_crosses_a_box_and_labels_have_no_stray_punctuation(diagrams):
+    for name, text in diagrams.items():
+        assert crossings(text) == [], name
+        for label in vertex_labels(text).values():
+            assert not stray_punctuation(label), (name, label)
+
+
+def test_the_search_loop_feedback_edge_has_waypoints_below_the_row(root):
+    text = search_loop_diagram(load_comparison(root / COMPARISON), "r.md")
+    cell = next(c for c in ET.fromstring(text).iter("mxCell") if c.get("id") == "ledger->trial")
+    points = cell.findall("mxGeometry/Array/mxPoint")
+    assert len(points) == 2
+    assert crossings(text) == []
+
+
+def test_the_crossing_check_finds_a_straight_edge_through_a_box():
+    graph = (
+        '<mxfile><diagram name="d"><mxGraphModel><root><mxCell id="0"/>'
+        '<mxCell id="1" parent="0"/>'
+        + "".join(
+            f'<mxCell id="{i}" value="{i}" vertex="1" parent="1"><mxGeometry x="{x}" y="0" '
+            'width="50" height="40" as="geometry"/></mxCell>'
+            for i, x in (("a", 0), ("b", 100), ("c", 200))
+        )
+        + '<mxCell id="c->a" edge="1" parent="1" source="c" target="a">'
+        '<mxGeometry relative="1" as="geometry"/></mxCell></root></mxGraphModel></diagram>'
+        "</mxfile>"
+    )
+    assert crossings(graph) == [("c->a", "b")]
+    assert stray_punctuation("scaled:\nincome,") and not stray_punctuation("scaled: income")

@@ -12,6 +12,7 @@ import pandas as pd
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import holdout_split
 from harness.model.vocabulary import IMBALANCE
+from harness.report.business import class_names
 from harness.report.tuned_model import (
     best_study,
     complete_trials,
@@ -67,6 +68,11 @@ class ReportContext:
     distributions: dict[str, optuna.distributions.BaseDistribution]
     importances: dict[str, float]
     n_inputs: int
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Segment name of each class label (as text); empty where the dataset has none."""
+        return class_names(self.dataset)
 
     @property
     def comparison(self) -> Comparison:

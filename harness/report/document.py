@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import pandas as pd
 
 from harness.data.datasets import Dataset
 from harness.model.vocabulary import IMBALANCE
-from harness.report import drawio, figures, recommendations, sections
+from harness.report import business, drawio, evidence, figures, recommendations, sections, svg
 from harness.report.context import (
     NOT_COMPARATIVE,
     ReportContext,
@@ -34,22 +34,25 @@ from harness.report.context import (
     load_context,
     markdown_table,
 )
-from harness.report.notebook import notebook_json
+from harness.report.notebook import execute_notebook, notebook_json, reproduction_note
 from harness.report.references import bibliography, cite
 from harness.report.tuned_model import class_metrics
 from harness.results import efficiency
 from harness.results.leaderboard import baselines_table
 from harness.results.loading import ComparisonResults
+from harness.search.strategies import DEFAULT_STARTUP_TRIALS
 from harness.study import ledger
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS
 from harness.study.storage import redact_password
 
 SECTIONS = (
+    "Executive summary",
     "The data",
     "The original model",
     "The search",
     "Results",
+    "Segments and campaigns",
     "Figures",
     "Diagrams",
     "Recommendations",
@@ -69,6 +72,8 @@ class ReportFiles:
     figures: dict[str, Path]
     diagrams: dict[str, Path]
     notebook: Path
+    images: dict[str, Path] = field(default_factory=dict)
+    """SVG drawings of the diagrams, next to them."""
 
 
 def _header(ctx: ReportContext) -> str:
@@ -100,7 +105,7 @@ def _holdout_text(ctx: ReportContext) -> str:
     per_class = []
     for model in (BASELINE, TUNED):
         result = ctx.holdout[model]
-        table = class_metrics(result["confusion"], result["labels"])
+        table = class_metrics(result["confusion"], result["labels"], ctx.names)
         per_class.append(table.assign(model=model))
     joined = pd.concat(per_class).sort_values("class", kind="stable", key=_macro_last)
     joined = joined[["class", "model", "support", "precision", "recall", "f1"]]
@@ -113,7 +118,10 @@ def _holdout_text(ctx: ReportContext) -> str:
             f"{len(ctx.train.y)} search rows and scored once on the {len(ctx.test.y)} held-out "
             "rows (precision, recall and F1 macro-averaged):",
             bullets(lines),
-            "Every model on the held-out split, with the reference baselines:",
+            "Every model on the held-out split, with the reference baselines: random forest "
+            f"{cite('breiman2001')}, k-nearest neighbours {cite('cover1967')}, logistic "
+            f"regression {cite('cox1958')} (scikit-learn {cite('pedregosa2011')}) and the "
+            "majority class:",
             markdown_table(models, explain=True),
             "### Per class",
             "From the stored confusion matrices; `macro` is the unweighted mean over classes "
@@ -127,10 +135,35 @@ def _macro_last(column: pd.Series) -> pd.Series:
     return column.map(lambda label: (label == "macro", label))
 
 
-def _results_section(ctx: ReportContext) -> str:
+FIGURE_NOTES = {
+    "before": (("confusion", "learning-curve"),
+               "{} show the held-out confusion matrices and the learning curves of these two "
+               "fits."),
+    "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
+                   "{} plot the incumbents against trials and seconds and each run's time to "
+                   "target."),
+    "importance": (("importance", "contour"),
+                   "{} rank the hyperparameters by fANOVA importance and map the best score "
+                   "over the two most important."),
+}  # fmt: skip
+"""Where the text discusses each figure: a note naming the figures by number."""
+
+
+def _figure_note(numbers: Mapping[str, int], note: str) -> list[str]:
+    keys, text = FIGURE_NOTES[note]
+    shown = [f"Figure {numbers[key]}" for key in keys if key in numbers]
+    if not shown:
+        return []
+    refs = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return [text.format(refs)]
+
+
+def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
     blocks = ["### Before and after on the held-out test split", _holdout_text(ctx)]
+    blocks += _figure_note(numbers, "before")
     if not ctx.comparative:
         blocks.append(NOT_COMPARATIVE)
+        blocks += _figure_note(numbers, "efficiency")
     for key, title in (("trials", "Best trials"),
                        ("generalization", "Across studies: CV against held-out scores"),
                        ("efficiency", "Search efficiency"),
@@ -139,7 +172,10 @@ def _results_section(ctx: ReportContext) -> str:
                        ("pairwise", "Pairwise tests")):  # fmt: skip
         if key in ctx.tables:
             blocks += [f"### {title}", markdown_table(ctx.tables[key], explain=True)]
+            if key == "efficiency":
+                blocks += _figure_note(numbers, "efficiency")
     blocks.append("### Optimizers and imbalance handling")
+    blocks += _figure_note(numbers, "importance")
     for param in ("optimizer", IMBALANCE):
         table = ctx.tables.get(f"by_{param}")
         if table is None:
@@ -164,7 +200,9 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     specs = [
         _Figure("incumbents-trials",
                 "Best mean CV score so far against trials; line: median over seeds, band: "
-                "95% percentile bootstrap interval of that median.",
+                "95% percentile bootstrap interval of that median; the y axis starts at the "
+                f"lowest value after the first {figures.ZOOM_AFTER:.0%} of the trials (failed "
+                "first trials sit below it); each strategy keeps its colour in every figure.",
                 lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
                                                  metric=metric)),
         _Figure("incumbents-seconds",
@@ -201,7 +239,7 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     specs += [
         _Figure("confusion",
                 "Held-out confusion matrices before (baseline) and after (tuned).",
-                lambda: figures.confusion_figure(ctx.holdout, models)),
+                lambda: figures.confusion_figure(ctx.holdout, models, ctx.names)),
         _Figure("learning-curve",
                 "Per-epoch training loss of the tuned and the baseline model in their final "
                 "fit (stored with the held-out results; dashed: early-stopping validation "
@@ -231,27 +269,130 @@ def _figures_section(written: Mapping[str, tuple[Path, str]], directory: Path) -
 
 
 def _diagrams_section(
-    ctx: ReportContext, documents: Mapping[str, str], paths: Mapping[str, Path], out: Path
+    ctx: ReportContext,
+    documents: Mapping[str, str],
+    paths: Mapping[str, Path],
+    images: Mapping[str, Path],
+    out: Path,
 ) -> str:
-    lines = []
-    for key, text in documents.items():
-        link = _link(paths[key], out)
+    blocks = []
+    for number, key in enumerate(documents, start=1):
+        link, image = _link(paths[key], out), _link(images[key], out)
         labels = "; ".join(
-            label.replace("\n", ", ") for label in drawio.vertex_labels(text).values()
+            label.replace(":\n", ": ").replace("\n", ", ")
+            for label in drawio.vertex_labels(documents[key]).values()
         )
-        lines.append(f"**{key}**, drawio file [{link}]({link}): {labels}.")
+        blocks.append(
+            f"![{key} diagram]({image})\n\n*Diagram {number}: {key}* (draw.io file "
+            f"[{link}]({link}); the image is drawn by the harness from the same cells): "
+            f"{labels}."
+        )
     source = "the study's attributes" if ctx.single_study else "the comparison file"
-    intro = f"Generated from the configuration and {source} (open them in draw.io):"
-    return f"{intro}\n\n{bullets(lines)}"
+    intro = (
+        f"Generated from the configuration and {source}. The pipeline diagram shows the CV "
+        "loop every trial runs and the held-out refit of the best configuration; the "
+        "search-loop diagram the feedback from the ledger to the next proposal."
+    )
+    return "\n\n".join([intro, *blocks])
+
+
+def _per_seed(ctx: ReportContext) -> pd.Series:
+    return efficiency.final_incumbents(ctx.results.frame, budget=ctx.comparison.trials)
+
+
+def _summary_section(ctx: ReportContext) -> str:
+    campaign = business.campaign_summary(ctx.holdout, ctx.names)
+    supported = []
+    if ctx.comparative:
+        supported += evidence.strategy_evidence(_per_seed(ctx), trials=ctx.comparison.trials)
+        if "generalization" in ctx.tables:
+            supported += evidence.gap_evidence(ctx.tables["generalization"])
+    supported += evidence.holdout_evidence(
+        ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
+        test_scores=ctx.results.test_scores(),
+    )  # fmt: skip
+    supported += evidence.failure_evidence(
+        efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),
+        ctx.results.frame, workers=ctx.comparison.workers,
+    )  # fmt: skip
+    if ctx.comparative:
+        supported += evidence.method_notes(
+            n_seeds=len(ctx.comparison.seeds), optimum_known=ctx.results.optimum is not None
+        )
+    return "\n\n".join(
+        [
+            "### For campaign planners",
+            bullets(campaign),
+            "Segment by segment, with customer profiles and targeting, in "
+            "[Segments and campaigns](#segments-and-campaigns).",
+            "### What the numbers support, and what they do not",
+            bullets(supported),
+        ]
+    )
+
+
+def _segments_section(ctx: ReportContext) -> str:
+    changes = business.segment_changes(ctx.holdout, ctx.names)
+    blocks = [
+        "### What tuning changed, segment by segment",
+        f"On the {len(ctx.test.y)} held-out customers; `found`: customers of the segment the "
+        "model puts in it (before: the unoptimized MLP, after: the tuned one); `assigned_after`: "
+        "customers the tuned model puts in the segment; `right`: the share of those that "
+        "belong there.",
+        markdown_table(changes),
+        bullets(business.change_sentences(changes)),
+        "### Customer drivers",
+    ]
+    drivers = business.drivers(ctx.holdout)
+    if drivers is None:
+        blocks.append(
+            "Permutation importances of the customer features on the held-out rows are "
+            f"{business.NOT_STORED}. (The importances in the figures are of the "
+            "hyperparameters, a different question: what mattered to the search, not to the "
+            "customers' segment.)"
+        )
+    else:
+        blocks += [
+            "Drop in the held-out score when a feature's values are shuffled across customers "
+            "(mean and standard deviation over the stored repeats); these are customer "
+            "features, kept apart from the hyperparameter importances in the figures:",
+            markdown_table(drivers),
+        ]
+    blocks += [
+        "### Segment profiles",
+        f"Mean of each numeric feature by segment over all {ctx.dataset.n_samples} customers, "
+        "± the half-width of its 95% t-interval:",
+        markdown_table(business.segment_profiles(ctx.dataset, ctx.names)),
+        "### Targeting",
+    ]
+    stored = business.stored_probabilities(ctx.holdout)
+    if stored is None:
+        blocks.append(
+            "Cumulative gains, lift and calibration need each held-out customer's predicted "
+            f"segment probabilities, which are {business.NOT_STORED}; rerun the comparison "
+            "with a harness that stores them to get this table."
+        )
+    else:
+        truth, proba = stored
+        blocks += [
+            f"If a campaign contacts the top x% of the {len(truth)} held-out customers by the "
+            "tuned model's probability of a segment, the share of that segment it reaches "
+            "(lift: that share over x; 1.0 is random contact):",
+            markdown_table(business.gains(truth, proba, ctx.holdout[TUNED]["labels"],
+                                          ctx.names)),
+        ]  # fmt: skip
+    return "\n\n".join(blocks)
 
 
 def _strategy_advice(ctx: ReportContext) -> str:
     if not ctx.comparative:
         return NOT_COMPARATIVE
     trials = ctx.comparison.trials
+    startup = {name: DEFAULT_STARTUP_TRIALS for name in recommendations.STARTUP_STRATEGIES}
     return bullets([
         *recommendations.budget_advice(ctx.results.frame, optimum=ctx.results.optimum,
-                                       trials=trials),
+                                       trials=trials, startup=startup,
+                                       distinguishable=evidence.distinguishable(_per_seed(ctx))),
         *recommendations.final_advice(ctx.tables["final"], trials=trials),
         *recommendations.time_advice(
             ctx.tables["efficiency"],
@@ -272,7 +413,7 @@ def _recommendations_section(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a test or non-overlapping 95% intervals support it.",
+            "only where a paired test supports it.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### Optimizer and imbalance handling",
@@ -283,14 +424,20 @@ def _recommendations_section(ctx: ReportContext) -> str:
     )
 
 
-def _notebook_section(ctx: ReportContext, path: Path, out: Path) -> str:
+def _notebook_section(ctx: ReportContext, path: Path, out: Path, executed: str | None) -> str:
     link = _link(path, out)
+    stored = {"before": ctx.holdout[BASELINE]["scores"], "after": ctx.holdout[TUNED]["scores"]}
+    note = reproduction_note(executed, stored)
     return (
         f"[{link}]({link}) loads `{ctx.dataset.name}`, takes the same held-out split (task "
         f"seed {ctx.comparison.task_seed}), builds the best configuration from a literal dict, "
         "fits it and the baseline on the search rows and prints their held-out "
-        f"{', '.join(HEADLINE_METRICS)} before and after. Training is seeded, so it reproduces "
-        "the numbers above."
+        f"{', '.join(HEADLINE_METRICS)} before and after, the per-segment results and "
+        "both confusion matrices; then it saves the tuned model (joblib) and scores new "
+        "customers with it. A setup cell comes first; the data is found from the installed "
+        "package, so it runs from `reports/`. It is committed with the outputs of a run in a "
+        "Jupyter kernel from `reports/`: training is seeded on one thread, so rebuilding the "
+        f"report gives the same file byte for byte. {note}"
     )
 
 
@@ -301,6 +448,7 @@ def write_report(
     out: str | Path = "reports",
     drawio_dir: str | Path = "drawio",
     data_dir: str | Path | None = None,
+    execute: bool = True,
 ) -> ReportFiles:
     """Write the report, its figures, diagrams and notebook; return their paths.
 
@@ -318,6 +466,9 @@ def write_report(
         Folder of ``<name>-pipeline.drawio``, ``-topology.drawio``, ``-search-loop.drawio``.
     data_dir : str or Path, optional
         Written into the notebook for loading a registered dataset's file.
+    execute : bool
+        Run the notebook in a Jupyter kernel (nbclient) from ``out`` and write it
+        with its outputs; without nbclient or a kernel it is written without them.
 
     Raises
     ------
@@ -334,25 +485,31 @@ def write_report(
         "pipeline": drawio.pipeline_diagram(ctx.dataset, ctx.config, metric=ctx.metric,
                                             folds=ctx.comparison.folds,
                                             test_rows=len(ctx.test.y)),
-        "topology": drawio.topology_diagram(ctx.n_inputs, ctx.config, ctx.holdout[TUNED]["labels"]),
+        "topology": drawio.topology_diagram(
+            ctx.n_inputs, ctx.config,
+            [business.segment(label, ctx.names) for label in ctx.holdout[TUNED]["labels"]],
+        ),
         "search-loop": drawio.search_loop_diagram(ctx.comparison, markdown.as_posix()),
     }  # fmt: skip
     diagrams = drawio.write_diagrams(drawio_dir, name, documents)
+    images = svg.write_svgs(diagrams)
     source = f"study {ctx.study.study_name}, trial #{ctx.trial.number}"
-    notebook.write_text(
-        notebook_json(ctx.comparison, ctx.config, source=source,
-                      expected=ctx.holdout[TUNED]["scores"], data_dir=data_dir),
-        encoding="utf-8", newline="\n",
-    )  # fmt: skip
+    text = notebook_json(ctx.comparison, ctx.config, source=source,
+                         expected=ctx.holdout[TUNED]["scores"], data_dir=data_dir,
+                         names=ctx.names)  # fmt: skip
+    executed = execute_notebook(text, out) if execute else None
+    notebook.write_text(executed or text, encoding="utf-8", newline="\n")
     bodies = [
+        _summary_section(ctx),
         sections.data_section(ctx),
         sections.baseline_section(ctx),
         sections.search_section(ctx),
-        _results_section(ctx),
+        _results_section(ctx, {key: n for n, key in enumerate(written, start=1)}),
+        _segments_section(ctx),
         _figures_section(written, out),
-        _diagrams_section(ctx, documents, diagrams, out),
+        _diagrams_section(ctx, documents, diagrams, images, out),
         _recommendations_section(ctx),
-        _notebook_section(ctx, notebook, out),
+        _notebook_section(ctx, notebook, out, executed),
     ]
     body = "\n\n".join(
         [
@@ -367,4 +524,5 @@ def write_report(
         figures={key: path for key, (path, _) in written.items()},
         diagrams=diagrams,
         notebook=notebook,
+        images=images,
     )

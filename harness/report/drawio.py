@@ -56,6 +56,7 @@ class _Graph:
 
     name: str
     cells: list[ET.Element] = field(default_factory=list)
+    boxes: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
     def vertex(self, cell_id: str, label: str, x: int, y: int) -> tuple[int, int]:
         """Add a box at ``(x, y)`` and return its width and height."""
@@ -64,22 +65,64 @@ class _Graph:
         ET.SubElement(cell, "mxGeometry", x=str(x), y=str(y), width=str(width),
                       height=str(height), **{"as": "geometry"})  # fmt: skip
         self.cells.append(cell)
+        self.boxes[cell_id] = (x, y, width, height)
         return width, height
 
-    def edge(self, source: str, target: str, label: str = "") -> None:
-        """Add an arrow from ``source`` to ``target``."""
-        cell = ET.Element("mxCell", id=f"{source}->{target}", value=label, style=ARROW,
+    def edge(
+        self,
+        source: str,
+        target: str,
+        label: str = "",
+        *,
+        points: Sequence[tuple[int, int]] = (),
+        exit: tuple[float, float] | None = None,
+        entry: tuple[float, float] | None = None,
+        dashed: bool = False,
+    ) -> None:
+        """Add an arrow from ``source`` to ``target``, through ``points`` (waypoints).
+
+        ``exit`` and ``entry`` are the relative points on the boxes' outlines where
+        the arrow leaves and arrives (draw.io's ``exitX/exitY``, ``entryX/entryY``).
+        """
+        style = ARROW
+        if exit is not None:
+            style += f"exitX={exit[0]:g};exitY={exit[1]:g};"
+        if entry is not None:
+            style += f"entryX={entry[0]:g};entryY={entry[1]:g};"
+        if dashed:
+            style += "dashed=1;"
+        cell = ET.Element("mxCell", id=f"{source}->{target}", value=label, style=style,
                           edge="1", parent="1", source=source, target=target)  # fmt: skip
-        ET.SubElement(cell, "mxGeometry", relative="1", **{"as": "geometry"})
+        geometry = ET.SubElement(cell, "mxGeometry", relative="1", **{"as": "geometry"})
+        if points:
+            array = ET.SubElement(geometry, "Array", **{"as": "points"})
+            for x, y in points:
+                ET.SubElement(array, "mxPoint", x=str(x), y=str(y))
         self.cells.append(cell)
 
-    def row(self, boxes: Sequence[tuple[str, str]], x: int = 40, y: int = 40) -> None:
+    def row(
+        self, boxes: Sequence[tuple[str, str]], x: int = 40, y: int = 40, *, join: bool = True
+    ) -> None:
         """Lay ``(id, label)`` boxes out left to right from ``(x, y)``, joined by arrows."""
         for cell_id, label in boxes:
             width, _ = self.vertex(cell_id, label, x, y)
             x += width + GAP
-        for (source, _), (target, _) in itertools.pairwise(boxes):
-            self.edge(source, target)
+        if join:
+            for (source, _), (target, _) in itertools.pairwise(boxes):
+                self.edge(source, target)
+
+    def bottom(self, *ids: str) -> int:
+        """The lowest bottom edge of the boxes ``ids``."""
+        return max(self.boxes[i][1] + self.boxes[i][3] for i in ids)
+
+    def top(self, *ids: str) -> int:
+        """The highest top edge of the boxes ``ids``."""
+        return min(self.boxes[i][1] for i in ids)
+
+    def centre_x(self, cell_id: str) -> int:
+        """Horizontal centre of a box."""
+        x, _, width, _ = self.boxes[cell_id]
+        return x + width // 2
 
     def xml(self) -> str:
         """The draw.io document, indented, ending with a newline."""
@@ -98,7 +141,10 @@ class _Graph:
 
 
 def _columns(names: Sequence[str]) -> str:
-    return textwrap.fill(", ".join(names), WRAP) if names else "none"
+    # Lines end without their comma: a reader of the label (or of the joined text) sees
+    # the line break as the separator.
+    lines = textwrap.wrap(", ".join(names), WRAP) if names else ["none"]
+    return "\n".join(line.rstrip(",") for line in lines)
 
 
 def _count(n: int, noun: str) -> str:
@@ -125,22 +171,59 @@ def pipeline_diagram(
     """
     settings = model_settings(config)
     imbalance = settings[IMBALANCE]
+    search_rows = dataset.n_samples - test_rows
     graph = _Graph("pipeline")
     graph.row(
         [
             ("data", f"data: {dataset.name}\n{dataset.n_samples} rows ({test_rows} held out), "
                      f"{dataset.n_features} features\n{dataset.n_classes} classes "
                      f"({dataset.target})"),
-            ("preprocessing", f"preprocessing\nscaled:\n{_columns(dataset.numeric)}\n"
-                              f"one-hot:\n{_columns(dataset.categorical)}"),
+            ("split", f"stratified split\n{search_rows} search rows\n{test_rows} held-out rows"),
+            ("fold", f"CV loop, fold k of {folds}\nfit on the other {folds - 1} folds"),
+            ("preprocessing", f"preprocessing\nscaled: {_columns(dataset.numeric)}\n"
+                              f"one-hot: {_columns(dataset.categorical)}"),
             ("resampler", f"imbalance: {imbalance}\n{IMBALANCE_NOTES[imbalance]}"),
             ("mlp", f"MLP {hidden_layers(config)}, {settings['activation']}\n"
                     f"{settings['optimizer']} lr={settings['lr']:.3g}, "
                     f"{settings['max_epochs']} epochs"),
-            ("metrics", f"metrics: {metric} (objective)\n{folds}-fold CV, then the "
-                        f"{test_rows} held-out rows"),
+            ("metrics", f"metrics: {metric} (objective)\nscored on fold k\nmean over "
+                        f"{folds} folds = the trial's score"),
         ]
     )  # fmt: skip
+    row = ("fold", "preprocessing", "resampler", "mlp", "metrics")
+    above = graph.top(*row) - 30
+    graph.edge(
+        "metrics",
+        "fold",
+        f"next fold, {folds} in all",
+        exit=(0.5, 0),
+        entry=(0.5, 0),
+        points=[(graph.centre_x("metrics"), above), (graph.centre_x("fold"), above)],
+    )
+    below = graph.bottom("data", "split", *row) + 60
+    x, _, _, _ = graph.boxes["metrics"]
+    graph.row(
+        [
+            ("refit", f"held-out refit\nbest configuration trained\non all {search_rows} "
+                      "search rows"),
+            ("holdout", f"held-out test\nscored once on the {test_rows} rows\n"
+                        "never seen by the search"),
+        ],
+        x=x, y=below, join=False,
+    )  # fmt: skip
+    graph.edge(
+        "metrics",
+        "refit",
+        "best trial's configuration",
+        exit=(0.5, 1),
+        entry=(1, 0.25),
+        points=[(graph.centre_x("metrics"), graph.top("refit") + 15)],
+    )
+    graph.edge("refit", "holdout")
+    graph.edge("split", "holdout", f"{test_rows} held-out rows", exit=(0.5, 1), entry=(0.5, 1),
+               dashed=True,
+               points=[(graph.centre_x("split"), graph.bottom("holdout") + 30),
+                       (graph.centre_x("holdout"), graph.bottom("holdout") + 30)])  # fmt: skip
     return graph.xml()
 
 
@@ -208,9 +291,16 @@ def search_loop_diagram(comparison: Comparison, report: str) -> str:
         ],
         x=right + GAP,
     )  # fmt: skip
-    for cell_id, _ in strategies:
-        graph.edge(cell_id, "trial", "proposes")
-    graph.edge("ledger", "trial", "finished trials inform the next proposal")
+    # Every strategy's arrow leaves its right side and meets the trial's left side; one
+    # label says what they all do.
+    for number, (cell_id, _) in enumerate(strategies):
+        graph.edge(cell_id, "trial", "proposes" if number == 0 else "", exit=(1, 0.5),
+                   entry=(0, 0.5))  # fmt: skip
+    # Back from the ledger to the trial below the row, so the arrow crosses no box.
+    under = graph.bottom("trial", "folds", "ledger") + 40
+    route = [(graph.centre_x("ledger"), under), (graph.centre_x("trial"), under)]
+    graph.edge("ledger", "trial", "finished trials inform the next proposal",
+               exit=(0.5, 1), entry=(0.5, 1), points=route)  # fmt: skip
     return graph.xml()
 
 

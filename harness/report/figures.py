@@ -19,8 +19,12 @@ from matplotlib.figure import Figure
 from optuna.distributions import BaseDistribution, CategoricalDistribution
 
 from harness.results import efficiency
+from harness.search.strategies import STRATEGIES
 
-DPI = 100
+DPI = 150
+"""PNG resolution; 150 keeps tick labels sharp at the width a Markdown viewer shows."""
+ZOOM_AFTER = 0.1
+"""Incumbent curves: the y axis starts at the lowest value after this share of the x range."""
 CONTOUR_BINS = 6
 """Cells per numeric axis of :func:`contour_figure`."""
 
@@ -37,9 +41,29 @@ def save_figure(figure: Figure, path: str | Path) -> Path:
     return path
 
 
-def _strategy_colors(strategies: Sequence[str]) -> dict[str, Any]:
+def strategy_color(name: str) -> Any:
+    """The one colour of a strategy in every figure: its place in the strategy registry."""
     palette = colormaps["tab10"]
-    return {name: palette(i % 10) for i, name in enumerate(sorted(strategies))}
+    order = list(STRATEGIES)
+    index = order.index(name) if name in order else len(order) + sum(map(ord, name))
+    return palette(index % 10)
+
+
+def _strategy_colors(strategies: Sequence[str]) -> dict[str, Any]:
+    return {name: strategy_color(name) for name in strategies}
+
+
+def zoom_floor(curves: pd.DataFrame, column: str) -> float | None:
+    """Lowest median or band value once ``ZOOM_AFTER`` of the x range has passed.
+
+    Failed first trials leave an incumbent at the floor of the metric; starting the
+    axis there squashes every later difference, so the axis starts at this value.
+    """
+    x = curves[column]
+    start = x.min() + ZOOM_AFTER * (x.max() - x.min())
+    later = curves[x >= start][["median", "ci_low"]].to_numpy(dtype=float)
+    later = later[np.isfinite(later)]
+    return float(later.min()) if later.size else None
 
 
 def incumbent_figure(
@@ -60,6 +84,13 @@ def incumbent_figure(
                         color=color, alpha=0.2, linewidth=0)  # fmt: skip
     if optimum is not None:
         ax.axhline(optimum, color="black", linestyle=":", label="exhaustive grid optimum")
+    floor = zoom_floor(curves, column)
+    highs = curves[["median", "ci_high"]].to_numpy(dtype=float)
+    highs = highs[np.isfinite(highs)]
+    if floor is not None and highs.size:
+        top = max(float(highs.max()), optimum if optimum is not None else -np.inf)
+        pad = 0.05 * (top - floor) or 0.01
+        ax.set_ylim(floor - pad, top + pad)
     ax.set_xlabel("trials" if axis == "trials" else "seconds since the run's first trial")
     ax.set_ylabel(f"best mean CV {metric} so far")
     ax.set_title(f"Incumbent by {axis}: median over seeds, 95% bootstrap band")
@@ -155,8 +186,8 @@ def contour_figure(
         ax.text(j + 0.5, i + 0.75, f"{best[i, j]:.3f}", ha="center", va="center", color="white",
                 fontsize="small")  # fmt: skip
     ax.scatter(x, y, s=10, color="black", alpha=0.6)
-    ax.set_xticks(xticks, xlabels)
-    ax.set_yticks(yticks, ylabels)
+    ax.set_xticks(xticks, xlabels, rotation=30, ha="right", fontsize="small")
+    ax.set_yticks(yticks, ylabels, fontsize="small")
     ax.set_xlim(0, nx)
     ax.set_ylim(0, ny)
     ax.set_xlabel(params[0])
@@ -166,22 +197,29 @@ def contour_figure(
     return figure
 
 
-def confusion_figure(holdout: Mapping[str, Mapping[str, Any]], models: Sequence[str]) -> Figure:
-    """Held-out confusion matrices of ``models`` side by side (rows: true, columns: predicted)."""
+def confusion_figure(
+    holdout: Mapping[str, Mapping[str, Any]],
+    models: Sequence[str],
+    names: Mapping[str, str] | None = None,
+) -> Figure:
+    """Held-out confusion matrices of ``models`` side by side (rows: true, columns: predicted).
+
+    ``names`` gives the segment name of each label (as text) for the tick labels.
+    """
     figure = Figure(figsize=(4.5 * len(models), 4.2), layout="constrained")
     for ax, name in zip(figure.subplots(1, len(models), squeeze=False)[0], models, strict=True):
         matrix = np.asarray(holdout[name]["confusion"])
-        labels = [str(label) for label in holdout[name]["labels"]]
+        labels = [(names or {}).get(str(label), str(label)) for label in holdout[name]["labels"]]
         ax.imshow(matrix, cmap="Blues")
         for (i, j), count in np.ndenumerate(matrix):
             dark = count > matrix.max() / 2
             ax.text(j, i, str(count), ha="center", va="center",
                     color="white" if dark else "black")  # fmt: skip
         ticks = range(len(labels))
-        ax.set_xticks(ticks, labels)
+        ax.set_xticks(ticks, labels, rotation=30, ha="right")
         ax.set_yticks(ticks, labels)
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
+        ax.set_xlabel("predicted segment")
+        ax.set_ylabel("true segment")
         ax.set_title(f"{name}: {int(np.trace(matrix))} of {int(matrix.sum())} correct")
     return figure
 

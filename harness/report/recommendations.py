@@ -2,7 +2,8 @@
 
 Every function returns sentences built from tables of :mod:`harness.results.efficiency`
 and :mod:`harness.results.leaderboard`; none holds canned advice. Differences are
-called significant only where a test or non-overlapping 95% intervals say so.
+called significant only where a paired test says so; interval overlap is reported as
+"not distinguishable", separation as a description, never as a test.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from typing import Any
 import pandas as pd
 
 from harness.model.vocabulary import RESAMPLER_NAMES
+from harness.report import evidence
 from harness.results import efficiency
 from harness.results.leaderboard import ALPHA
 from harness.study.holdout import BASELINE, TUNED
-from harness.study.metrics import METRICS
+
+#: Strategies that propose random start-up trials before their model takes over.
+STARTUP_STRATEGIES = ("tpe", "gp", "bayesopt", "skopt", "skopt-rf", "skopt-et")
 
 #: Seeds a paired two-sided exact Wilcoxon test needs before p can fall below ALPHA.
 WILCOXON_MIN_PAIRS = math.floor(1 - math.log2(ALPHA)) + 1
@@ -73,7 +77,13 @@ def budgets(trials: int) -> list[int]:
 
 
 def budget_advice(
-    frame: pd.DataFrame, *, optimum: float | None, trials: int, reference: str = "random"
+    frame: pd.DataFrame,
+    *,
+    optimum: float | None,
+    trials: int,
+    reference: str = "random",
+    distinguishable: bool = False,
+    startup: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Which strategy has the lowest anytime AUC at each of :func:`budgets`, and what to use.
 
@@ -87,8 +97,15 @@ def budget_advice(
         The comparison's budget per study.
     reference : str
         The strategy normalized regret is relative to.
+    distinguishable : bool
+        Whether a paired test separated the strategies' final scores; without
+        one, the lowest AUC describes these runs and no strategy is recommended.
+    startup : mapping, optional
+        Strategy -> random start-up trials it proposes before its model; budgets
+        within them compare random draws, and the sentence says so.
     """
     sentences, leaders = [], {}
+    startup = {k: v for k, v in (startup or {}).items() if k in set(frame["strategy"])}
     for budget in budgets(trials):
         auc = efficiency.anytime_auc(frame, optimum=optimum, reference=reference, budget=budget)
         auc = auc.sort_values(["auc_nr", "auc_regret", "strategy"], kind="stable")
@@ -103,7 +120,21 @@ def budget_advice(
             f"{_number(first['auc_regret'])}), against {_number(ref['auc_nr'])} for {reference} "
             f"search (1 means no better than {reference}, 0 the optimum)."
         )
+        within = sorted(name for name, count in startup.items() if budget <= count)
+        if within:
+            sentences[-1] += (
+                f" At this budget {_names(within)} still propose random start-up trials "
+                f"({_trials(max(startup[n] for n in within))}), so it compares random draws, "
+                "not algorithms."
+            )
     small, full = min(leaders), max(leaders)
+    if not distinguishable:
+        sentences.append(
+            "No recommendation follows: these AUCs are medians over seeds with no test behind "
+            "their order, and the paired tests of the final scores do not separate the "
+            "strategies."
+        )
+        return sentences
     if leaders[small] == leaders[full]:
         sentences.append(
             f"Recommendation: {_names(leaders[full])} at every budget examined "
@@ -122,7 +153,7 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     best = final.iloc[0]
     others = final.iloc[1:]
     sentence = (
-        f"After {_trials(trials)}, {best['strategy']} has the best mean final CV score "
+        f"After {_trials(trials)}, {best['strategy']} has the highest mean final CV score "
         f"{_interval(best)} over {_seeds(best['seeds'])}."
     )
     if others.empty:
@@ -132,8 +163,8 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
         pairs = int(others["pairs"].max())
         return [
             sentence + f" With {pairs} paired seeds no Wilcoxon test can reach p < {ALPHA} "
-            f"(it needs {WILCOXON_MIN_PAIRS}), so the order of final scores is not significant; "
-            + _overlap_sentence(best, others)
+            f"(it needs {WILCOXON_MIN_PAIRS}), so the order of final scores is not significant "
+            "(overlap or separation of the intervals is no test either)."
         ]
     worse = tested[tested["wilcoxon_p"] < ALPHA]
     level = [f"{r['strategy']} (p = {r['wilcoxon_p']:.3g})" for _, r in tested.iterrows()]
@@ -143,18 +174,6 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
         else "not significantly ahead of any strategy"
     )
     return [sentence + f" Paired Wilcoxon tests against it: {_names(level)}; it is {verdict}."]
-
-
-def _overlap_sentence(best: Mapping[str, Any], others: pd.DataFrame) -> str:
-    groups = _against(best, others, "strategy")
-    parts = []
-    if groups["apart"]:
-        parts.append(f"the 95% intervals of {_names(groups['apart'])} lie apart from the leader's")
-    if groups["overlap"]:
-        parts.append(f"those of {_names(groups['overlap'])} overlap it")
-    if groups["unknown"]:
-        parts.append(f"{_names(groups['unknown'])} have too few seeds for an interval")
-    return "; ".join(parts) + "."
 
 
 def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
@@ -167,20 +186,20 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     overhead : pandas.DataFrame
         :func:`harness.results.efficiency.overhead`.
     """
-    reached = efficiency[efficiency["success"] > 0]
+    reached = efficiency[(efficiency["success"] > 0) & ~efficiency["ttt_censored"].astype(bool)]
     sentences = []
     if reached.empty:
         sentences.append(
-            "No strategy's runs reached the time-to-target threshold within the budget, so "
-            "these runs cannot rank the strategies by speed."
+            "Half or more of every strategy's runs missed the time-to-target threshold within "
+            "the budget, so every median time to target is a lower bound (the runs' lengths) "
+            "and these runs cannot rank the strategies by speed."
         )
     else:
         fastest = reached.sort_values(["ttt_seconds", "strategy"], kind="stable").iloc[0]
-        censored = " (a lower bound: half its runs or more missed the target)"
         sentences.append(
-            f"By wall-clock time, {fastest['strategy']} reaches the target soonest: median "
-            f"{fastest['ttt_seconds']:.1f} s, {fastest['success']:.0%} of its runs reached it"
-            f"{censored if fastest['ttt_censored'] else ''}."
+            f"By wall-clock time, {fastest['strategy']} has the shortest median time to target "
+            f"among strategies where most runs reached it: {fastest['ttt_seconds']:.1f} s, "
+            f"{fastest['success']:.0%} of its runs reached it (no test behind the order)."
         )
     costs = overhead.assign(per_trial=overhead["suggest_seconds"] / overhead["trials"])
     costs = costs.sort_values(["overhead", "strategy"], ascending=[False, True], kind="stable")
@@ -206,8 +225,9 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
     best = rows.iloc[0]
     others = rows.iloc[1:]
     sentence = (
-        f"Best {param}: {best[param]} reaches a mean best CV score of {_interval(best)} "
-        f"over {_seeds(best['seeds'])}."
+        f"Highest score by {param}: {best[param]} reaches a mean best CV score of "
+        f"{_interval(best)} "
+        f"over {_seeds(best['seeds'])} (95% percentile bootstrap interval over seeds)."
     )
     groups = _against(best, others, param)
     close, apart, unknown = groups["overlap"], groups["apart"], groups["unknown"]
@@ -216,7 +236,10 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
         sentence += f" {_names(close)} {verb} its interval: not distinguishable on this data."
     if apart:
         verb = _verb(apart, "lies", "lie")
-        sentence += f" {_names(apart)} {verb} below it, outside the interval."
+        sentence += (
+            f" {_names(apart)} {verb} below it, outside the interval (a description: "
+            "separate intervals are not a test)."
+        )
     if unknown:
         verb = _verb(unknown, "has", "have")
         sentence += f" {_names(unknown)} {verb} too few seeds for an interval: no conclusion."
@@ -242,7 +265,7 @@ def imbalance_advice(table: pd.DataFrame | None, imbalance_ratio: float) -> list
     if relation == "unknown":
         verdict = "too few seeds for intervals, so no conclusion"
     elif relation == "overlap":
-        verdict = "their intervals overlap, so resampling made no significant difference"
+        verdict = "their intervals overlap, so these seeds show no difference from resampling"
     elif best["mean"] > plain["mean"]:
         verdict = "resampling helped beyond the intervals' overlap"
     else:
@@ -264,6 +287,10 @@ def holdout_advice(
 ) -> list[str]:
     """Tuned vs unoptimized MLP on the held-out split, across studies and against references.
 
+    Point values first, then :func:`harness.report.evidence.holdout_evidence`: each
+    difference with its 95% interval over the test rows, the metrics on which a
+    reference does better, and how many tuned incumbents beat each reference.
+
     Parameters
     ----------
     holdout : mapping
@@ -275,35 +302,19 @@ def holdout_advice(
     n_test : int
         Rows of the held-out split.
     """
-    sign = 1 if METRICS[metric].greater_is_better else -1
     scores = {name: result["scores"][metric] for name, result in holdout.items()}
     tuned, before = scores[TUNED], scores[BASELINE]
-    gain = sign * (tuned - before)
-    change = "improves on" if gain > 0 else "is worse than" if gain < 0 else "equals"
-    better = sum(sign * (value - before) > 0 for value in test_scores.values())
-    values = list(test_scores.values())
     sentences = [
         f"On the held-out split ({n_test} rows; one row is {1 / n_test:.3f} of accuracy), "
-        f"the best configuration's {metric} is {tuned:.4f}: it {change} the unoptimized "
-        f"MLP's {before:.4f} ({tuned - before:+.4f}).",
+        f"the best configuration's {metric} is {tuned:.4f} against the unoptimized MLP's "
+        f"{before:.4f} ({tuned - before:+.4f}).",
     ]
+    values = list(test_scores.values())
     if len(values) > 1:
         sentences.append(
             f"Across all {len(values)} tuned studies the held-out {metric} ranges from "
-            f"{min(values):.4f} to {max(values):.4f}; {better} of {len(values)} beat the "
-            "unoptimized MLP."
+            f"{min(values):.4f} to {max(values):.4f}."
         )
-    references = {k: v for k, v in scores.items() if k not in (TUNED, BASELINE)}
-    if references:
-        name = max(references, key=lambda k: sign * references[k])
-        if sign * (references[name] - tuned) > 0:
-            sentences.append(
-                f"The {name} reference scores {references[name]:.4f}, above the tuned MLP: "
-                "on this data a simpler model is at least as good."
-            )
-        else:
-            sentences.append(
-                f"The best reference model, {name}, scores {references[name]:.4f}: the tuned "
-                "MLP is ahead of every reference."
-            )
-    return sentences
+    return sentences + evidence.holdout_evidence(
+        holdout, metric=metric, n_test=n_test, test_scores=test_scores
+    )

@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 from optuna.distributions import CategoricalDistribution
 
+from harness.errors import HarnessError
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
     IMBALANCE,
@@ -22,10 +23,13 @@ from harness.model.vocabulary import (
     hidden_layers,
     model_settings,
 )
+from harness.report.business import segment
 from harness.report.context import ReportContext, bullets, markdown_table
+from harness.report.evidence import grid_rationale
 from harness.report.references import cite
 from harness.report.tuned_model import class_metrics
 from harness.results import efficiency
+from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study.holdout import BASELINE, MAJORITY
 
@@ -37,22 +41,30 @@ STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
     "tpe": ("Optuna's default model-based sampler: cheap proposals from densities of good and "
             "bad trials, natural with categorical and conditional parameters",
             ("bergstra2011",)),
-    "gp": ("Gaussian-process Bayesian optimisation: sample-efficient on small numeric spaces, "
-           "with proposals that cost more as trials accumulate", ("snoek2012",)),
+    "gp": ("Gaussian-process Bayesian optimisation with log expected improvement: "
+           "sample-efficient on small numeric spaces, with proposals that cost more as trials "
+           "accumulate", ("snoek2012", "ament2023")),
     "cmaes": ("an evolution strategy that adapts a covariance matrix: strong on continuous, "
               "correlated parameters", ("hansen2016",)),
-    "qmc": ("a low-discrepancy sequence that covers the space more evenly than random points "
-            "at the same budget", ("bergstra2012",)),
+    "qmc": ("a scrambled Sobol low-discrepancy sequence: more even coverage than random points, "
+            "an advantage that shrinks with many dimensions and few points", ("sobol1967",)),
     "bayesopt": ("a second Gaussian-process implementation (upper confidence bound), to see "
-                 "whether the library matters", ("nogueira2014", "snoek2012")),
+                 "whether the library matters", ("nogueira2014", "srinivas2010")),
     "skopt": ("scikit-optimize's Gaussian process with expected improvement",
-              ("head2021", "snoek2012")),
+              ("head2021", "jones1998")),
     "skopt-rf": ("a random-forest surrogate that handles categorical parameters natively",
                  ("head2021",)),
     "skopt-et": ("an extra-trees surrogate, cheaper to refit than a random forest",
                  ("head2021",)),
 }  # fmt: skip
 """Why each registered strategy is worth comparing, with the works to cite."""
+
+DATASET_REFERENCES: dict[str, tuple[str, ...]] = {
+    "teleconnect": ("ibm-telecust",),
+    "wine-red": ("cortez2009",),
+    "wine-white": ("cortez2009",),
+}
+"""The works to cite for each registered dataset."""
 
 CHOICE_REFERENCES: dict[str, tuple[str, ...]] = {
     "adam": ("kingma2015",),
@@ -79,7 +91,7 @@ def data_section(ctx: ReportContext) -> str:
     counts = data.class_counts
     balance = pd.DataFrame(
         {
-            "class": [str(label) for label in counts.index],
+            "class": [segment(label, ctx.names) for label in counts.index],
             "rows": counts.to_numpy(),
             "share": [f"{share:.1%}" for share in counts / counts.sum()],
             "train": train.class_counts.reindex(counts.index, fill_value=0).to_numpy(),
@@ -103,6 +115,11 @@ def data_section(ctx: ReportContext) -> str:
         f"({len(data.numeric)} numeric, {len(data.categorical)} categorical), "
         f"{data.n_classes} classes in `{data.target}`."
         + (f" {data.description.rstrip('.')}." if data.description else "")
+        + (
+            f" Source: {cite(*DATASET_REFERENCES[data.name])}."
+            if data.name in DATASET_REFERENCES
+            else ""
+        )
         + "\n\n"
         f"A stratified {ctx.comparison.test_size:.0%} of the rows ({len(test.y)}) is held out "
         f"with task seed {ctx.comparison.task_seed} and never seen by the search, which "
@@ -131,8 +148,9 @@ def _data_meaning(ctx: ReportContext) -> list[str]:
         sizes = f"Every class has {counts.max()} rows ({share:.1%})."
     else:
         sizes = (
-            f"The largest class, {counts.idxmax()}, has {counts.max()} rows ({share:.1%}), the "
-            f"smallest, {counts.idxmin()}, {counts.min()}: a ratio of {data.imbalance_ratio:.2f}."
+            f"The largest class, {segment(counts.idxmax(), ctx.names)}, has {counts.max()} rows "
+            f"({share:.1%}), the smallest, {segment(counts.idxmin(), ctx.names)}, "
+            f"{counts.min()}: a ratio of {data.imbalance_ratio:.2f}."
         )
     if majority is not None:
         sizes += f" Predicting the largest class for everyone scores {majority:.4f} accuracy."
@@ -166,8 +184,9 @@ def _data_meaning(ctx: ReportContext) -> list[str]:
 def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> str:
     settings = model_settings(config)
     widths = " -> ".join(map(str, (n_inputs, *hidden_layers(config), n_classes)))
-    regular = [f"dropout {settings['dropout']:.3g}" if settings["dropout"] else "no dropout",
-               "batch norm" if settings["batch_norm"] else "no batch norm",
+    regular = [f"dropout {settings['dropout']:.3g} {cite('srivastava2014')}"
+               if settings["dropout"] else "no dropout",
+               f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
                "early stopping" if settings["early_stopping"] else "no early stopping"]  # fmt: skip
     return (
         f"{widths} units, {settings['activation']} activations, optimizer "
@@ -180,11 +199,11 @@ def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> s
 def baseline_section(ctx: ReportContext) -> str:
     """The original model: its architecture and its measured per-class strengths and weaknesses."""
     result = ctx.holdout[BASELINE]
-    per_class = class_metrics(result["confusion"], result["labels"]).iloc[:-1]
+    per_class = class_metrics(result["confusion"], result["labels"], ctx.names).iloc[:-1]
     matrix = np.asarray(result["confusion"])
     off = matrix - np.diag(np.diag(matrix))
     true, predicted = np.unravel_index(np.argmax(off), off.shape)
-    labels = [str(label) for label in result["labels"]]
+    labels = [segment(label, ctx.names) for label in result["labels"]]
     strong = per_class.loc[per_class["recall"].idxmax()]
     weak = per_class.loc[per_class["recall"].idxmin()]
     vague = per_class.loc[per_class["precision"].idxmin()]
@@ -219,6 +238,8 @@ def _strategies_text(ctx: ReportContext) -> str:
     for name in ctx.comparison.strategies:
         strategy = STRATEGIES[name]
         why, refs = STRATEGY_RATIONALE[name]
+        if name == "grid":
+            why = grid_rationale(_grid_size(ctx.comparison.space), ctx.comparison.trials)
         lines.append(f"**{name}** ({strategy.library}): {strategy.description}. Why: {why} "
                      f"{cite(*refs)}.")  # fmt: skip
     if ctx.comparison.exhaustive_grid:
@@ -230,6 +251,13 @@ def _strategies_text(ctx: ReportContext) -> str:
         f"the same folds and the same budget ({ctx.comparison.trials} trials per study, seeds "
         f"{', '.join(map(str, ctx.comparison.seeds))}).\n\n" + bullets(lines)
     )
+
+
+def _grid_size(space: str) -> int | None:
+    try:
+        return load_space(space).grid_size
+    except HarnessError:
+        return None
 
 
 def _values(distribution: optuna.distributions.BaseDistribution) -> str:

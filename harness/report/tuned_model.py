@@ -8,7 +8,7 @@ stored confusion matrices and parameter importances over pooled trials.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
 from harness.errors import ConfigError
+from harness.report.business import segment
 from harness.results.loading import ComparisonResults
 from harness.study import ledger
 
@@ -49,7 +50,11 @@ def refitted_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
     return next(t for t in study.get_trials(deepcopy=False) if t.number == number)
 
 
-def class_metrics(confusion: Sequence[Sequence[int]], labels: Sequence[Any]) -> pd.DataFrame:
+def class_metrics(
+    confusion: Sequence[Sequence[int]],
+    labels: Sequence[Any],
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Per-class precision, recall and F1 from a confusion matrix, with a macro row.
 
     Parameters
@@ -58,6 +63,8 @@ def class_metrics(confusion: Sequence[Sequence[int]], labels: Sequence[Any]) -> 
         Rows are true classes, columns predicted classes.
     labels : sequence
         The classes in row order.
+    names : mapping, optional
+        Segment name of each label (as text), shown as ``"2 (E-Service)"``.
 
     Returns
     -------
@@ -76,7 +83,7 @@ def class_metrics(confusion: Sequence[Sequence[int]], labels: Sequence[Any]) -> 
     f1 = np.divide(2 * precision * recall, total, out=zeros.copy(), where=total > 0)
     frame = pd.DataFrame(
         {
-            "class": [str(label) for label in labels],
+            "class": [segment(label, names or {}) for label in labels],
             "support": support.astype(int),
             "precision": precision,
             "recall": recall,

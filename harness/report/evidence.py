@@ -1,0 +1,476 @@
+"""What the numbers support and what they do not: sentences generated from the evidence.
+
+Every function here takes tables or stored results and returns sentences that
+carry their numbers, the interval method, and how many seeds or rows stand
+behind them. Wording follows the evidence: "ahead of", "better" or "best" only
+where a paired test or an interval that excludes zero supports it; otherwise the
+sentence says the difference is not distinguishable and how many seeds or rows
+would be needed.
+
+Intervals over seeds are Student-t (valid at small n, unlike the percentile
+bootstrap); intervals over held-out rows are percentile bootstrap intervals over
+the test rows, rebuilt from the stored confusion matrices (the per-row pairs of
+true and predicted label are exactly the cells of the matrix).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.report.references import cite
+from harness.results import significance
+from harness.results.leaderboard import ALPHA
+from harness.study.holdout import BASELINE, MAJORITY, TUNED
+from harness.study.metrics import HEADLINE_METRICS, METRICS
+
+#: Bootstrap resamples of the held-out rows.
+N_BOOT = 2000
+
+
+def _accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
+    return float(np.mean(truth == predicted))
+
+
+def _f1_macro(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Macro F1 over the classes present in either array (scikit-learn's ``zero_division=0``).
+
+    Written with numpy because the bootstrap calls it thousands of times.
+    """
+    classes, codes = np.unique(np.concatenate([truth, predicted]), return_inverse=True)
+    k = len(classes)
+    true_codes, predicted_codes = codes[: len(truth)], codes[len(truth) :]
+    hits = np.bincount(true_codes[true_codes == predicted_codes], minlength=k)
+    support = np.bincount(true_codes, minlength=k)
+    assigned = np.bincount(predicted_codes, minlength=k)
+    denominator = support + assigned
+    f1 = np.divide(2 * hits, denominator, out=np.zeros(k), where=denominator > 0)
+    return float(f1.mean())
+
+
+#: Metrics computable from predicted labels alone (the stored confusion matrices).
+LABEL_METRICS = {"accuracy": _accuracy, "f1_macro": _f1_macro}
+
+
+def names(items: Sequence[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = [str(item) for item in items]
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _t(interval: significance.Interval, spec: str = ".4f") -> str:
+    """``0.4056 [0.4000, 0.4112]`` or the interval's note when it is no evidence."""
+    return interval.format(spec)
+
+
+def _count(value: float) -> str:
+    return "more than 10,000" if math.isinf(value) else f"about {int(value)}"
+
+
+def wilcoxon_floor(n_seeds: int) -> float:
+    """Smallest two-sided exact Wilcoxon p-value on ``n_seeds`` pairs: ``2 / 2**n``."""
+    return 2.0 / 2.0**n_seeds
+
+
+def seed_matrix(per_seed: pd.Series) -> pd.DataFrame:
+    """Seeds x strategies matrix of final scores from a ``(strategy, seed)``-indexed series."""
+    return per_seed.unstack("strategy").sort_index(axis=1)
+
+
+def distinguishable(per_seed: pd.Series, *, alpha: float = ALPHA) -> bool:
+    """Whether a Holm-corrected paired Wilcoxon test separates any two strategies' final scores."""
+    matrix = seed_matrix(per_seed).dropna()
+    if matrix.shape[0] < 2 or matrix.shape[1] < 2:
+        return False
+    return bool(significance.wilcoxon_holm(matrix, alpha=alpha).table["significant"].any())
+
+
+def method_notes(*, n_seeds: int, optimum_known: bool) -> list[str]:
+    """How to read the intervals and the target of the tables below."""
+    notes = [
+        f"Intervals: the tables' `ci_low`/`ci_high` over seeds are 95% percentile bootstrap "
+        f"intervals {cite('efron1979')}, which under-cover at {n_seeds} seeds (about a third "
+        "too narrow at 5); the t-intervals in this summary keep their coverage at small n, as "
+        f"BCa intervals {cite('efron1987')} would. Overlap of intervals is not a test: only "
+        f"the paired tests decide {cite('demsar2006')}.",
+    ]
+    if not optimum_known:
+        notes.append(
+            "No exhaustive grid covered this space, so the optimum behind normalized regret "
+            "and the time-to-target threshold is the best score one of the compared runs "
+            "found: that run reaches the target by construction, and success rates favour "
+            "its strategy."
+        )
+    return notes
+
+
+def strategy_evidence(
+    per_seed: pd.Series,
+    *,
+    trials: int,
+    reference: str = "random",
+    alpha: float = ALPHA,
+) -> list[str]:
+    """What the final CV scores over seeds support about the strategies.
+
+    Parameters
+    ----------
+    per_seed : pandas.Series
+        Final incumbent (score to maximise) indexed by ``(strategy, seed)``
+        (:func:`harness.results.efficiency.final_incumbents`).
+    trials : int
+        The budget per study, named in the sentences.
+    reference : str
+        The strategy whose paired difference to the leader is sized with
+        :func:`harness.results.significance.seeds_needed`.
+    alpha : float
+        Family-wise level.
+
+    Returns
+    -------
+    list of str
+        The leader with its t-interval; the Friedman test; the Wilcoxon-Holm
+        verdict ("no strategy is distinguishable at this budget" when no pair is
+        significant); the Wilcoxon floor when the seeds are too few; and the
+        seeds that would detect the observed difference.
+    """
+    matrix = seed_matrix(per_seed).dropna()
+    n, k = matrix.shape
+    if k < 2 or n < 2:
+        return [f"{n} complete seed(s) of {k} strategy(ies): too few to compare strategies at all."]
+    means = matrix.mean().sort_values(ascending=False, kind="stable")
+    leader, runner = str(means.index[0]), str(means.index[1])
+    lead = significance.t_interval(matrix[leader].to_numpy())
+    gap = significance.paired_differences_interval(matrix[leader], matrix[runner])
+    sentences = []
+    friedman = significance.friedman_test(matrix)
+    pairs = significance.wilcoxon_holm(matrix, alpha=alpha)
+    significant = pairs.table[pairs.table["significant"]]
+    floor = wilcoxon_floor(n)
+    if significant.empty:
+        verdict = (
+            f"No strategy is distinguishable at this budget ({trials} trials, {n} seeds): "
+            f"no pairwise Wilcoxon signed-rank test {cite('wilcoxon1945')} with Holm's "
+            f"correction {cite('holm1979')} reaches p < {alpha}"
+        )
+        if not math.isnan(friedman.pvalue):
+            verdict += f", and the Friedman test {cite('friedman1937')} over the {k} strategies "
+            verdict += "gives p = "
+            verdict += f"{friedman.pvalue:.3g}"
+        sentences.append(verdict + ".")
+    else:
+        found = [
+            f"{r.strategy_a} vs {r.strategy_b} (Holm p = {r.holm_p:.3g})"
+            for r in significant.itertuples()
+        ]
+        sentences.append(
+            f"At {trials} trials and {n} seeds, Wilcoxon-Holm tests separate "
+            f"{names(found)}; every other pair is not distinguishable (Friedman p = "
+            f"{friedman.pvalue:.3g}; the procedure of {cite('demsar2006')})."
+        )
+    sentences.append(
+        f"Highest mean final CV score: {leader}, {_t(lead)} (95% Student t-interval "
+        f"{cite('student1908')} over {n} seeds); "
+        f"its paired difference to the next, {runner}, is {_t(gap, '+.4f')} (95% t-interval "
+        f"over {n} paired seeds)"
+        + (", an interval that includes zero." if gap.low <= 0 <= gap.high else ".")
+    )
+    if n < pairs.min_seeds:
+        sentences.append(
+            f"With {n} seeds a two-sided Wilcoxon signed-rank test cannot go below p = "
+            f"2/2^{n} = {floor:.4g}, so no pairwise difference can be significant at "
+            f"{alpha}; it needs at least {pairs.min_seeds} seeds."
+        )
+    if reference in matrix.columns and reference != leader:
+        differences = (matrix[leader] - matrix[reference]).to_numpy()
+        need = significance.seeds_needed(differences, alpha=alpha)
+        if not math.isnan(need.wilcoxon):
+            sentences.append(
+                f"Detecting {leader}'s observed mean edge over {reference} "
+                f"({np.mean(differences):+.4f}, effect size {need.effect_size:.2f} SD) with "
+                f"{need.power:.0%} power would take {_count(need.wilcoxon)} seeds with a "
+                f"Wilcoxon test ({_count(need.t_test)} with a paired t-test); read it as an "
+                f"order of magnitude, since it rests on {n} seeds."
+            )
+    return sentences
+
+
+def gap_evidence(generalization: pd.DataFrame) -> list[str]:
+    """CV-to-test gap per strategy, and whether the CV leaders overfit the CV most.
+
+    Parameters
+    ----------
+    generalization : pandas.DataFrame
+        :func:`harness.results.efficiency.generalization_gap`: ``strategy``,
+        ``seeds``, ``cv_score``, ``test_score``, ``gap``.
+    """
+    table = generalization.sort_values("cv_score", ascending=False, kind="stable")
+    parts = [
+        f"{r.strategy} {r.gap:+.4f} (CV {r.cv_score:.4f}, test {r.test_score:.4f})"
+        for r in table.itertuples()
+    ]
+    seeds = int(table["seeds"].min())
+    sentences = [
+        f"CV-to-test gap (held-out minus CV score of each run's incumbent, mean over {seeds} "
+        f"seeds), in order of CV score: {'; '.join(parts)}."
+    ]
+    if len(table) < 3:
+        return sentences
+    top = list(table["strategy"].iloc[:2])
+    top_gaps = table["gap"].iloc[:2]
+    rest = table["gap"].iloc[2:]
+    held_out = table.sort_values("test_score", ascending=False, kind="stable").iloc[0]
+    rho = table["cv_score"].rank().corr(table["gap"].rank())
+    if top_gaps.max() < rest.min():
+        sentences.append(
+            f"The CV leaders, {names(top)}, overfit the CV most: theirs are the two largest "
+            f"gaps (Spearman correlation of CV score and gap across strategies {rho:+.2f})."
+        )
+    elif rho < 0:
+        sentences.append(
+            f"Higher CV scores go with larger gaps (Spearman correlation across strategies "
+            f"{rho:+.2f}): part of the CV ranking is selection on fold noise."
+        )
+    if held_out.strategy != table.iloc[0].strategy:
+        sentences.append(
+            f"On held-out rows the order differs: {held_out.strategy} has the highest mean "
+            f"test score ({held_out.test_score:.4f}), {table.iloc[0].strategy} (first on CV) "
+            f"{table.iloc[0].test_score:.4f}; these are means over {seeds} seeds of scores on "
+            "the same held-out rows, each with a standard error of about 0.03."
+        )
+    return sentences
+
+
+def rows_from_confusion(confusion: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The (true, predicted) class index of every test row a confusion matrix counts."""
+    matrix = np.asarray(confusion, dtype=int)
+    true, predicted = np.nonzero(matrix)
+    counts = matrix[true, predicted]
+    return np.repeat(true, counts), np.repeat(predicted, counts)
+
+
+def _stored_rows(result: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-row true and predicted labels, in test-row order, where the study stored them."""
+    predicted = result.get("predicted")
+    truth = result.get("y_true", result.get("true"))
+    if predicted is None or truth is None:
+        return None
+    return np.asarray(truth), np.asarray(predicted)
+
+
+def holdout_interval(
+    result: Mapping[str, Any], metric: str, *, seed: int = 0
+) -> significance.Interval:
+    """Percentile bootstrap interval over test rows of one model's label metric."""
+    rows = _stored_rows(result) or rows_from_confusion(result["confusion"])
+    return significance.bootstrap_metric_interval(
+        *rows, LABEL_METRICS[metric], n_boot=N_BOOT, seed=seed
+    )
+
+
+def holdout_difference(
+    a: Mapping[str, Any], b: Mapping[str, Any], metric: str, *, seed: int = 0
+) -> tuple[significance.Interval, bool]:
+    """Interval of ``metric(a) - metric(b)`` on the held-out rows, and whether it is paired.
+
+    Paired (both models on the same resampled rows) where the per-row predictions
+    are stored; otherwise the two models' rows are resampled independently from
+    their confusion matrices, which ignores the positive correlation of two
+    models scored on the same rows and so gives a wider, conservative interval.
+    """
+    function = LABEL_METRICS[metric]
+    rows_a, rows_b = _stored_rows(a), _stored_rows(b)
+    if rows_a is not None and rows_b is not None and np.array_equal(rows_a[0], rows_b[0]):
+        paired = significance.paired_bootstrap_metric(
+            rows_a[0], rows_a[1], rows_b[1], function, n_boot=N_BOOT, seed=seed
+        )
+        return paired.difference, True
+    truth_a, pred_a = rows_from_confusion(a["confusion"])
+    truth_b, pred_b = rows_from_confusion(b["confusion"])
+    rng = np.random.default_rng(seed)
+    boots = np.empty(N_BOOT)
+    for i in range(N_BOOT):
+        pick_a = rng.integers(0, len(truth_a), len(truth_a))
+        pick_b = rng.integers(0, len(truth_b), len(truth_b))
+        boots[i] = function(truth_a[pick_a], pred_a[pick_a]) - function(
+            truth_b[pick_b], pred_b[pick_b]
+        )
+    estimate = function(truth_a, pred_a) - function(truth_b, pred_b)
+    low, high = np.quantile(boots, [0.025, 0.975])
+    sd = float(boots.std(ddof=1))
+    interval = significance.Interval(
+        float(estimate), float(low), float(high), len(truth_a), sd, "percentile", 0.95, "rows"
+    )
+    return interval, False
+
+
+def _relation(interval: significance.Interval, a: str, b: str, metric: str) -> str:
+    if interval.low > 0:
+        return f"{a} scores higher than {b} on {metric}"
+    if interval.high < 0:
+        return f"{a} scores lower than {b} on {metric}"
+    return f"the held-out rows do not separate {a} from {b} on {metric}"
+
+
+def holdout_evidence(
+    holdout: Mapping[str, Mapping[str, Any]],
+    *,
+    metric: str,
+    n_test: int,
+    test_scores: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Tuned MLP against the unoptimized MLP and each reference on the held-out rows.
+
+    Parameters
+    ----------
+    holdout : mapping
+        The best study's held-out results (:data:`harness.study.ledger.HOLDOUT`).
+    metric : str
+        The objective; its label-based form (accuracy or macro F1) gets intervals.
+    n_test : int
+        Held-out rows.
+    test_scores : mapping, optional
+        Study name -> held-out ``metric`` of its tuned model, for the count of
+        tuned incumbents that beat each reference.
+
+    Returns
+    -------
+    list of str
+        Differences with their 95% interval and method; the metrics on which a
+        reference has the better point value; the tuned incumbents' record.
+    """
+    sentences = []
+    shown = metric if metric in LABEL_METRICS else "accuracy"
+    tuned = holdout[TUNED]
+    references = [name for name in holdout if name not in (TUNED, MAJORITY)]
+    paired_any = False
+    parts, groups = [], {"higher": [], "lower": [], "apart": []}
+    for name in references:
+        interval, paired = holdout_difference(tuned, holdout[name], shown)
+        paired_any |= paired
+        parts.append(f"{name} {_t(interval, '+.4f')}")
+        side = "higher" if interval.low > 0 else "lower" if interval.high < 0 else "apart"
+        groups[side].append(name)
+    score = holdout_interval(tuned, shown)
+    how = (
+        "paired bootstrap over the test rows"
+        if paired_any
+        else "percentile bootstrap over the test rows, unpaired: per-row predictions are not "
+        "stored for this study, so each model is resampled on its own from its confusion "
+        "matrix and the intervals are conservative"
+    )
+    sentences.append(
+        f"On the {n_test} held-out rows the tuned MLP's {shown} is {_t(score)} (95% percentile "
+        f"bootstrap over the rows {cite('efron1979')}). Its difference to each model, with a "
+        f"95% interval ({how}): "
+        f"{'; '.join(parts)}."
+    )
+    verdicts = []
+    if groups["higher"]:
+        verdicts.append(f"the tuned MLP scores higher than {names(groups['higher'])}")
+    if groups["lower"]:
+        verdicts.append(f"it scores lower than {names(groups['lower'])}")
+    if groups["apart"]:
+        verdicts.append(
+            f"the held-out rows do not separate it from {names(groups['apart'])} (the "
+            "interval includes zero)"
+        )
+    if verdicts:
+        text = "; ".join(verdicts) + "."
+        sentences.append(text[0].upper() + text[1:])
+    sign_of = {m: 1 if METRICS[m].greater_is_better else -1 for m in HEADLINE_METRICS}
+    better = []
+    for m in HEADLINE_METRICS:
+        mine = tuned["scores"][m]
+        rivals = {n: holdout[n]["scores"][m] for n in references if n != BASELINE}
+        if not rivals:
+            continue
+        best = max(rivals, key=lambda n: sign_of[m] * rivals[n])
+        if sign_of[m] * (rivals[best] - mine) > 0:
+            better.append(f"{best} has the better {m} ({rivals[best]:.4f} against {mine:.4f})")
+    if better:
+        sentences.append(
+            f"Where a reference model does better than the tuned MLP (point values on "
+            f"{n_test} rows; probability metrics get no interval without stored per-row "
+            f"probabilities): {'; '.join(better)}."
+        )
+    if test_scores and len(test_scores) > 1:
+        sign = sign_of.get(metric, 1)
+        counts = []
+        for name in references:
+            value = holdout[name]["scores"].get(metric)
+            if value is None:
+                continue
+            wins = sum(sign * (v - value) > 0 for v in test_scores.values())
+            counts.append(f"{wins} of {len(test_scores)} beat the {name} ({value:.4f})")
+        sentences.append(
+            f"Across all {len(test_scores)} tuned incumbents' held-out {metric} (each refitted "
+            f"and scored on the same {n_test} rows): {'; '.join(counts)}."
+        )
+    return sentences
+
+
+def failure_evidence(
+    failures: pd.DataFrame, frame: pd.DataFrame, *, workers: int, param: str = "imbalance"
+) -> list[str]:
+    """Failed trials per strategy, values of ``param`` that never ran, and the workers.
+
+    Parameters
+    ----------
+    failures : pandas.DataFrame
+        :func:`harness.results.efficiency.failure_rates`.
+    frame : pandas.DataFrame
+        The trials (``state``, ``fail_reason``, ``param_<param>``).
+    workers : int
+        Processes per study in the comparison.
+    """
+    sentences = []
+    total = int(failures["failed"].sum())
+    trials = int(failures["trials"].sum())
+    if total:
+        table = failures.sort_values(["fail_rate", "strategy"], ascending=[False, True])
+        parts = [f"{r.strategy} {r.fail_rate:.1%} ({r.failed})" for r in table.itertuples()]
+        sentences.append(
+            f"{total} of {trials} trials ({total / trials:.1%}) failed, unevenly across "
+            f"strategies, so their effective budgets differ: {', '.join(parts)}."
+        )
+    column = f"param_{param}"
+    if column in frame.columns:
+        states = frame.dropna(subset=[column]).groupby(column)["state"]
+        never = [str(v) for v, s in states if (s == "FAIL").all()]
+        for value in never:
+            rows = frame[(frame[column] == value) & (frame["state"] == "FAIL")]
+            reason = rows["fail_reason"].dropna().mode()
+            why = f": {str(reason.iloc[0]).rstrip('.')}" if not reason.empty else ""
+            sentences.append(
+                f"Every one of the {len(rows)} trials with {param} = {value} failed{why}; "
+                "those trials were budget spent on a configuration that cannot run on this data."
+            )
+    if workers > 1:
+        sentences.append(
+            f"Each study ran with {workers} worker processes: sequential model-based samplers "
+            "proposed while other trials were still running, so they saw fewer results than "
+            "in a one-worker run, and seconds-based figures include contention."
+        )
+    return sentences
+
+
+def grid_rationale(grid_size: int | None, trials: int) -> str:
+    """Why grid search is in the comparison, true at the budget used."""
+    if grid_size is None or grid_size <= trials:
+        return (
+            "the classic baseline: every grid point once, so at this budget its coverage of "
+            "the grid is complete and does not depend on luck"
+        )
+    share = trials / grid_size
+    return (
+        f"the classic baseline; at {trials} trials it visits {share:.3%} of the "
+        f"{grid_size:,} grid points, in a seeded order, so at this budget it is a sample of "
+        "the grid, not a complete sweep"
+    )

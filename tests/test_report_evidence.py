@@ -1,0 +1,197 @@
+"""Claims follow the evidence: the sentences change when the numbers do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.report import business, evidence, recommendations
+from harness.study.holdout import BASELINE, MAJORITY, TUNED
+
+
+def _per_seed(scores: dict[str, list[float]]) -> pd.Series:
+    rows = [(s, seed, v) for s, values in scores.items() for seed, v in enumerate(values)]
+    frame = pd.DataFrame(rows, columns=["strategy", "seed", "value"])
+    return frame.set_index(["strategy", "seed"])["value"]
+
+
+def test_five_noisy_seeds_are_not_distinguishable_and_the_floor_is_stated():
+    rng = np.random.default_rng(0)
+    per_seed = _per_seed(
+        {s: list(0.40 + 0.01 * rng.standard_normal(5)) for s in ("a", "b", "random")}
+    )
+    text = " ".join(evidence.strategy_evidence(per_seed, trials=30))
+    assert "No strategy is distinguishable at this budget (30 trials, 5 seeds)" in text
+    assert "cannot go below p = 2/2^5 = 0.0625" in text
+    assert "it needs at least 6 seeds" in text
+    assert "95% Student t-interval (Student, 1908) over 5 seeds" in text
+    assert not evidence.distinguishable(per_seed)
+
+
+def test_a_clear_difference_over_many_seeds_is_named():
+    rng = np.random.default_rng(1)
+    noise = 0.002 * rng.standard_normal(12)
+    per_seed = _per_seed({"tpe": list(0.5 + noise), "random": list(0.4 + noise[::-1])})
+    text = " ".join(evidence.strategy_evidence(per_seed, trials=30))
+    assert "Wilcoxon-Holm tests separate random vs tpe" in text
+    assert "No strategy is distinguishable" not in text
+    assert "cannot go below" not in text
+    assert evidence.distinguishable(per_seed)
+
+
+def test_seeds_needed_comes_from_the_observed_differences():
+    per_seed = _per_seed({"gp": [0.41, 0.42, 0.40, 0.43, 0.41], "random": [0.40] * 5})
+    (sentence,) = [s for s in evidence.strategy_evidence(per_seed, trials=10) if "power" in s]
+    assert "gp's observed mean edge over random (+0.0140" in sentence
+
+
+def _holdout(tuned_confusion, other_confusion, *, scores_tuned=None, scores_other=None):
+    base = {"accuracy": 0.3, "f1_macro": 0.3, "log_loss": 1.3, "roc_auc_ovr": 0.6}
+    names = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+             "log_loss", "roc_auc_ovr")  # fmt: skip
+    fill = {n: base.get(n, 0.3) for n in names}
+    return {
+        TUNED: {"labels": [0, 1], "confusion": tuned_confusion,
+                "scores": {**fill, **(scores_tuned or {})}},
+        BASELINE: {"labels": [0, 1], "confusion": other_confusion, "scores": fill},
+        "logistic regression": {"labels": [0, 1], "confusion": other_confusion,
+                                "scores": {**fill, **(scores_other or {})}},
+        MAJORITY: {"labels": [0, 1], "confusion": [[100, 0], [100, 0]],
+                   "scores": {**fill, "accuracy": 0.5}},
+    }  # fmt: skip
+
+
+def test_a_tiny_held_out_difference_is_not_called_ahead():
+    # 101 vs 100 of 200 right: the interval of the difference includes zero.
+    held = _holdout([[51, 49], [50, 50]], [[50, 50], [50, 50]])
+    text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
+    assert "do not separate it from baseline MLP and logistic regression" in text
+    assert "ahead" not in text and "scores higher" not in text
+    assert "unpaired" in text
+
+
+def test_a_large_held_out_difference_is_called_higher():
+    held = _holdout([[90, 10], [10, 90]], [[50, 50], [50, 50]])
+    text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
+    assert "The tuned MLP scores higher than baseline MLP and logistic regression" in text
+
+
+def test_a_reference_with_the_better_log_loss_is_named():
+    held = _holdout([[90, 10], [10, 90]], [[50, 50], [50, 50]],
+                    scores_tuned={"log_loss": 1.25}, scores_other={"log_loss": 1.2455})  # fmt: skip
+    text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
+    assert "logistic regression has the better log_loss (1.2455 against 1.2500)" in text
+
+
+def test_paired_predictions_are_used_when_stored():
+    truth = np.array([0] * 100 + [1] * 100)
+    a = truth.copy()
+    a[:10] = 1
+    b = truth.copy()
+    b[:12] = 1
+    held = _holdout([[90, 10], [0, 100]], [[88, 12], [0, 100]])
+    held[TUNED].update(predicted=a.tolist(), y_true=truth.tolist())
+    held["logistic regression"].update(predicted=b.tolist(), y_true=truth.tolist())
+    interval, paired = evidence.holdout_difference(
+        held[TUNED], held["logistic regression"], "accuracy"
+    )
+    assert paired
+    assert interval.estimate == pytest.approx(0.01)
+    # Paired: two rows differ, so the interval is far narrower than an unpaired one.
+    assert interval.high - interval.low < 0.03
+
+
+def test_rows_from_confusion_rebuild_the_matrix():
+    truth, predicted = evidence.rows_from_confusion([[3, 1], [0, 2]])
+    assert list(truth) == [0, 0, 0, 0, 1, 1]
+    assert list(predicted) == [0, 0, 0, 1, 1, 1]
+
+
+def test_gap_evidence_says_when_the_cv_leaders_overfit_most():
+    table = pd.DataFrame({
+        "strategy": ["gp", "tpe", "grid", "random"], "seeds": [5] * 4,
+        "cv_score": [0.41, 0.40, 0.39, 0.38], "test_score": [0.36, 0.35, 0.377, 0.36],
+    })  # fmt: skip
+    table["gap"] = table["test_score"] - table["cv_score"]
+    text = " ".join(evidence.gap_evidence(table))
+    assert "The CV leaders, gp and tpe, overfit the CV most" in text
+    assert "grid has the highest mean test score (0.3770)" in text
+    table["test_score"] = table["cv_score"] - 0.01
+    table["gap"] = -0.01
+    assert "overfit the CV most" not in " ".join(evidence.gap_evidence(table))
+
+
+def test_failures_per_strategy_and_never_running_values_are_disclosed():
+    frame = pd.DataFrame({
+        "strategy": ["a", "a", "b", "b"], "state": ["FAIL", "COMPLETE", "FAIL", "COMPLETE"],
+        "param_imbalance": ["adasyn", "none", "adasyn", "smote"],
+        "fail_reason": ["ValueError: No samples will be generated.", None,
+                        "ValueError: No samples will be generated.", None],
+    })  # fmt: skip
+    failures = pd.DataFrame({"strategy": ["a", "b"], "trials": [2, 2], "failed": [1, 1],
+                             "fail_rate": [0.5, 0.5]})  # fmt: skip
+    text = " ".join(evidence.failure_evidence(failures, frame, workers=2))
+    assert "2 of 4 trials (50.0%) failed" in text
+    assert "Every one of the 2 trials with imbalance = adasyn failed" in text
+    assert "ran with 2 worker processes" in text
+    assert "worker processes" not in " ".join(evidence.failure_evidence(failures, frame, workers=1))
+
+
+def test_grid_rationale_is_true_at_the_budget():
+    assert "complete" in evidence.grid_rationale(162, 200)
+    sparse = evidence.grid_rationale(1_555_200, 30)
+    assert "0.002%" in sparse and "not a complete sweep" in sparse
+    assert "does not depend on luck" not in sparse
+
+
+def test_no_recommendation_without_a_test():
+    frame = pd.DataFrame({
+        "strategy": ["random"] * 4 + ["tpe"] * 4, "seed": [0, 0, 1, 1] * 2,
+        "trial": [0, 1] * 4, "number": [0, 1] * 4, "state": ["COMPLETE"] * 8,
+        "value": [0.3, 0.4, 0.35, 0.36, 0.38, 0.41, 0.37, 0.39],
+        "elapsed_seconds": [1.0, 2.0] * 4, "suggest_seconds": [0.1] * 8,
+        "trial_seconds": [1.0] * 8,
+    })  # fmt: skip
+    frame["study"] = frame["strategy"] + "-s" + frame["seed"].astype(str)
+    undecided = recommendations.budget_advice(frame, optimum=None, trials=2)
+    assert "No recommendation follows" in undecided[-1]
+    decided = recommendations.budget_advice(frame, optimum=None, trials=2, distinguishable=True)
+    assert decided[-1].startswith("Recommendation:")
+    within = recommendations.budget_advice(frame, optimum=None, trials=2, startup={"tpe": 10})
+    assert "tpe still propose random start-up trials" in within[0]
+
+
+def test_campaign_summary_says_prioritise_not_decide_only_when_it_beats_the_guess():
+    good = {TUNED: {"labels": [1, 2], "confusion": [[80, 20], [30, 70]]},
+            BASELINE: {"labels": [1, 2], "confusion": [[50, 50], [50, 50]]}}  # fmt: skip
+    text = " ".join(business.campaign_summary(good, {"1": "Basic", "2": "E-Service"}))
+    assert "it can prioritise, not decide" in text
+    assert "Putting everyone in the largest segment, Basic, would be right for 50%" in text
+    weak = {TUNED: {"labels": [1, 2], "confusion": [[52, 48], [47, 53]]}}
+    assert "not shown to beat that guess" in " ".join(business.campaign_summary(weak, {}))
+
+
+def test_class_names_fall_back_to_the_known_mapping_only_without_own_names():
+    class Plain:
+        name = "teleconnect"
+
+    class Named:
+        name = "teleconnect"
+        class_names = {1: "Gold"}
+
+    assert business.class_names(Plain())["4"] == "Total service"
+    assert business.class_names(Named()) == {"1": "Gold"}
+    assert business.segment(3, {"3": "Plus"}) == "3 (Plus)"
+    assert business.segment(5, {}) == "5"
+
+
+def test_fast_label_metrics_match_scikit_learn():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(3)
+    truth, predicted = rng.integers(0, 4, 200), rng.integers(0, 3, 200)
+    assert evidence.LABEL_METRICS["f1_macro"](truth, predicted) == pytest.approx(
+        f1_score(truth, predicted, average="macro", zero_division=0)
+    )
+    assert evidence.LABEL_METRICS["accuracy"](truth, predicted) == accuracy_score(truth, predicted)
