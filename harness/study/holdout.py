@@ -10,8 +10,10 @@ import numpy as np
 import optuna
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
@@ -21,56 +23,160 @@ from harness.model.pipeline import build_pipeline
 from harness.model.vocabulary import BASELINE_CONFIG
 from harness.study import ledger
 from harness.study.evaluation import fit_and_score
+from harness.study.metrics import get_metric, score_predictions
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
 MAJORITY = "majority class"
 
+REFERENCE_ROW_CAP = 20_000
+"""Most training rows the k-nearest-neighbours, random-forest and logistic-regression references
+are fitted on: above it they get a stratified, seeded subsample of that many rows, and their
+name in every table says so (``"random forest (20,000-row subsample)"``). At a million rows
+they would otherwise take longer than the whole search (k-NN scoring alone is quadratic)."""
+STORED_ROWS = 10_000
+"""Most held-out rows whose labels, predictions and probabilities are stored with the study
+(the first ones in test-split order, which is shuffled); the scores use every row."""
+IMPORTANCE_ROWS = 5_000
+"""Most held-out rows the permutation importance is computed on (the first ones)."""
+IMPORTANCE_REPEATS = 10
+PROBA_DECIMALS = 6
 
-def baseline_models(train: Dataset, seed: int) -> dict[str, Any]:
+
+def baseline_models(
+    train: Dataset, seed: int, reference_rows: int | None = REFERENCE_ROW_CAP
+) -> dict[str, Any]:
     """Return the unfitted baselines: the unoptimized MLP, then the reference models.
 
     Every one starts with the same per-fold preprocessing as the tuned pipeline.
+
+    Parameters
+    ----------
+    train : Dataset
+        The rows the models will be fitted on.
+    seed : int
+        Seed of every model.
+    reference_rows : int or None
+        With more training rows than this, the k-nearest-neighbours, random-forest
+        and logistic-regression references are named with the subsample
+        :func:`score_on_holdout` fits them on (see :data:`REFERENCE_ROW_CAP`);
+        None fits them on every row.
     """
+    capped = reference_rows is not None and train.n_samples > reference_rows
+    suffix = f" ({reference_rows:,}-row subsample)" if capped else ""
     references = {
         MAJORITY: DummyClassifier(strategy="most_frequent"),
-        "logistic regression": LogisticRegression(max_iter=5000),
-        "random forest": RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1),
-        "k-nearest neighbours": KNeighborsClassifier(n_neighbors=9),
+        f"logistic regression{suffix}": LogisticRegression(max_iter=5000),
+        f"random forest{suffix}": RandomForestClassifier(
+            n_estimators=300, random_state=seed, n_jobs=1
+        ),
+        f"k-nearest neighbours{suffix}": KNeighborsClassifier(n_neighbors=9),
     }
     models: dict[str, Any] = {
         BASELINE: build_pipeline(BASELINE_CONFIG, train, train.y.to_numpy(), random_state=seed)
     }
     for name, model in references.items():
-        models[name] = Pipeline([("preprocess", build_preprocessor(train)), ("model", model)])
+        pipeline = Pipeline([("preprocess", build_preprocessor(train)), ("model", model)])
+        if capped and name != MAJORITY:
+            pipeline.subsample_rows_ = reference_rows
+        models[name] = pipeline
     return models
 
 
+def _subsample(train: Dataset, rows: int, seed: int) -> Dataset:
+    """A stratified, seeded subsample of ``rows`` training rows."""
+    positions = np.arange(train.n_samples)
+    kept, _ = train_test_split(
+        positions, train_size=rows, stratify=train.y.to_numpy(), random_state=seed
+    )
+    return train.take(np.sort(kept))
+
+
 def score_on_holdout(
-    models: Mapping[str, Any], train: Dataset, test: Dataset
+    models: Mapping[str, Any], train: Dataset, test: Dataset, seed: int = 0
 ) -> dict[str, dict[str, Any]]:
-    """Fit each model on all training rows and score it on the held-out rows.
+    """Fit each model on the training rows and score it on the held-out rows.
+
+    A model carrying ``subsample_rows_`` (see :func:`baseline_models`) is fitted
+    on a stratified subsample of that many training rows, seeded by ``seed``.
 
     Returns
     -------
     dict
         ``{model name: {"scores": {metric: value}, "labels": [...], "confusion": [[...]],
-        "fit_seconds": float, "history": [{"epoch", "train_loss", ...}]}}`` in the
-        order of ``models``; ``history`` is the MLPs' learning curve, empty for
-        the other models. The models are fitted in place.
+        "fit_seconds": float, "history": [{"epoch", "train_loss", ...}],
+        "train_rows": int, "predicted": [...], "proba": [[...]]}}`` in the order of
+        ``models``; ``history`` is the MLPs' learning curve, empty for the other
+        models; ``predicted`` (labels) and ``proba`` (one row per held-out row,
+        columns in the order of ``labels``, rounded to 6 decimals) cover the first
+        :data:`STORED_ROWS` held-out rows in test order. The models are fitted in place.
     """
     results = {}
+    y_test = test.y.to_numpy()
     for name, model in models.items():
-        result = fit_and_score(model, train.X, train.y.to_numpy(), test.X, test.y.to_numpy())
+        rows = getattr(model, "subsample_rows_", None)
+        fit_on = train if rows is None else _subsample(train, rows, seed)
+        result = fit_and_score(model, fit_on.X, fit_on.y.to_numpy(), test.X, y_test)
         labels = model.classes_
+        proba = model.predict_proba(test.X)
+        predicted = labels[np.argmax(proba, axis=1)]
         results[name] = {
             "scores": result.scores,
             "labels": [_plain(label) for label in labels],
-            "confusion": confusion_matrix(test.y, model.predict(test.X), labels=labels).tolist(),
+            "confusion": confusion_matrix(y_test, predicted, labels=labels).tolist(),
             "fit_seconds": result.fit_seconds,
             "history": _history(model),
+            "train_rows": fit_on.n_samples,
+            "predicted": [_plain(label) for label in predicted[:STORED_ROWS]],
+            "proba": np.round(proba[:STORED_ROWS], PROBA_DECIMALS).tolist(),
         }
     return results
+
+
+def holdout_importance(
+    model: Any, test: Dataset, metric: str, seed: int, *, rows: int = IMPORTANCE_ROWS
+) -> dict[str, Any]:
+    """Permutation importance of a fitted pipeline's original feature columns on held-out rows.
+
+    Each column of the first ``rows`` held-out rows is shuffled
+    :data:`IMPORTANCE_REPEATS` times (seeded) and the drop of ``metric`` is
+    measured (:func:`sklearn.inspection.permutation_importance`); a positive
+    mean is a feature the model relies on.
+
+    Returns
+    -------
+    dict
+        ``{"metric", "n_repeats", "n_rows", "seed", "features": {column: {"mean", "std"}}}``,
+        features in decreasing order of mean importance.
+    """
+    spec = get_metric(metric)
+    sign = 1.0 if spec.greater_is_better else -1.0
+    labels = model.classes_
+
+    def scorer(estimator: Any, X: Any, y: Any) -> float:
+        proba = estimator.predict_proba(X)
+        predicted = labels[np.argmax(proba, axis=1)]
+        return sign * score_predictions(np.asarray(y), predicted, proba, labels)[metric]
+
+    X, y = test.X.iloc[:rows], test.y.to_numpy()[:rows]
+    found = permutation_importance(
+        model, X, y, scoring=scorer, n_repeats=IMPORTANCE_REPEATS, random_state=seed, n_jobs=1
+    )
+    order = np.argsort(-found.importances_mean, kind="stable")
+    features = {
+        str(X.columns[i]): {
+            "mean": round(float(found.importances_mean[i]), PROBA_DECIMALS),
+            "std": round(float(found.importances_std[i]), PROBA_DECIMALS),
+        }
+        for i in order
+    }
+    return {
+        "metric": metric,
+        "n_repeats": IMPORTANCE_REPEATS,
+        "n_rows": len(y),
+        "seed": seed,
+        "features": features,
+    }
 
 
 HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc")
@@ -97,11 +203,15 @@ class HoldoutRefit:
     baselines : dict
         The baselines' part of ``results``; pass it to the next :func:`refit_best`
         of a comparison, whose studies share the task, so the baselines are fitted once.
+    baseline_model : Pipeline or None
+        The unoptimized baseline MLP, fitted on all training rows; None when the
+        baselines came from an earlier refit.
     """
 
     results: dict[str, dict[str, Any]]
     tuned: Pipeline
     baselines: dict[str, dict[str, Any]]
+    baseline_model: Pipeline | None = None
 
 
 def refit_best(
@@ -111,9 +221,14 @@ def refit_best(
     seed: int,
     *,
     baselines: dict[str, dict[str, Any]] | None = None,
+    importance: bool = True,
 ) -> HoldoutRefit:
     """Refit the study's best configuration and the baselines, score them on the held-out rows,
     and record the results with the study.
+
+    Stored: the held-out results (:func:`score_on_holdout`), the true labels of
+    the stored held-out rows once (``holdout_rows``), and the tuned model's
+    permutation importance (``feature_importance``).
 
     The one held-out step: ``run`` and ``compare`` both call it.
 
@@ -128,6 +243,9 @@ def refit_best(
     baselines : dict, optional
         :attr:`HoldoutRefit.baselines` of an earlier refit on the same task; fitted
         here when None.
+    importance : bool, default=True
+        Also compute and store the tuned model's permutation importance on the
+        held-out rows (:func:`holdout_importance`).
 
     Returns
     -------
@@ -135,11 +253,23 @@ def refit_best(
     """
     best = study.best_trial
     tuned = build_pipeline(ledger.stored_config(best), train, train.y.to_numpy(), seed)
+    baseline_model = None
     if baselines is None:
-        baselines = score_on_holdout(baseline_models(train, seed), train, test)
-    results = {**score_on_holdout({TUNED: tuned}, train, test), **baselines}
+        models = baseline_models(train, seed)
+        baselines = score_on_holdout(models, train, test, seed)
+        baseline_model = models[BASELINE]
+    results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
     ledger.record_holdout(study, results, best.number)
-    return HoldoutRefit(results, tuned, baselines)
+    ledger.record_holdout_rows(
+        study,
+        [_plain(label) for label in test.y.to_numpy()[:STORED_ROWS]],
+        [_plain(index) for index in test.y.index[:STORED_ROWS]],
+        test.n_samples,
+    )
+    if importance:
+        metric = study.user_attrs.get(ledger.METRIC, "f1_macro")
+        ledger.record_feature_importance(study, holdout_importance(tuned, test, metric, seed))
+    return HoldoutRefit(results, tuned, baselines, baseline_model)
 
 
 def _plain(value: Any) -> Any:
