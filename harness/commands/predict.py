@@ -38,9 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", required=True, type=Path, metavar="PATH", help="CSV file of rows to score"
     )
-    parser.add_argument(
-        "--sep", help="the CSV file's column separator; detected when not given"
-    )
+    parser.add_argument("--sep", help="the CSV file's column separator; detected when not given")
     parser.add_argument(
         "--output",
         type=Path,
