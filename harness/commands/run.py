@@ -22,7 +22,7 @@ HELP = "tune the MLP with one search strategy (a stored, resumable study)"
 DEFAULT_SPACE = "mlp-small"
 DEFAULT_STRATEGY = "tpe"
 #: With the defaults (teleconnect, mlp-small, 5 folds) a run takes about a minute on 2 cores.
-DEFAULT_TRIALS = 30
+DEFAULT_TRIALS = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -186,9 +186,10 @@ def run_settings(args: argparse.Namespace, spec: Any, dataset: Dataset) -> dict[
 
     The data source (registered name, CSV file or synthetic options), the space's
     TOML text (so a space file need not exist there), the budget, the limits, the
-    pruner and the class names, all JSON values.
+    pruner, the class names and the training rows' checksum, all JSON values.
     """
     from harness.commands._data_options import parse_synthetic
+    from harness.commands._summary import data_checksums
 
     if args.data is not None:
         source: dict[str, Any] = {
@@ -224,4 +225,6 @@ def run_settings(args: argparse.Namespace, spec: Any, dataset: Dataset) -> dict[
         "metric": spec.metric,
         "n_folds": spec.n_folds,
         "test_size": spec.test_size,
+        # A worker checks that the rows it loads are the ones the study searches.
+        "train_rows_sha256": data_checksums(spec.dataset)["train_rows_sha256"],
     }
