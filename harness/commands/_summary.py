@@ -186,9 +186,11 @@ def holdout_table(holdout: dict[str, dict[str, Any]]) -> str:
     """Return the before/after table of held-out test scores (GitHub Markdown)."""
     frame = ledger.holdout_frame(holdout)
     rows = [
-        [name, *scores] for name, scores in zip(frame.index, frame.to_numpy().tolist(), strict=True)
+        [name, *scores, holdout[name].get("train_rows")]
+        for name, scores in zip(frame.index, frame.to_numpy().tolist(), strict=True)
     ]
-    return tabulate(rows, headers=["model", *frame.columns], tablefmt="github", floatfmt=".4f")
+    headers = ["model", *frame.columns, "fit rows"]
+    return tabulate(rows, headers=headers, tablefmt="github", floatfmt=".4f", missingval="-")
 
 
 def write_study_leaderboard(
@@ -209,6 +211,14 @@ def write_study_leaderboard(
         f"{len(frame)} trials ({counts}).",
         "Test scores are on the held-out split that the search never saw.",
     ]
+    rows = {name: result.get("train_rows") for name, result in holdout.items()}
+    most = max((n for n in rows.values() if n is not None), default=None)
+    fewer = [f"{name} ({n:,})" for name, n in rows.items() if n is not None and n != most]
+    if fewer:
+        notes.append(
+            f"Fitted on a stratified subsample instead of all {most:,} training rows: "
+            f"{', '.join(fewer)}."
+        )
     tables = {
         "best-trials": study_leaderboard(frame, k=k),
         "held-out-test": baselines_table(ledger.holdout_frame(holdout)),
