@@ -57,3 +57,13 @@ def test_the_scale_benchmark_runs_quickly_and_prints_its_table():
         check=True,
     )
     assert "| 2,000 |" in result.stdout and "peak MiB" in result.stdout
+
+
+def test_above_the_cap_a_seeded_sample_of_held_out_rows_is_stored():
+    from harness.study.holdout import sample_positions
+
+    assert sample_positions(5, 10, 0).tolist() == [0, 1, 2, 3, 4]
+    sample = sample_positions(1000, 50, 3)
+    assert len(set(sample)) == 50 and sample.tolist() == sorted(sample)
+    assert sample.tolist() == sample_positions(1000, 50, 3).tolist()
+    assert sample.max() > 500  # spread over the rows, not the first ones

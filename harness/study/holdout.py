@@ -38,9 +38,9 @@ take far longer than the search (the baseline's 100 epochs at batch 32, k-NN's q
 scoring). The tuned MLP and the majority class always use every training row."""
 STORED_ROWS = 10_000
 """Most held-out rows whose labels, predictions and probabilities are stored with the study
-(the first ones in test-split order, which is shuffled); the scores use every row."""
+(above it, a seeded random sample of them, in test order); the scores use every row."""
 IMPORTANCE_ROWS = 5_000
-"""Most held-out rows the permutation importance is computed on (the first ones)."""
+"""Most held-out rows the permutation importance is computed on (a seeded random sample)."""
 IMPORTANCE_REPEATS = 10
 PROBA_DECIMALS = 6
 
@@ -90,6 +90,13 @@ def baseline_models(
     return models
 
 
+def sample_positions(n_rows: int, most: int, seed: int) -> np.ndarray:
+    """Positions of at most ``most`` of ``n_rows`` rows: all of them, or a seeded sorted sample."""
+    if n_rows <= most:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=most, replace=False))
+
+
 def _subsample(train: Dataset, rows: int, seed: int) -> Dataset:
     """A stratified, seeded subsample of ``rows`` training rows."""
     positions = np.arange(train.n_samples)
@@ -115,11 +122,13 @@ def score_on_holdout(
         "train_rows": int, "predicted": [...], "proba": [[...]]}}`` in the order of
         ``models``; ``history`` is the MLPs' learning curve, empty for the other
         models; ``predicted`` (labels) and ``proba`` (one row per held-out row,
-        columns in the order of ``labels``, rounded to 6 decimals) cover the first
-        :data:`STORED_ROWS` held-out rows in test order. The models are fitted in place.
+        columns in the order of ``labels``, rounded to 6 decimals) cover the held-out
+        rows of :func:`sample_positions` (every row up to :data:`STORED_ROWS`), in test
+        order. The models are fitted in place.
     """
     results = {}
     y_test = test.y.to_numpy()
+    stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     for name, model in models.items():
         rows = getattr(model, "subsample_rows_", None)
         fit_on = train if rows is None else _subsample(train, rows, seed)
@@ -137,8 +146,8 @@ def score_on_holdout(
             "fit_seconds": fit_seconds,
             "history": _history(model),
             "train_rows": fit_on.n_samples,
-            "predicted": [_plain(label) for label in predicted[:STORED_ROWS]],
-            "proba": np.round(proba[:STORED_ROWS], PROBA_DECIMALS).tolist(),
+            "predicted": [_plain(label) for label in predicted[stored]],
+            "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
         }
     return results
 
@@ -148,7 +157,7 @@ def holdout_importance(
 ) -> dict[str, Any]:
     """Permutation importance of a fitted pipeline's original feature columns on held-out rows.
 
-    Each column of the first ``rows`` held-out rows is shuffled
+    Each column of (at most ``rows``, :func:`sample_positions`) held-out rows is shuffled
     :data:`IMPORTANCE_REPEATS` times (seeded) and the drop of ``metric`` is
     measured (:func:`sklearn.inspection.permutation_importance`); a positive
     mean is a feature the model relies on.
@@ -168,7 +177,8 @@ def holdout_importance(
         predicted = labels[np.argmax(proba, axis=1)]
         return sign * score_predictions(np.asarray(y), predicted, proba, labels)[metric]
 
-    X, y = test.X.iloc[:rows], test.y.to_numpy()[:rows]
+    positions = sample_positions(test.n_samples, rows, seed)
+    X, y = test.X.iloc[positions], test.y.to_numpy()[positions]
     found = permutation_importance(
         model, X, y, scoring=scorer, n_repeats=IMPORTANCE_REPEATS, random_state=seed, n_jobs=1
     )
@@ -270,10 +280,11 @@ def refit_best(
         baseline_model = models[BASELINE]
     results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
     ledger.record_holdout(study, results, best.number)
+    stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     ledger.record_holdout_rows(
         study,
-        [_plain(label) for label in test.y.to_numpy()[:STORED_ROWS]],
-        [_plain(index) for index in test.y.index[:STORED_ROWS]],
+        [_plain(label) for label in test.y.to_numpy()[stored]],
+        [_plain(index) for index in test.y.index[stored]],
         test.n_samples,
     )
     if importance:

@@ -225,7 +225,7 @@ def record_holdout_rows(
 
     ``{"true": [...], "index": [...], "n_test": int}``: labels and original row
     index in test-split order; ``n_test`` counts every held-out row (more than
-    ``len(true)`` when only the first rows are stored).
+    ``len(true)`` when only a seeded sample of them is stored).
     """
     study.set_user_attr(HOLDOUT_ROWS, {"true": true_labels, "index": index, "n_test": n_test})
 
