@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="this worker's number, seeding its strategy with seed + index; give each worker "
-        "its own (default: derived from the host name and process id)",
+        "its own, above the creating run's (which uses 0 to --workers - 1); default: derived "
+        "from the host name and process id",
     )
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where registered dataset files are on this host"
