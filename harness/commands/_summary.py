@@ -213,11 +213,11 @@ def write_study_leaderboard(
     ]
     rows = {name: result.get("train_rows") for name, result in holdout.items()}
     most = max((n for n in rows.values() if n is not None), default=None)
-    fewer = [f"{name} ({n:,})" for name, n in rows.items() if n is not None and n != most]
-    if fewer:
+    for count in sorted({n for n in rows.values() if n is not None and n != most}):
+        names = [name for name, n in rows.items() if n == count]
         notes.append(
-            f"Fitted on a stratified subsample instead of all {most:,} training rows: "
-            f"{', '.join(fewer)}."
+            f"Fitted on a stratified, seeded subsample of {count:,} of the {most:,} training "
+            f"rows: {', '.join(names)}."
         )
     tables = {
         "best-trials": study_leaderboard(frame, k=k),
