@@ -67,7 +67,7 @@ def test_registry_lists_every_dataset_once():
     names = [spec.name for spec in list_datasets()]
     assert names == list(DATASETS)
     assert set(names) == {*FILES, *SHIPPED, "synthetic"}
-    assert DEFAULT_DATASET == "sklearn-wine"
+    assert DEFAULT_DATASET == "teleconnect"  # the reference task, committed under data/
     assert all(DATASETS[name].shipped for name in (*SHIPPED, "synthetic"))
     assert not any(DATASETS[name].shipped for name in FILES)
     assert all(len(DATASETS[name].sha256) == 64 for name in FILES)

@@ -25,7 +25,7 @@ def test_listing_shows_every_dataset(capsys, monkeypatch, data_dir):
     for name in DATASETS:
         assert name in out
     teleconnect = next(line for line in out.splitlines() if line.startswith("teleconnect"))
-    assert teleconnect.split()[1:6] == ["1000", "11", "4", "1.3", "yes"]
+    assert teleconnect.split()[1:7] == ["(default)", "1000", "11", "4", "1.3", "yes"]
     white = next(line for line in out.splitlines() if line.startswith("wine-white"))
     assert white.split()[1:6] == ["4898", "11", "7", "439.6", "yes"]
     assert f"{DEFAULT_DATASET} (default)" in out
@@ -46,9 +46,42 @@ def test_details_of_teleconnect(capsys, data_dir):
     region = next(line for line in out.splitlines() if line.startswith("region"))
     assert "categorical (one-hot)" in region
     assert "features: 11 (10 numeric, 1 categorical)" in out
-    class_rows = [line.split() for line in out.splitlines()[-4:]]
-    assert [row[1] for row in class_rows] == ["266", "217", "281", "236"]
-    assert class_rows[2] == ["3", "281", "28.1%"]
+    class_rows = [line.split(maxsplit=1) for line in out.splitlines()[-4:]]
+    assert [row[0] for row in class_rows] == ["1", "2", "3", "4"]
+    assert [" ".join(row[1].split()[:-2]) for row in class_rows] == [
+        "Basic",
+        "E-Service",
+        "Plus",
+        "Total service",
+    ]
+    assert class_rows[2][1].split() == ["Plus", "281", "28.1%"]
+
+
+def test_class_names_can_be_given_to_any_dataset(capsys, tmp_path):
+    status, out, _ = run(capsys, "--synthetic", "rows=90,classes=3", "--class-names", "0=low,2=hi")
+    assert status == 0
+    class_rows = [line.split() for line in out.splitlines()[-3:]]
+    assert [row[:2] for row in class_rows] == [["0", "low"], ["1", "1"], ["2", "hi"]]
+    path = tmp_path / "labelled.csv"
+    path.write_text("a,b,kind\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(20)))
+    status, out, _ = run(capsys, "--data", str(path), "--target", "kind", "--class-names", "x=X")
+    assert status == 0
+    assert [line.split()[:2] for line in out.splitlines()[-2:]] == [["x", "X"], ["y", "y"]]
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ("9=nine", "class names for ['9']: not labels of 'target' (labels: 0, 1)"),
+        ("0", "class names: cannot use '0'; write LABEL=NAME pairs"),
+        ("0=a,0=b", "each label once"),
+    ],
+)
+def test_bad_class_names_give_one_line_and_exit_2(capsys, names, message):
+    status, _, err = run(capsys, "--synthetic", "rows=40", "--class-names", names)
+    assert status == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_details_of_synthetic_and_csv(capsys, tmp_path):

@@ -11,7 +11,7 @@ import optuna
 import pandas as pd
 import pytest
 import torch
-from imblearn.over_sampling import SMOTE, RandomOverSampler
+from imblearn.over_sampling import ADASYN, SMOTE, RandomOverSampler
 from imblearn.pipeline import Pipeline as ImbPipeline
 from optuna_integration import SkorchPruningCallback
 from sklearn.base import clone
@@ -302,6 +302,29 @@ def test_smote_output_trains_the_net(imbalanced):
     model = small(resampler=SMOTE(k_neighbors=3), max_epochs=2).fit(X, y)
     n_trained = sum(model.net_.history[0, "batches", :, "train_batch_size"])
     assert n_trained == 2 * np.sum(y == 0)
+
+
+def test_adasyn_with_nothing_to_generate_trains_on_the_real_rows_and_says_so():
+    # 100 against 104 rows: ADASYN raises "No samples will be generated ..." on its own.
+    X, _ = make_classification(204, 6, n_informative=3, random_state=0)
+    y = np.repeat([0, 1], [100, 104])
+    with pytest.raises(ValueError, match="No samples will be generated"):
+        ADASYN(random_state=0).fit_resample(X, y)
+    model = small(resampler=ADASYN(random_state=0), max_epochs=2).fit(X, y)
+    assert model.resampling_.startswith("skipped: ADASYN: No samples will be generated")
+    n_trained = sum(model.net_.history[0, "batches", :, "train_batch_size"])
+    assert n_trained == len(y)
+    plain = small(max_epochs=2).fit(X, y)
+    assert plain.resampling_ == "none"
+    np.testing.assert_allclose(model.predict_proba(X), plain.predict_proba(X))
+
+
+def test_resampler_errors_other_than_nothing_to_do_still_fail(imbalanced):
+    X, y = imbalanced
+    with pytest.raises(ValueError):
+        small(resampler=SMOTE(k_neighbors=500), max_epochs=1).fit(X, y)
+    applied = small(resampler=SMOTE(k_neighbors=3), max_epochs=1).fit(X, y)
+    assert applied.resampling_ == "applied: SMOTE"
 
 
 def test_early_stopping_stops_and_restores_the_best_epoch(four_classes):

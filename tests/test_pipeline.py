@@ -90,3 +90,16 @@ def test_evaluate_config_scores_every_metric_on_every_fold():
     scores = evaluation.fold_scores()
     assert set(scores) == set(METRICS) and all(len(v) == 3 for v in scores.values())
     assert evaluation.mean("accuracy") > 0.7
+
+
+def test_adasyn_on_teleconnects_nearly_balanced_classes_trains_instead_of_failing(data_dir):
+    # Issue 13: every adasyn trial used to fail with "No samples will be generated ...".
+    dataset = load_dataset("teleconnect", data_dir)
+    config = {**BASELINE_CONFIG, "imbalance": "adasyn", "max_epochs": 2}
+    folds = make_folds(dataset.y, 3, seed=0)
+    done = evaluate_config(config, dataset, folds, random_state=0)
+    assert len(done.folds) == 3
+    assert np.isfinite(done.mean("f1_macro"))
+    model = build_pipeline(config, dataset, dataset.y.to_numpy(), random_state=0)
+    model.fit(dataset.X, dataset.y)
+    assert model[-1].resampling_.startswith("skipped: ADASYN: No samples will be generated")

@@ -75,3 +75,30 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, capsys, options, message
     assert code == 2
     assert message in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_postgresql_without_its_driver_names_the_extra(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg2" else real(name, *a)
+    )
+    code = main(["run", "--dataset", "iris", "--space", TINY, "--quiet",
+                 "--storage", "postgresql://someone:secret@127.0.0.1:1/none"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert 'pip install -e ".[postgres]"' in err and "psycopg2" in err
+    assert "secret" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_defaults_are_the_reference_task(tmp_path):
+    from harness.cli import build_parser
+
+    args = build_parser().parse_args(["run"])
+    assert (args.dataset, args.space, args.trials, args.folds) == (
+        "teleconnect",
+        "mlp-small",
+        20,
+        5,
+    )

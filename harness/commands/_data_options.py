@@ -110,6 +110,12 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, name_positional: bool
         "(categorical columns use the most frequent value); when not given, they are an error",
     )
     group.add_argument(
+        "--class-names",
+        metavar="LABEL=NAME,...",
+        help="readable class names, e.g. '1=Basic,2=E-Service' (any dataset; registered ones "
+        "may have their own, shown by `harness datasets NAME`)",
+    )
+    group.add_argument(
         "--data-dir",
         metavar="DIR",
         help=f"where registered dataset files are; when not given, ${DATA_DIR_ENV}, else ./data",
@@ -118,8 +124,8 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, name_positional: bool
 
 def data_requested(args: argparse.Namespace) -> bool:
     """Return True when any data option is given (with ``name_positional``, NAME included)."""
-    options = ("dataset", "data", "synthetic", *_CSV_OPTIONS)
-    return any(getattr(args, option) is not None for option in options)
+    options = ("dataset", "data", "synthetic", "class_names", *_CSV_OPTIONS)
+    return any(getattr(args, option, None) is not None for option in options)
 
 
 def separator(text: str | None) -> str | None:
@@ -135,8 +141,13 @@ def dataset_from_args(args: argparse.Namespace) -> Dataset:
     ConfigError
         If ``--data`` lacks ``--target``, or a CSV option is given without ``--data``.
     DataError
-        If the data cannot be loaded (see :func:`harness.data.datasets.load_csv`).
+        If the data cannot be loaded (see :func:`harness.data.datasets.load_csv`), or
+        ``--class-names`` names a label the data does not have.
     """
+    return _load(args).with_class_names(getattr(args, "class_names", None))
+
+
+def _load(args: argparse.Namespace) -> Dataset:
     from harness.data.datasets import load_csv, load_dataset
 
     if args.data is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,146 @@ def require_complete_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
     )
 
 
-def save_model(model: Any, path: Path) -> Path:
-    """Save a fitted pipeline with joblib and return its path."""
+MODEL_FORMAT = "harness-model/1"
+"""The ``format`` entry of a model card; ``predict`` refuses a model file without it."""
+CARD_ATTRIBUTE = "harness_card_"
+"""The saved pipeline's attribute holding its card, so the pickle describes itself."""
+PICKLE_WARNING = (
+    "a joblib pickle: loading it runs code from the file, so load only model files you trust"
+)
+_VERSIONED = ("torch", "skorch", "sklearn", "optuna", "numpy", "pandas", "imblearn")
+
+
+def save_model(model: Any, path: Path, card: dict[str, Any] | None = None) -> Path:
+    """Save a fitted pipeline with joblib and return its path.
+
+    With a ``card`` (see :func:`model_card`), the card is attached to the
+    pipeline as ``harness_card_`` and written beside it as ``<name>.json``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if card is not None:
+        setattr(model, CARD_ATTRIBUTE, card)
+        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     joblib.dump(model, path)
     return path
+
+
+def versions() -> dict[str, str]:
+    """Python's and the main libraries' versions, for a model card."""
+    import importlib
+    import platform
+
+    from harness._version import __version__
+
+    found = {"harness": __version__, "python": platform.python_version()}
+    for name in _VERSIONED:
+        found[name] = str(getattr(importlib.import_module(name), "__version__", "unknown"))
+    return found
+
+
+def data_checksums(dataset: Any) -> dict[str, Any]:
+    """The training rows' identity: name, source, row count, sha256 of the rows (and the file)."""
+    import hashlib
+
+    import pandas as pd
+
+    from harness.data.datasets import file_sha256
+
+    frame = pd.concat([dataset.X, dataset.y], axis=1)
+    rows = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    found: dict[str, Any] = {
+        "name": dataset.name,
+        "source": dataset.source,
+        "train_rows": dataset.n_samples,
+        "train_rows_sha256": rows.hexdigest(),
+    }
+    if Path(dataset.source).is_file():
+        found["file_sha256"] = file_sha256(dataset.source)
+    return found
+
+
+def model_card(
+    which: str,
+    study: optuna.Study,
+    spec: Any,
+    holdout: dict[str, Any],
+    config: dict[str, Any],
+    cv: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The JSON card saved beside a model: what it is, how it scored, what it was trained on.
+
+    Parameters
+    ----------
+    which : str
+        The model's name in the held-out results (``"tuned MLP"``, ``"baseline MLP"``).
+    study : optuna.Study
+        The study the model comes from.
+    spec : StudySpec
+        The study's specification (its ``dataset`` is the training part).
+    holdout : dict
+        The model's entry of the held-out results.
+    config : dict
+        The configuration the model was built from.
+    cv : dict or None
+        ``{"metric", "mean", "std", "folds", "trial"}`` of its cross-validation, None
+        when it was not cross-validated.
+    """
+    from datetime import UTC, datetime
+
+    from harness.data.schema import FeatureSchema
+    from harness.study.storage import redact_password
+
+    return {
+        "format": MODEL_FORMAT,
+        "model": which,
+        "warning": PICKLE_WARNING,
+        "study": study.study_name,
+        "storage": redact_password(spec.storage),
+        "strategy": spec.strategy,
+        "seed": spec.seed,
+        "config": ledger.config_to_json(config),
+        "cv": cv,
+        "holdout": {
+            "scores": holdout["scores"],
+            "train_rows": holdout.get("train_rows", spec.dataset.n_samples),
+            "test_size": spec.test_size,
+        },
+        "schema": FeatureSchema.of(spec.dataset).to_json(),
+        "data": data_checksums(spec.dataset),
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> dict[str, Path]:
+    """Save the tuned and the baseline pipeline of ``run``, each with its card.
+
+    Returns ``{"tuned MLP": path, "baseline MLP": path}``; the baseline is
+    ``<study>-baseline.joblib`` beside ``<study>.joblib``.
+    """
+    from harness.model.vocabulary import BASELINE_CONFIG
+    from harness.study.holdout import BASELINE, TUNED
+
+    best = study.best_trial
+    folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])
+    cv = {
+        "metric": spec.metric,
+        "mean": float(np.mean(folds)) if folds else None,
+        "std": float(np.std(folds)) if folds else None,
+        "folds": folds,
+        "trial": best.number,
+    }
+    tuned_card = model_card(
+        TUNED, study, spec, refit.results[TUNED], ledger.stored_config(best), cv
+    )
+    paths = {TUNED: save_model(refit.tuned, directory / f"{study.study_name}.joblib", tuned_card)}
+    if refit.baseline_model is not None:
+        card = model_card(
+            BASELINE, study, spec, refit.results[BASELINE], dict(BASELINE_CONFIG), None
+        )
+        path = directory / f"{study.study_name}-baseline.joblib"
+        paths[BASELINE] = save_model(refit.baseline_model, path, card)
+    return paths
 
 
 def _counts(study: optuna.Study) -> str:
@@ -50,9 +186,11 @@ def holdout_table(holdout: dict[str, dict[str, Any]]) -> str:
     """Return the before/after table of held-out test scores (GitHub Markdown)."""
     frame = ledger.holdout_frame(holdout)
     rows = [
-        [name, *scores] for name, scores in zip(frame.index, frame.to_numpy().tolist(), strict=True)
+        [name, *scores, holdout[name].get("train_rows")]
+        for name, scores in zip(frame.index, frame.to_numpy().tolist(), strict=True)
     ]
-    return tabulate(rows, headers=["model", *frame.columns], tablefmt="github", floatfmt=".4f")
+    headers = ["model", *frame.columns, "fit rows"]
+    return tabulate(rows, headers=headers, tablefmt="github", floatfmt=".4f", missingval="-")
 
 
 def write_study_leaderboard(
@@ -73,6 +211,14 @@ def write_study_leaderboard(
         f"{len(frame)} trials ({counts}).",
         "Test scores are on the held-out split that the search never saw.",
     ]
+    rows = {name: result.get("train_rows") for name, result in holdout.items()}
+    most = max((n for n in rows.values() if n is not None), default=None)
+    for count in sorted({n for n in rows.values() if n is not None and n != most}):
+        names = [name for name, n in rows.items() if n == count]
+        notes.append(
+            f"Fitted on a stratified, seeded subsample of {count:,} of the {most:,} training "
+            f"rows: {', '.join(names)}."
+        )
     tables = {
         "best-trials": study_leaderboard(frame, k=k),
         "held-out-test": baselines_table(ledger.holdout_frame(holdout)),
@@ -85,7 +231,7 @@ def print_summary(
     spec: Any,
     holdout: dict[str, dict[str, Any]],
     wall_seconds: float,
-    model_path: Path,
+    model_paths: dict[str, Path],
     leaderboard_path: Path,
 ) -> None:
     """Print the end-of-run summary: best configuration, CV and test scores, baselines."""
@@ -102,7 +248,12 @@ def print_summary(
     print(f"\nheld-out test split ({len(spec.dataset.y)} training rows searched):")
     print(holdout_table(holdout))
     print(f"\nleaderboard: {leaderboard_path}")
+    for which, path in model_paths.items():
+        print(f"{which}: {path} (card: {path.with_suffix('.json')})")
+    first = next(iter(model_paths.values()))
     print(
-        f"best pipeline: {model_path} (load with joblib.load(path); predict(X) takes raw features)"
+        f"score new rows: python -m harness predict --model {first} --data new.csv; "
+        f"or joblib.load(path).predict(X) on raw features (model files are pickles: "
+        "load only files you trust)"
     )
     print(f"dashboard: optuna-dashboard {spec.storage}")

@@ -3,7 +3,8 @@
 Without NAME: every registered dataset with its rows, features, classes,
 imbalance ratio (largest class / smallest class) and whether its data is
 available here. With NAME, --data or --synthetic: its columns, which of them
-are one-hot encoded, and its class counts. Use it to check a CSV file before a
+are one-hot encoded, and its class counts with the class names (its own, or
+--class-names). Use it to check a CSV file before a
 long run.
 """
 
@@ -90,7 +91,8 @@ def _details(dataset: Dataset) -> str:
     ]
     counts = dataset.class_counts
     classes = [
-        [label, count, f"{count / dataset.n_samples:.1%}"] for label, count in counts.items()
+        [label, dataset.class_name(label), count, f"{count / dataset.n_samples:.1%}"]
+        for label, count in counts.items()
     ]
     summary = [
         f"{dataset.name}: {dataset.description}" if dataset.description else dataset.name,
@@ -103,5 +105,5 @@ def _details(dataset: Dataset) -> str:
     if dataset.impute:
         summary.append(f"missing values: filled with the training fold's {dataset.impute}")
     column_table = tabulate(columns, headers=["column", "dtype", "role", "distinct", "missing"])
-    class_table = tabulate(classes, headers=[dataset.target, "rows", "share"])
+    class_table = tabulate(classes, headers=[dataset.target, "name", "rows", "share"])
     return "\n".join(summary) + f"\n\n{column_table}\n\n{class_table}"

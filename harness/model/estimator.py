@@ -199,6 +199,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
+_NOTHING_TO_RESAMPLE = ("No samples will be generated",)
+"""Messages of imbalanced-learn samplers that found no row to generate (ADASYN)."""
+
+
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """A PyTorch multi-layer perceptron classifier trained by skorch.
 
@@ -297,6 +301,11 @@ default="relu"
         Column names, when ``X`` was a DataFrame with string column names.
     net_ : skorch.NeuralNetClassifier
         The trained net; ``net_.history`` has one row per epoch.
+    resampling_ : str
+        What the resampler did: ``"none"`` (no resampler), ``"applied: <sampler>"``, or
+        ``"skipped: <sampler>: <reason>"`` when the sampler had no row to generate
+        (ADASYN on nearly balanced classes): the fit then trains on the real rows
+        instead of failing, and the evaluation can record the reason.
     n_iter_ : int
         Number of epochs trained.
     """
@@ -534,12 +543,22 @@ default="relu"
     def _resample(self, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Apply a clone of the resampler, seen with original labels, to training rows."""
         if self.resampler is None:
+            self.resampling_ = "none"
             return X, y
         sampler = clone(self.resampler)
         params = sampler.get_params(deep=False)
         if "random_state" in params and params["random_state"] is None:
             sampler.set_params(random_state=seed)
-        X_res, labels = sampler.fit_resample(X, self.classes_[y])
+        try:
+            X_res, labels = sampler.fit_resample(X, self.classes_[y])
+        except ValueError as error:
+            # ADASYN on nearly balanced classes has no row to generate and raises; that is
+            # "nothing to do", not a broken configuration: train on the real rows and say so.
+            if not any(marker in str(error) for marker in _NOTHING_TO_RESAMPLE):
+                raise
+            self.resampling_ = f"skipped: {type(sampler).__name__}: {error}"
+            return X, y
+        self.resampling_ = f"applied: {type(sampler).__name__}"
         y_res = np.searchsorted(self.classes_, labels).astype(np.int64)
         return np.asarray(X_res, dtype=np.float32), y_res
 

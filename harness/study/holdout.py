@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,10 @@ import numpy as np
 import optuna
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
@@ -20,57 +23,180 @@ from harness.data.preprocessing import build_preprocessor
 from harness.model.pipeline import build_pipeline
 from harness.model.vocabulary import BASELINE_CONFIG
 from harness.study import ledger
-from harness.study.evaluation import fit_and_score
+from harness.study.metrics import get_metric, score_predictions
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
 MAJORITY = "majority class"
 
+REFERENCE_ROW_CAP = 20_000
+"""Most training rows the baseline MLP and the k-nearest-neighbours, random-forest and
+logistic-regression references are fitted on: above it they get a stratified, seeded subsample
+of that many rows; the references' names in every table say so (``"random forest (20,000-row
+subsample)"``) and every entry stores its ``train_rows``. At a million rows they would otherwise
+take far longer than the search (the baseline's 100 epochs at batch 32, k-NN's quadratic
+scoring). The tuned MLP and the majority class always use every training row."""
+STORED_ROWS = 10_000
+"""Most held-out rows whose labels, predictions and probabilities are stored with the study
+(above it, a seeded random sample of them, in test order); the scores use every row."""
+IMPORTANCE_ROWS = 5_000
+"""Most held-out rows the permutation importance is computed on (a seeded random sample)."""
+IMPORTANCE_REPEATS = 10
+PROBA_DECIMALS = 6
 
-def baseline_models(train: Dataset, seed: int) -> dict[str, Any]:
+
+def baseline_models(
+    train: Dataset, seed: int, reference_rows: int | None = REFERENCE_ROW_CAP
+) -> dict[str, Any]:
     """Return the unfitted baselines: the unoptimized MLP, then the reference models.
 
     Every one starts with the same per-fold preprocessing as the tuned pipeline.
+
+    Parameters
+    ----------
+    train : Dataset
+        The rows the models will be fitted on.
+    seed : int
+        Seed of every model.
+    reference_rows : int or None
+        With more training rows than this, the baseline MLP and the
+        k-nearest-neighbours, random-forest and logistic-regression references
+        are fitted by :func:`score_on_holdout` on a subsample of that many rows
+        (see :data:`REFERENCE_ROW_CAP`); the references' names say so, the
+        baseline keeps its name and ``train_rows`` records it. None fits them on
+        every row.
     """
+    capped = reference_rows is not None and train.n_samples > reference_rows
+    suffix = f" ({reference_rows:,}-row subsample)" if capped else ""
     references = {
         MAJORITY: DummyClassifier(strategy="most_frequent"),
-        "logistic regression": LogisticRegression(max_iter=5000),
-        "random forest": RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1),
-        "k-nearest neighbours": KNeighborsClassifier(n_neighbors=9),
+        f"logistic regression{suffix}": LogisticRegression(max_iter=5000),
+        f"random forest{suffix}": RandomForestClassifier(
+            n_estimators=300, random_state=seed, n_jobs=1
+        ),
+        f"k-nearest neighbours{suffix}": KNeighborsClassifier(n_neighbors=9),
     }
-    models: dict[str, Any] = {
-        BASELINE: build_pipeline(BASELINE_CONFIG, train, train.y.to_numpy(), random_state=seed)
-    }
+    baseline = build_pipeline(BASELINE_CONFIG, train, train.y.to_numpy(), random_state=seed)
+    if capped:
+        # 100 epochs at batch 32 is 2.5 million steps on 800,000 rows: the baseline MLP gets the
+        # subsample too, under its usual name (the report looks it up), with train_rows stored.
+        baseline.subsample_rows_ = reference_rows
+    models: dict[str, Any] = {BASELINE: baseline}
     for name, model in references.items():
-        models[name] = Pipeline([("preprocess", build_preprocessor(train)), ("model", model)])
+        pipeline = Pipeline([("preprocess", build_preprocessor(train)), ("model", model)])
+        if capped and name != MAJORITY:
+            pipeline.subsample_rows_ = reference_rows
+        models[name] = pipeline
     return models
 
 
+def sample_positions(n_rows: int, most: int, seed: int) -> np.ndarray:
+    """Positions of at most ``most`` of ``n_rows`` rows: all of them, or a seeded sorted sample."""
+    if n_rows <= most:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=most, replace=False))
+
+
+def _subsample(train: Dataset, rows: int, seed: int) -> Dataset:
+    """A stratified, seeded subsample of ``rows`` training rows."""
+    positions = np.arange(train.n_samples)
+    kept, _ = train_test_split(
+        positions, train_size=rows, stratify=train.y.to_numpy(), random_state=seed
+    )
+    return train.take(np.sort(kept))
+
+
 def score_on_holdout(
-    models: Mapping[str, Any], train: Dataset, test: Dataset
+    models: Mapping[str, Any], train: Dataset, test: Dataset, seed: int = 0
 ) -> dict[str, dict[str, Any]]:
-    """Fit each model on all training rows and score it on the held-out rows.
+    """Fit each model on the training rows and score it on the held-out rows.
+
+    A model carrying ``subsample_rows_`` (see :func:`baseline_models`) is fitted
+    on a stratified subsample of that many training rows, seeded by ``seed``.
 
     Returns
     -------
     dict
         ``{model name: {"scores": {metric: value}, "labels": [...], "confusion": [[...]],
-        "fit_seconds": float, "history": [{"epoch", "train_loss", ...}]}}`` in the
-        order of ``models``; ``history`` is the MLPs' learning curve, empty for
-        the other models. The models are fitted in place.
+        "fit_seconds": float, "history": [{"epoch", "train_loss", ...}],
+        "train_rows": int, "predicted": [...], "proba": [[...]]}}`` in the order of
+        ``models``; ``history`` is the MLPs' learning curve, empty for the other
+        models; ``predicted`` (labels) and ``proba`` (one row per held-out row,
+        columns in the order of ``labels``, rounded to 6 decimals) cover the held-out
+        rows of :func:`sample_positions` (every row up to :data:`STORED_ROWS`), in test
+        order. The models are fitted in place.
     """
     results = {}
+    y_test = test.y.to_numpy()
+    stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     for name, model in models.items():
-        result = fit_and_score(model, train.X, train.y.to_numpy(), test.X, test.y.to_numpy())
+        rows = getattr(model, "subsample_rows_", None)
+        fit_on = train if rows is None else _subsample(train, rows, seed)
+        # fit_and_score's steps, keeping the probabilities: k-NN scoring is the costly part.
+        started = time.perf_counter()
+        model.fit(fit_on.X, fit_on.y.to_numpy())
+        fit_seconds = time.perf_counter() - started
         labels = model.classes_
+        proba = model.predict_proba(test.X)
+        predicted = labels[np.argmax(proba, axis=1)]
         results[name] = {
-            "scores": result.scores,
+            "scores": score_predictions(y_test, predicted, proba, labels),
             "labels": [_plain(label) for label in labels],
-            "confusion": confusion_matrix(test.y, model.predict(test.X), labels=labels).tolist(),
-            "fit_seconds": result.fit_seconds,
+            "confusion": confusion_matrix(y_test, predicted, labels=labels).tolist(),
+            "fit_seconds": fit_seconds,
             "history": _history(model),
+            "train_rows": fit_on.n_samples,
+            "predicted": [_plain(label) for label in predicted[stored]],
+            "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
         }
     return results
+
+
+def holdout_importance(
+    model: Any, test: Dataset, metric: str, seed: int, *, rows: int = IMPORTANCE_ROWS
+) -> dict[str, Any]:
+    """Permutation importance of a fitted pipeline's original feature columns on held-out rows.
+
+    Each column of (at most ``rows``, :func:`sample_positions`) held-out rows is shuffled
+    :data:`IMPORTANCE_REPEATS` times (seeded) and the drop of ``metric`` is
+    measured (:func:`sklearn.inspection.permutation_importance`); a positive
+    mean is a feature the model relies on.
+
+    Returns
+    -------
+    dict
+        ``{"metric", "n_repeats", "n_rows", "seed", "features": {column: {"mean", "std"}}}``,
+        features in decreasing order of mean importance.
+    """
+    spec = get_metric(metric)
+    sign = 1.0 if spec.greater_is_better else -1.0
+    labels = model.classes_
+
+    def scorer(estimator: Any, X: Any, y: Any) -> float:
+        proba = estimator.predict_proba(X)
+        predicted = labels[np.argmax(proba, axis=1)]
+        return sign * score_predictions(np.asarray(y), predicted, proba, labels)[metric]
+
+    positions = sample_positions(test.n_samples, rows, seed)
+    X, y = test.X.iloc[positions], test.y.to_numpy()[positions]
+    found = permutation_importance(
+        model, X, y, scoring=scorer, n_repeats=IMPORTANCE_REPEATS, random_state=seed, n_jobs=1
+    )
+    order = np.argsort(-found.importances_mean, kind="stable")
+    features = {
+        str(X.columns[i]): {
+            "mean": round(float(found.importances_mean[i]), PROBA_DECIMALS),
+            "std": round(float(found.importances_std[i]), PROBA_DECIMALS),
+        }
+        for i in order
+    }
+    return {
+        "metric": metric,
+        "n_repeats": IMPORTANCE_REPEATS,
+        "n_rows": len(y),
+        "seed": seed,
+        "features": features,
+    }
 
 
 HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "valid_acc")
@@ -97,11 +223,15 @@ class HoldoutRefit:
     baselines : dict
         The baselines' part of ``results``; pass it to the next :func:`refit_best`
         of a comparison, whose studies share the task, so the baselines are fitted once.
+    baseline_model : Pipeline or None
+        The unoptimized baseline MLP, fitted on all training rows; None when the
+        baselines came from an earlier refit.
     """
 
     results: dict[str, dict[str, Any]]
     tuned: Pipeline
     baselines: dict[str, dict[str, Any]]
+    baseline_model: Pipeline | None = None
 
 
 def refit_best(
@@ -111,9 +241,14 @@ def refit_best(
     seed: int,
     *,
     baselines: dict[str, dict[str, Any]] | None = None,
+    importance: bool = True,
 ) -> HoldoutRefit:
     """Refit the study's best configuration and the baselines, score them on the held-out rows,
     and record the results with the study.
+
+    Stored: the held-out results (:func:`score_on_holdout`), the true labels of
+    the stored held-out rows once (``holdout_rows``), and the tuned model's
+    permutation importance (``feature_importance``).
 
     The one held-out step: ``run`` and ``compare`` both call it.
 
@@ -128,6 +263,9 @@ def refit_best(
     baselines : dict, optional
         :attr:`HoldoutRefit.baselines` of an earlier refit on the same task; fitted
         here when None.
+    importance : bool, default=True
+        Also compute and store the tuned model's permutation importance on the
+        held-out rows (:func:`holdout_importance`).
 
     Returns
     -------
@@ -135,11 +273,24 @@ def refit_best(
     """
     best = study.best_trial
     tuned = build_pipeline(ledger.stored_config(best), train, train.y.to_numpy(), seed)
+    baseline_model = None
     if baselines is None:
-        baselines = score_on_holdout(baseline_models(train, seed), train, test)
-    results = {**score_on_holdout({TUNED: tuned}, train, test), **baselines}
+        models = baseline_models(train, seed)
+        baselines = score_on_holdout(models, train, test, seed)
+        baseline_model = models[BASELINE]
+    results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
     ledger.record_holdout(study, results, best.number)
-    return HoldoutRefit(results, tuned, baselines)
+    stored = sample_positions(test.n_samples, STORED_ROWS, seed)
+    ledger.record_holdout_rows(
+        study,
+        [_plain(label) for label in test.y.to_numpy()[stored]],
+        [_plain(index) for index in test.y.index[stored]],
+        test.n_samples,
+    )
+    if importance:
+        metric = study.user_attrs.get(ledger.METRIC, "f1_macro")
+        ledger.record_feature_importance(study, holdout_importance(tuned, test, metric, seed))
+    return HoldoutRefit(results, tuned, baselines, baseline_model)
 
 
 def _plain(value: Any) -> Any:

@@ -210,3 +210,46 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({name: result["scores"] for name, result in holdout.items()}).T[
         list(HEADLINE_METRICS)
     ]
+
+
+# --- held-out and run settings (appended) ---
+HOLDOUT_ROWS = "holdout_rows"
+FEATURE_IMPORTANCE = "feature_importance"
+RUN_SETTINGS = "run_settings"
+
+
+def record_holdout_rows(
+    study: optuna.Study, true_labels: list[Any], index: list[Any], n_test: int
+) -> None:
+    """Store the true labels of the held-out rows whose predictions the holdout entries keep.
+
+    ``{"true": [...], "index": [...], "n_test": int}``: labels and original row
+    index in test-split order; ``n_test`` counts every held-out row (more than
+    ``len(true)`` when only a seeded sample of them is stored).
+    """
+    study.set_user_attr(HOLDOUT_ROWS, {"true": true_labels, "index": index, "n_test": n_test})
+
+
+def record_feature_importance(study: optuna.Study, importance: dict[str, Any]) -> None:
+    """Store the tuned model's permutation importance on the held-out rows.
+
+    ``{"metric", "n_repeats", "n_rows", "seed", "features": {column: {"mean", "std"}}}``
+    (see :func:`harness.study.holdout.holdout_importance`).
+    """
+    study.set_user_attr(FEATURE_IMPORTANCE, importance)
+
+
+def record_run_settings(study: optuna.Study, settings: dict[str, Any]) -> None:
+    """Store what a worker on another host needs to rebuild the study's specification.
+
+    ``settings`` holds JSON values: the data source (``{"kind": "dataset", "name",
+    ...}``, ``{"kind": "csv", "path", "target", ...}`` or ``{"kind": "synthetic",
+    "options"}``), the space (its name and TOML text), ``n_trials``, ``timeout``,
+    ``trial_timeout``, ``pruner``, ``prune_on``, ``class_names`` and the seeds.
+    """
+    study.set_user_attr(RUN_SETTINGS, settings)
+
+
+def run_settings(study: optuna.Study) -> dict[str, Any] | None:
+    """Return what :func:`record_run_settings` stored, or None for a study that has none."""
+    return study.user_attrs.get(RUN_SETTINGS)

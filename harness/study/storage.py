@@ -44,6 +44,8 @@ def open_storage(url: str = DEFAULT_STORAGE) -> optuna.storages.BaseStorage:
         return optuna.storages.JournalStorage(backend)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+        _require_postgres_driver(url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -55,6 +57,17 @@ def open_storage(url: str = DEFAULT_STORAGE) -> optuna.storages.BaseStorage:
             )
     except Exception as error:  # SQLAlchemy raises many types; all mean "cannot open"
         raise ConfigError(
-            f"cannot open storage {url!r} ({type(error).__name__}: {error}); use "
+            f"cannot open storage {redact_password(url)!r} ({type(error).__name__}: {error}); use "
             "sqlite:///FILE.db, postgresql://USER@HOST/DB or a FILE.journal path"
         ) from None
+
+
+def _require_postgres_driver(url: str) -> None:
+    """Stop with one line naming the install extra when psycopg2 is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg2") is None:
+        raise ConfigError(
+            f"storage {redact_password(url)!r} needs the PostgreSQL driver psycopg2, which is not "
+            'installed: pip install -e ".[postgres]" (or pip install psycopg2-binary)'
+        )

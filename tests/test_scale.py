@@ -1,0 +1,69 @@
+"""Large data stays usable: references fit a capped subsample, named so; the scale benchmark."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from harness.data.datasets import load_dataset, make_synthetic
+from harness.data.preprocessing import holdout_split
+from harness.study.holdout import BASELINE, MAJORITY, baseline_models, score_on_holdout
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_references_above_the_cap_fit_a_stratified_subsample_and_say_so():
+    train, test = holdout_split(load_dataset("iris"), 0.2, 0)
+    models = baseline_models(train, 0, reference_rows=60)
+    assert list(models) == [
+        BASELINE,
+        MAJORITY,
+        "logistic regression (60-row subsample)",
+        "random forest (60-row subsample)",
+        "k-nearest neighbours (60-row subsample)",
+    ]
+    results = score_on_holdout(models, train, test, seed=0)
+    rows = {name: result["train_rows"] for name, result in results.items()}
+    assert rows[MAJORITY] == 120
+    assert rows[BASELINE] == 60 and all(rows[name] == 60 for name in list(models)[2:])
+    # Scored on every held-out row, whatever they were fitted on.
+    assert all(np.asarray(r["confusion"]).sum() == 30 for r in results.values())
+    # Stratified: every class is in the subsample the references saw.
+    assert all(len(r["labels"]) == 3 for r in results.values())
+
+
+def test_below_the_cap_nothing_changes():
+    train, _ = holdout_split(load_dataset("iris"), 0.2, 0)
+    assert "random forest" in baseline_models(train, 0)
+    assert not hasattr(baseline_models(train, 0)["random forest"], "subsample_rows_")
+
+
+def test_synthetic_features_are_float32_without_copies_of_a_target_column():
+    dataset = make_synthetic(500, 6, 3)
+    assert set(dataset.X.dtypes) == {np.dtype(np.float32)}
+    assert "target" not in dataset.X.columns and dataset.y.name == "target"
+    assert dataset.X.memory_usage(index=False).sum() == 500 * 6 * 4
+
+
+def test_the_scale_benchmark_runs_quickly_and_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "scale.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "| 2,000 |" in result.stdout and "peak MiB" in result.stdout
+
+
+def test_above_the_cap_a_seeded_sample_of_held_out_rows_is_stored():
+    from harness.study.holdout import sample_positions
+
+    assert sample_positions(5, 10, 0).tolist() == [0, 1, 2, 3, 4]
+    sample = sample_positions(1000, 50, 3)
+    assert len(set(sample)) == 50 and sample.tolist() == sorted(sample)
+    assert sample.tolist() == sample_positions(1000, 50, 3).tolist()
+    assert sample.max() > 500  # spread over the rows, not the first ones
