@@ -142,3 +142,14 @@ def test_the_fold_preprocessor_imputes_like_the_column_transformer(tmp_path):
     reference = build_preprocessor(dataset).fit(dataset.X.iloc[train])
     np.testing.assert_array_equal(fast_train, reference.transform(dataset.X.iloc[train]))
     np.testing.assert_array_equal(fast_test, reference.transform(dataset.X.iloc[test]))
+
+
+@pytest.mark.parametrize("trainer", ["batched", "sequential"])
+def test_a_resampler_with_nothing_to_do_is_reported_not_failed(trainer):
+    dataset = load_dataset("teleconnect")  # nearly balanced: ADASYN generates no row
+    folds = make_folds(dataset.y, 3, seed=0)
+    config = {**BASE, "max_epochs": 2, "imbalance": "adasyn"}
+    evaluation = evaluate_config(config, dataset, folds, trainer=trainer)
+    skipped = evaluation.skipped_resampling()
+    assert len(skipped) == 3 and all("ADASYN" in reason for reason in skipped)
+    assert np.isfinite(evaluation.mean("f1_macro"))

@@ -77,6 +77,9 @@ class FoldData:
         ``torch.Generator().manual_seed(seed)``) and its dropout masks.
     class_weight : ndarray of shape (n_classes,) or None
         Per-class loss weights, or None for equal weights.
+    resampling : str
+        What the resampler did: ``"none"``, ``"applied: NAME"`` or ``"skipped: NAME: why"``
+        (see ``MLPClassifier.resampling_``); descriptive only.
     """
 
     X_train: np.ndarray
@@ -86,6 +89,7 @@ class FoldData:
     init_state: dict[str, torch.Tensor]
     seed: int
     class_weight: np.ndarray | None = None
+    resampling: str = "none"
 
 
 @dataclass
@@ -999,4 +1003,5 @@ def fold_data_like_estimator(
         init_state=init_state,
         seed=int(torch_seed),
         class_weight=class_weight,
+        resampling=getattr(est, "resampling_", "none"),
     )

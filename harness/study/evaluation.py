@@ -65,6 +65,7 @@ class FoldResult:
     scores: dict[str, float]
     fit_seconds: float
     predict_seconds: float
+    resampling: str = "none"
 
 
 @dataclass
@@ -81,6 +82,10 @@ class Evaluation:
             return {}
         return {name: [f.scores[name] for f in self.folds] for name in self.folds[0].scores}
 
+    def skipped_resampling(self) -> list[str]:
+        """Why folds trained without their resampler (``"skipped: ..."``), one entry each."""
+        return [f.resampling for f in self.folds if f.resampling.startswith("skipped")]
+
     def mean(self, metric: str) -> float:
         """Return the mean of ``metric`` over the folds."""
         return float(np.mean([f.scores[metric] for f in self.folds]))
@@ -95,7 +100,8 @@ def fit_and_score(model, X_train, y_train, X_test, y_test) -> FoldResult:
     classes = model.classes_
     y_pred = classes[np.argmax(proba, axis=1)]
     scores = score_predictions(np.asarray(y_test), y_pred, proba, classes)
-    return FoldResult(scores, fitted - start, time.perf_counter() - fitted)
+    resampling = getattr(model[-1] if hasattr(model, "steps") else model, "resampling_", "none")
+    return FoldResult(scores, fitted - start, time.perf_counter() - fitted, resampling)
 
 
 TRAINERS = ("auto", "batched", "sequential")
@@ -234,7 +240,9 @@ def _evaluate_batched(
     for index, ((_, test), proba) in enumerate(zip(folds, probas, strict=True)):
         y_pred = classes[np.argmax(proba, axis=1)]
         scores = score_predictions(y[test], y_pred, proba, classes)
-        result = FoldResult(scores, prep_seconds[index] + train_share, predict_share)
+        result = FoldResult(
+            scores, prep_seconds[index] + train_share, predict_share, prepared[index].resampling
+        )
         evaluation.folds.append(result)
         if on_fold is not None:
             on_fold(index, result)
