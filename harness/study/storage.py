@@ -49,17 +49,40 @@ def open_storage(url: str = DEFAULT_STORAGE) -> optuna.storages.BaseStorage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
+            storage = optuna.storages.RDBStorage(
                 url,
                 heartbeat_interval=HEARTBEAT_SECONDS,
                 grace_period=GRACE_SECONDS,
                 engine_kwargs={"pool_pre_ping": True},
             )
+        if url.startswith("sqlite:"):
+            _skip_fsync(storage)
+        return storage
     except Exception as error:  # SQLAlchemy raises many types; all mean "cannot open"
         raise ConfigError(
             f"cannot open storage {redact_password(url)!r} ({type(error).__name__}: {error}); use "
             "sqlite:///FILE.db, postgresql://USER@HOST/DB or a FILE.journal path"
         ) from None
+
+
+def _skip_fsync(storage: optuna.storages.RDBStorage) -> None:
+    """Let SQLite commit without waiting for the disk (``PRAGMA synchronous = OFF``).
+
+    A trial writes about 25 small transactions; waiting for an fsync at each cost
+    0.3 s per trial here, more than training a small network's fold. Without it a
+    commit is handed to the operating system, so a killed worker still loses no
+    finished trial; only a crash of the machine itself can lose or damage the
+    last writes. The setting is per connection: the file's format is unchanged.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(storage.engine, "connect")
+    def _no_fsync(connection, record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.close()
+
+    storage.engine.dispose()  # connections opened before the listener get the pragma too
 
 
 def _require_postgres_driver(url: str) -> None:
