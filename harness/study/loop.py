@@ -173,8 +173,117 @@ def _budget_left(study: optuna.Study, n_trials: int) -> bool:
     return len(study.get_trials(deepcopy=False, states=ACTIVE_STATES)) < n_trials
 
 
-class _TrialFailed(Exception):
+class TrialFailed(Exception):
     """Raised inside the objective so that Optuna stores the trial as failed and goes on."""
+
+
+class TrialProcedure:
+    """What happens to one asked trial, the same in a real study and in a replay.
+
+    The strategy proposes (:meth:`propose`), each fold's result is reported in
+    order (:meth:`on_fold`: the pruner may stop the trial there), and the
+    trial is finished (:meth:`finish`) or failed (:meth:`fail`); every step
+    writes through the ledger. Only where fold results come from differs:
+    :func:`evaluate_config` trains them, a replay looks them up.
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+        The asked trial.
+    space : SearchSpace
+        Proposes the configuration through ``trial``.
+    metric : str
+        The objective metric (a key of each fold's scores).
+    n_folds : int
+        Folds per trial.
+    by_folds : bool
+        Whether each fold's score is an intermediate value the pruner sees.
+    started : float
+        :func:`time.perf_counter` value when proposing began (before ``study.ask``).
+    """
+
+    def __init__(
+        self,
+        trial: optuna.Trial,
+        space: SearchSpace,
+        metric: str,
+        n_folds: int,
+        by_folds: bool,
+        started: float,
+    ) -> None:
+        self.trial = trial
+        self.space = space
+        self.metric = metric
+        self.n_folds = n_folds
+        self.by_folds = by_folds
+        self.started = started
+        self.done = Evaluation()
+        self.suggest_seconds = float("nan")
+        #: Seconds to store as the trial's time instead of the wall time since
+        #: ``started`` (a replay stores its simulated seconds).
+        self.charged: float | None = None
+
+    def propose(self) -> dict[str, Any]:
+        """Ask the strategy for the configuration and store it with its proposal time.
+
+        Raises
+        ------
+        TrialFailed
+            When a finite strategy has no point left (stored as the reason).
+        """
+        try:
+            config = self.space.suggest(self.trial)
+        except SearchExhausted as exhausted:  # another worker took the last grid point
+            self.fail(str(exhausted))
+        self.suggest_seconds = time.perf_counter() - self.started
+        ledger.record_proposal(self.trial, config, self.suggest_seconds)
+        return config
+
+    def on_fold(self, index: int, result: FoldResult) -> None:
+        """Keep fold ``index``'s result; report it and prune when the pruner says so.
+
+        Raises
+        ------
+        optuna.TrialPruned
+            When the pruner stops the trial after this fold (recorded first).
+        """
+        self.done.folds.append(result)
+        if self.by_folds:
+            self.trial.report(result.scores[self.metric], index)
+            if index + 1 < self.n_folds and self.trial.should_prune():
+                message = f"pruned after {index + 1} of {self.n_folds} folds"
+                self.record(message)
+                raise optuna.TrialPruned(message)
+
+    def fail(self, reason: str) -> None:
+        """Record the trial as stopped for ``reason`` and raise :class:`TrialFailed`."""
+        self.record(reason)
+        raise TrialFailed(reason)
+
+    def finish(self) -> float:
+        """Record the finished trial and return its objective (the mean over folds).
+
+        Raises
+        ------
+        TrialFailed
+            When the objective is not finite on some fold.
+        """
+        value = self.done.mean(self.metric)
+        if not np.isfinite(value):
+            self.fail(f"{self.metric} is not finite on some fold")
+        self.record(None)
+        return value
+
+    def record(self, reason: str | None) -> None:
+        """Store the folds done so far, their timings and ``reason`` (None: finished)."""
+        ledger.record_evaluation(
+            self.trial,
+            self.done.fold_scores(),
+            [r.fit_seconds for r in self.done.folds],
+            [r.predict_seconds for r in self.done.folds],
+            time.perf_counter() - self.started if self.charged is None else self.charged,
+            reason,
+        )
 
 
 def run_one_trial(
@@ -189,27 +298,14 @@ def run_one_trial(
     :meth:`optuna.Study.optimize`, whose heartbeat lets another worker fail it
     if this process is killed.
     """
-    metric = spec.metric
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     asked = time.perf_counter()
     numbers: list[int] = []
 
     def objective(trial: optuna.Trial) -> float:
         numbers.append(trial.number)
-        try:
-            config = spec.space.suggest(trial)
-        except SearchExhausted as exhausted:  # another worker took the last grid point
-            _record(trial, Evaluation(), asked, str(exhausted))
-            raise _TrialFailed(str(exhausted)) from None
-        ledger.record_proposal(trial, config, time.perf_counter() - asked)
-        done = Evaluation()
-
-        def on_fold(index: int, result: FoldResult) -> None:
-            done.folds.append(result)
-            if by_folds:
-                trial.report(result.scores[metric], index)
-                if index + 1 < len(folds) and trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after {index + 1} of {len(folds)} folds")
+        procedure = TrialProcedure(trial, spec.space, spec.metric, len(folds), by_folds, asked)
+        config = procedure.propose()
 
         def fold_callbacks(index: int) -> list:
             return [EpochPruning(trial)] if not by_folds and index == 0 else []
@@ -222,40 +318,22 @@ def run_one_trial(
                 folds,
                 random_state=spec.task_seed,
                 deadline=deadline,
-                on_fold=on_fold,
+                on_fold=procedure.on_fold,
                 fold_callbacks=fold_callbacks,
             )
         except optuna.TrialPruned as pruned:
-            _record(trial, done, asked, str(pruned))
+            if not procedure.by_folds:  # epoch pruning: the folds done so far are not recorded
+                procedure.record(str(pruned))
             raise
         except KeyboardInterrupt:
-            _record(trial, done, asked, "interrupted by the user")
+            procedure.record("interrupted by the user")
             raise
         except Exception as error:  # every other failure is stored, and the study goes on
-            reason = f"{type(error).__name__}: {error}".strip()
-            _record(trial, done, asked, reason)
-            raise _TrialFailed(reason) from error
-        value = done.mean(metric)
-        if not np.isfinite(value):
-            reason = f"{metric} is not finite on some fold"
-            _record(trial, done, asked, reason)
-            raise _TrialFailed(reason)
-        _record(trial, done, asked, None)
-        return value
+            procedure.fail(f"{type(error).__name__}: {error}".strip())
+        return procedure.finish()
 
-    study.optimize(objective, n_trials=1, catch=(_TrialFailed,), gc_after_trial=False)
+    study.optimize(objective, n_trials=1, catch=(TrialFailed,), gc_after_trial=False)
     return next(t for t in study.get_trials(deepcopy=False) if t.number == numbers[0])
-
-
-def _record(trial: optuna.Trial, done: Evaluation, started: float, reason: str | None) -> None:
-    ledger.record_evaluation(
-        trial,
-        done.fold_scores(),
-        [r.fit_seconds for r in done.folds],
-        [r.predict_seconds for r in done.folds],
-        time.perf_counter() - started,
-        reason,
-    )
 
 
 def run_worker(
