@@ -69,6 +69,22 @@ def mixed(kind: str, x: float, y: float) -> float:
     return (x - 1.0) ** 2 + (y + 2.0) ** 2 + _MIXED_SHIFT[kind]
 
 
+def _quadratic(p: Mapping[str, Any]) -> float:
+    return quadratic(p["x"], p["y"])
+
+
+def _branin(p: Mapping[str, Any]) -> float:
+    return branin(p["x1"], p["x2"])
+
+
+def _hartmann6(p: Mapping[str, Any]) -> float:
+    return hartmann6(np.array([p[f"x{i}"] for i in range(1, 7)]))
+
+
+def _mixed(p: Mapping[str, Any]) -> float:
+    return mixed(p["kind"], p["x"], p["y"])
+
+
 @dataclass(frozen=True)
 class AnalyticTask:
     """A function to minimise, its known optimum and its search space.
@@ -108,28 +124,28 @@ TASKS: dict[str, AnalyticTask] = {
     for t in (
         AnalyticTask(
             "quadratic",
-            lambda p: quadratic(p["x"], p["y"]),
+            _quadratic,
             0.0,
             "quadratic",
             "2-D quadratic bowl, minimum 0 at (2, -1)",
         ),
         AnalyticTask(
             "branin",
-            lambda p: branin(p["x1"], p["x2"]),
+            _branin,
             0.397887,
             "branin",
             "Branin-Hoo on [-5, 10] x [0, 15], minimum 0.397887 (three minimisers)",
         ),
         AnalyticTask(
             "hartmann6",
-            lambda p: hartmann6(np.array([p[f"x{i}"] for i in range(1, 7)])),
+            _hartmann6,
             -3.32237,
             "hartmann6",
             "Hartmann-6 on [0, 1]^6, minimum -3.32237",
         ),
         AnalyticTask(
             "mixed",
-            lambda p: mixed(p["kind"], p["x"], p["y"]),
+            _mixed,
             0.0,
             "mixed",
             "categorical kind in {a, b, c} shifting a 2-D bowl, minimum 0 at (a, 1, -2)",

@@ -16,7 +16,7 @@ Trial user attributes
 ``fail_reason``      why a failed or pruned trial stopped
 ``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
 ``sim_end_seconds``  replay only: simulated end; ``trial_rows`` reports it as ``elapsed_seconds``
-``replay_of``        replay only: the table trial (``<study>#<number>``) whose stored folds it replayed
+``replay_of``        replay only: the table trial replayed, ``<study>#<number>``
 
 Study user attributes
 ---------------------
