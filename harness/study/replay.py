@@ -394,7 +394,7 @@ def simulate(spec: ReplaySpec) -> Simulated:
             config = procedure.propose()
         except TrialFailed:  # a finite strategy ran out between the check and the ask
             proposing += time.perf_counter() - started
-            study.tell(trial, TrialState.FAIL)
+            study.tell(trial, state=TrialState.FAIL)
             return
         proposing += procedure.suggest_seconds
         lookup = spec.task.lookup(config, spec.space, rng)
@@ -440,7 +440,7 @@ def _step(running: _Running, now: float, spec: ReplaySpec, study: optuna.Study) 
         try:
             procedure.on_fold(index, lookup.folds[index])
         except optuna.TrialPruned:
-            study.tell(trial, TrialState.PRUNED)
+            study.tell(trial, state=TrialState.PRUNED)
             return False
         if running.next_fold < len(lookup.folds):
             return True
@@ -449,7 +449,7 @@ def _step(running: _Running, now: float, spec: ReplaySpec, study: optuna.Study) 
             procedure.fail(lookup.reason)
         value = procedure.finish()
     except TrialFailed:
-        study.tell(trial, TrialState.FAIL)
+        study.tell(trial, state=TrialState.FAIL)
         return False
     study.tell(trial, value)
     return False
