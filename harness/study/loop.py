@@ -200,6 +200,11 @@ class TrialProcedure:
         Whether each fold's score is an intermediate value the pruner sees.
     started : float
         :func:`time.perf_counter` value when proposing began (before ``study.ask``).
+    recorder : object, optional
+        Where the ledger writes the trial's user attributes (anything with
+        ``set_user_attr``); default ``trial``. A replay collects them aside and
+        stores them with the finished trial, so that Optuna does not copy them
+        at every report and tell of a simulation.
     """
 
     def __init__(
@@ -210,8 +215,10 @@ class TrialProcedure:
         n_folds: int,
         by_folds: bool,
         started: float,
+        recorder: Any = None,
     ) -> None:
         self.trial = trial
+        self.recorder = trial if recorder is None else recorder
         self.space = space
         self.metric = metric
         self.n_folds = n_folds
@@ -236,7 +243,7 @@ class TrialProcedure:
         except SearchExhausted as exhausted:  # another worker took the last grid point
             self.fail(str(exhausted))
         self.suggest_seconds = time.perf_counter() - self.started
-        ledger.record_proposal(self.trial, config, self.suggest_seconds)
+        ledger.record_proposal(self.recorder, config, self.suggest_seconds)
         return config
 
     def on_fold(self, index: int, result: FoldResult) -> None:
@@ -277,7 +284,7 @@ class TrialProcedure:
     def record(self, reason: str | None) -> None:
         """Store the folds done so far, their timings and ``reason`` (None: finished)."""
         ledger.record_evaluation(
-            self.trial,
+            self.recorder,
             self.done.fold_scores(),
             [r.fit_seconds for r in self.done.folds],
             [r.predict_seconds for r in self.done.folds],

@@ -24,6 +24,7 @@ parallel processes, and written to the comparison's storage in one batch.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import itertools
 import multiprocessing
@@ -322,6 +323,13 @@ class ReplaySpec:
         }
 
 
+class _Attrs(dict):
+    """Collects a simulated trial's user attributes (the ledger calls ``set_user_attr``)."""
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self[key] = value
+
+
 @dataclass
 class _Running:
     procedure: TrialProcedure
@@ -332,26 +340,48 @@ class _Running:
 
 @dataclass
 class Simulated:
-    """A replayed study, in memory, with what it cost to simulate.
+    """A replayed study, as plain data, with what it cost to simulate.
 
     Attributes
     ----------
-    study : optuna.Study
-        The study (in an :class:`optuna.storages.InMemoryStorage`).
+    name : str
+        Study name.
+    direction : optuna.study.StudyDirection
+        Its direction.
+    user_attrs : dict
+        Study user attributes (identity and replay settings).
+    trials : list of FrozenTrial
+        Its trials, with their user attributes, in number order.
     wall_seconds : float
         Wall time of the whole simulation.
     proposal_seconds : float
         Of which the strategy spent proposing (``study.ask`` plus ``suggest``).
     """
 
-    study: optuna.Study
+    name: str
+    direction: optuna.study.StudyDirection
+    user_attrs: dict[str, Any]
+    trials: list[FrozenTrial]
     wall_seconds: float
     proposal_seconds: float
 
     @property
     def overhead_seconds(self) -> float:
         """Harness cost per trial: everything but the proposals (lookup, clock, loop, ledger)."""
-        return (self.wall_seconds - self.proposal_seconds) / max(1, len(self.study.trials))
+        return (self.wall_seconds - self.proposal_seconds) / max(1, len(self.trials))
+
+    @property
+    def study(self) -> optuna.Study:
+        """The replayed study in a fresh :class:`optuna.storages.InMemoryStorage`."""
+        study = optuna.create_study(
+            storage=optuna.storages.InMemoryStorage(),
+            study_name=self.name,
+            direction=self.direction,
+        )
+        for key, value in self.user_attrs.items():
+            study.set_user_attr(key, value)
+        study.add_trials(self.trials)
+        return study
 
 
 def simulate(spec: ReplaySpec) -> Simulated:
@@ -381,14 +411,22 @@ def simulate(spec: ReplaySpec) -> Simulated:
     order = itertools.count()
     asked = 0
     proposing = 0.0
+    attrs: dict[int, _Attrs] = {}
 
     def start(now: float) -> None:
         nonlocal asked, proposing
         started = time.perf_counter()
         trial = study.ask()
         asked += 1
+        attrs[trial.number] = _Attrs()
         procedure = TrialProcedure(
-            trial, spec.space, spec.task.metric, spec.task.n_folds, True, started
+            trial,
+            spec.space,
+            spec.task.metric,
+            spec.task.n_folds,
+            True,
+            started,
+            attrs[trial.number],
         )
         try:
             config = procedure.propose()
@@ -417,7 +455,19 @@ def simulate(spec: ReplaySpec) -> Simulated:
             )
         else:
             fill(now)
-    return Simulated(study, time.perf_counter() - began, proposing)
+    trials = []
+    for trial in study.get_trials(deepcopy=False):
+        trial = copy.copy(trial)
+        trial.user_attrs = {**trial.user_attrs, **attrs.get(trial.number, {})}
+        trials.append(trial)
+    return Simulated(
+        spec.name,
+        study.direction,
+        dict(study.user_attrs),
+        trials,
+        time.perf_counter() - began,
+        proposing,
+    )
 
 
 def _seconds(lookup: Lookup, index: int) -> float:
@@ -434,7 +484,7 @@ def _step(running: _Running, now: float, spec: ReplaySpec, study: optuna.Study) 
     index = running.next_fold
     charged = procedure.suggest_seconds + sum(_seconds(lookup, i) for i in range(index + 1))
     procedure.charged = charged
-    ledger.record_simulated_time(trial, running.start, now, lookup.source)
+    ledger.record_simulated_time(procedure.recorder, running.start, now, lookup.source)
     if index < len(lookup.folds):
         running.next_fold += 1
         try:
@@ -455,48 +505,23 @@ def _step(running: _Running, now: float, spec: ReplaySpec, study: optuna.Study) 
     return False
 
 
-@dataclass(frozen=True)
-class StoredStudy:
-    """A simulated study as plain data, to send between processes and write in a batch."""
-
-    name: str
-    direction: optuna.study.StudyDirection
-    user_attrs: dict[str, Any]
-    trials: list[FrozenTrial]
-    wall_seconds: float
-    proposal_seconds: float
-
-
-def _simulate_plain(spec: ReplaySpec) -> StoredStudy:
-    done = simulate(spec)
-    study = done.study
-    return StoredStudy(
-        study.study_name,
-        study.direction,
-        dict(study.user_attrs),
-        study.get_trials(deepcopy=False),
-        done.wall_seconds,
-        done.proposal_seconds,
-    )
-
-
 def simulate_many(
     specs: Sequence[ReplaySpec],
     processes: int = 2,
-    on_done: Callable[[StoredStudy], None] | None = None,
-) -> list[StoredStudy]:
+    on_done: Callable[[Simulated], None] | None = None,
+) -> list[Simulated]:
     """Simulate ``specs`` in ``processes`` parallel processes (1: in this one), in order."""
     if processes <= 1 or len(specs) <= 1:
         results = []
         for spec in specs:
-            results.append(_simulate_plain(spec))
+            results.append(simulate(spec))
             if on_done is not None:
                 on_done(results[-1])
         return results
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         results = []
-        for result in pool.map(_simulate_plain, specs, chunksize=max(1, len(specs) // 32)):
+        for result in pool.map(simulate, specs, chunksize=max(1, len(specs) // 32)):
             results.append(result)
             if on_done is not None:
                 on_done(result)
@@ -530,7 +555,7 @@ def check_storage(url: str, specs: Sequence[ReplaySpec]) -> list[ReplaySpec]:
     return todo
 
 
-def write_studies(url: str, studies: Sequence[StoredStudy]) -> None:
+def write_studies(url: str, studies: Sequence[Simulated]) -> None:
     """Write simulated studies into the storage at ``url``.
 
     A study is written only once it is fully simulated, so an interrupted
@@ -709,7 +734,7 @@ class ReplaySummary:
 
 
 def run_replay(
-    comparison: Comparison, on_done: Callable[[StoredStudy], None] | None = None
+    comparison: Comparison, on_done: Callable[[Simulated], None] | None = None
 ) -> ReplaySummary:
     """Simulate every study of a replay comparison not stored yet, then store them in one batch.
 
