@@ -61,10 +61,11 @@ def main(args: argparse.Namespace) -> int:
         "prune_on": comparison.prune_on,
         "test_size": comparison.test_size,
         "task_seed": comparison.task_seed,
+        "repeats": comparison.repeats,
     }
     specs = [
         StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,
-                  n_trials=comparison.trials, **common)
+                  n_trials=comparison.trials, initial_design=comparison.initial_design, **common)
         for strategy, seed in comparison.matrix()
     ]  # fmt: skip
     if comparison.exhaustive_grid:

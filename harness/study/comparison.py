@@ -44,6 +44,16 @@ stored seconds are charged to a simulated clock. Keys:
 ``processes = 2``
     Processes that simulate studies in parallel.
 
+Both modes:
+
+``initial_design = N``
+    The first N trials of every study evaluate the same N configurations,
+    drawn from the space by a random sampler seeded with the task seed
+    (counted against the budget), so no strategy's start-up draws decide the
+    small-budget ranking. Not for grid search, which visits its own points.
+``repeats = R``
+    Repeated stratified K-fold: ``folds * R`` folds per trial (training mode).
+
 Example (``studies/replay-teleconnect-small.toml``)::
 
     name = "replay-teleconnect-small"
@@ -130,6 +140,10 @@ class Comparison:
         Replay: charge measured proposal seconds to the simulated clock.
     processes : int
         Replay: parallel processes.
+    initial_design : int
+        Shared first configurations of every study (see the module docstring).
+    repeats : int
+        Repeats of the stratified K-fold.
     path : Path
         The file it was read from.
     """
@@ -161,6 +175,8 @@ class Comparison:
     noise: float = 0.0
     charge_proposals: bool = False
     processes: int = 2
+    initial_design: int = 0
+    repeats: int = 1
     path: Path = field(default=Path("."), compare=False)
 
     @property
@@ -245,6 +261,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "noise": (int, float),
     "charge_proposals": (bool,),
     "processes": (int,),
+    "initial_design": (int,),
+    "repeats": (int,),
 }
 
 
@@ -263,6 +281,16 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             expected = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{path}: {key} must be of type {expected}, got {value!r}")
+    if values.get("repeats", 1) < 1 or not 0 <= values.get("initial_design", 0) <= values.get(
+        "trials", 1
+    ):
+        raise ConfigError(f"{path}: repeats must be >= 1 and initial_design between 0 and trials")
+    if values.get("initial_design") and "grid" in values.get("strategies", []):
+        raise ConfigError(
+            f"{path}: grid search visits its own points: drop 'grid' or initial_design"
+        )
+    if values.get("mode") == "replay" and values.get("repeats", 1) != 1:
+        raise ConfigError(f"{path}: a replay's folds are its tables': remove repeats")
     if values.get("mode", "train") not in MODES:
         raise ConfigError(f"{path}: mode must be one of {', '.join(MODES)}, got {values['mode']!r}")
     if values.get("mode") == "replay":

@@ -25,7 +25,8 @@ initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
 ``holdout_trial``, the number of the trial it refitted; for a study of a CSV file,
-``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again.
+``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
+``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
 
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
 (``"replay"``), ``table`` (the table it looked trials up in, or the analytic
@@ -69,6 +70,8 @@ HARNESS_VERSION = "harness_version"
 HOLDOUT = "holdout"
 HOLDOUT_TRIAL = "holdout_trial"
 DATA_SOURCE = "data_source"
+REPEATS = "repeats"
+INITIAL_DESIGN = "initial_design"
 MODE = "mode"
 TABLE = "table"
 WORKERS = "workers"

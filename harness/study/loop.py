@@ -79,6 +79,14 @@ class StudySpec:
         Seeds what defines the task: the folds, the held-out split and the
         models' initialisation. None means ``seed``. A comparison fixes it, so
         that every strategy and seed optimises the same deterministic objective.
+    repeats : int
+        Repeated stratified K-fold: ``n_folds * repeats`` folds per trial (see
+        :func:`harness.study.evaluation.make_folds`); stored only when not 1.
+    initial_design : int
+        The first ``initial_design`` trials evaluate configurations drawn from
+        the space by a random sampler seeded with the task seed, the same in
+        every study of a comparison (enqueued when the study is created;
+        counted against the budget); stored only when not 0.
     """
 
     name: str
@@ -96,6 +104,8 @@ class StudySpec:
     prune_on: str = "folds"
     test_size: float = 0.2
     task_seed: int | None = None
+    repeats: int = 1
+    initial_design: int = 0
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +119,11 @@ class StudySpec:
         get_metric(self.metric)
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
+        if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
+            raise ConfigError(
+                f"repeats must be >= 1 and initial_design between 0 and the budget "
+                f"({self.n_trials}), got {self.repeats} and {self.initial_design}"
+            )
         if self.task_seed is None:
             object.__setattr__(self, "task_seed", self.seed)
         object.__setattr__(
@@ -123,8 +138,16 @@ class StudySpec:
                 ledger.METRIC: self.metric,
                 ledger.N_FOLDS: self.n_folds,
                 ledger.TEST_SIZE: self.test_size,
+                # Only when set, so that studies stored before these keys existed still match.
+                **({ledger.REPEATS: self.repeats} if self.repeats != 1 else {}),
+                **({ledger.INITIAL_DESIGN: self.initial_design} if self.initial_design else {}),
             },
         )
+
+    @property
+    def folds_per_trial(self) -> int:
+        """Folds one trial evaluates: ``n_folds * repeats``."""
+        return self.n_folds * self.repeats
 
 
 def create_study(spec: StudySpec) -> optuna.Study:
@@ -155,7 +178,30 @@ def create_study(spec: StudySpec) -> optuna.Study:
             )
     else:
         ledger.record_identity(study, spec.identity, __version__)
+        for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
+            study.enqueue_trial(params)
     return study
+
+
+def initial_design(space: SearchSpace, n: int, task_seed: int) -> list[dict[str, Any]]:
+    """Return ``n`` configurations' searched parameters, drawn at random with ``task_seed``.
+
+    Every study of a comparison enqueues the same ones, so the strategies
+    start from one explicit initial design instead of their own start-up draws.
+    """
+    if n == 0:
+        return []
+    draw = optuna.create_study(
+        storage=optuna.storages.InMemoryStorage(),
+        sampler=optuna.samplers.RandomSampler(seed=task_seed),
+    )
+    points = []
+    for _ in range(n):
+        trial = draw.ask()
+        space.suggest(trial)
+        points.append(dict(trial.params))
+        draw.tell(trial, 0.0)
+    return points
 
 
 def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
@@ -165,7 +211,7 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
         study_name=spec.name,
         storage=open_storage(spec.storage),
         sampler=create_sampler(spec.strategy, spec.space, seed),
-        pruner=make_pruner(spec.pruner, spec.n_folds, spec.prune_on),
+        pruner=make_pruner(spec.pruner, spec.folds_per_trial, spec.prune_on),
     )
 
 
@@ -366,7 +412,7 @@ def run_worker(
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = load_study(spec, worker)
-    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)
+    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     while _budget_left(study, spec.n_trials) and not search_exhausted(study):
         if stop_at is not None and time.monotonic() >= stop_at:

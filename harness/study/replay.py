@@ -47,7 +47,7 @@ from harness.search.strategies import check_strategy, create_sampler, search_exh
 from harness.study import ledger
 from harness.study.comparison import Comparison
 from harness.study.evaluation import FoldResult
-from harness.study.loop import TrialFailed, TrialProcedure
+from harness.study.loop import TrialFailed, TrialProcedure, initial_design
 from harness.study.storage import open_storage, redact_password
 
 #: Separates a table's storage URL from its study name: ``sqlite:///a.db#study``.
@@ -277,6 +277,8 @@ class ReplaySpec:
         A key of :data:`harness.search.pruners.PRUNERS`, on folds.
     charge_proposals : bool
         Whether the clock charges the measured proposal seconds (not deterministic).
+    initial_design : int
+        Shared first configurations (see :func:`harness.study.loop.initial_design`).
     """
 
     name: str
@@ -289,6 +291,7 @@ class ReplaySpec:
     workers: int = 1
     pruner: str = "none"
     charge_proposals: bool = False
+    initial_design: int = 0
 
     def __post_init__(self) -> None:
         check_strategy(self.strategy, self.space)
@@ -310,6 +313,7 @@ class ReplaySpec:
             ledger.METRIC: self.task.metric,
             ledger.N_FOLDS: self.task.n_folds,
             ledger.TEST_SIZE: self.task.test_size,
+            **({ledger.INITIAL_DESIGN: self.initial_design} if self.initial_design else {}),
         }
 
     def settings(self) -> dict[str, Any]:
@@ -406,6 +410,8 @@ def simulate(spec: ReplaySpec) -> Simulated:
     )
     ledger.record_identity(study, spec.identity(), __version__)
     ledger.record_replay(study, spec.settings())
+    for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
+        study.enqueue_trial(params)
     rng = np.random.default_rng([spec.task_seed, spec.seed])
     events: list[tuple[float, int, _Running]] = []
     order = itertools.count()
@@ -693,6 +699,7 @@ def comparison_specs(comparison: Comparison) -> list[ReplaySpec]:
                 workers=comparison.workers,
                 pruner=comparison.pruner,
                 charge_proposals=comparison.charge_proposals,
+                initial_design=comparison.initial_design,
             )
             for strategy, seed in comparison.matrix()
         ]
