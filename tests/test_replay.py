@@ -324,3 +324,19 @@ def test_stored_study_with_other_settings_is_refused(real: dict, tmp_path: Path)
     with pytest.raises(ConfigError, match="other settings"):
         run_replay(load_comparison(_write(tmp_path, "same", body + "trials = 3\nworkers = 2\n")))
     assert db.read_bytes() == before
+
+
+def test_a_repeated_proposal_is_answered_from_the_stored_trial(real: dict) -> None:
+    spec = ReplaySpec(name="d", strategy="random", space=real["space"], task=_table(real), seed=0,
+                      n_trials=20)  # fmt: skip
+    study = simulate(spec).study
+    rows = ledger.trial_rows(study)
+    duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
+    assert len(study.trials) == 20 and len(duplicates) >= 14  # 6 points, 20 draws
+    assert sum(r["duplicate"] for r in rows) == len(duplicates)
+    for trial in duplicates:
+        earlier = study.trials[trial.user_attrs[ledger.DUPLICATE_OF]]
+        assert earlier.params == trial.params and trial.value == earlier.value
+        assert ledger.DUPLICATE_OF not in earlier.user_attrs
+        assert sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0
+        assert trial.user_attrs[ledger.SIM_END] == trial.user_attrs[ledger.SIM_START]

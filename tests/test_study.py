@@ -240,3 +240,18 @@ def test_an_initial_design_is_shared_by_every_strategy_and_counts_against_the_bu
 def test_an_initial_design_larger_than_the_budget_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="initial_design between 0 and the budget"):
         make_spec(tmp_path, n_trials=2, initial_design=3)
+
+
+def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
+    space = tmp_path / "two.toml"
+    space.write_text('[params.optimizer]\ntype = "categorical"\nchoices = ["adam", "sgd"]\n'
+                     '[fixed]\nhidden_layer_sizes = [8]\nmax_epochs = 3\n')  # fmt: skip
+    study = run_study(make_spec(tmp_path, space=load_space(space), n_trials=5, seed=2))
+    assert len(study.trials) == 5  # duplicates count against the budget
+    duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
+    assert len(duplicates) >= 3  # two points, five proposals
+    for trial in duplicates:
+        earlier = study.trials[trial.user_attrs[ledger.DUPLICATE_OF]]
+        assert trial.params == earlier.params and trial.value == earlier.value
+        assert sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0
+    assert sum(row["duplicate"] for row in ledger.trial_rows(study)) == len(duplicates)

@@ -17,6 +17,9 @@ Trial user attributes
 ``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
 ``sim_end_seconds``  replay only: simulated end; ``trial_rows`` reports it as ``elapsed_seconds``
 ``replay_of``        replay only: the table trial replayed, ``<study>#<number>``
+``duplicate_of``     on a discrete space, a repeated proposal is not trained again: the number
+                     of the earlier trial whose stored folds answer it (it counts against the
+                     budget and stores no training time)
 
 Study user attributes
 ---------------------
@@ -57,6 +60,7 @@ FAIL_REASON = "fail_reason"
 SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
 REPLAY_OF = "replay_of"
+DUPLICATE_OF = "duplicate_of"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -117,7 +121,8 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         (from the study's first trial start to this trial's end; in a replay,
         the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
-        ``fail_reason``, one
+        ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
+        configuration and was answered from it), one
         ``param_<name>`` per configuration entry and one ``score_<metric>``
         (mean over folds) per stored metric.
     """
@@ -146,6 +151,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
             FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
+            "duplicate": DUPLICATE_OF in trial.user_attrs,
         }
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
@@ -222,6 +228,11 @@ def record_simulated_time(
     trial.set_user_attr(SIM_END, end)
     if replay_of is not None:
         trial.set_user_attr(REPLAY_OF, replay_of)
+
+
+def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
+    """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
+    trial.set_user_attr(DUPLICATE_OF, earlier)
 
 
 def record_holdout(study: optuna.Study, holdout: dict[str, dict[str, Any]], trial: int) -> None:

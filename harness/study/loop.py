@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
 from harness.search.pruners import check_pruner, make_pruner
-from harness.search.space import SearchSpace
+from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
     SearchExhausted,
     check_strategy,
@@ -36,6 +36,40 @@ from harness.study.metrics import get_metric
 from harness.study.storage import open_storage
 
 ACTIVE_STATES = (*ledger.FINISHED_STATES, TrialState.RUNNING)
+
+
+def discrete_problem(space: SearchSpace) -> str | None:
+    """Return why ``space`` is not fully discrete (a strategy may propose any of infinitely
+    many values), or None when every parameter takes finitely many values."""
+    for param in space.params.values():
+        if isinstance(param, CategoricalParam):
+            continue
+        if isinstance(param, IntParam) and param.grid is not None:
+            every = set(range(int(param.low), int(param.high) + 1, int(param.step or 1)))
+            if every <= set(param.grid):
+                continue
+        return (
+            f"parameter {param.name!r} is {param.kind}, not categorical, so a strategy can "
+            "propose values no table holds"
+        )
+    return None
+
+
+AttrsOf = Callable[[FrozenTrial], dict[str, Any]]
+
+
+def _own_attrs(trial: FrozenTrial) -> dict[str, Any]:
+    return trial.user_attrs
+
+
+def find_duplicate(
+    study: optuna.Study, params: dict[str, Any], attrs_of: AttrsOf = _own_attrs
+) -> FrozenTrial | None:
+    """The first finished, not itself repeated, trial of ``study`` that evaluated ``params``."""
+    for other in study.get_trials(deepcopy=False, states=ledger.FINISHED_STATES):
+        if other.params == params and ledger.DUPLICATE_OF not in attrs_of(other):
+            return other
+    return None
 
 
 @dataclass(frozen=True)
@@ -292,6 +326,38 @@ class TrialProcedure:
         ledger.record_proposal(self.recorder, config, self.suggest_seconds)
         return config
 
+    def answer_duplicate(self, study: optuna.Study, attrs_of: AttrsOf = _own_attrs) -> float | None:
+        """Answer a repeated proposal from the stored trial instead of evaluating it again.
+
+        Returns None when ``self.trial``'s parameters were not evaluated before.
+        ``attrs_of(trial)`` gives a stored trial's user attributes (a replay
+        keeps them aside until the end).
+        Otherwise the trial stores the earlier trial's folds and timings, the
+        key ``duplicate_of`` (the earlier trial's number) and zero fit and
+        predict seconds (nothing was trained), and returns its value.
+
+        Raises
+        ------
+        TrialFailed, optuna.TrialPruned
+            When the earlier trial failed or was pruned: this one ends the same way.
+        """
+        previous = find_duplicate(study, self.trial.params, attrs_of)
+        if previous is None:
+            return None
+        attrs = attrs_of(previous)
+        ledger.record_duplicate(self.recorder, previous.number)
+        scores = attrs.get(ledger.FOLD_SCORES, {})
+        for index in range(min(map(len, scores.values()), default=0)):
+            fold = {metric: values[index] for metric, values in scores.items()}
+            self.done.folds.append(FoldResult(fold, 0.0, 0.0))
+        if previous.state == TrialState.PRUNED:
+            self.record(f"duplicate of pruned trial {previous.number}")
+            raise optuna.TrialPruned(f"duplicate of pruned trial {previous.number}")
+        if previous.state == TrialState.FAIL:
+            reason = attrs.get(ledger.FAIL_REASON, "failed")
+            self.fail(f"duplicate of failed trial {previous.number}: {reason}")
+        return self.finish()
+
     def on_fold(self, index: int, result: FoldResult) -> None:
         """Keep fold ``index``'s result; report it and prune when the pruner says so.
 
@@ -352,6 +418,7 @@ def run_one_trial(
     if this process is killed.
     """
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
+    discrete = discrete_problem(spec.space) is None
     asked = time.perf_counter()
     numbers: list[int] = []
 
@@ -359,6 +426,10 @@ def run_one_trial(
         numbers.append(trial.number)
         procedure = TrialProcedure(trial, spec.space, spec.metric, len(folds), by_folds, asked)
         config = procedure.propose()
+        if discrete:  # no configuration is trained twice in a study
+            answered = procedure.answer_duplicate(study)
+            if answered is not None:
+                return answered
 
         def fold_callbacks(index: int) -> list:
             return [EpochPruning(trial)] if not by_folds and index == 0 else []

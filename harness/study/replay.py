@@ -42,12 +42,17 @@ from harness._version import __version__
 from harness.data.analytic import AnalyticTask
 from harness.errors import ConfigError
 from harness.search.pruners import check_pruner, make_pruner
-from harness.search.space import CategoricalParam, IntParam, SearchSpace
+from harness.search.space import SearchSpace
 from harness.search.strategies import check_strategy, create_sampler, search_exhausted
 from harness.study import ledger
 from harness.study.comparison import Comparison
 from harness.study.evaluation import FoldResult
-from harness.study.loop import TrialFailed, TrialProcedure, initial_design
+from harness.study.loop import (
+    TrialFailed,
+    TrialProcedure,
+    discrete_problem,
+    initial_design,
+)
 from harness.study.storage import open_storage, redact_password
 
 #: Separates a table's storage URL from its study name: ``sqlite:///a.db#study``.
@@ -76,22 +81,6 @@ class Lookup:
     folds: tuple[FoldResult, ...]
     reason: str | None = None
     source: str | None = None
-
-
-def discrete_problem(space: SearchSpace) -> str | None:
-    """Return why ``space`` is not fully discrete (so no table can cover it), or None."""
-    for param in space.params.values():
-        if isinstance(param, CategoricalParam):
-            continue
-        if isinstance(param, IntParam) and param.grid is not None:
-            every = set(range(int(param.low), int(param.high) + 1, int(param.step or 1)))
-            if every <= set(param.grid):
-                continue
-        return (
-            f"parameter {param.name!r} is {param.kind}, not categorical, so a strategy can "
-            "propose values no table holds"
-        )
-    return None
 
 
 def point_key(space: SearchSpace, values: Mapping[str, Any]) -> tuple:
@@ -418,6 +407,7 @@ def simulate(spec: ReplaySpec) -> Simulated:
     asked = 0
     proposing = 0.0
     attrs: dict[int, _Attrs] = {}
+    discrete = discrete_problem(spec.space) is None
 
     def start(now: float) -> None:
         nonlocal asked, proposing
@@ -441,6 +431,21 @@ def simulate(spec: ReplaySpec) -> Simulated:
             study.tell(trial, state=TrialState.FAIL)
             return
         proposing += procedure.suggest_seconds
+        if discrete:
+            procedure.charged = procedure.suggest_seconds  # its trial time: the proposal only
+            end = now + (procedure.suggest_seconds if spec.charge_proposals else 0.0)
+            try:
+                answered = procedure.answer_duplicate(study, lambda t: attrs[t.number])
+            except (TrialFailed, optuna.TrialPruned) as stopped:
+                ledger.record_simulated_time(procedure.recorder, now, end)
+                state = TrialState.FAIL if isinstance(stopped, TrialFailed) else TrialState.PRUNED
+                study.tell(trial, state=state)
+                return
+            if answered is not None:
+                ledger.record_simulated_time(procedure.recorder, now, end)
+                study.tell(trial, answered)
+                return
+            procedure.charged = None
         lookup = spec.task.lookup(config, spec.space, rng)
         at = now + (procedure.suggest_seconds if spec.charge_proposals else 0.0)
         running = _Running(procedure, lookup, at)
