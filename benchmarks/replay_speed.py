@@ -92,6 +92,9 @@ def main() -> None:
             f"simulated trial, proposals excluded: {own:.2f} ms simulating (lookup, clock, "
             f"loop, in-memory ledger) + {write_ms:.2f} ms writing = {own + write_ms:.2f} ms. "
             "Proposal time is the strategy's own real cost (`study.ask` plus `suggest`).",
+            f"Targets (issue 12): at most 120 s for the whole replay: "
+            f"{'met' if end - began <= 120 else 'missed'} ({end - began:.0f} s); at most 5 ms "
+            f"harness cost per trial: {'met' if own + write_ms <= 5 else 'missed'}.",
             machine_note(load_before, os.getloadavg()[0]),
         ]
     )
