@@ -340,3 +340,17 @@ def test_a_repeated_proposal_is_answered_from_the_stored_trial(real: dict) -> No
         assert ledger.DUPLICATE_OF not in earlier.user_attrs
         assert sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0
         assert trial.user_attrs[ledger.SIM_END] == trial.user_attrs[ledger.SIM_START]
+
+
+def test_charge_proposals_adds_the_measured_proposal_time_to_the_clock(real: dict) -> None:
+    spec = ReplaySpec(name="c", strategy="grid", space=real["space"], task=_table(real),
+                      n_trials=3, charge_proposals=True)  # fmt: skip
+    trials = simulate(spec).study.trials
+    end = 0.0
+    for trial in trials:
+        cost = sum(trial.user_attrs[ledger.FIT_SECONDS]) + sum(
+            trial.user_attrs[ledger.PREDICT_SECONDS]
+        )
+        end += trial.user_attrs[ledger.SUGGEST_SECONDS] + cost
+        assert trial.user_attrs[ledger.SIM_END] == pytest.approx(end)
+    assert spec.settings()[ledger.CHARGE_PROPOSALS] is True
