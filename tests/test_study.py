@@ -216,3 +216,42 @@ def test_ctrl_c_stops_cleanly_and_leaves_the_study_resumable(tmp_path):
     assert all(t.state != TrialState.RUNNING for t in study.trials)
     stopped = [t for t in study.trials if t.state == TrialState.FAIL]
     assert all(t.user_attrs[ledger.FAIL_REASON] == "interrupted by the user" for t in stopped)
+
+
+def test_repeated_folds_evaluate_every_repeat_and_are_stored(tmp_path):
+    study = run_study(make_spec(tmp_path, n_trials=2, repeats=2))
+    for trial in study.trials:
+        assert len(trial.user_attrs[ledger.FOLD_SCORES]["f1_macro"]) == 6
+    assert study.user_attrs[ledger.REPEATS] == 2
+    plain = run_study(make_spec(tmp_path, name="plain", n_trials=1))
+    assert ledger.REPEATS not in plain.user_attrs  # stored only when set
+
+
+def test_an_initial_design_is_shared_by_every_strategy_and_counts_against_the_budget(tmp_path):
+    first = run_study(make_spec(tmp_path, name="a", strategy="random", seed=1, n_trials=3,
+                                initial_design=2, task_seed=7))  # fmt: skip
+    second = run_study(make_spec(tmp_path, name="b", strategy="tpe", seed=9, n_trials=3,
+                                 initial_design=2, task_seed=7))  # fmt: skip
+    assert len(first.trials) == len(second.trials) == 3
+    assert [t.params for t in first.trials[:2]] == [t.params for t in second.trials[:2]]
+    assert first.user_attrs[ledger.INITIAL_DESIGN] == 2
+
+
+def test_an_initial_design_larger_than_the_budget_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="initial_design between 0 and the budget"):
+        make_spec(tmp_path, n_trials=2, initial_design=3)
+
+
+def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
+    space = tmp_path / "two.toml"
+    space.write_text('[params.optimizer]\ntype = "categorical"\nchoices = ["adam", "sgd"]\n'
+                     '[fixed]\nhidden_layer_sizes = [8]\nmax_epochs = 3\n')  # fmt: skip
+    study = run_study(make_spec(tmp_path, space=load_space(space), n_trials=5, seed=2))
+    assert len(study.trials) == 5  # duplicates count against the budget
+    duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
+    assert len(duplicates) >= 3  # two points, five proposals
+    for trial in duplicates:
+        earlier = study.trials[trial.user_attrs[ledger.DUPLICATE_OF]]
+        assert trial.params == earlier.params and trial.value == earlier.value
+        assert sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0
+    assert sum(row["duplicate"] for row in ledger.trial_rows(study)) == len(duplicates)

@@ -1,5 +1,9 @@
 """Run a comparison: every (strategy, seed) study of a studies/*.toml file, into one storage.
 
+A replay comparison (``mode = "replay"``) looks its trials up in stored tables
+or evaluates an analytic function instead of training (see
+:mod:`harness.study.replay`); no held-out refit follows, as nothing is trained.
+
 Finished studies are skipped and unfinished ones resumed, so the command can be
 stopped and re-run at any time. Every study searches the same task (dataset,
 folds, held-out split and model initialisation); afterwards each study's best
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 HELP = "run strategies x seeds of a comparison file, then write its leaderboards"
 
@@ -39,6 +44,8 @@ def main(args: argparse.Namespace) -> int:
     from harness.study.loop import StudySpec, run_study
 
     comparison = load_comparison(args.comparison)
+    if comparison.replay:
+        return _replay(comparison, args)
     space = load_space(comparison.space_source())
     dataset = comparison.load_dataset(args.data_dir)
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
@@ -54,10 +61,11 @@ def main(args: argparse.Namespace) -> int:
         "prune_on": comparison.prune_on,
         "test_size": comparison.test_size,
         "task_seed": comparison.task_seed,
+        "repeats": comparison.repeats,
     }
     specs = [
         StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,
-                  n_trials=comparison.trials, **common)
+                  n_trials=comparison.trials, initial_design=comparison.initial_design, **common)
         for strategy, seed in comparison.matrix()
     ]  # fmt: skip
     if comparison.exhaustive_grid:
@@ -79,6 +87,33 @@ def main(args: argparse.Namespace) -> int:
         baselines = refit_best(
             study, train, test, comparison.task_seed, baselines=baselines
         ).baselines
+    path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
+    print(f"leaderboard: {path}")
+    return 0
+
+
+def _replay(comparison: Any, args: argparse.Namespace) -> int:
+    """Replay the comparison's studies on its tables or analytic task, then write leaderboards."""
+    from harness.results.loading import load_results, write_comparison_leaderboard
+    from harness.study.replay import run_replay
+
+    total = len(comparison.matrix())
+    count = 0
+
+    def on_done(stored: Any) -> None:
+        nonlocal count
+        count += 1
+        if not args.quiet:
+            print(f"\rreplayed {count}/{total} studies", end="", flush=True)
+
+    summary = run_replay(comparison, on_done)
+    if not args.quiet and count:
+        print()
+    print(
+        f"replay: {summary.studies} studies, {summary.trials} simulated trials in "
+        f"{summary.wall_seconds:.1f} s ({comparison.processes} processes); proposals "
+        f"{summary.proposal_seconds:.1f} s, harness {summary.overhead_ms:.2f} ms per trial"
+    )
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
     print(f"leaderboard: {path}")
     return 0

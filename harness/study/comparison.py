@@ -14,6 +14,57 @@ Example (``studies/teleconnect-small.toml``)::
     seeds = [0, 1, 2, 3, 4]
     trials = 40
     exhaustive_grid = true     # one extra grid study over the whole space: the optimum
+
+Replay (see :mod:`harness.study.replay`): the same strategies, samplers, budget,
+pruner and ledger, but each trial is looked up instead of trained, and its
+stored seconds are charged to a simulated clock. Keys:
+
+``mode = "replay"``
+    Replay instead of training (default ``"train"``).
+``tables = ["<storage URL>#<study>", ...]``
+    Exhaustive grid studies of the comparison's space, dataset, metric and
+    folds, one per task seed. Strategy seed ``s`` replays on table
+    ``tables[s % len(tables)]`` (and takes that table's task seed), so with
+    as many seeds as tables times k every table is used k times.
+``task = "<name>"``
+    Instead of ``tables`` and a dataset: an analytic function of
+    :mod:`harness.data.analytic` (``quadratic``, ``branin``, ``hartmann6``,
+    ``mixed``), minimised; the stored objective is its value negated
+    (``neg_value``), so regret is ``optimum - value`` as for every score.
+    ``space`` defaults to its file in ``search_spaces/analytic/`` (a stem
+    there, or a ``.toml`` path beside the comparison file).
+``noise = 0.0``
+    Analytic tasks: standard deviation of Gaussian noise on each evaluation.
+``workers = W``
+    Simulated asynchronous workers: up to W trials running at once in
+    simulated time (in replay no worker processes are started).
+``charge_proposals = false``
+    Whether the simulated clock also charges the strategies' measured
+    proposal seconds; off, a replay depends only on its seeds.
+``processes = 2``
+    Processes that simulate studies in parallel.
+
+Both modes:
+
+``initial_design = N``
+    The first N trials of every study evaluate the same N configurations,
+    drawn from the space by a random sampler seeded with the task seed
+    (counted against the budget), so no strategy's start-up draws decide the
+    small-budget ranking. Not for grid search, which visits its own points.
+``repeats = R``
+    Repeated stratified K-fold: ``folds * R`` folds per trial (training mode).
+
+Example (``studies/replay-teleconnect-small.toml``)::
+
+    name = "replay-teleconnect-small"
+    mode = "replay"
+    dataset = "teleconnect"
+    space = "mlp-small"
+    tables = ["sqlite:///studies/teleconnect-small.db#teleconnect-small-grid-full"]
+    strategies = ["random", "tpe", "qmc", "grid"]
+    seeds = [0, 1, 2]
+    trials = 25
+    workers = 4
 """
 
 from __future__ import annotations
@@ -32,6 +83,7 @@ from harness.study.ledger import study_name
 from harness.study.metrics import DEFAULT_METRIC, get_metric
 
 EXHAUSTIVE = "grid-full"
+MODES = ("train", "replay")
 
 
 @dataclass(frozen=True)
@@ -76,6 +128,22 @@ class Comparison:
     exhaustive_grid : bool
         Also run one grid study over the whole space, whose best score is the
         optimum for the efficiency metrics.
+    mode : str
+        ``"train"`` or ``"replay"`` (see the module docstring).
+    tables : tuple of str
+        Replay: the lookup tables, ``<storage URL>#<study>``.
+    task : str or None
+        Replay: an analytic task instead of tables.
+    noise : float
+        Replay of an analytic task: noise standard deviation.
+    charge_proposals : bool
+        Replay: charge measured proposal seconds to the simulated clock.
+    processes : int
+        Replay: parallel processes.
+    initial_design : int
+        Shared first configurations of every study (see the module docstring).
+    repeats : int
+        Repeats of the stratified K-fold.
     path : Path
         The file it was read from.
     """
@@ -101,7 +169,24 @@ class Comparison:
     prune_on: str = "folds"
     storage: str = ""
     exhaustive_grid: bool = False
+    mode: str = "train"
+    tables: tuple[str, ...] = ()
+    task: str | None = None
+    noise: float = 0.0
+    charge_proposals: bool = False
+    processes: int = 2
+    initial_design: int = 0
+    repeats: int = 1
     path: Path = field(default=Path("."), compare=False)
+
+    @property
+    def replay(self) -> bool:
+        """Whether the comparison replays tables or an analytic task instead of training."""
+        return self.mode == "replay"
+
+    def table_for(self, seed: int) -> str:
+        """The table strategy seed ``seed`` replays on: ``tables[seed % len(tables)]``."""
+        return self.tables[seed % len(self.tables)]
 
     def study_name(self, strategy: str, seed: int) -> str:
         """Return the name of the study of ``strategy`` with ``seed``."""
@@ -124,6 +209,17 @@ class Comparison:
         """The space to load: a TOML path relative to this file if one is there, else the name."""
         beside = self.path.parent / self.space
         return beside if self.space.endswith(".toml") and beside.is_file() else self.space
+
+    def load_space(self):
+        """Load the comparison's space; an analytic task's from ``search_spaces/analytic/``."""
+        from harness.search.space import load_space
+
+        source = self.space_source()
+        if self.task is None:
+            return load_space(source)
+        if not str(source).endswith(".toml"):
+            source = _analytic_space(str(source))
+        return load_space(source, allowed_names=None)
 
     def load_dataset(self, data_dir: str | Path | None = None):
         """Load the comparison's dataset (see :mod:`harness.data.datasets`)."""
@@ -159,6 +255,14 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "prune_on": (str,),
     "storage": (str,),
     "exhaustive_grid": (bool,),
+    "mode": (str,),
+    "tables": (list,),
+    "task": (str,),
+    "noise": (int, float),
+    "charge_proposals": (bool,),
+    "processes": (int,),
+    "initial_design": (int,),
+    "repeats": (int,),
 }
 
 
@@ -177,7 +281,31 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             expected = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{path}: {key} must be of type {expected}, got {value!r}")
-    if (values.get("dataset") is None) == (values.get("data") is None):
+    if values.get("repeats", 1) < 1 or not 0 <= values.get("initial_design", 0) <= values.get(
+        "trials", 1
+    ):
+        raise ConfigError(f"{path}: repeats must be >= 1 and initial_design between 0 and trials")
+    if values.get("initial_design") and "grid" in values.get("strategies", []):
+        raise ConfigError(
+            f"{path}: grid search visits its own points: drop 'grid' or initial_design"
+        )
+    if values.get("mode") == "replay" and values.get("repeats", 1) != 1:
+        raise ConfigError(f"{path}: a replay's folds are its tables': remove repeats")
+    if values.get("mode", "train") not in MODES:
+        raise ConfigError(f"{path}: mode must be one of {', '.join(MODES)}, got {values['mode']!r}")
+    if values.get("mode") == "replay":
+        _check_replay(path, values)
+    elif set(values) & {"tables", "task", "noise", "charge_proposals", "processes"}:
+        raise ConfigError(
+            f"{path}: tables, task, noise, charge_proposals and processes are replay keys: "
+            'add mode = "replay" or remove them'
+        )
+    if values.get("task") is not None:
+        if "metric" in values or "folds" in values:
+            raise ConfigError(
+                f"{path}: an analytic task has its own objective: remove metric and folds"
+            )
+    elif (values.get("dataset") is None) == (values.get("data") is None):
         raise ConfigError(
             f"{path}: give exactly one of 'dataset' (a registered name) or 'data' (a CSV path)"
         )
@@ -197,6 +325,33 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         flag="",
         where=f"{path}: ",
     )
+
+
+def _check_replay(path: Path, values: dict[str, Any]) -> None:
+    if (values.get("task") is None) == (not values.get("tables")):
+        raise ConfigError(
+            f"{path}: a replay needs exactly one of 'tables' (exhaustive grid studies, "
+            "'<storage URL>#<study>') or 'task' (an analytic function)"
+        )
+    if values.get("task") is not None and (values.get("dataset") or values.get("data")):
+        raise ConfigError(f"{path}: an analytic 'task' has no dataset: remove 'dataset'/'data'")
+    if values.get("data") is not None:
+        raise ConfigError(f"{path}: replay tables name a registered 'dataset', not a CSV 'data'")
+    if not all(isinstance(t, str) for t in values.get("tables", [])):
+        raise ConfigError(f"{path}: tables must be strings '<storage URL>#<study>'")
+    if values.get("exhaustive_grid"):
+        raise ConfigError(
+            f"{path}: a replay's optimum comes from its tables or task: remove exhaustive_grid"
+        )
+    noise = values.get("noise", 0.0)
+    if noise and values.get("task") is None:
+        raise ConfigError(f"{path}: noise applies to an analytic task only: remove it")
+    if not noise >= 0:  # NaN fails too
+        raise ConfigError(f"{path}: noise must be a standard deviation >= 0, got {noise!r}")
+    if values.get("processes", 2) < 1:
+        raise ConfigError(f"{path}: processes must be at least 1, got {values['processes']}")
+    if values.get("pruner", "none") != "none" and values.get("prune_on", "folds") != "folds":
+        raise ConfigError(f'{path}: a replay prunes on stored folds: use prune_on = "folds"')
 
 
 def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -> Comparison:
@@ -229,10 +384,29 @@ def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -
             f"{path}: unknown strategy {unknown[0]!r}; choose from: {', '.join(known)}"
         )
     try:
-        get_metric(values.get("metric", DEFAULT_METRIC))
+        if values.get("task") is None:
+            get_metric(values.get("metric", DEFAULT_METRIC))
         check_pruner(values.get("pruner", "none"), values.get("prune_on", "folds"))
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from None
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     values.setdefault("storage", f"sqlite:///studies/{values['name']}.db")
+    if values.get("task") is not None:
+        from harness.data.analytic import get_task
+
+        try:
+            values.setdefault("space", get_task(values["task"]).space)
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
+        # The stored objective of an analytic task: one evaluation ("fold"), value negated.
+        values.update(metric="neg_value", folds=1, dataset=values["task"])
     return Comparison(**values, path=path)
+
+
+def _analytic_space(stem: str) -> Path:
+    from harness.search.space import BUILTIN_SPACES
+
+    path = BUILTIN_SPACES / "analytic" / f"{stem}.toml"
+    if not path.is_file():
+        raise ConfigError(f"no analytic space {stem!r} in {path.parent}; name a .toml file")
+    return path

@@ -14,6 +14,12 @@ Trial user attributes
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
 ``fail_reason``      why a failed or pruned trial stopped
+``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
+``sim_end_seconds``  replay only: simulated end; ``trial_rows`` reports it as ``elapsed_seconds``
+``replay_of``        replay only: the table trial replayed, ``<study>#<number>``
+``duplicate_of``     on a discrete space, a repeated proposal is not trained again: the number
+                     of the earlier trial whose stored folds answer it (it counts against the
+                     budget and stores no training time)
 
 Study user attributes
 ---------------------
@@ -22,7 +28,15 @@ initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
 ``holdout_trial``, the number of the trial it refitted; for a study of a CSV file,
-``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again.
+``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
+``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
+
+A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
+(``"replay"``), ``table`` (the table it looked trials up in, or the analytic
+task), ``workers`` (simulated workers), ``charge_proposals`` (whether the
+simulated clock charged the measured proposal time) and ``optimum`` (the best
+value of the objective: the table's best mean score, or an analytic task's
+known optimum, in the stored objective's direction).
 """
 
 from __future__ import annotations
@@ -43,6 +57,10 @@ PREDICT_SECONDS = "predict_seconds"
 SUGGEST_SECONDS = "suggest_seconds"
 TRIAL_SECONDS = "trial_seconds"
 FAIL_REASON = "fail_reason"
+SIM_START = "sim_start_seconds"
+SIM_END = "sim_end_seconds"
+REPLAY_OF = "replay_of"
+DUPLICATE_OF = "duplicate_of"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -56,6 +74,13 @@ HARNESS_VERSION = "harness_version"
 HOLDOUT = "holdout"
 HOLDOUT_TRIAL = "holdout_trial"
 DATA_SOURCE = "data_source"
+REPEATS = "repeats"
+INITIAL_DESIGN = "initial_design"
+MODE = "mode"
+TABLE = "table"
+WORKERS = "workers"
+CHARGE_PROPOSALS = "charge_proposals"
+OPTIMUM = "optimum"
 
 FINISHED_STATES = (
     optuna.trial.TrialState.COMPLETE,
@@ -93,9 +118,11 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         ``trial`` (1-based position in the study), ``number``,
         ``state`` (``COMPLETE``, ``FAIL`` or ``PRUNED``),
         ``value`` (mean CV objective, NaN unless complete), ``elapsed_seconds``
-        (from the study's first trial start to this trial's end),
+        (from the study's first trial start to this trial's end; in a replay,
+        the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
-        ``fail_reason``, one
+        ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
+        configuration and was answered from it), one
         ``param_<name>`` per configuration entry and one ``score_<metric>``
         (mean over folds) per stored metric.
     """
@@ -109,6 +136,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     for position, trial in enumerate(trials, start=1):
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         end = trial.datetime_complete or trial.datetime_start
+        elapsed = (end - origin).total_seconds() if origin and end else float("nan")
         row: dict[str, Any] = {
             "study": study.study_name,
             STRATEGY: attrs.get(STRATEGY),
@@ -119,10 +147,11 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "number": trial.number,
             "state": trial.state.name,
             "value": trial.value if complete else float("nan"),
-            "elapsed_seconds": (end - origin).total_seconds() if origin and end else float("nan"),
+            "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
             FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
+            "duplicate": DUPLICATE_OF in trial.user_attrs,
         }
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
@@ -183,6 +212,27 @@ def record_evaluation(
     trial.set_user_attr(TRIAL_SECONDS, trial_seconds)
     if reason is not None:
         trial.set_user_attr(FAIL_REASON, reason)
+
+
+def record_replay(study: optuna.Study, settings: dict[str, Any]) -> None:
+    """Store how a replayed study was simulated: mode, table, workers, clock and optimum."""
+    for key in (MODE, TABLE, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
+        study.set_user_attr(key, settings[key])
+
+
+def record_simulated_time(
+    trial: optuna.Trial, start: float, end: float, replay_of: str | None = None
+) -> None:
+    """Store a replayed trial's simulated start and end, and the table trial it replayed."""
+    trial.set_user_attr(SIM_START, start)
+    trial.set_user_attr(SIM_END, end)
+    if replay_of is not None:
+        trial.set_user_attr(REPLAY_OF, replay_of)
+
+
+def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
+    """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
+    trial.set_user_attr(DUPLICATE_OF, earlier)
 
 
 def record_holdout(study: optuna.Study, holdout: dict[str, dict[str, Any]], trial: int) -> None:

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
 from harness.search.pruners import check_pruner, make_pruner
-from harness.search.space import SearchSpace
+from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
     SearchExhausted,
     check_strategy,
@@ -36,6 +36,40 @@ from harness.study.metrics import get_metric
 from harness.study.storage import open_storage
 
 ACTIVE_STATES = (*ledger.FINISHED_STATES, TrialState.RUNNING)
+
+
+def discrete_problem(space: SearchSpace) -> str | None:
+    """Return why ``space`` is not fully discrete (a strategy may propose any of infinitely
+    many values), or None when every parameter takes finitely many values."""
+    for param in space.params.values():
+        if isinstance(param, CategoricalParam):
+            continue
+        if isinstance(param, IntParam) and param.grid is not None:
+            every = set(range(int(param.low), int(param.high) + 1, int(param.step or 1)))
+            if every <= set(param.grid):
+                continue
+        return (
+            f"parameter {param.name!r} is {param.kind}, not categorical, so a strategy can "
+            "propose values no table holds"
+        )
+    return None
+
+
+AttrsOf = Callable[[FrozenTrial], dict[str, Any]]
+
+
+def _own_attrs(trial: FrozenTrial) -> dict[str, Any]:
+    return trial.user_attrs
+
+
+def find_duplicate(
+    study: optuna.Study, params: dict[str, Any], attrs_of: AttrsOf = _own_attrs
+) -> FrozenTrial | None:
+    """The first finished, not itself repeated, trial of ``study`` that evaluated ``params``."""
+    for other in study.get_trials(deepcopy=False, states=ledger.FINISHED_STATES):
+        if other.params == params and ledger.DUPLICATE_OF not in attrs_of(other):
+            return other
+    return None
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,14 @@ class StudySpec:
         Seeds what defines the task: the folds, the held-out split and the
         models' initialisation. None means ``seed``. A comparison fixes it, so
         that every strategy and seed optimises the same deterministic objective.
+    repeats : int
+        Repeated stratified K-fold: ``n_folds * repeats`` folds per trial (see
+        :func:`harness.study.evaluation.make_folds`); stored only when not 1.
+    initial_design : int
+        The first ``initial_design`` trials evaluate configurations drawn from
+        the space by a random sampler seeded with the task seed, the same in
+        every study of a comparison (enqueued when the study is created;
+        counted against the budget); stored only when not 0.
     """
 
     name: str
@@ -96,6 +138,8 @@ class StudySpec:
     prune_on: str = "folds"
     test_size: float = 0.2
     task_seed: int | None = None
+    repeats: int = 1
+    initial_design: int = 0
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +153,11 @@ class StudySpec:
         get_metric(self.metric)
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
+        if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
+            raise ConfigError(
+                f"repeats must be >= 1 and initial_design between 0 and the budget "
+                f"({self.n_trials}), got {self.repeats} and {self.initial_design}"
+            )
         if self.task_seed is None:
             object.__setattr__(self, "task_seed", self.seed)
         object.__setattr__(
@@ -123,8 +172,16 @@ class StudySpec:
                 ledger.METRIC: self.metric,
                 ledger.N_FOLDS: self.n_folds,
                 ledger.TEST_SIZE: self.test_size,
+                # Only when set, so that studies stored before these keys existed still match.
+                **({ledger.REPEATS: self.repeats} if self.repeats != 1 else {}),
+                **({ledger.INITIAL_DESIGN: self.initial_design} if self.initial_design else {}),
             },
         )
+
+    @property
+    def folds_per_trial(self) -> int:
+        """Folds one trial evaluates: ``n_folds * repeats``."""
+        return self.n_folds * self.repeats
 
 
 def create_study(spec: StudySpec) -> optuna.Study:
@@ -155,7 +212,30 @@ def create_study(spec: StudySpec) -> optuna.Study:
             )
     else:
         ledger.record_identity(study, spec.identity, __version__)
+        for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
+            study.enqueue_trial(params)
     return study
+
+
+def initial_design(space: SearchSpace, n: int, task_seed: int) -> list[dict[str, Any]]:
+    """Return ``n`` configurations' searched parameters, drawn at random with ``task_seed``.
+
+    Every study of a comparison enqueues the same ones, so the strategies
+    start from one explicit initial design instead of their own start-up draws.
+    """
+    if n == 0:
+        return []
+    draw = optuna.create_study(
+        storage=optuna.storages.InMemoryStorage(),
+        sampler=optuna.samplers.RandomSampler(seed=task_seed),
+    )
+    points = []
+    for _ in range(n):
+        trial = draw.ask()
+        space.suggest(trial)
+        points.append(dict(trial.params))
+        draw.tell(trial, 0.0)
+    return points
 
 
 def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
@@ -165,7 +245,7 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
         study_name=spec.name,
         storage=open_storage(spec.storage),
         sampler=create_sampler(spec.strategy, spec.space, seed),
-        pruner=make_pruner(spec.pruner, spec.n_folds, spec.prune_on),
+        pruner=make_pruner(spec.pruner, spec.folds_per_trial, spec.prune_on),
     )
 
 
@@ -173,8 +253,156 @@ def _budget_left(study: optuna.Study, n_trials: int) -> bool:
     return len(study.get_trials(deepcopy=False, states=ACTIVE_STATES)) < n_trials
 
 
-class _TrialFailed(Exception):
+class TrialFailed(Exception):
     """Raised inside the objective so that Optuna stores the trial as failed and goes on."""
+
+
+class TrialProcedure:
+    """What happens to one asked trial, the same in a real study and in a replay.
+
+    The strategy proposes (:meth:`propose`), each fold's result is reported in
+    order (:meth:`on_fold`: the pruner may stop the trial there), and the
+    trial is finished (:meth:`finish`) or failed (:meth:`fail`); every step
+    writes through the ledger. Only where fold results come from differs:
+    :func:`evaluate_config` trains them, a replay looks them up.
+
+    Parameters
+    ----------
+    trial : optuna.Trial
+        The asked trial.
+    space : SearchSpace
+        Proposes the configuration through ``trial``.
+    metric : str
+        The objective metric (a key of each fold's scores).
+    n_folds : int
+        Folds per trial.
+    by_folds : bool
+        Whether each fold's score is an intermediate value the pruner sees.
+    started : float
+        :func:`time.perf_counter` value when proposing began (before ``study.ask``).
+    recorder : object, optional
+        Where the ledger writes the trial's user attributes (anything with
+        ``set_user_attr``); default ``trial``. A replay collects them aside and
+        stores them with the finished trial, so that Optuna does not copy them
+        at every report and tell of a simulation.
+    """
+
+    def __init__(
+        self,
+        trial: optuna.Trial,
+        space: SearchSpace,
+        metric: str,
+        n_folds: int,
+        by_folds: bool,
+        started: float,
+        recorder: Any = None,
+    ) -> None:
+        self.trial = trial
+        self.recorder = trial if recorder is None else recorder
+        self.space = space
+        self.metric = metric
+        self.n_folds = n_folds
+        self.by_folds = by_folds
+        self.started = started
+        self.done = Evaluation()
+        self.suggest_seconds = float("nan")
+        #: Seconds to store as the trial's time instead of the wall time since
+        #: ``started`` (a replay stores its simulated seconds).
+        self.charged: float | None = None
+
+    def propose(self) -> dict[str, Any]:
+        """Ask the strategy for the configuration and store it with its proposal time.
+
+        Raises
+        ------
+        TrialFailed
+            When a finite strategy has no point left (stored as the reason).
+        """
+        try:
+            config = self.space.suggest(self.trial)
+        except SearchExhausted as exhausted:  # another worker took the last grid point
+            self.fail(str(exhausted))
+        self.suggest_seconds = time.perf_counter() - self.started
+        ledger.record_proposal(self.recorder, config, self.suggest_seconds)
+        return config
+
+    def answer_duplicate(self, study: optuna.Study, attrs_of: AttrsOf = _own_attrs) -> float | None:
+        """Answer a repeated proposal from the stored trial instead of evaluating it again.
+
+        Returns None when ``self.trial``'s parameters were not evaluated before.
+        ``attrs_of(trial)`` gives a stored trial's user attributes (a replay
+        keeps them aside until the end).
+        Otherwise the trial stores the earlier trial's folds and timings, the
+        key ``duplicate_of`` (the earlier trial's number) and zero fit and
+        predict seconds (nothing was trained), and returns its value.
+
+        Raises
+        ------
+        TrialFailed, optuna.TrialPruned
+            When the earlier trial failed or was pruned: this one ends the same way.
+        """
+        previous = find_duplicate(study, self.trial.params, attrs_of)
+        if previous is None:
+            return None
+        attrs = attrs_of(previous)
+        ledger.record_duplicate(self.recorder, previous.number)
+        scores = attrs.get(ledger.FOLD_SCORES, {})
+        for index in range(min(map(len, scores.values()), default=0)):
+            fold = {metric: values[index] for metric, values in scores.items()}
+            self.done.folds.append(FoldResult(fold, 0.0, 0.0))
+        if previous.state == TrialState.PRUNED:
+            self.record(f"duplicate of pruned trial {previous.number}")
+            raise optuna.TrialPruned(f"duplicate of pruned trial {previous.number}")
+        if previous.state == TrialState.FAIL:
+            reason = attrs.get(ledger.FAIL_REASON, "failed")
+            self.fail(f"duplicate of failed trial {previous.number}: {reason}")
+        return self.finish()
+
+    def on_fold(self, index: int, result: FoldResult) -> None:
+        """Keep fold ``index``'s result; report it and prune when the pruner says so.
+
+        Raises
+        ------
+        optuna.TrialPruned
+            When the pruner stops the trial after this fold (recorded first).
+        """
+        self.done.folds.append(result)
+        if self.by_folds:
+            self.trial.report(result.scores[self.metric], index)
+            if index + 1 < self.n_folds and self.trial.should_prune():
+                message = f"pruned after {index + 1} of {self.n_folds} folds"
+                self.record(message)
+                raise optuna.TrialPruned(message)
+
+    def fail(self, reason: str) -> None:
+        """Record the trial as stopped for ``reason`` and raise :class:`TrialFailed`."""
+        self.record(reason)
+        raise TrialFailed(reason)
+
+    def finish(self) -> float:
+        """Record the finished trial and return its objective (the mean over folds).
+
+        Raises
+        ------
+        TrialFailed
+            When the objective is not finite on some fold.
+        """
+        value = self.done.mean(self.metric)
+        if not np.isfinite(value):
+            self.fail(f"{self.metric} is not finite on some fold")
+        self.record(None)
+        return value
+
+    def record(self, reason: str | None) -> None:
+        """Store the folds done so far, their timings and ``reason`` (None: finished)."""
+        ledger.record_evaluation(
+            self.recorder,
+            self.done.fold_scores(),
+            [r.fit_seconds for r in self.done.folds],
+            [r.predict_seconds for r in self.done.folds],
+            time.perf_counter() - self.started if self.charged is None else self.charged,
+            reason,
+        )
 
 
 def run_one_trial(
@@ -189,27 +417,19 @@ def run_one_trial(
     :meth:`optuna.Study.optimize`, whose heartbeat lets another worker fail it
     if this process is killed.
     """
-    metric = spec.metric
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
+    discrete = discrete_problem(spec.space) is None
     asked = time.perf_counter()
     numbers: list[int] = []
 
     def objective(trial: optuna.Trial) -> float:
         numbers.append(trial.number)
-        try:
-            config = spec.space.suggest(trial)
-        except SearchExhausted as exhausted:  # another worker took the last grid point
-            _record(trial, Evaluation(), asked, str(exhausted))
-            raise _TrialFailed(str(exhausted)) from None
-        ledger.record_proposal(trial, config, time.perf_counter() - asked)
-        done = Evaluation()
-
-        def on_fold(index: int, result: FoldResult) -> None:
-            done.folds.append(result)
-            if by_folds:
-                trial.report(result.scores[metric], index)
-                if index + 1 < len(folds) and trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after {index + 1} of {len(folds)} folds")
+        procedure = TrialProcedure(trial, spec.space, spec.metric, len(folds), by_folds, asked)
+        config = procedure.propose()
+        if discrete:  # no configuration is trained twice in a study
+            answered = procedure.answer_duplicate(study)
+            if answered is not None:
+                return answered
 
         def fold_callbacks(index: int) -> list:
             return [EpochPruning(trial)] if not by_folds and index == 0 else []
@@ -222,40 +442,22 @@ def run_one_trial(
                 folds,
                 random_state=spec.task_seed,
                 deadline=deadline,
-                on_fold=on_fold,
+                on_fold=procedure.on_fold,
                 fold_callbacks=fold_callbacks,
             )
         except optuna.TrialPruned as pruned:
-            _record(trial, done, asked, str(pruned))
+            if not procedure.by_folds:  # epoch pruning: the folds done so far are not recorded
+                procedure.record(str(pruned))
             raise
         except KeyboardInterrupt:
-            _record(trial, done, asked, "interrupted by the user")
+            procedure.record("interrupted by the user")
             raise
         except Exception as error:  # every other failure is stored, and the study goes on
-            reason = f"{type(error).__name__}: {error}".strip()
-            _record(trial, done, asked, reason)
-            raise _TrialFailed(reason) from error
-        value = done.mean(metric)
-        if not np.isfinite(value):
-            reason = f"{metric} is not finite on some fold"
-            _record(trial, done, asked, reason)
-            raise _TrialFailed(reason)
-        _record(trial, done, asked, None)
-        return value
+            procedure.fail(f"{type(error).__name__}: {error}".strip())
+        return procedure.finish()
 
-    study.optimize(objective, n_trials=1, catch=(_TrialFailed,), gc_after_trial=False)
+    study.optimize(objective, n_trials=1, catch=(TrialFailed,), gc_after_trial=False)
     return next(t for t in study.get_trials(deepcopy=False) if t.number == numbers[0])
-
-
-def _record(trial: optuna.Trial, done: Evaluation, started: float, reason: str | None) -> None:
-    ledger.record_evaluation(
-        trial,
-        done.fold_scores(),
-        [r.fit_seconds for r in done.folds],
-        [r.predict_seconds for r in done.folds],
-        time.perf_counter() - started,
-        reason,
-    )
 
 
 def run_worker(
@@ -281,7 +483,7 @@ def run_worker(
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = load_study(spec, worker)
-    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)
+    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     while _budget_left(study, spec.n_trials) and not search_exhausted(study):
         if stop_at is not None and time.monotonic() >= stop_at:
