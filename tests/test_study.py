@@ -255,3 +255,33 @@ def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
         assert trial.params == earlier.params and trial.value == earlier.value
         assert sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0
     assert sum(row["duplicate"] for row in ledger.trial_rows(study)) == len(duplicates)
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_a_study_never_holds_more_trials_than_its_budget(tmp_path, workers):
+    study = run_study(make_spec(tmp_path, n_trials=6), workers=workers)
+    assert len(study.get_trials(deepcopy=False)) == 6
+    assert states(study) == ["COMPLETE"] * 6
+    again = run_study(make_spec(tmp_path, n_trials=8), workers=workers)  # a larger budget
+    assert len(again.get_trials(deepcopy=False)) == 8
+
+
+def test_each_trial_records_its_trainer(tmp_path):
+    study = run_study(make_spec(tmp_path, n_trials=2))
+    assert {t.user_attrs[ledger.TRAINER] for t in study.trials} == {"batched"}
+
+
+def test_epoch_pruning_uses_the_mean_over_folds(tmp_path):
+    path = tmp_path / "es.toml"
+    path.write_text(
+        "[fixed]\nhidden_layer_sizes = [8]\nearly_stopping = true\nmax_epochs = 40\n"
+        'patience = 40\n[params.lr]\ntype = "float"\nlow = 1e-6\nhigh = 0.1\nlog = true\n'
+    )
+    spec = make_spec(tmp_path, space=load_space(path), n_trials=12, pruner="median",
+                     prune_on="epochs")  # fmt: skip
+    study = run_study(spec)
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned
+    for trial in pruned:
+        assert trial.user_attrs[ledger.FAIL_REASON].endswith("(mean of the folds)")
+        assert trial.user_attrs[ledger.TRAINER] == "batched"

@@ -100,8 +100,9 @@ class GridSearchSampler(BaseSampler):
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         attrs = trial.system_attrs
-        # A retried trial keeps its point; an enqueued trial brings its own values.
-        if GRID_POINT in attrs or "fixed_params" in attrs:
+        # A retried trial keeps its point; an enqueued trial brings its own values (an empty
+        # budget slot brings none, so it gets a point like any new trial).
+        if GRID_POINT in attrs or attrs.get("fixed_params"):
             return
         storage = study._storage
         storage.set_trial_system_attr(trial._trial_id, GRID_SPACE, self._fingerprint)

@@ -14,6 +14,9 @@ Trial user attributes
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
 ``fail_reason``      why a failed or pruned trial stopped
+``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
+``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
+                     the real rows only (absent when every resampler ran)
 ``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
 ``sim_end_seconds``  replay only: simulated end; ``trial_rows`` reports it as ``elapsed_seconds``
 ``replay_of``        replay only: the table trial replayed, ``<study>#<number>``
@@ -41,7 +44,7 @@ known optimum, in the stored objective's direction).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -260,6 +263,25 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame({name: result["scores"] for name, result in holdout.items()}).T[
         list(HEADLINE_METRICS)
     ]
+
+
+TRAINER = "trainer"
+RESAMPLING_SKIPPED = "resampling_skipped"
+
+
+def record_training(
+    trial: optuna.Trial, trainer: str | None, skipped_resampling: Sequence[str] = ()
+) -> None:
+    """Store which trainer runs the trial and, when a fold's resampler had nothing to do, why.
+
+    ``trainer`` is ``"batched"`` or ``"sequential"`` (see :func:`harness.evaluate_config`;
+    None: already stored); ``resampling_skipped`` lists one reason per fold that trained on
+    its real rows only.
+    """
+    if trainer is not None:
+        trial.set_user_attr(TRAINER, trainer)
+    if skipped_resampling:
+        trial.set_user_attr(RESAMPLING_SKIPPED, skipped_resampling)
 
 
 # --- held-out and run settings (appended) ---

@@ -26,6 +26,7 @@ from harness.search.strategies import (
     SearchExhausted,
     check_strategy,
     create_sampler,
+    get_strategy,
     search_exhausted,
 )
 from harness.study import ledger
@@ -214,6 +215,46 @@ def create_study(spec: StudySpec) -> optuna.Study:
         ledger.record_identity(study, spec.identity, __version__)
         for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
             study.enqueue_trial(params)
+    # Grid search stops at the grid's end: no slot beyond it.
+    grid = spec.space.grid_size if get_strategy(spec.strategy).needs_grid else spec.n_trials
+    _fill_budget(study, min(spec.n_trials, grid))
+    return study
+
+
+def _fill_budget(study: optuna.Study, n_trials: int) -> None:
+    """Enqueue empty trials until the study holds ``n_trials`` trials: the budget's slots.
+
+    Workers only ever pop a waiting slot (see :func:`_slots_only`), and popping is
+    atomic in every storage, so however many workers share the study it never holds
+    more trials than its budget. A slot has no fixed values: the strategy proposes
+    all of them. Run by the one process that creates or resumes the study, before
+    any worker starts.
+    """
+    held = len(study.get_trials(deepcopy=False, states=(*ACTIVE_STATES, TrialState.WAITING)))
+    for _ in range(n_trials - held):
+        study.enqueue_trial({}, skip_if_exists=False)
+
+
+class BudgetUsed(Exception):
+    """No budget slot is left: the worker stops instead of creating a trial."""
+
+
+def _slots_only(study: optuna.Study) -> optuna.Study:
+    """Make ``study.ask()`` take a waiting budget slot or raise :class:`BudgetUsed`.
+
+    Optuna's ``ask`` pops a waiting trial atomically and otherwise creates a new
+    one; between a worker's check of the budget and its ``ask``, another worker
+    may take the last slot, so creating would overshoot the budget.
+    """
+    pop = study._pop_waiting_trial_id
+
+    def pop_or_stop() -> int:
+        trial_id = pop()
+        if trial_id is None:
+            raise BudgetUsed
+        return trial_id
+
+    study._pop_waiting_trial_id = pop_or_stop  # type: ignore[method-assign]
     return study
 
 
@@ -250,6 +291,9 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
 
 
 def _budget_left(study: optuna.Study, n_trials: int) -> bool:
+    """Whether a budget slot waits (a study stored before slots existed: trials < budget)."""
+    if study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        return True
     return len(study.get_trials(deepcopy=False, states=ACTIVE_STATES)) < n_trials
 
 
@@ -431,20 +475,30 @@ def run_one_trial(
             if answered is not None:
                 return answered
 
+        def on_epoch(epoch: int, valid_acc: float) -> None:
+            # Epoch-level pruning on the mean over folds of their early-stopping accuracy.
+            trial.report(valid_acc, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
+
         def fold_callbacks(index: int) -> list:
             return [EpochPruning(trial)] if not by_folds and index == 0 else []
 
         deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
+        sequential = config.get("callbacks") is not None
+        ledger.record_training(trial, "sequential" if sequential else "batched")
         try:
-            evaluate_config(
+            done = evaluate_config(
                 config,
                 spec.dataset,
                 folds,
                 random_state=spec.task_seed,
                 deadline=deadline,
                 on_fold=procedure.on_fold,
-                fold_callbacks=fold_callbacks,
+                fold_callbacks=fold_callbacks if sequential else None,
+                on_epoch=None if by_folds else on_epoch,
             )
+            ledger.record_training(trial, None, done.skipped_resampling())
         except optuna.TrialPruned as pruned:
             if not procedure.by_folds:  # epoch pruning: the folds done so far are not recorded
                 procedure.record(str(pruned))
@@ -482,13 +536,16 @@ def run_worker(
     # Failures are stored with their reasons and shown by the progress line and the summary;
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = load_study(spec, worker)
+    study = _slots_only(load_study(spec, worker))
     folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     while _budget_left(study, spec.n_trials) and not search_exhausted(study):
         if stop_at is not None and time.monotonic() >= stop_at:
             break
-        finished = run_one_trial(study, spec, folds)
+        try:
+            finished = run_one_trial(study, spec, folds)
+        except BudgetUsed:
+            break
         if on_trial is not None:
             on_trial(study, finished)
 
