@@ -284,3 +284,25 @@ def test_every_new_column_is_in_the_glossary(shared):
         ]
         assert not missing, (name, missing)
         assert name in leaderboard.TABLE_NOTES, name
+
+
+def test_baseline_cv_table_pairs_each_run_with_the_baseline_on_the_same_folds():
+    frame = make_frame(
+        {
+            ("a", 0): [0.30, 0.42],
+            ("a", 1): [0.41, "F"],
+            ("a", 2): [0.44],
+            ("b", 0): [0.33],
+            ("b", 1): [0.35],
+            ("b", 2): [0.31],
+        }
+    )
+    table = generalization.baseline_cv_table(frame, 0.34)
+    a, b = (table.set_index("strategy").loc[s] for s in ("a", "b"))
+    assert table["strategy"].tolist() == ["a", "b"]  # largest difference first
+    assert a["difference"] == pytest.approx(np.mean([0.08, 0.07, 0.10]))
+    assert a["below_baseline"] == 0 and b["below_baseline"] == 2
+    assert b["ci_low"] < 0 < b["ci_high"]  # b is not distinguishable from the baseline
+    assert a["ci_low"] > 0
+    tables = leaderboard.leaderboard_tables(frame, baseline_cv=0.34, reference="b")
+    assert "baseline_cv" in tables and list(tables).index("baseline_cv") == 6

@@ -285,3 +285,18 @@ def test_epoch_pruning_uses_the_mean_over_folds(tmp_path):
     for trial in pruned:
         assert trial.user_attrs[ledger.FAIL_REASON].endswith("(mean of the folds)")
         assert trial.user_attrs[ledger.TRAINER] == "batched"
+
+
+def test_every_study_stores_the_baseline_on_its_own_folds(tmp_path):
+    from harness.model.vocabulary import BASELINE_CONFIG
+    from harness.study.evaluation import evaluate_config, make_folds
+
+    spec = make_spec(tmp_path, n_trials=1)
+    study = run_study(spec)
+    stored = study.user_attrs[ledger.BASELINE_CV]
+    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)
+    expected = evaluate_config(dict(BASELINE_CONFIG), spec.dataset, folds,
+                               random_state=spec.task_seed).fold_scores()  # fmt: skip
+    assert stored["f1_macro"] == pytest.approx(expected["f1_macro"])
+    assert len(stored["f1_macro"]) == spec.n_folds
+    assert len(study.trials) == 1  # not a trial: the budget is the strategy's

@@ -39,7 +39,11 @@ def main(args: argparse.Namespace) -> int:
     from harness.results.loading import load_results, write_comparison_leaderboard
     from harness.search.space import load_space
     from harness.study import ledger
-    from harness.study.comparison import load_comparison
+    from harness.study.comparison import (
+        REFERENCE_POOL_SEED,
+        REFERENCE_POOL_STRATEGY,
+        load_comparison,
+    )
     from harness.study.holdout import refit_best
     from harness.study.loop import StudySpec, run_study
 
@@ -72,6 +76,11 @@ def main(args: argparse.Namespace) -> int:
         specs.append(
             StudySpec(name=comparison.exhaustive_name, strategy="grid", seed=0,
                       n_trials=space.grid_size, **common)
+        )  # fmt: skip
+    for name in comparison.reference_studies:
+        specs.append(
+            StudySpec(name=name, strategy=REFERENCE_POOL_STRATEGY, seed=REFERENCE_POOL_SEED,
+                      n_trials=comparison.reference_pool, **common)
         )  # fmt: skip
     baselines = None
     for index, spec in enumerate(specs, start=1):

@@ -152,7 +152,7 @@ def load_context(results: ComparisonResults, dataset: Dataset) -> ReportContext:
         study=study,
         trial=trial,
         config=ledger.stored_config(trial),
-        holdout=study.user_attrs[ledger.HOLDOUT],
+        holdout=ledger.stored_holdout(study),
         tables=tables,
         trials=trials,
         distributions=dict(sorted(distributions.items())),

@@ -242,3 +242,50 @@ def beaten_table(
     table["beaten"] = [int(np.sum(scores > value)) for value in table[column]]
     table["beaten_rate"] = table["beaten"] / max(len(scores), 1)
     return table
+
+
+def baseline_cv_table(
+    frame: pd.DataFrame, baseline: float, *, budget: int | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Each strategy's final incumbents against the unoptimized baseline, in CV, paired.
+
+    The baseline was evaluated on the same folds as every trial
+    (:data:`harness.study.ledger.BASELINE_CV`), so each run's incumbent minus the
+    baseline is a paired difference; the interval is a t interval over seeds.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trials of one comparison.
+    baseline : float
+        The baseline's mean CV score in the objective metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``strategy``, ``seeds``, ``baseline_cv``, ``incumbent`` (mean over seeds),
+        ``difference``, ``ci_low``/``ci_high``, ``interval`` and ``below_baseline``
+        (runs whose incumbent scores below the baseline); largest difference first.
+    """
+    finals = efficiency.final_incumbents(frame, budget=budget)
+    rows = []
+    for strategy, values in finals.groupby(level=0, sort=True):
+        difference = values.to_numpy(float) - baseline
+        interval = significance.t_interval(difference, confidence)
+        rows.append(
+            {
+                "strategy": strategy,
+                "seeds": len(values),
+                "baseline_cv": baseline,
+                "incumbent": float(values.mean()),
+                "difference": float(difference.mean()),
+                "ci_low": interval.low,
+                "ci_high": interval.high,
+                "interval": interval_text(interval),
+                "below_baseline": int((difference < 0).sum()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values("difference", ascending=False, kind="stable").reset_index(drop=True)

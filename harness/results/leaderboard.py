@@ -32,6 +32,10 @@ CONFIDENCE = 1 - ALPHA
 
 #: What each column means; a table's section lists the entries of its columns.
 GLOSSARY = {
+    "baseline_cv": "the unoptimized baseline's mean CV score on the same folds",
+    "incumbent": "mean over seeds of the runs' final incumbents (best CV score in the budget)",
+    "difference": "mean over seeds of incumbent minus baseline (paired: the same folds)",
+    "below_baseline": "runs whose final incumbent scores below the unoptimized baseline",
     "rank": "position (ties share it)",
     "strategy": "search strategy",
     "seeds": "runs (seeds) behind the figure",
@@ -134,6 +138,9 @@ GLOSSARY = {
 }
 #: What a table's rows are and how its intervals are computed, printed under its heading.
 TABLE_NOTES = {
+    "baseline_cv": f"Tuned against the unoptimized baseline in CV: the baseline is evaluated on "
+    f"the same folds as every trial, so differences are paired; {CONFIDENCE:.0%} Student-t "
+    "intervals over seeds.",
     "startup": "Pairs of strategies whose runs with the same seed evaluated identical "
     "configurations at the same leading trial positions (shared random start-up streams); up to "
     "that many trials they compare one random draw with itself.",
@@ -411,6 +418,7 @@ def leaderboard_tables(
     metrics: Sequence[str] = (),
     workers: int | None = None,
     budget: int | None = None,
+    baseline_cv: float | None = None,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
@@ -438,6 +446,8 @@ def leaderboard_tables(
         (:func:`harness.results.generalization.holdout_table`).
     workers : int, optional
         Workers the comparison ran with, for ``timing``.
+    baseline_cv : float, optional
+        The unoptimized baseline's mean CV score on the same folds; adds ``baseline_cv``.
     n_boot, seed
         Bootstrap resamples and seed for every bootstrap interval.
 
@@ -459,6 +469,12 @@ def leaderboard_tables(
         "ecdf": targets.ecdf_table(frame, opt, **where),
         "timing": timing.timing_table(frame, workers=workers, budget=budget),
         "final": final_score_table(frame, budget=budget, **boot),
+    }
+    if baseline_cv is not None:
+        tables["baseline_cv"] = generalization.baseline_cv_table(
+            frame, baseline_cv, budget=budget, confidence=CONFIDENCE
+        )
+    tables |= {
         "ranking": ranking.ranking_table(frame, budget=budget),
         "pairwise": ranking.pairwise_table(frame, budget=budget),
         "power": ranking.power_table(frame, budget=budget),

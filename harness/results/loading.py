@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 
@@ -98,8 +99,17 @@ class ComparisonResults:
         candidates = [study] if study is not None else self.studies
         for candidate in candidates:
             if ledger.HOLDOUT in candidate.user_attrs:
-                return candidate.user_attrs[ledger.HOLDOUT]
+                return ledger.stored_holdout(candidate)
         return {}
+
+    def baseline_cv(self) -> float | None:
+        """The unoptimized baseline's mean CV score in the objective (same folds as the trials)."""
+        metric = self.comparison.metric
+        for study in self.studies:
+            folds = study.user_attrs.get(ledger.BASELINE_CV, {}).get(metric)
+            if folds:
+                return float(np.mean(folds))
+        return None
 
     def baselines(self) -> pd.DataFrame | None:
         """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
@@ -263,6 +273,7 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
         ),
         workers=getattr(results.comparison, "workers", None),
         budget=results.comparison.trials,
+        baseline_cv=results.baseline_cv(),
     )
 
 

@@ -83,6 +83,9 @@ from harness.study.ledger import study_name
 from harness.study.metrics import DEFAULT_METRIC, get_metric
 
 EXHAUSTIVE = "grid-full"
+REFERENCE_POOL = "reference-pool"
+REFERENCE_POOL_STRATEGY = "tpe"
+REFERENCE_POOL_SEED = 10_000
 MODES = ("train", "replay")
 
 
@@ -128,6 +131,11 @@ class Comparison:
     exhaustive_grid : bool
         Also run one grid study over the whole space, whose best score is the
         optimum for the efficiency metrics.
+    reference_pool : int
+        Where no exhaustive grid covers the space: the trials of one longer,
+        independent study (``tpe``, seed :data:`REFERENCE_POOL_SEED`, the same task)
+        that is run but not compared; its best score is the optimum, so no target
+        comes from the runs being compared. 0: none.
     mode : str
         ``"train"`` or ``"replay"`` (see the module docstring).
     tables : tuple of str
@@ -177,6 +185,7 @@ class Comparison:
     processes: int = 2
     initial_design: int = 0
     repeats: int = 1
+    reference_pool: int = 0
     path: Path = field(default=Path("."), compare=False)
 
     @property
@@ -191,6 +200,11 @@ class Comparison:
     def study_name(self, strategy: str, seed: int) -> str:
         """Return the name of the study of ``strategy`` with ``seed``."""
         return study_name(self.name, strategy, seed)
+
+    @property
+    def reference_studies(self) -> tuple[str, ...]:
+        """Names of the reference-pool studies (see ``reference_pool``), empty without one."""
+        return (f"{self.name}-{REFERENCE_POOL}",) if self.reference_pool else ()
 
     @property
     def exhaustive_name(self) -> str:
@@ -255,6 +269,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "prune_on": (str,),
     "storage": (str,),
     "exhaustive_grid": (bool,),
+    "reference_pool": (int,),
     "mode": (str,),
     "tables": (list,),
     "task": (str,),
@@ -315,6 +330,11 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: 'strategies' and 'seeds' must not be empty")
     if len(set(values["strategies"])) != len(values["strategies"]):
         raise ConfigError(f"{path}: 'strategies' lists a strategy twice")
+    if values.get("reference_pool", 0) < 0:
+        raise ConfigError(
+            f"{path}: reference_pool must be 0 (none) or a number of trials, got "
+            f"{values['reference_pool']}"
+        )
     check_budget(
         trials=values["trials"],
         folds=values.get("folds", 5),
@@ -339,9 +359,10 @@ def _check_replay(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: replay tables name a registered 'dataset', not a CSV 'data'")
     if not all(isinstance(t, str) for t in values.get("tables", [])):
         raise ConfigError(f"{path}: tables must be strings '<storage URL>#<study>'")
-    if values.get("exhaustive_grid"):
+    if values.get("exhaustive_grid") or values.get("reference_pool"):
         raise ConfigError(
-            f"{path}: a replay's optimum comes from its tables or task: remove exhaustive_grid"
+            f"{path}: a replay's optimum comes from its tables or task: remove exhaustive_grid "
+            "and reference_pool"
         )
     noise = values.get("noise", 0.0)
     if noise and values.get("task") is None:

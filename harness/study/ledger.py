@@ -267,6 +267,18 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
 
 TRAINER = "trainer"
 RESAMPLING_SKIPPED = "resampling_skipped"
+BASELINE_CV = "baseline_cv"
+
+
+def record_baseline_cv(study: optuna.Study, fold_scores: dict[str, list[float]]) -> None:
+    """Store the unoptimized baseline's per-fold scores on the study's own folds.
+
+    The baseline (:data:`harness.BASELINE_CONFIG`) is evaluated once per task on the
+    same folds as every trial, so "tuned against baseline" is a paired comparison in
+    CV. It is a study attribute rather than a trial: a trial would enter the
+    strategies' histories and ``best_trial`` without a strategy having proposed it.
+    """
+    study.set_user_attr(BASELINE_CV, fold_scores)
 
 
 def record_training(
@@ -325,3 +337,31 @@ def record_run_settings(study: optuna.Study, settings: dict[str, Any]) -> None:
 def run_settings(study: optuna.Study) -> dict[str, Any] | None:
     """Return what :func:`record_run_settings` stored, or None for a study that has none."""
     return study.user_attrs.get(RUN_SETTINGS)
+
+
+def stored_holdout(study: optuna.Study) -> dict[str, dict[str, Any]]:
+    """The study's held-out results as readers use them, or ``{}`` when none are stored.
+
+    Each model's entry gets the true labels of its stored rows (``y_true``, from
+    :data:`HOLDOUT_ROWS`), and the tuned model's entry its permutation importances
+    (``permutation_importance``: ``{feature: {"mean", "std", "repeats"}}``, from
+    :data:`FEATURE_IMPORTANCE`), so a per-row comparison needs nothing else.
+    """
+    holdout = study.user_attrs.get(HOLDOUT)
+    if not holdout:
+        return {}
+    rows = study.user_attrs.get(HOLDOUT_ROWS) or {}
+    importance = study.user_attrs.get(FEATURE_IMPORTANCE) or {}
+    merged = {}
+    for name, entry in holdout.items():
+        entry = dict(entry)
+        if "true" in rows and "predicted" in entry:
+            entry.setdefault("y_true", rows["true"])
+        merged[name] = entry
+    if importance.get("features") and merged:
+        first = next(iter(merged))  # the tuned model: refit_best stores it first
+        merged[first]["permutation_importance"] = {
+            feature: {**values, "repeats": importance.get("n_repeats")}
+            for feature, values in importance["features"].items()
+        }
+    return merged

@@ -20,6 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
+from harness.model.vocabulary import BASELINE_CONFIG
 from harness.search.pruners import check_pruner, make_pruner
 from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
@@ -215,10 +216,31 @@ def create_study(spec: StudySpec) -> optuna.Study:
         ledger.record_identity(study, spec.identity, __version__)
         for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
             study.enqueue_trial(params)
+    if ledger.BASELINE_CV not in study.user_attrs:
+        ledger.record_baseline_cv(study, baseline_cv(spec))
     # Grid search stops at the grid's end: no slot beyond it.
     grid = spec.space.grid_size if get_strategy(spec.strategy).needs_grid else spec.n_trials
     _fill_budget(study, min(spec.n_trials, grid))
     return study
+
+
+_BASELINES: dict[tuple, dict[str, list[float]]] = {}
+
+
+def baseline_cv(spec: StudySpec) -> dict[str, list[float]]:
+    """The unoptimized baseline's per-fold scores on the spec's folds (computed once per task).
+
+    Every study of a comparison shares the task (data, folds, task seed), so the
+    result is cached in the process: a comparison evaluates it once.
+    """
+    key = (spec.dataset.name, len(spec.dataset.y), spec.n_folds, spec.task_seed, spec.repeats)
+    if key not in _BASELINES:
+        folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
+        evaluation = evaluate_config(
+            dict(BASELINE_CONFIG), spec.dataset, folds, random_state=spec.task_seed
+        )
+        _BASELINES[key] = evaluation.fold_scores()
+    return _BASELINES[key]
 
 
 def _fill_budget(study: optuna.Study, n_trials: int) -> None:
@@ -291,9 +313,7 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
 
 
 def _budget_left(study: optuna.Study, n_trials: int) -> bool:
-    """Whether a budget slot waits (a study stored before slots existed: trials < budget)."""
-    if study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-        return True
+    """Whether the study holds fewer trials than ``n_trials`` (a smaller budget on resume wins)."""
     return len(study.get_trials(deepcopy=False, states=ACTIVE_STATES)) < n_trials
 
 
