@@ -94,11 +94,13 @@ def distinguishable(per_seed: pd.Series, *, alpha: float = ALPHA) -> bool:
 def method_notes(*, n_seeds: int, optimum_known: bool) -> list[str]:
     """How to read the intervals and the target of the tables below."""
     notes = [
-        f"Intervals: the tables' `ci_low`/`ci_high` over seeds are 95% percentile bootstrap "
-        f"intervals {cite('efron1979')}, which under-cover at {n_seeds} seeds (about a third "
-        "too narrow at 5); the t-intervals in this summary keep their coverage at small n, as "
-        f"BCa intervals {cite('efron1987')} would. Overlap of intervals is not a test: only "
-        f"the paired tests decide {cite('demsar2006')}.",
+        "Intervals over seeds in this summary and in the `final`, `pairwise`, `baseline_cv` "
+        "and `generalization` tables are 95% Student t-intervals, which keep their coverage "
+        f"at small n (as BCa intervals {cite('efron1987')} would); the efficiency, curve and "
+        f"by-parameter bands are percentile bootstrap intervals {cite('efron1979')}, which "
+        f"under-cover at {n_seeds} seeds (about a third too narrow at 5): read them as "
+        "descriptive. Overlap of intervals is not a test: only the paired tests decide "
+        f"{cite('demsar2006')}.",
     ]
     if not optimum_known:
         notes.append(

@@ -22,7 +22,7 @@ import pandas as pd
 
 from harness.results import efficiency, significance
 from harness.results.ranking import interval_text
-from harness.study.metrics import METRICS
+from harness.study.metrics import compute_metric
 
 NOT_STORED = "not stored (no per-row predictions in the held-out results)"
 #: Keys under which the stored held-out results may keep the true test labels.
@@ -107,12 +107,11 @@ def _rows_of(holdout: Mapping[str, Any], name: str) -> tuple | None:
 
 def _metric(name: str, predicted: np.ndarray, proba: np.ndarray | None, labels: np.ndarray):
     """``metric(y_true, rows)`` scoring the model on the resampled row indices ``rows``."""
-    compute = METRICS[name].compute
     full = proba if proba is not None else np.full((len(predicted), len(labels)), np.nan)
 
     def metric(y_true: np.ndarray, rows: np.ndarray) -> float:
         rows = rows.astype(int)
-        return float(compute(y_true, predicted[rows], full[rows], labels))
+        return compute_metric(name, y_true, predicted[rows], full[rows], labels)
 
     return metric
 

@@ -162,6 +162,15 @@ def get_metric(name: str) -> Metric:
         raise ConfigError(f"unknown metric {name!r}; choose one of: {', '.join(METRICS)}") from None
 
 
+def compute_metric(
+    name: str, y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray, labels: np.ndarray
+) -> float:
+    """One metric of :data:`METRICS` from predictions (see :func:`score_predictions`)."""
+    y_true, y_pred, labels = np.asarray(y_true), np.asarray(y_pred), np.asarray(labels)
+    counts = _Counts(y_true, y_pred, labels)
+    return float(METRICS[name].compute(counts, y_true, y_pred, np.asarray(proba, float), labels))
+
+
 def score_predictions(
     y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray, labels: np.ndarray
 ) -> dict[str, float]:
