@@ -1,8 +1,8 @@
 """The committed reference replays: files, tables and leaderboards; a smaller one rebuilds.
 
 The reference replay storages (tens of MB) are not committed; their leaderboards are, and the
-tables they are rebuilt from are (``studies/teleconnect-small.db``,
-``studies/teleconnect-small-tables.db``). This rebuilds a smaller replay of the same files.
+tables they are rebuilt from are (``studies/teleconnect-small-tables.db``: the exhaustive
+``mlp-small`` grids of task seeds 0, 1 and 2). This rebuilds a smaller replay of the same files.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ Example (``studies/replay-teleconnect-small.toml``)::
     mode = "replay"
     dataset = "teleconnect"
     space = "mlp-small"
-    tables = ["sqlite:///studies/teleconnect-small.db#teleconnect-small-grid-full"]
+    tables = ["sqlite:///studies/teleconnect-small-tables.db#teleconnect-small-grid-full-t0"]
     strategies = ["random", "tpe", "qmc", "grid"]
     seeds = [0, 1, 2]
     trials = 25

@@ -124,7 +124,7 @@ class TableTask:
         if not url or not name:
             raise ConfigError(
                 f"table {ref!r} is not '<storage URL>#<study name>'; e.g. "
-                "'sqlite:///studies/teleconnect-small.db#teleconnect-small-grid-full'"
+                "'sqlite:///studies/teleconnect-small-tables.db#teleconnect-small-grid-full-t0'"
             )
         storage = open_storage(url)
         stored = optuna.get_all_study_names(storage)
