@@ -195,3 +195,17 @@ def test_fast_label_metrics_match_scikit_learn():
         f1_score(truth, predicted, average="macro", zero_division=0)
     )
     assert evidence.LABEL_METRICS["accuracy"](truth, predicted) == accuracy_score(truth, predicted)
+
+
+def test_the_baseline_in_cv_is_claimed_only_where_its_interval_excludes_zero():
+    import pandas as pd
+
+    from harness.report.evidence import baseline_cv_evidence
+
+    table = pd.DataFrame({"strategy": ["gp", "random"], "seeds": [5, 5],
+                          "baseline_cv": [0.35, 0.35], "difference": [0.05, 0.001],
+                          "ci_low": [0.04, -0.01], "below_baseline": [0, 2]})  # fmt: skip
+    (sentence,) = baseline_cv_evidence(table)
+    assert "for gp the 95% t-interval over seeds excludes zero" in sentence
+    assert "random" not in sentence.split("excludes zero")[0].split("for ")[-1]
+    assert "2 of 10 runs ended below the baseline" in sentence

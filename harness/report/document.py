@@ -316,8 +316,13 @@ def _summary_section(ctx: ReportContext) -> str:
         ctx.results.frame, workers=ctx.comparison.workers,
     )  # fmt: skip
     if ctx.comparative:
+        optimum = ctx.results.optimum_info()
+        if "baseline_cv" in ctx.tables:
+            supported += evidence.baseline_cv_evidence(ctx.tables["baseline_cv"])
         supported += evidence.method_notes(
-            n_seeds=len(ctx.comparison.seeds), optimum_known=ctx.results.optimum is not None
+            n_seeds=len(ctx.comparison.seeds),
+            optimum_known=not optimum.circular,
+            optimum_source=optimum.label,
         )
     return "\n\n".join(
         [

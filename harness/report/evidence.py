@@ -91,7 +91,32 @@ def distinguishable(per_seed: pd.Series, *, alpha: float = ALPHA) -> bool:
     return bool(significance.wilcoxon_holm(matrix, alpha=alpha).table["significant"].any())
 
 
-def method_notes(*, n_seeds: int, optimum_known: bool) -> list[str]:
+def baseline_cv_evidence(table: pd.DataFrame) -> list[str]:
+    """What the paired comparison with the unoptimized baseline in CV supports.
+
+    ``table`` is the leaderboard's ``baseline_cv`` table: each strategy's final
+    incumbents minus the baseline's CV score on the same folds, t-interval over seeds.
+    """
+    if table.empty:
+        return []
+    clear = table[table["ci_low"] > 0]["strategy"].tolist()
+    below = int(table["below_baseline"].sum())
+    runs = int(table["seeds"].sum())
+    spread = f"{table['difference'].min():+.4f} to {table['difference'].max():+.4f}"
+    baseline = float(table["baseline_cv"].iloc[0])
+    verdict = (
+        f"for {names(clear)} the 95% t-interval over seeds excludes zero"
+        if clear
+        else "no strategy's 95% t-interval over seeds excludes zero"
+    )
+    return [
+        f"In CV, on the same folds (paired), the unoptimized baseline scores {baseline:.4f}; the "
+        f"strategies' final incumbents are {spread} above it on average, and {verdict}; "
+        f"{below} of {runs} runs ended below the baseline."
+    ]
+
+
+def method_notes(*, n_seeds: int, optimum_known: bool, optimum_source: str = "") -> list[str]:
     """How to read the intervals and the target of the tables below."""
     notes = [
         "Intervals over seeds in this summary and in the `final`, `pairwise`, `baseline_cv` "
@@ -102,6 +127,11 @@ def method_notes(*, n_seeds: int, optimum_known: bool) -> list[str]:
         "descriptive. Overlap of intervals is not a test: only the paired tests decide "
         f"{cite('demsar2006')}.",
     ]
+    if optimum_known and optimum_source:
+        notes.append(
+            f"The optimum behind normalized regret and the targets is {optimum_source}: it "
+            "does not come from the runs being compared."
+        )
     if not optimum_known:
         notes.append(
             "No exhaustive grid covered this space, so the optimum behind normalized regret "
