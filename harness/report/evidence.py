@@ -128,9 +128,10 @@ def method_notes(*, n_seeds: int, optimum_known: bool, optimum_source: str = "")
         f"{cite('demsar2006')}.",
     ]
     if optimum_known and optimum_source:
+        source = optimum_source.removeprefix("optimum = ")
         notes.append(
-            f"The optimum behind normalized regret and the targets is {optimum_source}: it "
-            "does not come from the runs being compared."
+            f"The optimum behind normalized regret and the targets is {source}: it does not "
+            "come from the runs being compared."
         )
     if not optimum_known:
         notes.append(
