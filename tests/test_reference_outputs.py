@@ -48,7 +48,7 @@ def test_report_rebuilds_byte_identical_from_storage(
         *(copy_of_reference / "drawio").glob(f"{name}-*.drawio"),
         *(copy_of_reference / "drawio").glob(f"{name}-*.svg"),
     ]
-    assert len(rebuilt) == 2 + 7 + 3 + 3
+    assert len(rebuilt) == 2 + 8 + 3 + 3
     for path in rebuilt:
         committed = ROOT / path.relative_to(copy_of_reference)
         assert path.read_bytes() == committed.read_bytes(), path.name

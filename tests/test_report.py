@@ -66,8 +66,9 @@ def test_every_section_is_there_in_order(text):
 
 def test_every_figure_is_referenced_and_exists(root, text):
     referenced = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", text)
-    assert len(referenced) == 7  # the tiny space has two parameters: the contour is drawn
-    for number in range(1, 8):  # every figure is cited where the text discusses it
+    # the tiny space has two parameters (a contour) and stores probabilities (a calibration)
+    assert len(referenced) == 8
+    for number in range(1, 9):  # every figure is cited where the text discusses it
         body = text.partition("\n## Figures\n")[0]
         assert f"Figure {number}" in body, number
     for link in referenced:
@@ -130,7 +131,7 @@ def test_rebuilding_gives_identical_bytes(workdir, capsys):
     after = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
     assert after.keys() == before.keys()
     assert [p for p in before if before[p] != after[p]] == []
-    assert len(before) == 1 + 1 + 7 + 3 + 3  # report, notebook, figures, diagrams, their SVGs
+    assert len(before) == 1 + 1 + 8 + 3 + 3  # report, notebook, figures, diagrams, their SVGs
 
 
 def test_the_best_study_is_chosen_by_cv_score(results):

@@ -73,7 +73,7 @@ def test_figures_exist_without_time_to_target(root, text):
     referenced = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", text)
     assert [Path(link).stem.removeprefix(f"{STUDY}-") for link in referenced] == [
         "incumbents-trials", "incumbents-seconds", "importance", "contour", "confusion",
-        "learning-curve",
+        "learning-curve", "calibration",
     ]  # fmt: skip
     for link in referenced:
         assert (root / "reports" / link).is_file(), link
@@ -102,7 +102,7 @@ def test_rebuilding_gives_identical_bytes(root, storage, monkeypatch):
     after = {p: p.read_bytes() for folder in outputs for p in folder.rglob("*") if p.is_file()}
     assert after.keys() == before.keys()
     assert [p for p in before if before[p] != after[p]] == []
-    assert len(before) == 1 + 1 + 6 + 3 + 3  # report, notebook, figures, diagrams, their SVGs
+    assert len(before) == 1 + 1 + 7 + 3 + 3  # report, notebook, figures, diagrams, their SVGs
 
 
 @pytest.mark.parametrize(

@@ -142,6 +142,10 @@ FIGURE_NOTES = {
     "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
                    "{} plot the incumbents against trials and seconds and each run's time to "
                    "target."),
+    "targeting": (("calibration",),
+                  "{} shows whether those probabilities can be read at face value: "
+                  "segment by segment, predicted probability against the share of customers "
+                  "actually in the segment."),
     "importance": (("importance", "contour"),
                    "{} rank the hyperparameters by fANOVA importance and map the best score "
                    "over the two most important."),
@@ -246,6 +250,19 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
                 "loss where used).",
                 lambda: figures.learning_curve_figure(ctx.holdout, models[::-1])),
     ]  # fmt: skip
+    stored = business.stored_probabilities(ctx.holdout)
+    if stored is not None:
+        truth, proba = stored
+        specs.append(_Figure(
+            "calibration",
+            f"Calibration of the tuned model on the {len(truth)} held-out customers, one "
+            "panel per segment: customers binned by their predicted probability of the "
+            "segment; each point is a bin's mean prediction against the share actually in "
+            "the segment (95% Wilson interval, number of customers beside it); dashed: "
+            "perfect calibration.",
+            lambda: figures.calibration_figure(truth, proba, ctx.holdout[TUNED]["labels"],
+                                               ctx.names),
+        ))  # fmt: skip
     return specs
 
 
@@ -336,7 +353,7 @@ def _summary_section(ctx: ReportContext) -> str:
     )
 
 
-def _segments_section(ctx: ReportContext) -> str:
+def _segments_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
     changes = business.segment_changes(ctx.holdout, ctx.names)
     blocks = [
         "### What tuning changed, segment by segment",
@@ -385,6 +402,7 @@ def _segments_section(ctx: ReportContext) -> str:
             "(lift: that share over x; 1.0 is random contact):",
             markdown_table(business.gains(truth, proba, ctx.holdout[TUNED]["labels"],
                                           ctx.names)),
+            *_figure_note(numbers, "targeting"),
         ]  # fmt: skip
     return "\n\n".join(blocks)
 
@@ -510,7 +528,7 @@ def write_report(
         sections.baseline_section(ctx),
         sections.search_section(ctx),
         _results_section(ctx, {key: n for n, key in enumerate(written, start=1)}),
-        _segments_section(ctx),
+        _segments_section(ctx, {key: n for n, key in enumerate(written, start=1)}),
         _figures_section(written, out),
         _diagrams_section(ctx, documents, diagrams, images, out),
         _recommendations_section(ctx),

@@ -242,3 +242,57 @@ def learning_curve_figure(
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return figure
+
+
+#: Equal-width bins of predicted probability in the calibration figure.
+CALIBRATION_BINS = 5
+
+
+def calibration_figure(
+    y_true: Sequence[Any],
+    proba: np.ndarray,
+    labels: Sequence[Any],
+    names: Mapping[str, str] | None = None,
+) -> Figure:
+    """Reliability of the tuned model's probabilities, one panel per segment (one-vs-rest).
+
+    Rows are binned by their predicted probability of the segment
+    (:data:`CALIBRATION_BINS` equal-width bins); each point is a bin's mean predicted
+    probability against the share of its rows that are in the segment, with a 95%
+    Wilson interval, and is labelled with its number of rows. Points on the diagonal
+    are calibrated. Empty bins are left out.
+    """
+    truth = np.asarray(y_true)
+    proba = np.asarray(proba, dtype=float)
+    edges = np.linspace(0.0, 1.0, CALIBRATION_BINS + 1)
+    figure = Figure(figsize=(3.2 * len(labels), 3.4), layout="constrained")
+    axes = figure.subplots(1, len(labels), squeeze=False, sharey=True)[0]
+    for ax, (column, label) in zip(axes, enumerate(labels), strict=True):
+        members = truth == label
+        bins = np.clip(np.digitize(proba[:, column], edges[1:-1]), 0, CALIBRATION_BINS - 1)
+        for b in range(CALIBRATION_BINS):
+            rows = bins == b
+            n = int(rows.sum())
+            if n == 0:
+                continue
+            share = members[rows].mean()
+            low, high = _wilson(share, n)
+            x = proba[rows, column].mean()
+            below, above = max(share - low, 0.0), max(high - share, 0.0)  # rounding at 0 or 1
+            ax.errorbar(x, share, yerr=[[below], [above]], fmt="o", color="C0", capsize=2)
+            ax.annotate(str(n), (x, share), textcoords="offset points", xytext=(4, 4),
+                        fontsize=7)  # fmt: skip
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title((names or {}).get(str(label), str(label)))
+        ax.set_xlabel("predicted probability")
+    axes[0].set_ylabel("share in the segment")
+    return figure
+
+
+def _wilson(share: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (Wilson 1927)."""
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
