@@ -164,17 +164,37 @@ def evaluate_config(
     Evaluation
         Its ``trainer`` says which trainer ran.
     """
-    if trainer not in TRAINERS:
-        raise ConfigError(f"unknown trainer {trainer!r}; choose one of: {', '.join(TRAINERS)}")
     callbacks = [fold_callbacks(index) for index in range(len(folds))] if fold_callbacks else []
-    needs_sequential = any(callbacks) or bool(config.get("callbacks"))
-    if trainer == "batched" and needs_sequential:
-        raise ConfigError("the batched trainer runs no skorch callbacks: use trainer='sequential'")
-    if trainer == "sequential" or needs_sequential:
+    if chosen_trainer(config, any(callbacks), trainer) == "sequential":
         return _evaluate_sequential(
             config, dataset, folds, random_state, deadline, on_fold, callbacks
         )
     return _evaluate_batched(config, dataset, folds, random_state, deadline, on_fold, on_epoch)
+
+
+def chosen_trainer(config: Mapping[str, Any], fold_callbacks: bool, trainer: str = "auto") -> str:
+    """The trainer :func:`evaluate_config` runs: ``"batched"`` or ``"sequential"``.
+
+    Parameters
+    ----------
+    config : mapping
+        The configuration; skorch callbacks in it need the sequential trainer.
+    fold_callbacks : bool
+        Whether extra skorch callbacks are given per fold (they need it too).
+    trainer : {"auto", "batched", "sequential"}, default="auto"
+        What was asked.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown trainer, or ``"batched"`` where callbacks need the sequential one.
+    """
+    if trainer not in TRAINERS:
+        raise ConfigError(f"unknown trainer {trainer!r}; choose one of: {', '.join(TRAINERS)}")
+    needs_sequential = fold_callbacks or bool(config.get("callbacks"))
+    if trainer == "batched" and needs_sequential:
+        raise ConfigError("the batched trainer runs no skorch callbacks: use trainer='sequential'")
+    return "sequential" if trainer == "sequential" or needs_sequential else "batched"
 
 
 def _evaluate_sequential(

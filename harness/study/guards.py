@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 from skorch.callbacks import Callback
 
 from harness.errors import HarnessError
@@ -29,7 +30,7 @@ def check_progress(losses, epoch: int, deadline: float | None) -> None:
     deadline : float or None
         A :func:`time.monotonic` value, or None.
     """
-    values = [float(v) for v in (losses if hasattr(losses, "__len__") else [losses])]
+    values = np.atleast_1d(np.asarray(losses, dtype=float))
     for index, loss in enumerate(values):
         if not math.isfinite(loss) or loss > EXPLODING_LOSS:
             where = f" in fold {index + 1}" if len(values) > 1 else ""

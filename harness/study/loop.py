@@ -32,7 +32,14 @@ from harness.search.strategies import (
 )
 from harness.study import ledger
 from harness.study.checks import check_budget
-from harness.study.evaluation import Evaluation, Fold, FoldResult, evaluate_config, make_folds
+from harness.study.evaluation import (
+    Evaluation,
+    Fold,
+    FoldResult,
+    chosen_trainer,
+    evaluate_config,
+    make_folds,
+)
 from harness.study.guards import EpochPruning
 from harness.study.metrics import get_metric
 from harness.study.storage import open_storage
@@ -505,8 +512,9 @@ def run_one_trial(
             return [EpochPruning(trial)] if not by_folds and index == 0 else []
 
         deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
-        sequential = config.get("callbacks") is not None
-        ledger.record_training(trial, "sequential" if sequential else "batched")
+        trainer = chosen_trainer(config, fold_callbacks=False)
+        sequential = trainer == "sequential"  # only then can epoch pruning be a skorch callback
+        ledger.record_training(trial, trainer)
         try:
             done = evaluate_config(
                 config,
