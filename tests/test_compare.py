@@ -78,3 +78,31 @@ def test_a_malformed_comparison_names_the_file_and_the_problem(tmp_path, text, m
     with pytest.raises(ConfigError, match=re.escape(message)) as error:
         load_comparison(path, strategies=["random", "tpe"])
     assert str(path) in str(error.value)
+
+
+def test_studies_in_parallel_processes_store_what_one_process_stores(workdir):
+    """``processes = 2`` changes the wall time only: every study's trials are the same."""
+    text = (workdir / "tiny-comparison.toml").read_text()
+    (workdir / "parallel.toml").write_text(
+        text.replace('name = "tiny"', 'name = "tiny-parallel"') + "processes = 2\n"
+    )
+    assert load_comparison(workdir / "parallel.toml").processes == 2
+    assert load_comparison(workdir / "tiny-comparison.toml").processes == 1
+    assert main(["compare", "tiny-comparison.toml", "--quiet"]) == 0
+    assert main(["compare", "parallel.toml", "--quiet"]) == 0
+
+    def trials(name: str) -> dict[str, list]:
+        storage = f"sqlite:///studies/{name}.db"
+        return {
+            s.study_name.removeprefix(name): [
+                (t.params, t.value, t.state)
+                for t in optuna.load_study(study_name=s.study_name, storage=storage).trials
+            ]
+            for s in optuna.get_all_study_summaries(storage)
+        }
+
+    assert trials("tiny-parallel") == trials("tiny")
+    parallel = optuna.load_study(
+        study_name="tiny-parallel-tpe-s1", storage="sqlite:///studies/tiny-parallel.db"
+    )
+    assert parallel.user_attrs[ledger.HOLDOUT_TRIAL] == parallel.best_trial.number

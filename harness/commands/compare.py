@@ -82,11 +82,14 @@ def main(args: argparse.Namespace) -> int:
             StudySpec(name=name, strategy=REFERENCE_POOL_STRATEGY, seed=REFERENCE_POOL_SEED,
                       n_trials=comparison.reference_pool, **common)
         )  # fmt: skip
+    if comparison.processes > 1:
+        _run_in_processes(specs, comparison.workers, comparison.processes, args.quiet)
     baselines = None
     for index, spec in enumerate(specs, start=1):
         label = f"study {index}/{len(specs)} {spec.strategy} seed {spec.seed}"
         progress = Progress(spec.n_trials, comparison.metric, quiet=args.quiet, label=label)
         try:
+            # After _run_in_processes every study is finished: this only loads it.
             study = run_study(spec, workers=comparison.workers, on_trial=progress)
         finally:
             progress.close()
@@ -99,6 +102,31 @@ def main(args: argparse.Namespace) -> int:
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
     print(f"leaderboard: {path}")
     return 0
+
+
+def _run_study_quietly(spec: Any, workers: int) -> str:
+    from harness.study.loop import run_study
+
+    run_study(spec, workers=workers)
+    return spec.name
+
+
+def _run_in_processes(specs: list[Any], workers: int, processes: int, quiet: bool) -> None:
+    """Run the studies ``processes`` at a time, each in its own spawned process.
+
+    Studies are independent (each has its own sampler and budget in the shared
+    storage), so this changes only the wall time; the held-out refits and the
+    leaderboards follow in this process, in order.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_run_study_quietly, spec, workers) for spec in specs]
+        for done, future in enumerate(as_completed(futures), start=1):
+            name = future.result()
+            if not quiet:
+                print(f"finished {done}/{len(specs)} studies ({name})", flush=True)
 
 
 def _replay(comparison: Any, args: argparse.Namespace) -> int:

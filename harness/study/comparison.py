@@ -147,7 +147,10 @@ class Comparison:
     charge_proposals : bool
         Replay: charge measured proposal seconds to the simulated clock.
     processes : int
-        Replay: parallel processes.
+        Studies run at once, each in its own process (replay default 2,
+        training default 1). In training mode each of them still runs its
+        own ``workers`` worker processes, so the machine needs
+        ``processes * workers`` cores for the timings to be uncontended.
     initial_design : int
         Shared first configurations of every study (see the module docstring).
     repeats : int
@@ -296,6 +299,8 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             expected = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{path}: {key} must be of type {expected}, got {value!r}")
+    if values.get("processes", 1) < 1:
+        raise ConfigError(f"{path}: processes must be at least 1, got {values['processes']}")
     if values.get("repeats", 1) < 1 or not 0 <= values.get("initial_design", 0) <= values.get(
         "trials", 1
     ):
@@ -310,9 +315,9 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: mode must be one of {', '.join(MODES)}, got {values['mode']!r}")
     if values.get("mode") == "replay":
         _check_replay(path, values)
-    elif set(values) & {"tables", "task", "noise", "charge_proposals", "processes"}:
+    elif set(values) & {"tables", "task", "noise", "charge_proposals"}:
         raise ConfigError(
-            f"{path}: tables, task, noise, charge_proposals and processes are replay keys: "
+            f"{path}: tables, task, noise and charge_proposals are replay keys: "
             'add mode = "replay" or remove them'
         )
     if values.get("task") is not None:
@@ -369,8 +374,6 @@ def _check_replay(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: noise applies to an analytic task only: remove it")
     if not noise >= 0:  # NaN fails too
         raise ConfigError(f"{path}: noise must be a standard deviation >= 0, got {noise!r}")
-    if values.get("processes", 2) < 1:
-        raise ConfigError(f"{path}: processes must be at least 1, got {values['processes']}")
     if values.get("pruner", "none") != "none" and values.get("prune_on", "folds") != "folds":
         raise ConfigError(f'{path}: a replay prunes on stored folds: use prune_on = "folds"')
 
@@ -412,6 +415,7 @@ def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -
         raise ConfigError(f"{path}: {error}") from None
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     values.setdefault("storage", f"sqlite:///studies/{values['name']}.db")
+    values.setdefault("processes", 2 if values.get("mode") == "replay" else 1)
     if values.get("task") is not None:
         from harness.data.analytic import get_task
 
