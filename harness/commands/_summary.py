@@ -149,7 +149,7 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
     Returns ``{"tuned MLP": path, "baseline MLP": path}``; the baseline is
     ``<study>-baseline.joblib`` beside ``<study>.joblib``.
     """
-    from harness.model.vocabulary import BASELINE_CONFIG
+    from harness.model.families import family_of
     from harness.study.holdout import BASELINE, TUNED
 
     best = study.best_trial
@@ -167,7 +167,12 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
     paths = {TUNED: save_model(refit.tuned, directory / f"{study.study_name}.joblib", tuned_card)}
     if refit.baseline_model is not None:
         card = model_card(
-            BASELINE, study, spec, refit.results[BASELINE], dict(BASELINE_CONFIG), None
+            BASELINE,
+            study,
+            spec,
+            refit.results[BASELINE],
+            family_of(ledger.stored_config(best)).baseline_config(),
+            None,
         )
         path = directory / f"{study.study_name}-baseline.joblib"
         paths[BASELINE] = save_model(refit.baseline_model, path, card)

@@ -22,6 +22,7 @@ from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
 from harness.errors import ConfigError, DataError
 from harness.model.estimator import MLPClassifier
+from harness.model.families import family_of, without_family
 from harness.model.vocabulary import (
     ESTIMATOR_DEFAULTS,
     IMBALANCE,
@@ -119,6 +120,9 @@ def build_pipeline(
 ) -> Pipeline:
     """Return an unfitted ``preprocess -> model`` pipeline for ``config``.
 
+    The configuration's model family (:func:`harness.model.families.family_of`)
+    picks the builder; the MLP's is :func:`mlp_pipeline`.
+
     Parameters
     ----------
     config : mapping
@@ -126,9 +130,20 @@ def build_pipeline(
     dataset : Dataset
         Supplies the numeric and categorical columns to preprocess.
     y_fit : ndarray
-        The labels of the rows the pipeline will be fitted on.
+        The labels (or targets) of the rows the pipeline will be fitted on.
     random_state : int, default=0
         Seed for the estimator and the resampler.
+    """
+    builder = family_of(config).pipeline_builder()
+    return builder(without_family(config), dataset, y_fit, random_state)
+
+
+def mlp_pipeline(
+    config: Mapping[str, Any], dataset: Dataset, y_fit: np.ndarray, random_state: int = 0
+) -> Pipeline:
+    """The MLP family's pipeline: preprocessing, then :class:`~harness.MLPClassifier`.
+
+    Parameters are those of :func:`build_pipeline`; ``config`` has no family entry.
     """
     model = MLPClassifier(**estimator_params(config, y_fit, random_state))
     return Pipeline([("preprocess", build_preprocessor(dataset)), ("model", model)])

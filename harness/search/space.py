@@ -26,19 +26,25 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from harness.errors import SpaceError
-from harness.model.vocabulary import (
-    IMBALANCE,
-    IMBALANCE_STRATEGIES,
-    PARAM_NAMES,
-    SEARCHABLE_PARAMS,
-)
+from harness.errors import ConfigError, SpaceError
+from harness.model.families import DEFAULT_FAMILY, FAMILY, Family, get_family
+from harness.model.vocabulary import IMBALANCE, IMBALANCE_STRATEGIES
 from harness.search.grid import Grid
 
 SPACES_DIR = "search_spaces"
 BUILTIN_SPACES = Path(__file__).resolve().parent / "builtin_spaces"
 
 Scalar = bool | int | float | str
+
+
+class _FamilyNames:
+    """The default ``allowed_names``: the parameters of the space's own model family."""
+
+    def __repr__(self) -> str:
+        return "FAMILY_NAMES"
+
+
+FAMILY_NAMES = _FamilyNames()
 
 
 def _text(value: Any) -> str:
@@ -187,6 +193,9 @@ class SearchSpace:
         Free text.
     source : str, optional
         Where the space came from (a file path), used in error messages.
+    family : str, optional
+        The model family (:mod:`harness.model.families`); configurations of a
+        family other than the default carry it under the ``family`` key.
 
     Raises
     ------
@@ -204,11 +213,16 @@ class SearchSpace:
         *,
         description: str = "",
         source: str | None = None,
+        family: str = DEFAULT_FAMILY,
     ) -> None:
         self.name = name
         self.description = description
         self.source = source or name
+        self.family = family
         self.fixed = dict(fixed or {})
+        if family != DEFAULT_FAMILY:
+            # Carried by every configuration, so a stored one says what to rebuild.
+            self.fixed = {FAMILY: family, **self.fixed}
         by_name = {p.name: p for p in params}
         if len(by_name) != len(params):
             raise SpaceError(f"{self.source}: a parameter name appears twice; keep one of them")
@@ -243,7 +257,10 @@ class SearchSpace:
                     )
 
     def __repr__(self) -> str:
-        return f"SearchSpace({self.name!r}, params={list(self.params)}, fixed={self.fixed})"
+        return (
+            f"SearchSpace({self.name!r}, family={self.family!r}, params={list(self.params)}, "
+            f"fixed={self.fixed})"
+        )
 
     @property
     def conditional(self) -> bool:
@@ -382,7 +399,7 @@ def _topological(params: Sequence[Param], source: str) -> list[Param]:
 class _Reader:
     """Validates the table of one space file, naming the file and parameter in errors."""
 
-    TOP_KEYS = ("description", "params", "fixed")
+    TOP_KEYS = ("description", "family", "params", "fixed")
     COMMON_KEYS = ("type", "grid", "when", "description")
     TYPE_KEYS: ClassVar[dict[str, tuple[str, ...]]] = {
         "float": ("low", "high", "log"),
@@ -390,9 +407,10 @@ class _Reader:
         "categorical": ("choices",),
     }
 
-    def __init__(self, source: str, allowed_names: Collection[str] | None) -> None:
+    def __init__(self, source: str, allowed_names: Collection[str] | _FamilyNames | None) -> None:
         self.source = source
         self.allowed_names = allowed_names
+        self.family: Family | None = None
 
     def fail(self, name: str, problem: str) -> SpaceError:
         return SpaceError(f"{self.source}: parameter '{name}': {problem}")
@@ -403,6 +421,12 @@ class _Reader:
                 raise SpaceError(
                     f"{self.source}: unknown key '{key}'; expected {', '.join(self.TOP_KEYS)}"
                 )
+        try:
+            self.family = get_family(data.get("family", DEFAULT_FAMILY))
+        except ConfigError as error:
+            raise SpaceError(f"{self.source}: {error}") from None
+        if isinstance(self.allowed_names, _FamilyNames):
+            self.allowed_names = self.family.param_names
         tables = data.get("params")
         if not isinstance(tables, Mapping) or not tables:
             raise SpaceError(f"{self.source}: no [params.NAME] tables; add at least one parameter")
@@ -413,14 +437,22 @@ class _Reader:
             self.check_name(fixed_name)
         params = [self.param(param_name, table) for param_name, table in tables.items()]
         description = data.get("description", "")
-        return SearchSpace(name, params, fixed, description=str(description), source=self.source)
+        return SearchSpace(
+            name,
+            params,
+            fixed,
+            description=str(description),
+            source=self.source,
+            family=self.family.name,
+        )
 
     def check_name(self, name: str) -> None:
         if self.allowed_names is not None and name not in self.allowed_names:
+            family = self.family or get_family(DEFAULT_FAMILY)
             raise self.fail(
                 name,
-                f"unknown name; use '{IMBALANCE}' or an MLPClassifier parameter: "
-                + ", ".join(SEARCHABLE_PARAMS),
+                f"unknown name; use a parameter of the {family.name!r} model family: "
+                + ", ".join(self.allowed_names),
             )
 
     def param(self, name: str, table: Any) -> Param:
@@ -545,7 +577,7 @@ def parse_space(
     name: str,
     *,
     source: str | None = None,
-    allowed_names: Collection[str] | None = PARAM_NAMES,
+    allowed_names: Collection[str] | _FamilyNames | None = FAMILY_NAMES,
 ) -> SearchSpace:
     """Build a :class:`SearchSpace` from the table of a space file.
 
@@ -558,8 +590,10 @@ def parse_space(
     source : str, optional
         Where ``data`` came from, for error messages; defaults to ``name``.
     allowed_names : collection of str or None, optional
-        The parameter names the space may use; ``None`` accepts any name (for
-        spaces of other objectives, such as the analytic test functions).
+        The parameter names the space may use. By default those of the
+        space's model family (its ``family`` key, default the MLP); ``None``
+        accepts any name (for spaces of other objectives, such as the analytic
+        test functions).
 
     Returns
     -------
@@ -590,7 +624,7 @@ def available_spaces() -> dict[str, Path]:
 
 
 def load_space(
-    name_or_path: str | Path, *, allowed_names: Collection[str] | None = PARAM_NAMES
+    name_or_path: str | Path, *, allowed_names: Collection[str] | _FamilyNames | None = FAMILY_NAMES
 ) -> SearchSpace:
     """Read and validate a search space.
 

@@ -18,8 +18,9 @@ from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from harness.data.datasets import Dataset, check_class_counts
 from harness.errors import ConfigError
+from harness.model.families import family_of
 from harness.model.pipeline import build_pipeline
-from harness.study.guards import TrialGuard, check_progress
+from harness.study.guards import TrialGuard, TrialStopped, check_progress
 from harness.study.metrics import score_predictions
 
 Fold = tuple[np.ndarray, np.ndarray]
@@ -178,7 +179,8 @@ def chosen_trainer(config: Mapping[str, Any], fold_callbacks: bool, trainer: str
     Parameters
     ----------
     config : mapping
-        The configuration; skorch callbacks in it need the sequential trainer.
+        The configuration; skorch callbacks in it, or a model family other
+        than the MLP, need the sequential trainer.
     fold_callbacks : bool
         Whether extra skorch callbacks are given per fold (they need it too).
     trainer : {"auto", "batched", "sequential"}, default="auto"
@@ -191,7 +193,13 @@ def chosen_trainer(config: Mapping[str, Any], fold_callbacks: bool, trainer: str
     """
     if trainer not in TRAINERS:
         raise ConfigError(f"unknown trainer {trainer!r}; choose one of: {', '.join(TRAINERS)}")
-    needs_sequential = fold_callbacks or bool(config.get("callbacks"))
+    family = family_of(config)
+    if trainer == "batched" and not family.batched:
+        raise ConfigError(
+            f"the batched trainer trains MLPs only, not the {family.name!r} family: "
+            "use trainer='sequential' or 'auto'"
+        )
+    needs_sequential = fold_callbacks or bool(config.get("callbacks")) or not family.batched
     if trainer == "batched" and needs_sequential:
         raise ConfigError("the batched trainer runs no skorch callbacks: use trainer='sequential'")
     return "sequential" if trainer == "sequential" or needs_sequential else "batched"
@@ -211,7 +219,16 @@ def _evaluate_sequential(
     for index, (train, test) in enumerate(folds):
         model = build_pipeline(config, dataset, y[train], random_state=random_state)
         extra = callbacks[index] if callbacks else []
-        model.set_params(model__callbacks=[TrialGuard(deadline), *extra])
+        if "callbacks" in model[-1].get_params(deep=False):
+            model.set_params(model__callbacks=[TrialGuard(deadline), *extra])
+        elif extra:
+            raise ConfigError(
+                f"the {family_of(config).name!r} family reports no epochs to prune on: "
+                "use prune_on = 'folds'"
+            )
+        elif deadline is not None and time.monotonic() > deadline:
+            # An estimator without callbacks cannot be stopped inside a fit: stop between folds.
+            raise TrialStopped(f"trial time limit exceeded before fold {index + 1}")
         result = fit_and_score(model, X.iloc[train], y[train], X.iloc[test], y[test])
         evaluation.folds.append(result)
         if on_fold is not None:

@@ -20,8 +20,8 @@ from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
+from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.pipeline import build_pipeline
-from harness.model.vocabulary import BASELINE_CONFIG
 from harness.study import ledger
 from harness.study.metrics import get_metric, score_predictions
 
@@ -46,9 +46,12 @@ PROBA_DECIMALS = 6
 
 
 def baseline_models(
-    train: Dataset, seed: int, reference_rows: int | None = REFERENCE_ROW_CAP
+    train: Dataset,
+    seed: int,
+    reference_rows: int | None = REFERENCE_ROW_CAP,
+    family: str = DEFAULT_FAMILY,
 ) -> dict[str, Any]:
-    """Return the unfitted baselines: the unoptimized MLP, then the reference models.
+    """Return the unfitted baselines: the family's unoptimized model, then the references.
 
     Every one starts with the same per-fold preprocessing as the tuned pipeline.
 
@@ -65,6 +68,8 @@ def baseline_models(
         (see :data:`REFERENCE_ROW_CAP`); the references' names say so, the
         baseline keeps its name and ``train_rows`` records it. None fits them on
         every row.
+    family : str, default="mlp"
+        The model family whose baseline configuration is fitted.
     """
     capped = reference_rows is not None and train.n_samples > reference_rows
     suffix = f" ({reference_rows:,}-row subsample)" if capped else ""
@@ -76,7 +81,9 @@ def baseline_models(
         ),
         f"k-nearest neighbours{suffix}": KNeighborsClassifier(n_neighbors=9),
     }
-    baseline = build_pipeline(BASELINE_CONFIG, train, train.y.to_numpy(), random_state=seed)
+    baseline = build_pipeline(
+        get_family(family).baseline_config(), train, train.y.to_numpy(), random_state=seed
+    )
     if capped:
         # 100 epochs at batch 32 is 2.5 million steps on 800,000 rows: the baseline MLP gets the
         # subsample too, under its usual name (the report looks it up), with train_rows stored.
@@ -272,10 +279,11 @@ def refit_best(
     HoldoutRefit
     """
     best = study.best_trial
-    tuned = build_pipeline(ledger.stored_config(best), train, train.y.to_numpy(), seed)
+    config = ledger.stored_config(best)
+    tuned = build_pipeline(config, train, train.y.to_numpy(), seed)
     baseline_model = None
     if baselines is None:
-        models = baseline_models(train, seed)
+        models = baseline_models(train, seed, family=family_of(config).name)
         baselines = score_on_holdout(models, train, test, seed)
         baseline_model = models[BASELINE]
     results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}

@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
-from harness.model.vocabulary import BASELINE_CONFIG
+from harness.model.families import get_family
 from harness.search.pruners import check_pruner, make_pruner
 from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
@@ -235,16 +235,24 @@ _BASELINES: dict[tuple, dict[str, list[float]]] = {}
 
 
 def baseline_cv(spec: StudySpec) -> dict[str, list[float]]:
-    """The unoptimized baseline's per-fold scores on the spec's folds (computed once per task).
+    """The family's unoptimized baseline's per-fold scores on the spec's folds (once per task).
 
     Every study of a comparison shares the task (data, folds, task seed), so the
     result is cached in the process: a comparison evaluates it once.
     """
-    key = (spec.dataset.name, len(spec.dataset.y), spec.n_folds, spec.task_seed, spec.repeats)
+    family = get_family(spec.space.family)
+    key = (
+        family.name,
+        spec.dataset.name,
+        len(spec.dataset.y),
+        spec.n_folds,
+        spec.task_seed,
+        spec.repeats,
+    )
     if key not in _BASELINES:
         folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
         evaluation = evaluate_config(
-            dict(BASELINE_CONFIG), spec.dataset, folds, random_state=spec.task_seed
+            family.baseline_config(), spec.dataset, folds, random_state=spec.task_seed
         )
         _BASELINES[key] = evaluation.fold_scores()
     return _BASELINES[key]

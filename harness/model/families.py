@@ -1,0 +1,127 @@
+"""Model families, torch-free: which estimator a configuration trains and what it may set.
+
+A search space names its family (``family = "cnn"`` at the top of the file;
+default ``"mlp"``); the space's parameters must be that family's. A
+configuration of any family other than the default carries its family under
+the :data:`FAMILY` key, so a stored configuration alone says what to rebuild:
+:func:`harness.build_pipeline`, the held-out refit, duplicates and notebooks
+all read it from there. MLP configurations carry no key, as before families
+existed, so stored MLP studies read unchanged.
+
+Each family names its estimator and its pipeline builder by import path, so
+this registry (read by the search layer to check space files) never imports
+torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import ConfigError
+from harness.model.vocabulary import BASELINE_CONFIG, PARAM_NAMES
+
+FAMILY = "family"
+"""The configuration key that names a non-default family."""
+
+DEFAULT_FAMILY = "mlp"
+
+TASKS = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family.
+
+    Parameters
+    ----------
+    name : str
+        The name a space file gives as ``family``.
+    description : str
+        One line for listings.
+    task : {"classification", "regression"}
+        What the estimator predicts.
+    estimator : str
+        ``"module:Class"`` of its scikit-learn estimator.
+    pipeline : str
+        ``"module:function"`` building the unfitted pipeline of a configuration,
+        called as ``function(config, dataset, y_fit, random_state)``.
+    param_names : tuple of str
+        The names a space of this family may search or fix.
+    baseline : mapping
+        The unoptimized configuration every study of the family is compared
+        with (evaluated on the same folds, and refitted for the held-out rows).
+    batched : bool
+        Whether :mod:`harness.study.batched` can train its folds as one network.
+    """
+
+    name: str
+    description: str
+    task: str
+    estimator: str
+    pipeline: str
+    param_names: tuple[str, ...]
+    baseline: Mapping[str, Any]
+    batched: bool = False
+
+    def configuration(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` as a configuration of this family (with its :data:`FAMILY` entry)."""
+        params = without_family(params)
+        return params if self.name == DEFAULT_FAMILY else {FAMILY: self.name, **params}
+
+    def baseline_config(self) -> dict[str, Any]:
+        """The family's unoptimized configuration, ready for :func:`harness.build_pipeline`."""
+        return self.configuration(self.baseline)
+
+    def estimator_class(self) -> type:
+        """Import and return the estimator class."""
+        return _load(self.estimator)
+
+    def pipeline_builder(self) -> Callable[..., Any]:
+        """Import and return the pipeline builder."""
+        return _load(self.pipeline)
+
+
+def _load(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+FAMILIES: dict[str, Family] = {
+    "mlp": Family(
+        name="mlp",
+        description="multilayer perceptron on tabular rows (harness.MLPClassifier)",
+        task="classification",
+        estimator="harness.model.estimator:MLPClassifier",
+        pipeline="harness.model.pipeline:mlp_pipeline",
+        param_names=PARAM_NAMES,
+        baseline=BASELINE_CONFIG,
+        batched=True,
+    ),
+}
+"""Every model family, by name."""
+
+
+def get_family(name: str) -> Family:
+    """Return the family called ``name``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the known families.
+    """
+    if not isinstance(name, str) or name not in FAMILIES:
+        raise ConfigError(f"unknown model family {name!r}; choose one of: {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def family_of(config: Mapping[str, Any]) -> Family:
+    """The family of a configuration: its :data:`FAMILY` entry, else the default."""
+    return get_family(config.get(FAMILY, DEFAULT_FAMILY))
+
+
+def without_family(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration's model parameters: everything but the :data:`FAMILY` entry."""
+    return {key: value for key, value in config.items() if key != FAMILY}
