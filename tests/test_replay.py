@@ -354,3 +354,34 @@ def test_charge_proposals_adds_the_measured_proposal_time_to_the_clock(real: dic
         end += trial.user_attrs[ledger.SUGGEST_SECONDS] + cost
         assert trial.user_attrs[ledger.SIM_END] == pytest.approx(end)
     assert spec.settings()[ledger.CHARGE_PROPOSALS] is True
+
+
+def test_regret_on_several_tables_is_measured_against_each_tables_own_optimum(
+    real: dict, tmp_path: Path
+) -> None:
+    from harness.results.loading import comparison_tables, load_results
+
+    common = dict(storage=real["storage"], dataset=load_dataset("iris"), space=real["space"])
+    run_study(StudySpec(name="grid-t1", strategy="grid", seed=0, n_trials=6, n_folds=3,
+                        task_seed=1, test_size=0.2, **common))  # fmt: skip
+    optima = [
+        max(t.value for t in optuna.load_study(study_name=n, storage=real["storage"]).trials)
+        for n in ("grid", "grid-t1")
+    ]
+    assert optima[0] != optima[1]  # the two task seeds' folds give different optima
+    body = (f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
+            f'tables = ["{real["storage"]}#grid", "{real["storage"]}#grid-t1"]\n'
+            'strategies = ["random", "grid"]\nseeds = [0, 1]\ntrials = 6\n'
+            'processes = 1\n')  # fmt: skip
+    comparison = load_comparison(_write(tmp_path, "two", body))
+    run_replay(comparison)
+    results = load_results(comparison)
+    assert "each replayed table's own optimum" in results.optimum_info().source
+    # Grid search visits all six points of either table: zero regret against its own table.
+    curves = comparison_tables(results)["curves"]
+    last = curves[(curves["strategy"] == "grid") & (curves["trial"] == 6)]
+    assert float(last["median"].iloc[0]) == pytest.approx(max(optima), abs=1e-12)
+    assert float(last["nr"].iloc[0]) <= 0.0 + 1e-12
+    # Without the per-table shift the seed on the worse table would show its gap as regret.
+    assert results.regret_frame()["value"].max() == pytest.approx(max(optima))
+    assert not results.regret_frame()["value"].equals(results.frame["value"])

@@ -419,6 +419,7 @@ def leaderboard_tables(
     workers: int | None = None,
     budget: int | None = None,
     baseline_cv: float | None = None,
+    regret_frame: pd.DataFrame | None = None,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
@@ -448,6 +449,11 @@ def leaderboard_tables(
         Workers the comparison ran with, for ``timing``.
     baseline_cv : float, optional
         The unoptimized baseline's mean CV score on the same folds; adds ``baseline_cv``.
+    regret_frame : pandas.DataFrame, optional
+        ``frame`` with values put on one optimum's scale, for the tables that
+        measure regret or targets (``efficiency``, ``targets``, ``ecdf``,
+        ``curves``); see
+        :meth:`harness.results.loading.ComparisonResults.regret_frame`. Default ``frame``.
     n_boot, seed
         Bootstrap resamples and seed for every bootstrap interval.
 
@@ -460,13 +466,14 @@ def leaderboard_tables(
         ``holdout`` and ``baselines``, in that order (see :data:`TABLE_NOTES`).
     """
     boot = {"n_boot": n_boot, "seed": seed}
-    opt = _as_optimum(frame, optimum)
+    regret = frame if regret_frame is None else regret_frame
+    opt = _as_optimum(regret, optimum)
     where = {"reference": reference, "budget": budget}
     tables = {
         "startup": design.shared_startup(frame),
-        "efficiency": efficiency_table(frame, optimum=opt, **where, **boot),
-        "targets": targets.target_table(frame, opt, **where),
-        "ecdf": targets.ecdf_table(frame, opt, **where),
+        "efficiency": efficiency_table(regret, optimum=opt, **where, **boot),
+        "targets": targets.target_table(regret, opt, **where),
+        "ecdf": targets.ecdf_table(regret, opt, **where),
         "timing": timing.timing_table(frame, workers=workers, budget=budget),
         "final": final_score_table(frame, budget=budget, **boot),
     }
@@ -478,7 +485,7 @@ def leaderboard_tables(
         "ranking": ranking.ranking_table(frame, budget=budget),
         "pairwise": ranking.pairwise_table(frame, budget=budget),
         "power": ranking.power_table(frame, budget=budget),
-        "curves": curve_table(frame, optimum=opt.value, **where, **boot),
+        "curves": curve_table(regret, optimum=opt.value, **where, **boot),
     }
     for param in params:
         if f"param_{param}" in frame.columns:
