@@ -123,7 +123,7 @@ FAMILIES: dict[str, Family] = {
     "ensemble": Family(
         name="ensemble",
         description="the MLP with gradient-boosted trees, by soft voting or stacking "
-        "(harness.model.ensemble.NetworkTreeEnsemble)",
+        "(harness.NetworkTreeEnsemble)",
         task="classification",
         estimator="harness.model.ensemble:NetworkTreeEnsemble",
         pipeline="harness.model.ensemble:ensemble_pipeline",
