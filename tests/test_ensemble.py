@@ -3,6 +3,7 @@ compute, the "ensemble" family through a study, and the ensemble rows of the hel
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from dataclasses import replace
@@ -22,6 +23,7 @@ from sklearn.utils.estimator_checks import check_estimator
 from harness.cli import main
 from harness.data.datasets import load_dataset
 from harness.data.preprocessing import holdout_split
+from harness.errors import SpaceError
 from harness.model import families
 from harness.model.ensemble import (
     DEFAULT_TREES,
@@ -35,6 +37,7 @@ from harness.model.estimator import MLPClassifier
 from harness.model.families import FAMILY, get_family
 from harness.model.pipeline import build_pipeline
 from harness.results.generalization import holdout_table
+from harness.results.leaderboard import baselines_table
 from harness.search.space import load_space, parse_space
 from harness.study import ledger, loop
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, refit_best, with_trees
@@ -170,6 +173,21 @@ def cheap_baselines(monkeypatch):
         monkeypatch.setitem(families.FAMILIES, name, baseline)
 
 
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({"fixed": {"stacking_folds": 1}}, "'stacking_folds': fixed value 1 is outside [2, inf]"),
+        ({"params": {"weight": {"type": "categorical", "choices": [0.5, -1]}}}, "choice -1"),
+        ({"params": {"max_depth": {"type": "int", "low": 0, "high": 3}}}, "range end 0"),
+    ],
+)
+def test_the_family_bounds_choices_and_fixed_values_too(table, problem):
+    data = {"family": "ensemble", "params": {"max_iter": {"type": "int", "low": 5, "high": 9}}}
+    data = {**data, **table, "params": {**data["params"], **table.get("params", {})}}
+    with pytest.raises(SpaceError, match=re.escape(problem)):
+        parse_space(data, "bad", source="bad.toml")
+
+
 def _iris_spec(tmp_path, space: dict, name: str) -> tuple[StudySpec, object, object]:
     train, test = holdout_split(load_dataset("iris"), 0.2, 0)
     spec = StudySpec(
@@ -225,6 +243,8 @@ def test_an_mlp_study_gets_the_ensemble_rows_with_intervals_and_paired_tests(
     rows = table[table["model"].isin([VOTING, STACKING, TREES])]
     assert len(rows) == 6 and rows["rows"].eq(len(test.y)).all()
     assert rows[["ci_low", "ci_high", "tuned_minus", "paired_p", "mcnemar_p"]].notna().all().all()
+    references = baselines_table(ledger.holdout_frame(stored))  # the report's reference table
+    assert {VOTING, STACKING, TREES} <= set(references["baseline"])
     # The rows' networks are the tuned configuration, seeded like the tuned MLP.
     config = ledger.stored_config(study.best_trial)
     voting = ensemble_models(config, train, 0)[VOTING][-1]
