@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "build_preprocessor": "harness.data.preprocessing",
     # model
     "MLPClassifier": "harness.model.estimator",
+    "NetworkTreeEnsemble": "harness.model.ensemble",
     "MLPModule": "harness.model.network",
     "FocalLoss": "harness.model.network",
     "layer_sizes": "harness.model.vocabulary",

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.model.vocabulary import BASELINE_CONFIG, PARAM_NAMES
+from harness.model.vocabulary import BASELINE_CONFIG, IMBALANCE, PARAM_NAMES, SEARCHABLE_PARAMS
 
 FAMILY = "family"
 """The configuration key that names a non-default family."""
@@ -29,6 +29,21 @@ FAMILY = "family"
 DEFAULT_FAMILY = "mlp"
 
 TASKS = ("classification", "regression")
+
+NETWORK_PREFIX = "network__"
+"""How the ``"ensemble"`` family names its network's parameters (``network__lr``)."""
+ENSEMBLE_PARAMS = (
+    "method",
+    "weight",
+    "learning_rate",
+    "max_iter",
+    "max_depth",
+    "l2_regularization",
+    "stacking_folds",
+    "meta_C",
+)
+"""The ``"ensemble"`` family's own parameters (those of its estimator but the network,
+the trees' ``class_weight`` (set by ``imbalance``), the callbacks and the seed)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,10 @@ class Family:
         with (evaluated on the same folds, and refitted for the held-out rows).
     batched : bool
         Whether :mod:`harness.study.batched` can train its folds as one network.
+    bounds : mapping, optional
+        ``{name: (low, high)}``: the closed range a space's values of that
+        parameter must stay in (None: unbounded on that side); the space loader
+        refuses a range, choice or fixed value outside it.
     """
 
     name: str
@@ -65,6 +84,7 @@ class Family:
     param_names: tuple[str, ...]
     baseline: Mapping[str, Any]
     batched: bool = False
+    bounds: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
     def configuration(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` as a configuration of this family (with its :data:`FAMILY` entry)."""
@@ -99,6 +119,32 @@ FAMILIES: dict[str, Family] = {
         param_names=PARAM_NAMES,
         baseline=BASELINE_CONFIG,
         batched=True,
+    ),
+    "ensemble": Family(
+        name="ensemble",
+        description="the MLP with gradient-boosted trees, by soft voting or stacking "
+        "(harness.NetworkTreeEnsemble)",
+        task="classification",
+        estimator="harness.model.ensemble:NetworkTreeEnsemble",
+        pipeline="harness.model.ensemble:ensemble_pipeline",
+        param_names=(
+            *ENSEMBLE_PARAMS,
+            *(NETWORK_PREFIX + name for name in SEARCHABLE_PARAMS),
+            IMBALANCE,
+        ),
+        baseline={
+            "method": "voting",
+            "weight": 0.5,
+            **{NETWORK_PREFIX + k: v for k, v in BASELINE_CONFIG.items() if k != IMBALANCE},
+            IMBALANCE: BASELINE_CONFIG[IMBALANCE],
+        },
+        bounds={
+            "weight": (0.0, 1.0),
+            "max_iter": (1, None),
+            "max_depth": (1, None),
+            "l2_regularization": (0.0, None),
+            "stacking_folds": (2, None),
+        },
     ),
 }
 """Every model family, by name."""

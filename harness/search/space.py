@@ -433,8 +433,9 @@ class _Reader:
         fixed = data.get("fixed", {})
         if not isinstance(fixed, Mapping):
             raise SpaceError(f"{self.source}: [fixed] must be a table of name = value")
-        for fixed_name in fixed:
+        for fixed_name, value in fixed.items():
             self.check_name(fixed_name)
+            self.check_bounds(fixed_name, [value], "fixed value")
         params = [self.param(param_name, table) for param_name, table in tables.items()]
         description = data.get("description", "")
         return SearchSpace(
@@ -483,7 +484,30 @@ class _Reader:
             raise self.fail(
                 name, f"must be categorical with choices from {', '.join(IMBALANCE_STRATEGIES)}"
             )
+        if isinstance(param, CategoricalParam):
+            self.check_bounds(name, param.choices, "choice")
+        else:
+            self.check_bounds(name, [param.low, param.high], "range end")
         return param
+
+    def check_bounds(self, name: str, values: Sequence[Any], what: str) -> None:
+        """Refuse a value outside the range the family allows for ``name`` (``Family.bounds``)."""
+        bounds = self.family.bounds.get(name) if self.family else None
+        if bounds is None:
+            return
+        low, high = bounds
+        shown = "[{}, {}]".format(
+            "-inf" if low is None else _text(low), "inf" if high is None else _text(high)
+        )
+        for value in values:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            below = number and low is not None and value < low
+            if not number or below or (high is not None and value > high):
+                raise self.fail(
+                    name,
+                    f"{what} {_text(value)} is outside {shown}, the range the "
+                    f"{self.family.name!r} model family allows; keep it within {shown}",
+                )
 
     def when(self, name: str, when: Any) -> dict[str, tuple[Scalar, ...]]:
         if not isinstance(when, Mapping):

@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
+from harness.model.ensemble import ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.pipeline import build_pipeline
 from harness.study import ledger
@@ -217,6 +218,30 @@ def _history(model: Any) -> list[dict[str, float]]:
     return [{k: _plain(row[k]) for k in HISTORY_KEYS if k in row} for row in net.history]
 
 
+def with_trees(
+    config: Mapping[str, Any],
+    train: Dataset,
+    seed: int,
+    reference_rows: int | None = REFERENCE_ROW_CAP,
+) -> dict[str, Any]:
+    """The tuned MLP with gradient boosting, and the trees alone (unfitted).
+
+    :func:`harness.model.ensemble.ensemble_models`: soft voting, stacking and the
+    trees alone, the trees with fixed settings seeded by ``seed``. Above
+    ``reference_rows`` training rows they are fitted on the references'
+    subsample and named so, like the references of :func:`baseline_models`
+    (stacking alone fits the network six times).
+    """
+    capped = reference_rows is not None and train.n_samples > reference_rows
+    models = {}
+    for name, model in ensemble_models(config, train, seed).items():
+        if capped:
+            model.subsample_rows_ = reference_rows
+            name = f"{name} ({reference_rows:,}-row subsample)"
+        models[name] = model
+    return models
+
+
 @dataclass
 class HoldoutRefit:
     """What :func:`refit_best` produced.
@@ -224,7 +249,8 @@ class HoldoutRefit:
     Attributes
     ----------
     results : dict
-        See :func:`score_on_holdout`: the tuned MLP first, then the baselines.
+        See :func:`score_on_holdout`: the tuned MLP first, then the baselines, then
+        (for an MLP study) the ensembles of :func:`with_trees`.
     tuned : Pipeline
         The tuned pipeline, fitted on all training rows.
     baselines : dict
@@ -252,6 +278,9 @@ def refit_best(
 ) -> HoldoutRefit:
     """Refit the study's best configuration and the baselines, score them on the held-out rows,
     and record the results with the study.
+
+    An MLP study's results also get the tuned configuration combined with
+    gradient boosting (:func:`with_trees`); other families' do not.
 
     Stored: the held-out results (:func:`score_on_holdout`), the true labels of
     the stored held-out rows once (``holdout_rows``), and the tuned model's
@@ -287,6 +316,8 @@ def refit_best(
         baselines = score_on_holdout(models, train, test, seed)
         baseline_model = models[BASELINE]
     results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
+    if family_of(config).name == DEFAULT_FAMILY:
+        results.update(score_on_holdout(with_trees(config, train, seed), train, test, seed))
     ledger.record_holdout(study, results, best.number)
     stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     ledger.record_holdout_rows(
