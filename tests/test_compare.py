@@ -42,6 +42,19 @@ def test_compare_runs_the_matrix_and_the_leaderboard_rebuilds_identically(workdi
     for section in ("## efficiency", "## final", "## by_optimizer", "## baselines"):
         assert section in written
 
+    # The ensembles with trees are fitted once, for the study the report shows.
+    from harness.model.ensemble import STACKING, TREES, VOTING
+    from harness.results.loading import best_study, load_results
+
+    results = load_results(load_comparison("tiny-comparison.toml"))
+    best = best_study(results)
+    with_rows = [
+        s.study_name for s in (*results.studies, grid) if VOTING in s.user_attrs[ledger.HOLDOUT]
+    ]
+    assert with_rows == [best.study_name]
+    assert {TREES, VOTING, STACKING} <= set(results.holdout())
+    assert VOTING in written
+
     board.unlink()
     assert main(["leaderboard", "tiny-comparison.toml"]) == 0
     assert board.read_text() == written

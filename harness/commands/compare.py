@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
     """Run every study of the comparison, then write its leaderboards."""
     from harness.commands._progress import Progress
     from harness.data.preprocessing import holdout_split
-    from harness.results.loading import load_results, write_comparison_leaderboard
+    from harness.results.loading import best_study, load_results, write_comparison_leaderboard
     from harness.search.space import load_space
     from harness.study import ledger
     from harness.study.comparison import (
@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         REFERENCE_POOL_STRATEGY,
         load_comparison,
     )
-    from harness.study.holdout import refit_best
+    from harness.study.holdout import add_ensembles, refit_best
     from harness.study.loop import StudySpec, run_study
 
     comparison = load_comparison(args.comparison)
@@ -97,8 +97,12 @@ def main(args: argparse.Namespace) -> int:
         if best is None or ledger.holdout_is_current(study, best.number):
             continue
         baselines = refit_best(
-            study, train, test, comparison.task_seed, baselines=baselines
+            study, train, test, comparison.task_seed, baselines=baselines, ensembles=False
         ).baselines
+    results = load_results(comparison)
+    if results.holdout():  # some study was refitted
+        # Only the study the report shows gets the (costly) ensembles with trees.
+        add_ensembles(best_study(results), train, test, comparison.task_seed)
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
     print(f"leaderboard: {path}")
     return 0

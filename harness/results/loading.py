@@ -109,6 +109,9 @@ class ComparisonResults:
         shift = self.frame["study"].map({name: best - v for name, v in optima.items()})
         return self.frame.assign(value=self.frame["value"] + shift)
 
+    def _candidates(self) -> list[optuna.Study]:
+        return [*self.studies, *([self.exhaustive] if self.exhaustive else [])]
+
     def startup_trials(self) -> int:
         """Leading trials some strategies share (:func:`~.design.shared_startup_horizon`).
 
@@ -126,7 +129,14 @@ class ComparisonResults:
         }
 
     def holdout(self, study: optuna.Study | None = None) -> dict[str, dict[str, Any]]:
-        """The stored held-out results of ``study`` (default: the first with results)."""
+        """The stored held-out results of ``study``.
+
+        Default: the best study's (:func:`best_study`, the report's tuned model,
+        which alone also carries the ensemble rows of a comparison), else the
+        first with results.
+        """
+        if study is None and any(ledger.HOLDOUT in s.user_attrs for s in self._candidates()):
+            study = best_study(self)
         candidates = [study] if study is not None else self.studies
         for candidate in candidates:
             if ledger.HOLDOUT in candidate.user_attrs:
@@ -146,6 +156,32 @@ class ComparisonResults:
         """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
         holdout = {k: v for k, v in self.holdout().items() if k != TUNED}
         return ledger.holdout_frame(holdout) if holdout else None
+
+
+def best_study(results: ComparisonResults) -> optuna.Study:
+    """The study whose refitted trial has the best mean CV score (the first on a tie).
+
+    The exhaustive grid study is a candidate too. Selection is by CV score,
+    never by held-out score, so the test split stays unseen by every choice.
+
+    Raises
+    ------
+    ConfigError
+        If no study has held-out results yet.
+    """
+    candidates = [s for s in results._candidates() if ledger.HOLDOUT in s.user_attrs]
+    if not candidates:
+        raise ConfigError(
+            f"no study of {results.comparison.name!r} has held-out results yet: "
+            f"let `python -m harness compare {results.comparison.path}` finish"
+        )
+    return max(candidates, key=lambda study: refitted_trial(study).value)
+
+
+def refitted_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
+    """The trial whose configuration was refitted and scored on the held-out split."""
+    number = study.user_attrs[ledger.HOLDOUT_TRIAL]
+    return next(t for t in study.get_trials(deepcopy=False) if t.number == number)
 
 
 def load_results(comparison: Comparison) -> ComparisonResults:

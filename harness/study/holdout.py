@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
+from harness.errors import ConfigError
 from harness.model.ensemble import ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.pipeline import build_pipeline
@@ -275,12 +276,16 @@ def refit_best(
     *,
     baselines: dict[str, dict[str, Any]] | None = None,
     importance: bool = True,
+    ensembles: bool = True,
 ) -> HoldoutRefit:
     """Refit the study's best configuration and the baselines, score them on the held-out rows,
     and record the results with the study.
 
-    An MLP study's results also get the tuned configuration combined with
-    gradient boosting (:func:`with_trees`); other families' do not.
+    With ``ensembles``, an MLP study's results also get the tuned configuration
+    combined with gradient boosting (:func:`with_trees`); other families' do not.
+    A comparison refits every study without them and adds them to the study
+    its report shows only (:func:`add_ensembles`): stacking alone fits the
+    network six times.
 
     Stored: the held-out results (:func:`score_on_holdout`), the true labels of
     the stored held-out rows once (``holdout_rows``), and the tuned model's
@@ -302,6 +307,8 @@ def refit_best(
     importance : bool, default=True
         Also compute and store the tuned model's permutation importance on the
         held-out rows (:func:`holdout_importance`).
+    ensembles : bool, default=True
+        Also score the tuned configuration's ensembles with trees.
 
     Returns
     -------
@@ -316,7 +323,7 @@ def refit_best(
         baselines = score_on_holdout(models, train, test, seed)
         baseline_model = models[BASELINE]
     results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
-    if family_of(config).name == DEFAULT_FAMILY:
+    if ensembles and family_of(config).name == DEFAULT_FAMILY:
         results.update(score_on_holdout(with_trees(config, train, seed), train, test, seed))
     ledger.record_holdout(study, results, best.number)
     stored = sample_positions(test.n_samples, STORED_ROWS, seed)
@@ -330,6 +337,36 @@ def refit_best(
         metric = study.user_attrs.get(ledger.METRIC, "f1_macro")
         ledger.record_feature_importance(study, holdout_importance(tuned, test, metric, seed))
     return HoldoutRefit(results, tuned, baselines, baseline_model)
+
+
+def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int) -> list[str]:
+    """Add the refitted configuration's ensemble rows to a study's stored held-out results.
+
+    The tuned MLP of the stored refit (``holdout_trial``) with gradient boosting
+    (:func:`with_trees`), scored as :func:`refit_best` scores them; rows already
+    stored are not fitted again, and other families get none.
+
+    Returns
+    -------
+    list of str
+        The names of the rows added (empty when there was nothing to add).
+    """
+    holdout = study.user_attrs.get(ledger.HOLDOUT)
+    number = study.user_attrs.get(ledger.HOLDOUT_TRIAL)
+    if not holdout or number is None:
+        raise ConfigError(
+            f"study {study.study_name!r} has no held-out results to extend: refit it first"
+        )
+    trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    config = ledger.stored_config(trial)
+    if family_of(config).name != DEFAULT_FAMILY:
+        return []
+    missing = {n: m for n, m in with_trees(config, train, seed).items() if n not in holdout}
+    if missing:
+        ledger.record_holdout(
+            study, {**holdout, **score_on_holdout(missing, train, test, seed)}, number
+        )
+    return list(missing)
 
 
 def _plain(value: Any) -> Any:
