@@ -21,8 +21,8 @@ from harness.report.drawio import (
     vertex_labels,
 )
 from harness.report.svg import crossings, drawio_svg, stray_punctuation
-from harness.report.tuned_model import best_study, encoded_width, refitted_trial
-from harness.results.loading import load_results
+from harness.report.tuned_model import encoded_width
+from harness.results.loading import best_study, load_results, refitted_trial
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 from harness.study.storage import redact_password

@@ -10,8 +10,7 @@ import pytest
 from notebook_runner import assert_reproduces_holdout, run_code_cells
 from tiny_comparison import COMPARISON, build_tiny_report
 
-from harness.report.tuned_model import best_study, refitted_trial
-from harness.results.loading import load_results
+from harness.results.loading import best_study, load_results, refitted_trial
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 

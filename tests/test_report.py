@@ -20,9 +20,9 @@ from harness.report.drawio import DIAGRAMS
 from harness.report.recommendations import WILCOXON_MIN_PAIRS, final_advice, imbalance_advice
 from harness.report.references import REFERENCES
 from harness.report.sections import STRATEGY_RATIONALE
-from harness.report.tuned_model import best_study, class_metrics, param_importances, refitted_trial
+from harness.report.tuned_model import class_metrics, param_importances
 from harness.results import efficiency
-from harness.results.loading import load_results
+from harness.results.loading import best_study, load_results, refitted_trial
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
 from harness.study.comparison import load_comparison

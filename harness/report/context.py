@@ -13,15 +13,14 @@ from harness.data.datasets import Dataset
 from harness.data.preprocessing import holdout_split
 from harness.model.vocabulary import IMBALANCE
 from harness.report.business import class_names
-from harness.report.tuned_model import (
+from harness.report.tuned_model import complete_trials, encoded_width, param_importances
+from harness.results import efficiency, leaderboard
+from harness.results.loading import (
+    ComparisonResults,
     best_study,
-    complete_trials,
-    encoded_width,
-    param_importances,
+    comparison_tables,
     refitted_trial,
 )
-from harness.results import efficiency, leaderboard
-from harness.results.loading import ComparisonResults, comparison_tables
 from harness.study import ledger
 from harness.study.comparison import Comparison
 from harness.study.storage import redact_password
@@ -37,7 +36,7 @@ class ReportContext:
     dataset, train, test : Dataset
         The full dataset and its held-out split (the comparison's task seed).
     study, trial
-        The best study and its refitted trial (:func:`harness.report.tuned_model.best_study`).
+        The best study and its refitted trial (:func:`harness.results.loading.best_study`).
     config : dict
         The refitted trial's configuration.
     holdout : dict
