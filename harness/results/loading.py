@@ -238,6 +238,7 @@ def study_results(name: str, storage: str) -> ComparisonResults:
             "target": source["target"],
             "sep": source["sep"],
             "categorical": tuple(source["categorical"]),
+            "time_column": source.get("time_column"),
         }
     frame = ledger.trials_frame([study])
     comparison = Comparison(
