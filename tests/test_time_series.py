@@ -252,3 +252,57 @@ def test_an_lstm_space_on_a_classification_dataset_exits_2(tmp_path, capsys):
             "--storage", f"sqlite:///{tmp_path / 's.db'}"]  # fmt: skip
     assert main(args) == 2
     assert "'lstm' family (regression)" in capsys.readouterr().err
+
+
+# --- a regression comparison end to end: compare, leaderboard, report -----------------------
+
+TINY_SPACE = """
+family = "lstm"
+[params.hidden_size]
+type = "categorical"
+choices = [4, 8]
+[fixed]
+window = 6
+max_epochs = 3
+"""
+
+
+def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatch, capsys):
+    import contextlib
+
+    import torch
+
+    series_frame(100).to_csv(tmp_path / "series.csv", index=False)
+    (tmp_path / "tiny-lstm.toml").write_text(TINY_SPACE)
+    (tmp_path / "c.toml").write_text(
+        'name = "sine"\ndata = "series.csv"\ntarget = "price"\ntime_column = "day"\n'
+        'space = "tiny-lstm.toml"\nmetric = "neg_rmse"\nfolds = 3\n'
+        'strategies = ["random", "tpe"]\nseeds = [0, 1]\ntrials = 2\n'
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with contextlib.chdir(tmp_path):
+            (tmp_path / "studies").mkdir()
+            assert main(["compare", "c.toml", "--quiet"]) == 0
+            assert main(["leaderboard", "c.toml"]) == 0
+            assert main(["report", "c.toml"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    board = (tmp_path / "leaderboards" / "sine.md").read_text()
+    assert "3 forward-chaining folds" in board and "moving blocks" in board
+    holdout = pd.read_csv(tmp_path / "leaderboards" / "sine-holdout.csv")
+    assert set(holdout["metric"]) == {"neg_rmse", "neg_mae", "neg_mse", "r2"}
+    assert holdout["ci_low"].notna().all() and holdout["mcnemar_p"].isna().all()
+    assert {NAIVE, "linear autoregression (window 12)"} <= set(holdout["model"])
+    report = (tmp_path / "reports" / "sine.md").read_text()
+    for heading in ("## The data", "## The original model", "## Results", "## Figures"):
+        assert heading in report
+    for absent in ("## Segments and campaigns", "## Diagrams", "### Per class", "Targeting"):
+        assert absent not in report
+    assert "Classification-only parts are left out" in report
+    assert "moving-block bootstrap" in report and "tuned LSTM" in report
+    figures = {p.name for p in (tmp_path / "reports" / "figures").glob("*.png")}
+    assert {"sine-forecast.png", "sine-residuals.png", "sine-learning-curve.png"} <= figures
+    assert not {"sine-confusion.png", "sine-calibration.png"} & figures
+    assert "notebook: none" in capsys.readouterr().out
