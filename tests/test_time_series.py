@@ -306,3 +306,57 @@ def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatc
     assert {"sine-forecast.png", "sine-residuals.png", "sine-learning-curve.png"} <= figures
     assert not {"sine-confusion.png", "sine-calibration.png"} & figures
     assert "notebook: none" in capsys.readouterr().out
+
+
+def test_run_on_a_series_csv_finishes_and_predict_refuses_its_model(tmp_path, capsys):
+    import torch
+
+    path = tmp_path / "series.csv"
+    series_frame(100).to_csv(path, index=False)
+    (tmp_path / "tiny-lstm.toml").write_text(TINY_SPACE)
+    args = run_args(path, tmp_path, "--time-column", "day", "--folds", "3")
+    args[args.index("lstm-sunspots")] = str(tmp_path / "tiny-lstm.toml")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(args) == 0
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "CV neg_rmse" in out and NAIVE in out and "r2" in out
+    [model] = (tmp_path / "models").glob("*-tpe-s0.joblib")
+    assert main(["predict", "--model", str(model), "--data", str(path)]) == 2
+    assert "forecasts a time series" in capsys.readouterr().err
+
+
+# --- the block bootstrap of held-out forecasts ----------------------------------------------
+
+
+def test_block_resamples_are_runs_of_consecutive_rows_and_block_1_is_unchanged():
+    from harness.results import significance
+
+    rng = np.random.default_rng(3)
+    picks = significance._resampled_rows(rng, 10, 50, 4)
+    assert picks.shape == (50, 10)
+    assert (np.diff(picks[:, :4], axis=1) == 1).all()  # the first block is consecutive
+    assert significance.block_length(62) == 4 and significance.block_length(1) == 1
+    iid = significance._resampled_rows(np.random.default_rng(3), 10, 50, 1)
+    assert (iid == np.random.default_rng(3).integers(0, 10, size=(50, 10))).all()
+
+
+def test_the_block_bootstrap_widens_intervals_of_autocorrelated_errors():
+    from harness.results import significance
+
+    rng = np.random.default_rng(0)
+    errors = np.zeros(200)
+    for t in range(1, 200):  # errors that persist from one step to the next
+        errors[t] = 0.9 * errors[t - 1] + rng.normal()
+    truth = np.zeros(200)
+
+    def mean_error(y, pred):
+        return float(np.mean(pred - y))
+
+    iid = significance.bootstrap_metric_interval(truth, errors, mean_error, seed=0)
+    block = significance.bootstrap_metric_interval(truth, errors, mean_error, seed=0, block=12)
+    assert block.sd > 1.5 * iid.sd
+    assert block.method.startswith("block-percentile")
