@@ -166,3 +166,14 @@ def test_every_strategy_runs_a_trial_on_a_tiny_lstm_space(strategy, tmp_path):
     assert ledger.stored_config(trial)[FAMILY] == "lstm"
     assert trial.value < 0  # the negated RMSE
     assert len(study.user_attrs[ledger.BASELINE_CV]["neg_rmse"]) == 3
+
+
+def test_the_sunspots_space_fits_the_first_forward_fold():
+    from harness.data.datasets import load_dataset
+    from harness.search.space import load_space
+
+    space = load_space("lstm-sunspots")
+    assert space.family == "lstm" and space.grid_size == 432
+    train, _ = holdout_split(load_dataset("sunspots"), 0.2)
+    first_fold_rows = len(make_folds(train, 5, 0)[0][0])
+    assert max(space.params["window"].choices) < first_fold_rows == 42
