@@ -324,6 +324,7 @@ def test_run_on_a_series_csv_finishes_and_predict_refuses_its_model(tmp_path, ca
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
     assert "CV neg_rmse" in out and NAIVE in out and "r2" in out
+    assert "tuned LSTM" in out and "tuned MLP" not in out and "forecast: joblib.load" in out
     [model] = (tmp_path / "models").glob("*-tpe-s0.joblib")
     assert main(["predict", "--model", str(model), "--data", str(path)]) == 2
     assert "forecasts a time series" in capsys.readouterr().err
