@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     # model
     "MLPClassifier": "harness.model.estimator",
     "NetworkTreeEnsemble": "harness.model.ensemble",
+    "LSTMRegressor": "harness.model.lstm",
     "MLPModule": "harness.model.network",
     "FocalLoss": "harness.model.network",
     "layer_sizes": "harness.model.vocabulary",
@@ -50,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "METRICS": "harness.study.metrics",
     "HEADLINE_METRICS": "harness.study.metrics",
     "score_predictions": "harness.study.metrics",
+    "score_regression": "harness.study.metrics",
     "make_folds": "harness.study.evaluation",
     "evaluate_config": "harness.study.evaluation",
     "Evaluation": "harness.study.evaluation",

@@ -33,6 +33,8 @@ FILES = {
     "wine-red": (1599, 11, {3: 10, 4: 53, 5: 681, 6: 638, 7: 199, 8: 18}),
     "wine-white": (4898, 11, {3: 20, 4: 163, 5: 1457, 6: 2198, 7: 880, 8: 175, 9: 5}),
 }
+SERIES = {"sunspots": (309, 1)}
+"""Time series files: rows and feature columns (the target's own values)."""
 SHIPPED = {
     "sklearn-wine": (178, 13, 3),
     "iris": (150, 4, 3),
@@ -66,7 +68,7 @@ def assert_one_line(error: pytest.ExceptionInfo, *fragments: str) -> None:
 def test_registry_lists_every_dataset_once():
     names = [spec.name for spec in list_datasets()]
     assert names == list(DATASETS)
-    assert set(names) == {*FILES, *SHIPPED, "synthetic"}
+    assert set(names) == {*FILES, *SHIPPED, *SERIES, "synthetic"}
     assert DEFAULT_DATASET == "teleconnect"  # the reference task, committed under data/
     assert all(DATASETS[name].shipped for name in (*SHIPPED, "synthetic"))
     assert not any(DATASETS[name].shipped for name in FILES)
@@ -137,7 +139,7 @@ def test_data_dir_from_argument_then_env_then_default(monkeypatch, tmp_path):
 
 
 def test_the_project_data_files_are_committed_with_their_published_checksums():
-    for name in ("teleconnect", "wine-red", "wine-white"):
+    for name in ("teleconnect", "wine-red", "wine-white", *SERIES):
         spec = get_spec(name)
         assert file_sha256(PROJECT_DATA_DIR / spec.file) == spec.sha256, name
         assert spec.sha256 in (PROJECT_DATA_DIR / "README.md").read_text(), name

@@ -52,3 +52,25 @@ def test_report_rebuilds_byte_identical_from_storage(
     for path in rebuilt:
         committed = ROOT / path.relative_to(copy_of_reference)
         assert path.read_bytes() == committed.read_bytes(), path.name
+
+
+SERIES = "sunspots-lstm"
+"""The time series reference: a report without notebook or diagrams (a classifier's)."""
+
+
+def test_the_time_series_reference_rebuilds_byte_identical(tmp_path, monkeypatch):
+    (tmp_path / "studies").mkdir()
+    for suffix in (".toml", ".db"):
+        shutil.copy(ROOT / "studies" / f"{SERIES}{suffix}", tmp_path / "studies")
+    monkeypatch.chdir(tmp_path)
+    assert main(["leaderboard", f"studies/{SERIES}.toml", "--leaderboards", "leaderboards"]) == 0
+    assert main(["report", f"studies/{SERIES}.toml"]) == 0
+    rebuilt = [
+        *(tmp_path / "leaderboards").iterdir(),
+        tmp_path / "reports" / f"{SERIES}.md",
+        *(tmp_path / "reports" / "figures").glob(f"{SERIES}-*.png"),
+    ]
+    assert len(rebuilt) == 18 + 1 + 8
+    for path in rebuilt:
+        committed = ROOT / path.relative_to(tmp_path)
+        assert path.read_bytes() == committed.read_bytes(), path.name

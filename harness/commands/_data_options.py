@@ -29,7 +29,7 @@ SYNTHETIC_KEYS: dict[str, tuple[str, Any]] = {
 """``--synthetic`` keys: the :func:`~harness.data.datasets.make_synthetic` argument, its parser."""
 
 _SEPARATOR_NAMES = {"\\t": "\t", "tab": "\t"}
-_CSV_OPTIONS = ("target", "sep", "categorical", "impute")
+_CSV_OPTIONS = ("target", "sep", "categorical", "impute", "time_column")
 
 
 def parse_synthetic(text: str) -> dict[str, Any]:
@@ -93,7 +93,18 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, name_positional: bool
         "weights (relative class sizes separated by '/', e.g. 0.8/0.15/0.05; balanced), "
         "separation (1.0; smaller is harder), seed (0)",
     )
-    group.add_argument("--target", metavar="COLUMN", help="with --data: the class label column")
+    group.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="with --data: the class label column (with --time-column: the value to forecast)",
+    )
+    group.add_argument(
+        "--time-column",
+        metavar="COLUMN",
+        help="with --data: the file is a time series ordered by this column (numbers or "
+        "dates); the target is forecast one step ahead from the past rows, with forward-chaining "
+        "folds and the last rows held out",
+    )
     group.add_argument(
         "--sep", help="with --data: the column separator, e.g. ';' or tab; detected when not given"
     )
@@ -162,8 +173,10 @@ def _load(args: argparse.Namespace) -> Dataset:
             sep=separator(args.sep),
             categorical=categorical,
             impute=args.impute,
+            time_column=getattr(args, "time_column", None),
         )
-    stray = [f"--{option}" for option in _CSV_OPTIONS if getattr(args, option) is not None]
+    given = [option for option in _CSV_OPTIONS if getattr(args, option) is not None]
+    stray = [f"--{option.replace('_', '-')}" for option in given]
     if stray:
         raise ConfigError(f"{', '.join(stray)} only apply to a CSV file given with --data")
     if args.synthetic is not None:

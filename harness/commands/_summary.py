@@ -187,11 +187,16 @@ def _counts(study: optuna.Study) -> str:
     )
 
 
-def holdout_table(holdout: dict[str, dict[str, Any]]) -> str:
+def shown_name(name: str, family: str = "mlp") -> str:
+    """A stored model name as printed: ``tuned MLP`` is ``tuned LSTM`` for the lstm family."""
+    return name.replace("MLP", family.upper()) if family != "mlp" else name
+
+
+def holdout_table(holdout: dict[str, dict[str, Any]], family: str = "mlp") -> str:
     """Return the before/after table of held-out test scores (GitHub Markdown)."""
     frame = ledger.holdout_frame(holdout)
     rows = [
-        [name, *scores, holdout[name].get("train_rows")]
+        [shown_name(name, family), *scores, holdout[name].get("train_rows")]
         for name, scores in zip(frame.index, frame.to_numpy().tolist(), strict=True)
     ]
     headers = ["model", *frame.columns, "fit rows"]
@@ -251,14 +256,22 @@ def print_summary(
     )
     print(tabulate(sorted(config.items()), headers=["parameter", "value"], tablefmt="github"))
     print(f"\nheld-out test split ({len(spec.dataset.y)} training rows searched):")
-    print(holdout_table(holdout))
+    family = config.get("family", "mlp")
+    print(holdout_table(holdout, family))
     print(f"\nleaderboard: {leaderboard_path}")
     for which, path in model_paths.items():
-        print(f"{which}: {path} (card: {path.with_suffix('.json')})")
+        print(f"{shown_name(which, family)}: {path} (card: {path.with_suffix('.json')})")
     first = next(iter(model_paths.values()))
-    print(
-        f"score new rows: python -m harness predict --model {first} --data new.csv; "
-        f"or joblib.load(path).predict(X) on raw features (model files are pickles: "
-        "load only files you trust)"
-    )
+    if spec.dataset.task == "regression":
+        print(
+            "forecast: joblib.load(path).predict(X) on the rows that directly follow the "
+            "training rows, each forecast from the rows before it (model files are pickles: "
+            "load only files you trust)"
+        )
+    else:
+        print(
+            f"score new rows: python -m harness predict --model {first} --data new.csv; "
+            f"or joblib.load(path).predict(X) on raw features (model files are pickles: "
+            "load only files you trust)"
+        )
     print(f"dashboard: optuna-dashboard {spec.storage}")

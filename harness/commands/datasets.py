@@ -58,6 +58,10 @@ def _listing(data_dir: str | None) -> str:
             rows.append([name, None, None, None, None, "no", spec.description])
             continue
         dataset = load_dataset(spec.name, data_dir)
+        if dataset.task == "regression":  # a time series: no classes to count
+            shape = [dataset.n_samples, dataset.n_features, "series"]
+            rows.append([name, *shape, None, "yes", spec.description])
+            continue
         shape = [dataset.n_samples, dataset.n_features, dataset.n_classes]
         rows.append([name, *shape, dataset.imbalance_ratio, "yes", spec.description])
     headers = ["dataset", "rows", "features", "classes", "imbalance", "available", "description"]
@@ -89,6 +93,8 @@ def _details(dataset: Dataset) -> str:
         ]
         for name in X.columns
     ]
+    if dataset.task == "regression":
+        return _series_details(dataset, columns)
     counts = dataset.class_counts
     classes = [
         [label, dataset.class_name(label), count, f"{count / dataset.n_samples:.1%}"]
@@ -107,3 +113,21 @@ def _details(dataset: Dataset) -> str:
     column_table = tabulate(columns, headers=["column", "dtype", "role", "distinct", "missing"])
     class_table = tabulate(classes, headers=[dataset.target, "name", "rows", "share"])
     return "\n".join(summary) + f"\n\n{column_table}\n\n{class_table}"
+
+
+def _series_details(dataset: Dataset, columns: list[list]) -> str:
+    """A time series: its time span, the target's range, and the columns."""
+    from tabulate import tabulate
+
+    y, time = dataset.y, dataset.time
+    summary = [
+        f"{dataset.name}: {dataset.description}" if dataset.description else dataset.name,
+        f"source: {dataset.source}",
+        f"time series: {dataset.n_samples} rows ordered by {dataset.time_column} "
+        f"({time.iloc[0]} to {time.iloc[-1]}); target {dataset.target} from {y.min():.4g} "
+        f"to {y.max():.4g} (mean {y.mean():.4g}), forecast one step ahead from the rows before",
+        f"features: {', '.join(dataset.X.columns)} (the target's own past included); "
+        "forward-chaining folds, the last rows held out",
+    ]
+    column_table = tabulate(columns, headers=["column", "dtype", "role", "distinct", "missing"])
+    return "\n".join(summary) + f"\n\n{column_table}"

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import DataError
+from harness.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,7 +131,14 @@ def score(model: Any, schema: FeatureSchema, frame: pd.DataFrame, source: str) -
     """
     import numpy as np
     import pandas as pd
+    from sklearn.base import is_regressor
 
+    if is_regressor(model):
+        raise ConfigError(
+            f"{source}: this model forecasts a time series, and `predict` scores classifiers; "
+            "load it with joblib.load(path) and call .predict(X) on the rows that directly "
+            "follow its training rows (each is forecast from the rows before it)"
+        )
     X = schema.check(frame, source)
     proba = model.predict_proba(X)
     labels = model.classes_

@@ -69,6 +69,6 @@ def main(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
     )
     print(f"report: {files.markdown} ({len(files.figures)} figures in {files.markdown.parent})")
-    print(f"notebook: {files.notebook}")
-    print(f"diagrams: {', '.join(str(path) for path in files.diagrams.values())}")
+    print(f"notebook: {files.notebook or 'none (a time series report has no notebook)'}")
+    print(f"diagrams: {', '.join(str(path) for path in files.diagrams.values()) or 'none'}")
     return 0

@@ -61,10 +61,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seeds the test split, the folds, the strategy and the models",
     )
     search.add_argument(
-        "--metric", default="f1_macro", help="objective metric, computed on each fold"
+        "--metric",
+        default=None,
+        help="objective metric, computed on each fold; default f1_macro, or neg_rmse for a "
+        "time series (errors are negated: greater is better)",
     )
     search.add_argument(
-        "--folds", type=int, default=5, help="number of stratified cross-validation folds"
+        "--folds",
+        type=int,
+        default=5,
+        help="number of stratified cross-validation folds (forward-chaining for a time series)",
     )
     search.add_argument(
         "--test-size", type=float, default=0.2, help="fraction of rows held out for the final test"
@@ -127,6 +133,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.study.checks import check_budget
     from harness.study.holdout import refit_best
     from harness.study.loop import StudySpec, create_study, run_study
+    from harness.study.metrics import default_metric
 
     check_budget(
         trials=args.trials,
@@ -138,6 +145,7 @@ def main(args: argparse.Namespace) -> int:
     )
     space = load_space(args.space)
     dataset = dataset_from_args(args)
+    metric = args.metric or default_metric(dataset.task)
     train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
     name = args.study or ledger.study_name(f"{dataset.name}-{space.name}", args.strategy, args.seed)
     spec = StudySpec(
@@ -147,7 +155,7 @@ def main(args: argparse.Namespace) -> int:
         dataset=train,
         space=space,
         seed=args.seed,
-        metric=args.metric,
+        metric=metric,
         n_folds=args.folds,
         n_trials=args.trials,
         timeout=args.timeout,
@@ -163,10 +171,15 @@ def main(args: argparse.Namespace) -> int:
     if args.data is not None:
         source = settings["source"]
         ledger.record_data_source(
-            study, source["path"], source["target"], source["sep"], source["categorical"]
+            study,
+            source["path"],
+            source["target"],
+            source["sep"],
+            source["categorical"],
+            source["time_column"],
         )
     ledger.record_run_settings(study, settings)
-    progress = Progress(args.trials, args.metric, quiet=args.quiet)
+    progress = Progress(args.trials, metric, quiet=args.quiet)
     started = time.monotonic()
     try:
         study = run_study(spec, workers=args.workers, on_trial=progress)
@@ -198,6 +211,7 @@ def run_settings(args: argparse.Namespace, spec: Any, dataset: Dataset) -> dict[
             "sep": separator(args.sep),
             "categorical": list(dataset.categorical),
             "impute": args.impute,
+            "time_column": dataset.time_column,
         }
     elif args.synthetic is not None:
         options = parse_synthetic(args.synthetic)

@@ -169,6 +169,7 @@ def load_source(source: dict[str, Any], args: argparse.Namespace) -> Any:
             sep=source.get("sep"),
             categorical=source.get("categorical"),
             impute=source.get("impute"),
+            time_column=source.get("time_column"),
         )
     if args.data:
         raise ConfigError("--data only applies to a study of a CSV file")

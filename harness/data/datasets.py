@@ -104,6 +104,14 @@ class Dataset:
         A readable name for some or all labels (teleconnect's ``custcat`` 1 is
         "Basic"); see :meth:`class_name`. Keys are labels of ``y`` (a subset of the
         rows, :meth:`take`, keeps the names of labels it lacks).
+    time_column : str or None
+        Set for a time series (a regression task, :attr:`task`): the column
+        that ordered the rows. The rows are in time order, ``y`` is the numeric
+        target, and ``X`` holds the extra feature columns and the target's own
+        values under its name: a model may use row t's values to predict rows
+        after t only (see :class:`harness.LSTMRegressor`).
+    time : Series or None
+        The parsed times of the rows, for a time series.
     """
 
     name: str
@@ -115,8 +123,12 @@ class Dataset:
     impute: str | None = None
     description: str = ""
     class_names: Mapping[Any, str] = field(default_factory=dict)
+    time_column: str | None = None
+    time: pd.Series | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.time is not None and len(self.time) != len(self.y):
+            raise DataError(f"{self.name}: {len(self.time)} times but {len(self.y)} targets")
         if len(self.X) != len(self.y):
             raise DataError(f"{self.name}: {len(self.X)} feature rows but {len(self.y)} labels")
         unknown = [c for c in self.categorical if c not in self.X.columns]
@@ -197,6 +209,45 @@ class Dataset:
         X = validation.check_finite(X, impute, source)
         return cls(name, X, y, target, categorical, source, impute, description)
 
+    @classmethod
+    def from_series_frame(
+        cls,
+        frame: pd.DataFrame,
+        target: str,
+        time_column: str,
+        *,
+        name: str,
+        source: str,
+        categorical: Sequence[str] | None = None,
+        impute: str | None = None,
+        description: str = "",
+    ) -> Dataset:
+        """Validate a time series table (see :func:`harness.data.validation.check_time_series`).
+
+        The rows are sorted by time; ``X`` keeps the target's values as a feature
+        (the series' own past) next to the extra columns.
+
+        Raises
+        ------
+        DataError
+            For a missing or unparseable time column, repeated times, a missing,
+            non-numeric or NaN target, too few rows, or bad feature columns.
+        """
+        ordered, times = validation.check_time_series(frame, target, time_column, source)
+        y = ordered[target].astype(float)
+        features = ordered.drop(columns=target)
+        categorical = validation.infer_categorical(features, categorical, source)
+        X = validation.check_finite(ordered, impute, source)
+        return cls(
+            name, X, y, target, categorical, source, impute, description,
+            time_column=time_column, time=times,
+        )  # fmt: skip
+
+    @property
+    def task(self) -> str:
+        """``"regression"`` for a time series, else ``"classification"``."""
+        return "classification" if self.time_column is None else "regression"
+
     @property
     def n_samples(self) -> int:
         """Number of rows."""
@@ -230,7 +281,8 @@ class Dataset:
 
     def take(self, rows: Sequence[int]) -> Dataset:
         """Return the rows at the given positions as a Dataset (index labels kept)."""
-        return replace(self, X=self.X.iloc[rows], y=self.y.iloc[rows])
+        time = None if self.time is None else self.time.iloc[rows]
+        return replace(self, X=self.X.iloc[rows], y=self.y.iloc[rows], time=time)
 
 
 @dataclass(frozen=True)
@@ -259,6 +311,8 @@ class DatasetSpec:
         ``sklearn.datasets`` function name (``kind="sklearn"``).
     class_names : tuple of (label, name) pairs
         Readable names of the classes (see :attr:`Dataset.class_names`).
+    time_column : str or None
+        For a time series (a regression task): the column that orders the rows.
     """
 
     name: str
@@ -271,6 +325,12 @@ class DatasetSpec:
     categorical: tuple[str, ...] = ()
     loader: str | None = None
     class_names: tuple[tuple[Any, str], ...] = ()
+    time_column: str | None = None
+
+    @property
+    def task(self) -> str:
+        """``"regression"`` for a time series, else ``"classification"``."""
+        return "classification" if self.time_column is None else "regression"
 
     @property
     def shipped(self) -> bool:
@@ -286,6 +346,7 @@ def _sklearn_spec(name: str, description: str, loader: str) -> DatasetSpec:
     return DatasetSpec(name, description, "sklearn", loader=loader)
 
 
+SUNSPOTS_SHA256 = "f67889b1d9002cd5227f0e0ef54e35b419cdd85a31279adef6f73fb41e5c0a9b"
 _WINE_SOURCE = "UCI Wine Quality ({colour}), 11 physico-chemical features; rare classes {rare}"
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -319,6 +380,16 @@ DATASETS: dict[str, DatasetSpec] = {
             "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836",
             target="quality",
             sep=";",
+        ),
+        # Yearly mean sunspot numbers 1700-2008 (NOAA, public domain, via statsmodels).
+        _file_spec(
+            "sunspots",
+            "Yearly sunspot activity 1700-2008 (NOAA): a time series to forecast one year ahead",
+            "sunspots.csv",
+            SUNSPOTS_SHA256,
+            target="SUNACTIVITY",
+            sep=",",
+            time_column="YEAR",
         ),
         _sklearn_spec("sklearn-wine", "Wine recognition (scikit-learn): 3 cultivars", "load_wine"),
         _sklearn_spec("iris", "Iris (scikit-learn): 3 species, 4 features", "load_iris"),
@@ -489,7 +560,14 @@ def load_dataset(
             ChecksumWarning,
             stacklevel=2,
         )
-    dataset = load_csv(path, spec.target, sep=spec.sep, categorical=spec.categorical, name=name)
+    dataset = load_csv(
+        path,
+        spec.target,
+        sep=spec.sep,
+        categorical=spec.categorical,
+        name=name,
+        time_column=spec.time_column,
+    )
     return replace(dataset, description=spec.description, class_names=dict(spec.class_names))
 
 
@@ -602,6 +680,7 @@ def load_csv(
     impute: str | None = None,
     name: str | None = None,
     class_names: Mapping[str, str] | str | None = None,
+    time_column: str | None = None,
 ) -> Dataset:
     """Load and validate a CSV file.
 
@@ -626,6 +705,9 @@ def load_csv(
     class_names : mapping or str, optional
         Readable class names by label text, ``{"1": "Basic"}`` or ``"1=Basic,2=Plus"``
         (see :meth:`Dataset.with_class_names`).
+    time_column : str, optional
+        Makes the file a time series to forecast (:meth:`Dataset.from_series_frame`):
+        the column that orders the rows; ``target`` is then the numeric column to forecast.
 
     Returns
     -------
@@ -651,6 +733,18 @@ def load_csv(
     except (pd.errors.ParserError, ValueError) as error:
         reason = " ".join(str(error).split())
         raise DataError(f"cannot parse {path} with separator {sep!r}: {reason}") from None
+    if time_column is not None:
+        if class_names is not None:
+            raise DataError("class names apply to classes; a time series has none: drop them")
+        return Dataset.from_series_frame(
+            frame,
+            target,
+            time_column,
+            name=name or path.stem,
+            source=str(path.resolve()),
+            categorical=categorical,
+            impute=impute,
+        )
     dataset = Dataset.from_frame(
         frame,
         target,

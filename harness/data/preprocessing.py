@@ -86,6 +86,9 @@ def holdout_split(
 ) -> tuple[Dataset, Dataset]:
     """Split off a stratified held-out test set, fixed by the seed.
 
+    A time series (``dataset.task == "regression"``) is split in time instead:
+    the last ``test_size`` of its rows are the test set (:func:`chronological_split`).
+
     Parameters
     ----------
     dataset : Dataset
@@ -111,6 +114,8 @@ def holdout_split(
     """
     if not 0.0 < test_size < 1.0:
         raise ConfigError(f"test_size must be between 0 and 1 (exclusive), got {test_size}")
+    if dataset.task == "regression":
+        return chronological_split(dataset, test_size)
     counts = dataset.class_counts
     single = counts[counts < 2]
     if not single.empty:
@@ -129,3 +134,24 @@ def holdout_split(
         rows, test_size=test_size, random_state=seed, stratify=dataset.y.to_numpy()
     )
     return dataset.take(np.sort(train)), dataset.take(np.sort(test))
+
+
+def chronological_split(dataset: Dataset, test_size: float = 0.2) -> tuple[Dataset, Dataset]:
+    """The first rows of a time series for training, the last ``test_size`` of them for test.
+
+    The rows are in time order already; nothing is shuffled, so there is no
+    seed. The test set has ``ceil(test_size * n)`` rows, as :func:`holdout_split`'s.
+
+    Raises
+    ------
+    DataError
+        If either part would have fewer than 2 rows.
+    """
+    n_test = int(np.ceil(test_size * dataset.n_samples))
+    n_train = dataset.n_samples - n_test
+    if min(n_test, n_train) < 2:
+        raise DataError(
+            f"{dataset.name}: {n_train} training and {n_test} test rows; change test_size"
+        )
+    rows = np.arange(dataset.n_samples)
+    return dataset.take(rows[:n_train]), dataset.take(rows[n_train:])

@@ -218,3 +218,81 @@ def check_target(y: pd.Series, source: str) -> None:
             f"target {y.name!r} in {source} has a single class ({classes[0]!r}); "
             "a classifier needs at least two"
         )
+
+
+MIN_SERIES_ROWS = 20
+"""Fewest rows a time series needs: enough for a look-back window, folds and a test period."""
+
+
+def check_time_series(
+    frame: pd.DataFrame, target: str, time_column: str, source: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Check a time series table and return it sorted by time, with its parsed times.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The time column, the target column and any extra feature columns.
+    target, time_column : str
+        The column to forecast and the column that orders the rows.
+    source : str
+        Where the data came from, for messages.
+
+    Returns
+    -------
+    frame : DataFrame
+        The rows in time order, the time column dropped, index 0..n-1.
+    times : Series
+        The parsed times in that order: numbers (a year, a step) stay numbers,
+        anything else is parsed as dates.
+
+    Raises
+    ------
+    DataError
+        If the time column is missing, a time cannot be parsed or is repeated,
+        the target is missing, not numeric or NaN, or there are fewer than
+        :data:`MIN_SERIES_ROWS` rows.
+    """
+    if time_column not in frame.columns:
+        raise DataError(
+            f"no time column {time_column!r} in {source}; its columns are: {_join(frame.columns)} "
+            "(choose one with --time-column)"
+        )
+    if time_column == target:
+        raise DataError(f"{source}: the time column and the target are both {target!r}; pick two")
+    check_target_column(list(frame.columns), target, source)
+    raw = frame[time_column]
+    if pd.api.types.is_numeric_dtype(raw):
+        times = raw
+        bad = raw.isna()
+    else:
+        times = pd.to_datetime(raw, errors="coerce", format="mixed")
+        bad = times.isna()
+    if bad.any():
+        first = raw[bad].iloc[0]
+        raise DataError(
+            f"time column {time_column!r} in {source}: {int(bad.sum())} value(s) are not times "
+            f"(first: {first!r}); write numbers or dates such as 2001-12-31"
+        )
+    repeated = times[times.duplicated()]
+    if not repeated.empty:
+        raise DataError(
+            f"time column {time_column!r} in {source} repeats {len(repeated)} time(s) "
+            f"(first: {repeated.iloc[0]}); keep one row per time"
+        )
+    y = frame[target]
+    if not pd.api.types.is_numeric_dtype(y):
+        raise DataError(f"target {target!r} in {source} is not numeric; forecast a number column")
+    missing = int(y.isna().sum())
+    if missing:
+        raise DataError(
+            f"target {target!r} in {source} has {missing} missing value(s); fill or drop "
+            "those rows (a forecast needs every step)"
+        )
+    if len(frame) < MIN_SERIES_ROWS:
+        raise DataError(
+            f"{source} has {len(frame)} rows; a time series needs at least {MIN_SERIES_ROWS}"
+        )
+    order = np.argsort(times.to_numpy(), kind="stable")
+    ordered = frame.iloc[order].drop(columns=time_column).reset_index(drop=True)
+    return ordered, times.iloc[order].reset_index(drop=True).rename(time_column)

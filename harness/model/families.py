@@ -109,6 +109,31 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+LSTM_PARAMS = (
+    "window",
+    "hidden_size",
+    "n_layers",
+    "dropout",
+    "optimizer",
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "max_epochs",
+)
+"""The ``lstm`` family's parameters: :class:`harness.LSTMRegressor`'s, less the seed,
+callbacks, device and verbosity (``tests/test_lstm.py`` ties the two)."""
+LSTM_BASELINE = {
+    "window": 12,
+    "hidden_size": 32,
+    "n_layers": 1,
+    "dropout": 0.0,
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "batch_size": 32,
+    "max_epochs": 50,
+}
+"""The unoptimized LSTM: :class:`harness.LSTMRegressor`'s defaults."""
+
 FAMILIES: dict[str, Family] = {
     "mlp": Family(
         name="mlp",
@@ -145,6 +170,16 @@ FAMILIES: dict[str, Family] = {
             "l2_regularization": (0.0, None),
             "stacking_folds": (2, None),
         },
+    ),
+    "lstm": Family(
+        name="lstm",
+        description="LSTM forecaster on look-back windows of a time series (harness.LSTMRegressor)",
+        task="regression",
+        estimator="harness.model.lstm:LSTMRegressor",
+        pipeline="harness.model.lstm:lstm_pipeline",
+        param_names=LSTM_PARAMS,
+        # LSTMRegressor's defaults: a 12-step window covers one ~11-year solar cycle.
+        baseline=LSTM_BASELINE,
     ),
 }
 """Every model family, by name."""

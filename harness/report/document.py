@@ -26,7 +26,16 @@ import pandas as pd
 
 from harness.data.datasets import Dataset
 from harness.model.vocabulary import IMBALANCE
-from harness.report import business, drawio, evidence, figures, recommendations, sections, svg
+from harness.report import (
+    business,
+    drawio,
+    evidence,
+    figures,
+    forecast,
+    recommendations,
+    sections,
+    svg,
+)
 from harness.report.context import (
     NOT_COMPARATIVE,
     ReportContext,
@@ -71,7 +80,8 @@ class ReportFiles:
     markdown: Path
     figures: dict[str, Path]
     diagrams: dict[str, Path]
-    notebook: Path
+    notebook: Path | None
+    """None for a time series: the notebook rebuilds a classifier."""
     images: dict[str, Path] = field(default_factory=dict)
     """SVG drawings of the diagrams, next to them."""
 
@@ -139,6 +149,9 @@ FIGURE_NOTES = {
     "before": (("confusion", "learning-curve"),
                "{} show the held-out confusion matrices and the learning curves of these two "
                "fits."),
+    "forecast": (("forecast", "residuals", "learning-curve"),
+                 "{} show the held-out forecasts against the truth over time, the residuals "
+                 "and the learning curves of the final fits."),
     "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
                    "{} plot the incumbents against trials and seconds and each run's time to "
                    "target."),
@@ -163,8 +176,9 @@ def _figure_note(numbers: Mapping[str, int], note: str) -> list[str]:
 
 
 def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
-    blocks = ["### Before and after on the held-out test split", _holdout_text(ctx)]
-    blocks += _figure_note(numbers, "before")
+    holdout = forecast.holdout_text(ctx) if forecast.is_forecast(ctx) else _holdout_text(ctx)
+    blocks = ["### Before and after on the held-out test split", holdout]
+    blocks += _figure_note(numbers, "forecast" if forecast.is_forecast(ctx) else "before")
     if not ctx.comparative:
         blocks.append(NOT_COMPARATIVE)
         blocks += _figure_note(numbers, "efficiency")
@@ -178,9 +192,10 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
             blocks += [f"### {title}", markdown_table(ctx.tables[key], explain=True)]
             if key == "efficiency":
                 blocks += _figure_note(numbers, "efficiency")
-    blocks.append("### Optimizers and imbalance handling")
+    params = ("optimizer",) if forecast.is_forecast(ctx) else ("optimizer", IMBALANCE)
+    blocks.append("### Optimizers" + ("" if len(params) == 1 else " and imbalance handling"))
     blocks += _figure_note(numbers, "importance")
-    for param in ("optimizer", IMBALANCE):
+    for param in params:
         table = ctx.tables.get(f"by_{param}")
         if table is None:
             blocks.append(f"`{param}` was not searched: every trial used the same value.")
@@ -239,6 +254,8 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
             f"from {pooled}; dots are trials.",
             lambda: figures.contour_figure(ctx.trials, top, metric=metric),
         ))  # fmt: skip
+    if forecast.is_forecast(ctx):
+        return specs + [_Figure(*spec) for spec in forecast.figure_specs(ctx)]
     models = [BASELINE, TUNED]
     specs += [
         _Figure("confusion",
@@ -318,16 +335,18 @@ def _per_seed(ctx: ReportContext) -> pd.Series:
 
 
 def _summary_section(ctx: ReportContext) -> str:
-    campaign = business.campaign_summary(ctx.holdout, ctx.names)
     supported = []
     if ctx.comparative:
         supported += evidence.strategy_evidence(_per_seed(ctx), trials=ctx.comparison.trials)
         if "generalization" in ctx.tables:
             supported += evidence.gap_evidence(ctx.tables["generalization"])
-    supported += evidence.holdout_evidence(
-        ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
-        test_scores=ctx.results.test_scores(),
-    )  # fmt: skip
+    if forecast.is_forecast(ctx):
+        supported += forecast.summary_evidence(ctx)
+    else:
+        supported += evidence.holdout_evidence(
+            ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
+            test_scores=ctx.results.test_scores(),
+        )  # fmt: skip
     supported += evidence.failure_evidence(
         efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),
         ctx.results.frame, workers=ctx.comparison.workers,
@@ -341,6 +360,12 @@ def _summary_section(ctx: ReportContext) -> str:
             optimum_known=not optimum.circular,
             optimum_source=optimum.label,
         )
+    if forecast.is_forecast(ctx):
+        return "\n\n".join(
+            ["### What the numbers support, and what they do not", bullets(supported),
+             forecast.SKIPPED]
+        )  # fmt: skip
+    campaign = business.campaign_summary(ctx.holdout, ctx.names)
     return "\n\n".join(
         [
             "### For campaign planners",
@@ -424,7 +449,22 @@ def _strategy_advice(ctx: ReportContext) -> str:
     ])  # fmt: skip
 
 
+def _forecast_recommendations(ctx: ReportContext) -> str:
+    return "\n\n".join(
+        [
+            "Each point is computed from the tables above; differences are called significant "
+            "only where a paired test supports it.",
+            "### Which strategy at which budget",
+            _strategy_advice(ctx),
+            "### The tuned model",
+            bullets(forecast.recommendations(ctx)),
+        ]
+    )
+
+
 def _recommendations_section(ctx: ReportContext) -> str:
+    if forecast.is_forecast(ctx):
+        return _forecast_recommendations(ctx)
     choices = recommendations.imbalance_advice(
         ctx.tables.get(f"by_{IMBALANCE}"), ctx.train.imbalance_ratio
     )
@@ -504,6 +544,8 @@ def write_report(
     name = ctx.comparison.name
     markdown, notebook = out / f"{name}.md", out / f"{name}.ipynb"
     written = _write_figures(ctx, out)
+    if forecast.is_forecast(ctx):
+        return _write_forecast_report(ctx, markdown, written, out)
     documents = {
         "pipeline": drawio.pipeline_diagram(ctx.dataset, ctx.config, metric=ctx.metric,
                                             folds=ctx.comparison.folds,
@@ -534,18 +576,54 @@ def write_report(
         _recommendations_section(ctx),
         _notebook_section(ctx, notebook, out, executed),
     ]
-    body = "\n\n".join(
-        [
-            _header(ctx),
-            *(f"## {title}\n\n{text}" for title, text in zip(SECTIONS[:-1], bodies, strict=True)),
-        ]
-    )
-    document = f"{body}\n\n## {SECTIONS[-1]}\n\n{bibliography(body)}\n"
-    markdown.write_text(document, encoding="utf-8", newline="\n")
+    _write_markdown(ctx, markdown, zip(SECTIONS[:-1], bodies, strict=True))
     return ReportFiles(
         markdown=markdown,
         figures={key: path for key, (path, _) in written.items()},
         diagrams=diagrams,
         notebook=notebook,
         images=images,
+    )
+
+
+def _write_markdown(ctx: ReportContext, markdown: Path, titled: Any) -> None:
+    """The header, the ``(title, text)`` sections and the references, written to ``markdown``."""
+    body = "\n\n".join([_header(ctx), *(f"## {title}\n\n{text}" for title, text in titled)])
+    document = f"{body}\n\n## {SECTIONS[-1]}\n\n{bibliography(body)}\n"
+    markdown.write_text(document, encoding="utf-8", newline="\n")
+
+
+FORECAST_SECTIONS = (
+    "Executive summary",
+    "The data",
+    "The original model",
+    "The search",
+    "Results",
+    "Figures",
+    "Recommendations",
+)
+"""A time series report's sections before the references: :data:`SECTIONS` without the
+segments, the diagrams and the notebook (:data:`harness.report.forecast.SKIPPED`)."""
+
+
+def _write_forecast_report(
+    ctx: ReportContext, markdown: Path, written: Mapping[str, tuple[Path, str]], out: Path
+) -> ReportFiles:
+    """The report of a time series: no segment layer, diagrams or notebook (a classifier's)."""
+    numbers = {key: n for n, key in enumerate(written, start=1)}
+    bodies = [
+        _summary_section(ctx),
+        forecast.data_section(ctx),
+        forecast.baseline_section(ctx),
+        sections.search_section(ctx),
+        _results_section(ctx, numbers),
+        _figures_section(written, out),
+        _recommendations_section(ctx),
+    ]
+    _write_markdown(ctx, markdown, zip(FORECAST_SECTIONS, bodies, strict=True))
+    return ReportFiles(
+        markdown=markdown,
+        figures={key: path for key, (path, _) in written.items()},
+        diagrams={},
+        notebook=None,
     )

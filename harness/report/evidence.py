@@ -104,6 +104,7 @@ def baseline_cv_evidence(table: pd.DataFrame) -> list[str]:
     runs = int(table["seeds"].sum())
     spread = f"{table['difference'].min():+.4f} to {table['difference'].max():+.4f}"
     baseline = float(table["baseline_cv"].iloc[0])
+    where = "above it" if table["difference"].min() >= 0 else "relative to it"
     verdict = (
         f"for {names(clear)} the 95% t-interval over seeds excludes zero"
         if clear
@@ -111,7 +112,7 @@ def baseline_cv_evidence(table: pd.DataFrame) -> list[str]:
     )
     return [
         f"In CV, on the same folds (paired), the unoptimized baseline scores {baseline:.4f}; the "
-        f"strategies' final incumbents are {spread} above it on average, and {verdict}; "
+        f"strategies' final incumbents are {spread} {where} on average, and {verdict}; "
         f"{below} of {runs} runs ended below the baseline."
     ]
 

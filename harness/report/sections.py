@@ -16,6 +16,7 @@ import pandas as pd
 from optuna.distributions import CategoricalDistribution
 
 from harness.errors import HarnessError
+from harness.model.families import DEFAULT_FAMILY, family_of, without_family
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
     IMBALANCE,
@@ -315,7 +316,30 @@ def _evidence(ctx: ReportContext, name: str) -> str:
     return f"{importance}; mean best CV score per value: {means}"
 
 
+def _family_changes_text(ctx: ReportContext) -> str:
+    """What a non-MLP family's tuned configuration changed against the family's baseline."""
+    family = family_of(ctx.config)
+    before, after = dict(family.baseline), without_family(ctx.config)
+    names = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+    rows = [{"parameter": name, "baseline": _shown(before.get(name, "default")),
+             "tuned": _shown(after.get(name, "default")), "evidence": _evidence(ctx, name)}
+            for name in names]  # fmt: skip
+    same = [k for k in dict.fromkeys([*before, *after]) if k not in names]
+    parts = [
+        f"The tuned model: the {family.name!r} family ({family.description}). What changed "
+        "against the family's baseline configuration, and the evidence from the trials "
+        "(importance: fANOVA on the pooled trials; per-value means: the best CV score of each "
+        "seed with that value, averaged over seeds):",
+        markdown_table(pd.DataFrame(rows)) if rows else "No setting changed.",
+    ]
+    if same:
+        parts.append(f"Unchanged: {', '.join(same)}.")
+    return "\n\n".join(parts)
+
+
 def _changes_text(ctx: ReportContext) -> str:
+    if family_of(ctx.config).name != DEFAULT_FAMILY:
+        return _family_changes_text(ctx)
     before = model_settings(BASELINE_CONFIG)
     after = model_settings(ctx.config)
     names = [k for k in dict.fromkeys([*BASELINE_CONFIG, *ctx.config]) if before[k] != after[k]]

@@ -10,6 +10,13 @@ on the same rows (paired bootstrap of the metric difference, exact McNemar on
 correct/incorrect), but only where the stored held-out results hold per-row
 predictions (``predicted`` labels, ``proba`` and the true labels). Where they
 do not, the table says "not stored" instead of inventing an uncertainty.
+
+A regression (time series) result is resampled in moving blocks of
+consecutive test rows (:func:`harness.results.significance.block_length`):
+one-step-ahead forecast errors are autocorrelated (a forecast that misses a
+solar maximum misses the next year too), and an iid bootstrap would treat
+them as independent and give intervals that are too narrow. McNemar is
+left out for regression.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import pandas as pd
 
 from harness.results import efficiency, significance
 from harness.results.ranking import interval_text
-from harness.study.metrics import compute_metric
+from harness.study.metrics import compute_metric, task_of
 
 NOT_STORED = "not stored (no per-row predictions in the held-out results)"
 #: Keys under which the stored held-out results may keep the true test labels.
@@ -153,12 +160,18 @@ def holdout_table(
     tuned_rows = _rows_of(holdout, tuned)
     if all(_rows_of(holdout, model) is None for model in holdout):
         metrics = metrics[:1]  # nothing to resample: one line per model says so
+    # Forecast errors of consecutive steps are correlated: a time series' rows are resampled
+    # in moving blocks, and McNemar (right or wrong per row) has no meaning for them.
+    regression = task_of(metrics) == "regression"
+    block = 1
+    if regression and tuned_rows is not None:
+        block = significance.block_length(len(tuned_rows[0]))
     for model, result in holdout.items():
         if not isinstance(result, Mapping) or "scores" not in result:
             continue
         data = _rows_of(holdout, model)
         mcnemar = float("nan")
-        if data is not None and tuned_rows is not None and model != tuned:
+        if data is not None and tuned_rows is not None and model != tuned and not regression:
             mcnemar = significance.mcnemar_test(data[0], tuned_rows[1], data[1]).pvalue
         for metric in metrics:
             row = {
@@ -178,8 +191,9 @@ def holdout_table(
                 index = np.arange(len(truth))
                 score = _metric(metric, predicted, proba, labels)
                 interval = significance.bootstrap_metric_interval(
-                    truth, index, score, n_boot=n_boot, confidence=confidence, seed=seed
-                )
+                    truth, index, score, n_boot=n_boot, confidence=confidence, seed=seed,
+                    block=block,
+                )  # fmt: skip
                 row.update(
                     rows=len(truth),
                     ci_low=float(interval.low),
@@ -187,13 +201,13 @@ def holdout_table(
                     interval=interval_text(interval),
                 )
                 if tuned_rows is not None and model != tuned and len(tuned_rows[0]) == len(truth):
-                    paired = _paired(metric, tuned_rows, data, n_boot, confidence, seed)
+                    paired = _paired(metric, tuned_rows, data, n_boot, confidence, seed, block)
                     row.update(tuned_minus=paired[0], paired_p=paired[1])
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _paired(metric, tuned_rows, data, n_boot, confidence, seed) -> tuple[float, float]:
+def _paired(metric, tuned_rows, data, n_boot, confidence, seed, block=1) -> tuple[float, float]:
     """Tuned minus reference on the same rows: paired bootstrap difference and p-value."""
     truth = data[0]
     index = np.arange(len(truth))
@@ -209,7 +223,7 @@ def _paired(metric, tuned_rows, data, n_boot, confidence, seed) -> tuple[float, 
 
     result = significance.paired_bootstrap_metric(
         truth, index, index + len(truth), difference_metric,
-        n_boot=n_boot, confidence=confidence, seed=seed,
+        n_boot=n_boot, confidence=confidence, seed=seed, block=block,
     )  # fmt: skip
     return float(result.difference.estimate), float(result.pvalue)
 

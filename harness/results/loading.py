@@ -17,7 +17,7 @@ from harness.results.targets import Optimum
 from harness.study import ledger
 from harness.study.comparison import Comparison
 from harness.study.holdout import TUNED
-from harness.study.metrics import HEADLINE_METRICS
+from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
 from harness.study.storage import open_storage, redact_password
 
 
@@ -292,6 +292,7 @@ def study_results(name: str, storage: str) -> ComparisonResults:
             "target": source["target"],
             "sep": source["sep"],
             "categorical": tuple(source["categorical"]),
+            "time_column": source.get("time_column"),
         }
     frame = ledger.trials_frame([study])
     comparison = Comparison(
@@ -337,12 +338,25 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
         tuned=TUNED,
         metrics=(
             results.comparison.metric,
-            *(m for m in HEADLINE_METRICS if m != results.comparison.metric),
+            *(m for m in _headline(results.comparison) if m != results.comparison.metric),
         ),
         workers=getattr(results.comparison, "workers", None),
         budget=results.comparison.trials,
         baseline_cv=results.baseline_cv(),
     )
+
+
+def _headline(comparison: Any) -> tuple[str, ...]:
+    """The headline metrics of the comparison's task (its objective's)."""
+    if comparison.metric not in METRICS:  # an analytic task's neg_value
+        return HEADLINE_METRICS
+    return headline_metrics(METRICS[comparison.metric].task)
+
+
+def _folds_text(comparison: Any) -> str:
+    """How the comparison's folds are made: stratified, or forward in time for a time series."""
+    regression = comparison.metric in METRICS and METRICS[comparison.metric].task == "regression"
+    return "forward-chaining" if regression else "stratified"
 
 
 def write_comparison_leaderboard(results: ComparisonResults, directory: str | Path) -> Path:
@@ -361,8 +375,8 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
         f"Comparison `{comparison.name}` ({comparison.path}, storage "
         f"{redact_password(comparison.storage)}): dataset "
         f"{comparison.dataset or comparison.data}, space {comparison.space}, objective "
-        f"{comparison.metric} (mean over {comparison.folds} stratified folds, the same folds "
-        f"for every study: task seed {comparison.task_seed}).",
+        f"{comparison.metric} (mean over {comparison.folds} {_folds_text(comparison)} folds, "
+        f"the same folds for every study: task seed {comparison.task_seed}).",
         f"Strategies {', '.join(comparison.strategies)} x seeds "
         f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study"
         + (f", run with {workers} parallel worker(s)" if workers is not None else "")
@@ -376,6 +390,17 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
     ]
     if results.missing:
         notes.append(f"Not run yet: {', '.join(results.missing)}.")
+    if _folds_text(comparison) == "forward-chaining":
+        notes.append(
+            "A time series: each fold trains on every row before its validation rows, the "
+            f"last {comparison.test_size:.0%} of the rows are held out, and every model "
+            "forecasts each held-out step from the true values before it. Errors are negated "
+            "(neg_rmse: greater is better). The `holdout` intervals resample moving blocks of "
+            "consecutive held-out rows (block length ceil(n^(1/3))), since consecutive "
+            "forecast errors are correlated; `mcnemar_p` does not apply. The tuned and the "
+            "baseline model keep the names `tuned MLP` and `baseline MLP` of the stored results; "
+            "here they are the tuned and the unoptimized LSTM."
+        )
     figures = leaderboard_figures(results.frame, budget=comparison.trials)
     return write_leaderboard(
         comparison_tables(results), directory, comparison.name, notes, figures

@@ -102,6 +102,9 @@ class Comparison:
     data, target, sep, categorical
         A CSV file instead of ``dataset``: path, target column, separator and
         categorical columns.
+    time_column : str or None
+        With ``data``: the file is a time series ordered by this column (see
+        :func:`harness.load_csv`).
     space : str
         Search space name or TOML path.
     strategies : tuple of str
@@ -168,6 +171,7 @@ class Comparison:
     target: str | None = None
     sep: str | None = None
     categorical: tuple[str, ...] | None = None
+    time_column: str | None = None
     space: str = "mlp"
     timeout: float | None = None
     trial_timeout: float | None = None
@@ -246,7 +250,13 @@ class Comparison:
             path = Path(self.data)
             if not path.is_absolute():
                 path = self.path.parent / path
-            return load_csv(path, self.target, sep=self.sep, categorical=self.categorical)
+            return load_csv(
+                path,
+                self.target,
+                sep=self.sep,
+                categorical=self.categorical,
+                time_column=self.time_column,
+            )
         return load_dataset(self.dataset, data_dir=data_dir)
 
 
@@ -260,6 +270,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "target": (str,),
     "sep": (str,),
     "categorical": (list,),
+    "time_column": (str,),
     "space": (str,),
     "timeout": (int, float),
     "trial_timeout": (int, float),

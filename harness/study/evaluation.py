@@ -14,28 +14,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.base import is_regressor
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, TimeSeriesSplit
 
 from harness.data.datasets import Dataset, check_class_counts
 from harness.errors import ConfigError
 from harness.model.families import family_of
 from harness.model.pipeline import build_pipeline
 from harness.study.guards import TrialGuard, TrialStopped, check_progress
-from harness.study.metrics import score_predictions
+from harness.study.metrics import score_predictions, score_regression
 
 Fold = tuple[np.ndarray, np.ndarray]
 
 
-def make_folds(y: Sequence[Any], n_folds: int, seed: int, repeats: int = 1) -> list[Fold]:
+def make_folds(y: Dataset | Sequence[Any], n_folds: int, seed: int, repeats: int = 1) -> list[Fold]:
     """Return stratified folds that depend on the labels and the seed only.
 
     Every strategy of a comparison gets the same folds, which makes their
-    scores comparable trial by trial.
+    scores comparable trial by trial. A time series (a :class:`Dataset` whose
+    ``task`` is ``"regression"``) gets forward-chaining folds instead
+    (:func:`forward_folds`).
 
     Parameters
     ----------
-    y : sequence
-        The labels of the search rows.
+    y : Dataset or sequence
+        The search rows, or their labels.
     n_folds : int
         Folds per repeat.
     seed : int
@@ -49,7 +52,13 @@ def make_folds(y: Sequence[Any], n_folds: int, seed: int, repeats: int = 1) -> l
     ------
     DataError
         If a class has fewer rows than ``n_folds``.
+    ConfigError
+        For repeats of a time series' folds.
     """
+    if isinstance(y, Dataset):
+        if y.task == "regression":
+            return forward_folds(y.n_samples, n_folds, repeats)
+        y = y.y
     y = np.asarray(y)
     check_class_counts(y, n_folds)
     if repeats == 1:
@@ -57,6 +66,35 @@ def make_folds(y: Sequence[Any], n_folds: int, seed: int, repeats: int = 1) -> l
     else:
         splitter = RepeatedStratifiedKFold(n_splits=n_folds, n_repeats=repeats, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))
+
+
+def forward_folds(n_rows: int, n_folds: int, repeats: int = 1) -> list[Fold]:
+    """Forward-chaining folds of a time series: each fold trains on every row before it.
+
+    Expanding windows as :class:`sklearn.model_selection.TimeSeriesSplit`: the
+    rows (in time order) are cut into ``n_folds + 1`` consecutive blocks; fold k
+    validates on block k + 1 and trains on blocks 1..k. No fold trains on a row
+    later than one it validates on, and nothing is shuffled, so there is no seed.
+
+    Raises
+    ------
+    ConfigError
+        If ``n_folds`` is below 2, ``repeats`` is not 1 (the folds are fixed), or
+        the rows cannot make that many folds.
+    """
+    if n_folds < 2:
+        raise ConfigError(f"n_folds must be at least 2, got {n_folds}")
+    if repeats != 1:
+        raise ConfigError(
+            "time series folds are fixed by time order, so repeating them repeats the same "
+            "folds: use repeats = 1"
+        )
+    if n_rows < 2 * (n_folds + 1):
+        raise ConfigError(
+            f"{n_rows} rows cannot make {n_folds} forward-chaining folds of at least 2 rows; "
+            "use fewer folds"
+        )
+    return list(TimeSeriesSplit(n_splits=n_folds).split(np.zeros(n_rows)))
 
 
 @dataclass
@@ -93,10 +131,16 @@ class Evaluation:
 
 
 def fit_and_score(model, X_train, y_train, X_test, y_test) -> FoldResult:
-    """Fit ``model`` on the training rows and score it on the test rows."""
+    """Fit ``model`` on the training rows and score it on the test rows.
+
+    A regressor is scored with the regression metrics (:func:`score_regression`).
+    """
     start = time.perf_counter()
     model.fit(X_train, y_train)
     fitted = time.perf_counter()
+    if is_regressor(model):
+        scores = score_regression(np.asarray(y_test), model.predict(X_test))
+        return FoldResult(scores, fitted - start, time.perf_counter() - fitted)
     proba = model.predict_proba(X_test)
     classes = model.classes_
     y_pred = classes[np.argmax(proba, axis=1)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+from sklearn.base import is_regressor
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
@@ -23,13 +24,15 @@ from harness.data.preprocessing import build_preprocessor
 from harness.errors import ConfigError
 from harness.model.ensemble import ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
+from harness.model.forecasters import LastValueForecaster, WindowedRegressor
 from harness.model.pipeline import build_pipeline
 from harness.study import ledger
-from harness.study.metrics import get_metric, score_predictions
+from harness.study.metrics import get_metric, score_predictions, score_regression
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
 MAJORITY = "majority class"
+NAIVE = "naive last value"
 
 REFERENCE_ROW_CAP = 20_000
 """Most training rows the baseline MLP and the k-nearest-neighbours, random-forest and
@@ -72,7 +75,11 @@ def baseline_models(
         every row.
     family : str, default="mlp"
         The model family whose baseline configuration is fitted.
+
+    A time series gets :func:`regression_baselines` instead.
     """
+    if train.task == "regression":
+        return regression_baselines(train, seed, family)
     capped = reference_rows is not None and train.n_samples > reference_rows
     suffix = f" ({reference_rows:,}-row subsample)" if capped else ""
     references = {
@@ -97,6 +104,27 @@ def baseline_models(
             pipeline.subsample_rows_ = reference_rows
         models[name] = pipeline
     return models
+
+
+def regression_baselines(train: Dataset, seed: int, family: str) -> dict[str, Any]:
+    """The unfitted baselines of a time series: the family's unoptimized model and two forecasts.
+
+    The naive forecast predicts each step with the value of the step before;
+    the linear autoregression is a ridge regression on the same look-back
+    window as the family's baseline (its ``window``, else 12 steps) over the
+    same scaled columns. All three forecast each held-out step from the true
+    values up to the step before, as the tuned model does. Time series are
+    never subsampled.
+    """
+    config = get_family(family).baseline_config()
+    window = int(config.get("window", 12))
+    return {
+        BASELINE: build_pipeline(config, train, train.y.to_numpy(), random_state=seed),
+        NAIVE: Pipeline([("model", LastValueForecaster(column=train.target))]),
+        f"linear autoregression (window {window})": Pipeline(
+            [("preprocess", build_preprocessor(train)), ("model", WindowedRegressor(window))]
+        ),
+    }
 
 
 def sample_positions(n_rows: int, most: int, seed: int) -> np.ndarray:
@@ -145,6 +173,9 @@ def score_on_holdout(
         started = time.perf_counter()
         model.fit(fit_on.X, fit_on.y.to_numpy())
         fit_seconds = time.perf_counter() - started
+        if is_regressor(model):
+            results[name] = _forecast_result(model, test, fit_seconds, fit_on.n_samples, stored)
+            continue
         labels = model.classes_
         proba = model.predict_proba(test.X)
         predicted = labels[np.argmax(proba, axis=1)]
@@ -159,6 +190,20 @@ def score_on_holdout(
             "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
         }
     return results
+
+
+def _forecast_result(
+    model: Any, test: Dataset, fit_seconds: float, train_rows: int, stored: np.ndarray
+) -> dict[str, Any]:
+    """A fitted regressor's held-out entry: scores, learning curve and per-row forecasts."""
+    predicted = np.asarray(model.predict(test.X), dtype=float)
+    return {
+        "scores": score_regression(test.y.to_numpy(), predicted),
+        "fit_seconds": fit_seconds,
+        "history": _history(model),
+        "train_rows": train_rows,
+        "predicted": np.round(predicted[stored], PROBA_DECIMALS).tolist(),
+    }
 
 
 def holdout_importance(
@@ -333,7 +378,8 @@ def refit_best(
         [_plain(index) for index in test.y.index[stored]],
         test.n_samples,
     )
-    if importance:
+    # Permuting a column of a time series would also scramble the past windows: no importance.
+    if importance and train.task == "classification":
         metric = study.user_attrs.get(ledger.METRIC, "f1_macro")
         ledger.record_feature_importance(study, holdout_importance(tuned, test, metric, seed))
     return HoldoutRefit(results, tuned, baselines, baseline_model)

@@ -51,7 +51,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from harness.study.metrics import HEADLINE_METRICS
+from harness.study.metrics import headline_metrics, task_of
 
 CONFIG = "config"
 FOLD_SCORES = "fold_scores"
@@ -250,19 +250,27 @@ def holdout_is_current(study: optuna.Study, trial: int) -> bool:
 
 
 def record_data_source(
-    study: optuna.Study, path: str, target: str, sep: str | None, categorical: list[str]
+    study: optuna.Study,
+    path: str,
+    target: str,
+    sep: str | None,
+    categorical: list[str],
+    time_column: str | None = None,
 ) -> None:
-    """Store where a CSV study's data comes from, so a report can load it again."""
-    study.set_user_attr(
-        DATA_SOURCE, {"path": path, "target": target, "sep": sep, "categorical": categorical}
-    )
+    """Store where a CSV study's data comes from, so a report can load it again.
+
+    ``time_column`` (a time series) is stored only when set.
+    """
+    source = {"path": path, "target": target, "sep": sep, "categorical": categorical}
+    if time_column is not None:
+        source["time_column"] = time_column
+    study.set_user_attr(DATA_SOURCE, source)
 
 
 def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Return stored held-out results as one row per model, one column per headline metric."""
-    return pd.DataFrame({name: result["scores"] for name, result in holdout.items()}).T[
-        list(HEADLINE_METRICS)
-    ]
+    frame = pd.DataFrame({name: result["scores"] for name, result in holdout.items()}).T
+    return frame[list(headline_metrics(task_of(frame.columns)))]
 
 
 TRAINER = "trainer"

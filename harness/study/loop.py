@@ -159,7 +159,14 @@ class StudySpec:
             timeout=self.timeout,
             trial_timeout=self.trial_timeout,
         )
-        get_metric(self.metric)
+        get_metric(self.metric, self.dataset.task)
+        family = get_family(self.space.family)
+        if family.task != self.dataset.task:
+            raise ConfigError(
+                f"space {self.space.name!r} tunes the {family.name!r} family ({family.task}), "
+                f"but dataset {self.dataset.name!r} is a {self.dataset.task} task: use a "
+                f"{self.dataset.task} space (see `harness spaces`)"
+            )
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
         if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
@@ -250,7 +257,7 @@ def baseline_cv(spec: StudySpec) -> dict[str, list[float]]:
         spec.repeats,
     )
     if key not in _BASELINES:
-        folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
+        folds = make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)
         evaluation = evaluate_config(
             family.baseline_config(), spec.dataset, folds, random_state=spec.task_seed
         )
@@ -573,7 +580,7 @@ def run_worker(
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = _slots_only(load_study(spec, worker))
-    folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed, spec.repeats)
+    folds = make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     while _budget_left(study, spec.n_trials) and not search_exhausted(study):
         if stop_at is not None and time.monotonic() >= stop_at:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,12 +27,18 @@ class Metric:
     headline : bool
         Shown in held-out tables, the console summary and the notebook; every
         metric is stored for every fold either way.
+    task : {"classification", "regression"}
+        What the metric scores. A regression metric's ``compute`` is
+        ``compute(y_true, y_pred) -> float``. Errors are stored negated
+        (``neg_rmse``), so every regression metric is greater-is-better and a
+        regression study maximises like every other.
     """
 
     name: str
     compute: Callable[..., float]
     greater_is_better: bool = True
     headline: bool = True
+    task: str = "classification"
 
 
 class _Counts:
@@ -131,6 +137,27 @@ def _roc_auc(counts: _Counts, y_true, y_pred, proba, labels) -> float:
     )
 
 
+def _neg_mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return -float(np.mean((y_true - y_pred) ** 2))
+
+
+def _neg_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return -float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def _neg_mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return -float(np.mean(np.abs(y_true - y_pred)))
+
+
+def _r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    # As scikit-learn's r2_score: 1.0 for a perfect fit of a constant truth, else 0.0.
+    residual = float(np.sum((y_true - y_pred) ** 2))
+    total = float(np.sum((y_true - np.mean(y_true)) ** 2))
+    if total == 0.0:
+        return 1.0 if residual == 0.0 else 0.0
+    return 1.0 - residual / total
+
+
 METRICS: dict[str, Metric] = {
     metric.name: metric
     for metric in (
@@ -144,28 +171,70 @@ METRICS: dict[str, Metric] = {
         Metric("f1_weighted", _averaged("f1", "weighted"), headline=False),
         Metric("log_loss", _log_loss, greater_is_better=False),
         Metric("roc_auc_ovr", _roc_auc),
+        Metric("neg_rmse", _neg_rmse, task="regression"),
+        Metric("neg_mae", _neg_mae, task="regression"),
+        Metric("neg_mse", _neg_mse, task="regression"),
+        Metric("r2", _r2, task="regression"),
     )
 }
-"""Every metric, by name: computed and stored for every fold of every trial."""
+"""Every metric, by name: those of the dataset's task are stored for every fold of every trial."""
 
-HEADLINE_METRICS: tuple[str, ...] = tuple(name for name, m in METRICS.items() if m.headline)
-"""The metrics shown in held-out tables, the console summary and the notebook."""
+
+def task_metrics(task: str) -> tuple[str, ...]:
+    """The names of the metrics of ``task`` (``"classification"`` or ``"regression"``)."""
+    return tuple(name for name, m in METRICS.items() if m.task == task)
+
+
+def headline_metrics(task: str = "classification") -> tuple[str, ...]:
+    """The metrics of ``task`` shown in held-out tables, the console summary and the notebook."""
+    return tuple(name for name in task_metrics(task) if METRICS[name].headline)
+
+
+def task_of(names: Iterable[str]) -> str:
+    """The task whose metrics ``names`` (stored scores' keys) are: regression when any is one."""
+    regression = any(METRICS[n].task == "regression" for n in names if n in METRICS)
+    return "regression" if regression else "classification"
+
+
+HEADLINE_METRICS: tuple[str, ...] = headline_metrics("classification")
+"""The classification metrics shown in held-out tables, the console summary and the notebook."""
 
 DEFAULT_METRIC = "f1_macro"
+DEFAULT_METRICS = {"classification": DEFAULT_METRIC, "regression": "neg_rmse"}
+"""Each task's default objective: macro F1, and the RMSE (negated) for regression."""
 
 
-def get_metric(name: str) -> Metric:
-    """Return the metric called ``name`` or raise a :class:`ConfigError` listing valid names."""
+def default_metric(task: str = "classification") -> str:
+    """The default objective metric of ``task``."""
+    return DEFAULT_METRICS[task]
+
+
+def get_metric(name: str, task: str | None = None) -> Metric:
+    """Return the metric called ``name`` or raise a :class:`ConfigError` listing valid names.
+
+    With ``task``, the metric must also be one of that task's.
+    """
     try:
-        return METRICS[name]
+        metric = METRICS[name]
     except KeyError:
         raise ConfigError(f"unknown metric {name!r}; choose one of: {', '.join(METRICS)}") from None
+    if task is not None and metric.task != task:
+        raise ConfigError(
+            f"metric {name!r} scores {metric.task}, but this task is {task}: use one of "
+            f"{', '.join(task_metrics(task))} (default {default_metric(task)})"
+        )
+    return metric
 
 
 def compute_metric(
     name: str, y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray, labels: np.ndarray
 ) -> float:
-    """One metric of :data:`METRICS` from predictions (see :func:`score_predictions`)."""
+    """One metric of :data:`METRICS` from predictions (see :func:`score_predictions`).
+
+    A regression metric reads ``y_true`` and ``y_pred`` only.
+    """
+    if METRICS[name].task == "regression":
+        return float(METRICS[name].compute(np.asarray(y_true, float), np.asarray(y_pred, float)))
     y_true, y_pred, labels = np.asarray(y_true), np.asarray(y_pred), np.asarray(labels)
     counts = _Counts(y_true, y_pred, labels)
     return float(METRICS[name].compute(counts, y_true, y_pred, np.asarray(proba, float), labels))
@@ -174,7 +243,7 @@ def compute_metric(
 def score_predictions(
     y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray, labels: np.ndarray
 ) -> dict[str, float]:
-    """Compute every metric in :data:`METRICS`.
+    """Compute every classification metric in :data:`METRICS`.
 
     A metric that is undefined on this fold (ROC-AUC when the fold lacks a
     class) is NaN rather than an error.
@@ -197,9 +266,28 @@ def score_predictions(
     proba = np.asarray(proba, dtype=float)
     counts = _Counts(y_true, y_pred, labels)
     scores = {}
-    for name, metric in METRICS.items():
+    for name in task_metrics("classification"):
+        metric = METRICS[name]
         try:
             scores[name] = float(metric.compute(counts, y_true, y_pred, proba, labels))
         except ValueError:
             scores[name] = float("nan")
     return scores
+
+
+def score_regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Compute every regression metric in :data:`METRICS`.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (n_samples,)
+        True and predicted values.
+
+    Returns
+    -------
+    dict
+        ``{metric name: score}``; errors negated (``neg_rmse``, ...), so greater is better.
+    """
+    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
+    names = task_metrics("regression")
+    return {name: float(METRICS[name].compute(y_true, y_pred)) for name in names}
