@@ -80,6 +80,16 @@ def test_rerunning_resumes_up_to_the_budget_without_touching_finished_trials(tmp
     assert len(again.trials) == 4
 
 
+@pytest.mark.parametrize("strategy", ["random", "qmc", "tpe"])
+def test_a_resumed_study_does_not_repeat_the_draws_it_already_has(tmp_path, strategy):
+    """A seeded stream restarted on resume would propose trials 1..k again."""
+    run_study(make_spec(tmp_path, strategy=strategy, n_trials=3))
+    resumed = run_study(make_spec(tmp_path, strategy=strategy, n_trials=6))
+    lrs = [t.params["lr"] for t in resumed.trials]
+    assert len(set(lrs)) == 6, lrs  # lr is continuous: a repeat is a restarted stream
+    assert not any(ledger.DUPLICATE_OF in t.user_attrs for t in resumed.trials)
+
+
 def test_a_study_name_reused_with_other_settings_is_refused_and_left_intact(tmp_path):
     run_study(make_spec(tmp_path, n_trials=1))
     with pytest.raises(ConfigError, match="strategy: stored 'random', asked 'tpe'"):

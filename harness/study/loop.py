@@ -324,14 +324,25 @@ def initial_design(space: SearchSpace, n: int, task_seed: int) -> list[dict[str,
 
 
 def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
-    """Load an existing study with this worker's sampler and the spec's pruner."""
-    seed = spec.seed + worker
-    return optuna.load_study(
+    """Load an existing study with this worker's sampler and the spec's pruner.
+
+    A fresh study's worker ``w`` seeds its sampler with ``seed + w``. A worker
+    that resumes a study with finished trials seeds it from ``(seed, w, number
+    of finished trials)`` instead: a seeded random stream restarted on resume
+    would propose its first draws again (random, QMC and every start-up phase),
+    so a resumed budget would repeat the trials it already has.
+    """
+    study = optuna.load_study(
         study_name=spec.name,
         storage=open_storage(spec.storage),
-        sampler=create_sampler(spec.strategy, spec.space, seed),
+        sampler=create_sampler(spec.strategy, spec.space, spec.seed + worker),
         pruner=make_pruner(spec.pruner, spec.folds_per_trial, spec.prune_on),
     )
+    finished = len(study.get_trials(deepcopy=False, states=ledger.FINISHED_STATES))
+    if finished:
+        state = np.random.SeedSequence([spec.seed, worker, finished]).generate_state(1)[0]
+        study.sampler = create_sampler(spec.strategy, spec.space, int(state))
+    return study
 
 
 def _budget_left(study: optuna.Study, n_trials: int) -> bool:
