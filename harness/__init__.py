@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     # model
     "MLPClassifier": "harness.model.estimator",
     "MLPModule": "harness.model.network",
+    "CNNClassifier": "harness.model.cnn",
     "FocalLoss": "harness.model.network",
     "layer_sizes": "harness.model.vocabulary",
     "BASELINE_CONFIG": "harness.model.vocabulary",

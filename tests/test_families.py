@@ -3,7 +3,6 @@ configuration alone rebuilds the family's pipeline (search, baseline, held-out r
 
 from __future__ import annotations
 
-import numpy as np
 import optuna
 import pytest
 from sklearn.linear_model import LogisticRegression

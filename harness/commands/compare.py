@@ -36,6 +36,7 @@ def main(args: argparse.Namespace) -> int:
     """Run every study of the comparison, then write its leaderboards."""
     from harness.commands._progress import Progress
     from harness.data.preprocessing import holdout_split
+    from harness.model.pipeline import build_pipeline
     from harness.results.loading import load_results, write_comparison_leaderboard
     from harness.search.space import load_space
     from harness.study import ledger
@@ -53,6 +54,8 @@ def main(args: argparse.Namespace) -> int:
     space = load_space(comparison.space_source())
     dataset = comparison.load_dataset(args.data_dir)
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
+    # The space's fixed settings must fit the data (a CNN's image_shape): fail before any study.
+    build_pipeline(space.fixed, train, train.y.to_numpy(), comparison.task_seed)
     common = {
         "storage": comparison.storage,
         "dataset": train,

@@ -122,6 +122,7 @@ def main(args: argparse.Namespace) -> int:
         write_study_leaderboard,
     )
     from harness.data.preprocessing import holdout_split
+    from harness.model.pipeline import build_pipeline
     from harness.search.space import load_space
     from harness.study import ledger
     from harness.study.checks import check_budget
@@ -139,6 +140,8 @@ def main(args: argparse.Namespace) -> int:
     space = load_space(args.space)
     dataset = dataset_from_args(args)
     train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
+    # The space's fixed settings must fit the data (a CNN's image_shape): fail before any trial.
+    build_pipeline(space.fixed, train, train.y.to_numpy(), args.seed)
     name = args.study or ledger.study_name(f"{dataset.name}-{space.name}", args.strategy, args.seed)
     spec = StudySpec(
         name=name,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.model.cnn_vocabulary import CNN_BASELINE, CNN_PARAM_NAMES
 from harness.model.vocabulary import BASELINE_CONFIG, PARAM_NAMES
 
 FAMILY = "family"
@@ -99,6 +100,15 @@ FAMILIES: dict[str, Family] = {
         param_names=PARAM_NAMES,
         baseline=BASELINE_CONFIG,
         batched=True,
+    ),
+    "cnn": Family(
+        name="cnn",
+        description="convolutional network on images (harness.CNNClassifier)",
+        task="classification",
+        estimator="harness.model.cnn:CNNClassifier",
+        pipeline="harness.model.cnn_pipeline:cnn_pipeline",
+        param_names=CNN_PARAM_NAMES,
+        baseline=CNN_BASELINE,
     ),
 }
 """Every model family, by name."""

@@ -17,37 +17,14 @@ import pandas as pd
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
-from harness.errors import ConfigError
 from harness.report.business import segment
-from harness.results.loading import ComparisonResults
-from harness.study import ledger
+from harness.results.loading import ComparisonResults, refitted_trial  # noqa: F401 (re-export)
 
 
 def best_study(results: ComparisonResults) -> optuna.Study:
-    """The study whose refitted trial has the best mean CV score (the first on a tie).
-
-    The exhaustive grid study is a candidate too. Selection is by CV score,
-    never by held-out score, so the test split stays unseen by every choice.
-
-    Raises
-    ------
-    ConfigError
-        If no study has held-out results yet.
-    """
-    studies = [*results.studies, *([results.exhaustive] if results.exhaustive else [])]
-    candidates = [s for s in studies if ledger.HOLDOUT in s.user_attrs]
-    if not candidates:
-        raise ConfigError(
-            f"no study of {results.comparison.name!r} has held-out results yet: "
-            f"let `python -m harness compare {results.comparison.path}` finish"
-        )
-    return max(candidates, key=lambda study: refitted_trial(study).value)
-
-
-def refitted_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
-    """The trial whose configuration was refitted and scored on the held-out split."""
-    number = study.user_attrs[ledger.HOLDOUT_TRIAL]
-    return next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    """The study whose refitted trial has the best mean CV score (see
+    :meth:`~harness.results.loading.ComparisonResults.best_study`)."""
+    return results.best_study()
 
 
 def class_metrics(
