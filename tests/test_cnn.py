@@ -3,9 +3,12 @@ a wrong image shape through the CLI, and every strategy searching a tiny CNN spa
 
 from __future__ import annotations
 
+import ast
+import json
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -21,9 +24,13 @@ from harness.model.cnn_vocabulary import CNN_DEFAULTS, cnn_blocks
 from harness.model.estimator import _TensorBatches, _TensorDataset
 from harness.model.families import FAMILY, get_family
 from harness.model.pipeline import build_pipeline
+from harness.report import sections
+from harness.report.drawio import pipeline_diagram, topology_diagram, validate_drawio, vertex_labels
+from harness.report.notebook import notebook_json
 from harness.search.space import parse_space
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
+from harness.study.comparison import Comparison
 from harness.study.holdout import BASELINE, TUNED, refit_best
 from harness.study.loop import StudySpec, run_study
 
@@ -145,7 +152,8 @@ def test_the_residual_connection_changes_the_network(digits):
 
 def test_blocks_double_their_channels_and_pool_while_the_map_is_at_least_2px():
     blocks = cnn_blocks((1, 8, 8), 4, 8)
-    assert [(b.channels_in, b.channels_out) for b in blocks] == [(1, 8), (8, 16), (16, 32), (32, 64)]
+    channels = [(b.channels_in, b.channels_out) for b in blocks]
+    assert channels == [(1, 8), (8, 16), (16, 32), (32, 64)]
     assert [(b.height, b.pooled) for b in blocks] == [(4, True), (2, True), (1, True), (1, False)]
     X = torch.zeros(2, 1, 8, 8)
     model = CNNClassifier(**{**TINY, "n_blocks": 4}).fit(np.zeros((20, 64)), np.repeat([0, 1], 10))
@@ -279,3 +287,89 @@ def test_a_cnn_study_refits_its_best_and_stores_both_parameter_counts(tmp_path):
     assert "n_parameters" not in stored["random forest"]
     majority = stored["majority class"]["scores"]["accuracy"]
     assert stored[TUNED]["scores"]["accuracy"] > majority + 0.2  # 2 epochs of a 4-channel block
+
+
+CNN_CONFIG = {FAMILY: "cnn", "n_blocks": 3, "channels": 8, "kernel_size": 5, "residual": True,
+              "dropout": 0.25, "image_shape": [1, 8, 8]}  # fmt: skip
+
+
+def test_the_topology_diagram_shows_the_cnns_blocks_and_head():
+    xml = topology_diagram(64, CNN_CONFIG, list(range(10)))
+    assert validate_drawio(xml) == []
+    labels = vertex_labels(xml)
+    assert list(labels) == ["input", "block-1", "block-2", "block-3", "head", "output"]
+    assert "1 x 8 x 8" in labels["input"]
+    assert labels["block-1"].splitlines() == [
+        "block 1: 8 channels", "Conv2d 1 -> 8, 5x5, same padding", "BatchNorm2d", "relu",
+        "+ residual (1x1 conv)", "max-pool 2x2 -> 4x4"]  # fmt: skip
+    assert "Conv2d 16 -> 32" in labels["block-3"] and "max-pool 2x2 -> 1x1" in labels["block-3"]
+    head = ["dense head: flatten 32", "dropout 0.25 before each Linear", "Linear 32 -> 64", "relu"]
+    assert labels["head"].splitlines() == head
+    assert labels["output"].startswith("output: 10 units\nLinear 64 -> 10")
+    plain = vertex_labels(topology_diagram(64, {FAMILY: "cnn", "n_blocks": 1,
+                                                "batch_norm": False}, [0, 1]))  # fmt: skip
+    assert "BatchNorm2d" not in plain["block-1"] and "residual" not in plain["block-1"]
+    assert not any("hidden" in label for label in labels.values())
+
+
+def test_the_pipeline_diagram_and_report_text_describe_a_cnn_not_an_mlp(small_digits):
+    xml = pipeline_diagram(small_digits, CNN_CONFIG, metric="f1_macro", folds=3, test_rows=60)
+    assert validate_drawio(xml) == []
+    labels = vertex_labels(xml)
+    assert "mlp" not in labels and labels["cnn"].startswith("CNN 3 blocks from 8 channels, 5x5")
+    text = sections._architecture(CNN_CONFIG, 64, 10)
+    assert text.startswith("a convolutional network on 1 x 8 x 8 images: 3 block(s) of 5x5")
+    assert "8 -> 16 -> 32 channels" in text and "residual connections" in text
+    assert "hidden" not in text and "units," not in text.split(";")[0]
+
+
+def test_the_notebook_rebuilds_a_cnn_from_its_stored_configuration_and_names_it():
+    comparison = Comparison(name="digits-cnn", strategies=("tpe",), seeds=(0,), trials=2,
+                            dataset="digits", space="cnn-digits")  # fmt: skip
+    text = notebook_json(comparison, CNN_CONFIG, source="a test", expected=dict.fromkeys(
+        ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+         "log_loss", "roc_auc_ovr"), 0.5))  # fmt: skip
+    code = "".join("".join(cell["source"]) + "\n" for cell in json.loads(text)["cells"]
+                   if cell["cell_type"] == "code")  # fmt: skip
+    ast.parse(code)
+    assert '"tuned CNN": build_pipeline(BEST,' in code
+    assert '"baseline CNN": build_pipeline(BASELINE,' in code
+    assert "BASELINE = {'family': 'cnn'" in code and "BASELINE_CONFIG" not in code
+    assert "MLP" not in code
+
+
+def test_a_tiny_cnn_and_mlp_comparison_puts_both_models_side_by_side(tmp_path, monkeypatch):
+    """compare and leaderboard on two comparisons of one task (300 digit images; 150
+    held out, so that no bootstrap resample of the held-out rows misses one of the 10 classes)."""
+    digits = load_dataset("digits").take(np.arange(300))
+    digits.X.assign(digit=digits.y.to_numpy()).to_csv(tmp_path / "digits300.csv", index=False)
+    (tmp_path / "tiny-cnn.toml").write_text(
+        'family = "cnn"\n[params.lr]\ntype = "categorical"\nchoices = [0.003, 0.03]\n'
+        "[fixed]\nn_blocks = 1\nchannels = 4\nmax_epochs = 2\ndense_units = 8\n"
+    )
+    (tmp_path / "tiny-mlp.toml").write_text(
+        '[params.lr]\ntype = "categorical"\nchoices = [0.003, 0.03]\n'
+        "[fixed]\nmax_epochs = 2\nhidden_layer_sizes = [16]\n"
+    )
+    for family, other in (("cnn", "mlp"), ("mlp", "cnn")):
+        (tmp_path / f"d-{family}.toml").write_text(
+            f'name = "d-{family}"\ndata = "digits300.csv"\ntarget = "digit"\n'
+            f'space = "tiny-{family}.toml"\nfolds = 2\ntest_size = 0.5\nstrategies = ["random"]\n'
+            f"seeds = [0, 1]\n"
+            f'trials = 2\nstorage = "sqlite:///d-{family}.db"\nversus = ["d-{other}.toml"]\n'
+        )
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["compare", "d-cnn.toml", "--quiet"]) == 2  # its versus is not run yet
+    assert cli.main(["compare", "d-mlp.toml", "--quiet"]) == 0
+    assert cli.main(["leaderboard", "d-cnn.toml"]) == 0
+    versus = pd.read_csv(tmp_path / "leaderboards" / "d-cnn-versus.csv")
+    objective = versus[versus["metric"] == "f1_macro"].set_index("model")
+    assert list(objective.index) == ["tuned CNN (d-cnn)", "baseline CNN", "tuned MLP (d-mlp)",
+                                     "baseline MLP"]  # fmt: skip
+    assert objective.loc["baseline CNN", "n_parameters"] == 13754
+    assert objective.loc["tuned MLP (d-mlp)", "n_parameters"] == 64 * 16 + 16 + 16 * 10 + 10
+    assert objective["ci_low"].notna().all() and (objective["ci_low"] <= objective["score"]).all()
+    assert objective["tuned_minus"].iloc[1:].notna().all() and objective["rows"].eq(150).all()
+    assert (objective["comparison"] == ["d-cnn", "d-cnn", "d-mlp", "d-mlp"]).all()
+    assert objective.loc["tuned CNN (d-cnn)", "studies"] == 2
+    assert "## versus" in (tmp_path / "leaderboards" / "d-cnn.md").read_text()

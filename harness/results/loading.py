@@ -387,8 +387,9 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
     table = holdout_table(models, next(iter(models)), metrics)
     info = pd.DataFrame([{**extra[model]} for model in table["model"]])
     table.insert(1, "comparison", info["comparison"])
-    table["cv_score"] = info["cv_score"]
+    table["refit_cv"] = info["cv_score"]
     tuned_rows = table["model"].str.startswith("tuned ") & (table["metric"] == comparison.metric)
+    table["studies"] = info["studies"].where(tuned_rows)
     table["studies_test_mean"] = info["test_mean"].where(tuned_rows)
     table["studies_test_interval"] = info["test_interval"].where(tuned_rows, "")
     table["n_parameters"] = [models[model].get("n_parameters") for model in table["model"]]
