@@ -4,11 +4,11 @@ a wrong image shape through the CLI, and every strategy searching a tiny CNN spa
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -27,10 +27,11 @@ from harness.model.pipeline import build_pipeline
 from harness.report import sections
 from harness.report.drawio import pipeline_diagram, topology_diagram, validate_drawio, vertex_labels
 from harness.report.notebook import notebook_json
+from harness.results.loading import load_results, versus_table
 from harness.search.space import parse_space
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
-from harness.study.comparison import Comparison
+from harness.study.comparison import Comparison, load_comparison
 from harness.study.holdout import BASELINE, TUNED, refit_best
 from harness.study.loop import StudySpec, run_study
 
@@ -338,9 +339,9 @@ def test_the_notebook_rebuilds_a_cnn_from_its_stored_configuration_and_names_it(
     assert "MLP" not in code
 
 
-def test_a_tiny_cnn_and_mlp_comparison_puts_both_models_side_by_side(tmp_path, monkeypatch):
-    """compare and leaderboard on two comparisons of one task (300 digit images; 150
-    held out, so that no bootstrap resample of the held-out rows misses one of the 10 classes)."""
+def test_two_tiny_comparisons_of_one_task_put_both_families_side_by_side(tmp_path, monkeypatch):
+    """The versus table of a CNN and an MLP comparison on 300 digit images (150 held out, so
+    that no bootstrap resample of the held-out rows misses one of the 10 classes)."""
     digits = load_dataset("digits").take(np.arange(300))
     digits.X.assign(digit=digits.y.to_numpy()).to_csv(tmp_path / "digits300.csv", index=False)
     (tmp_path / "tiny-cnn.toml").write_text(
@@ -351,25 +352,38 @@ def test_a_tiny_cnn_and_mlp_comparison_puts_both_models_side_by_side(tmp_path, m
         '[params.lr]\ntype = "categorical"\nchoices = [0.003, 0.03]\n'
         "[fixed]\nmax_epochs = 2\nhidden_layer_sizes = [16]\n"
     )
+    monkeypatch.chdir(tmp_path)
+    comparisons = {}
     for family, other in (("cnn", "mlp"), ("mlp", "cnn")):
         (tmp_path / f"d-{family}.toml").write_text(
             f'name = "d-{family}"\ndata = "digits300.csv"\ntarget = "digit"\n'
             f'space = "tiny-{family}.toml"\nfolds = 2\ntest_size = 0.5\nstrategies = ["random"]\n'
-            f"seeds = [0, 1]\n"
-            f'trials = 2\nstorage = "sqlite:///d-{family}.db"\nversus = ["d-{other}.toml"]\n'
+            f'seeds = [0, 1]\ntrials = 2\nstorage = "sqlite:///d-{family}.db"\n'
+            f'versus = ["d-{other}.toml"]\n'
         )
-    monkeypatch.chdir(tmp_path)
-    assert cli.main(["compare", "d-cnn.toml", "--quiet"]) == 2  # its versus is not run yet
-    assert cli.main(["compare", "d-mlp.toml", "--quiet"]) == 0
-    assert cli.main(["leaderboard", "d-cnn.toml"]) == 0
-    versus = pd.read_csv(tmp_path / "leaderboards" / "d-cnn-versus.csv")
+        comparison = comparisons[family] = load_comparison(tmp_path / f"d-{family}.toml")
+        train, test = holdout_split(comparison.load_dataset(), 0.5, 0)
+        for seed in comparison.seeds:
+            spec = StudySpec(name=comparison.study_name("random", seed),
+                             storage=comparison.storage, strategy="random", dataset=train,
+                             space=comparison.load_space(), seed=seed, n_folds=2, n_trials=2,
+                             test_size=0.5, task_seed=0)  # fmt: skip
+            refit_best(run_study(spec), train, test, 0, importance=False)
+    versus = versus_table(load_results(comparisons["cnn"]))
     objective = versus[versus["metric"] == "f1_macro"].set_index("model")
     assert list(objective.index) == ["tuned CNN (d-cnn)", "baseline CNN", "tuned MLP (d-mlp)",
                                      "baseline MLP"]  # fmt: skip
+    assert list(objective["comparison"]) == ["d-cnn", "d-cnn", "d-mlp", "d-mlp"]
     assert objective.loc["baseline CNN", "n_parameters"] == 13754
     assert objective.loc["tuned MLP (d-mlp)", "n_parameters"] == 64 * 16 + 16 + 16 * 10 + 10
     assert objective["ci_low"].notna().all() and (objective["ci_low"] <= objective["score"]).all()
     assert objective["tuned_minus"].iloc[1:].notna().all() and objective["rows"].eq(150).all()
-    assert (objective["comparison"] == ["d-cnn", "d-cnn", "d-mlp", "d-mlp"]).all()
     assert objective.loc["tuned CNN (d-cnn)", "studies"] == 2
-    assert "## versus" in (tmp_path / "leaderboards" / "d-cnn.md").read_text()
+    # The same studies read through a comparison with other folds: not the same task.
+    other_folds = (tmp_path / "d-mlp.toml").read_text().replace("folds = 2", "folds = 3")
+    (tmp_path / "d-far.toml").write_text(other_folds)
+    far = dataclasses.replace(comparisons["cnn"], versus=("d-far.toml",))
+    with pytest.raises(
+        ConfigError, match=r"versus \S*d-far.toml has another task \(folds differ\)"
+    ):
+        versus_table(load_results(far))
