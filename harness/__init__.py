@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "NetworkTreeEnsemble": "harness.model.ensemble",
     "LSTMRegressor": "harness.model.lstm",
     "MLPModule": "harness.model.network",
+    "CNNClassifier": "harness.model.cnn",
     "FocalLoss": "harness.model.network",
     "layer_sizes": "harness.model.vocabulary",
     "BASELINE_CONFIG": "harness.model.vocabulary",

@@ -44,10 +44,10 @@ def test_compare_runs_the_matrix_and_the_leaderboard_rebuilds_identically(workdi
 
     # The ensembles with trees are fitted once, for the study the report shows.
     from harness.model.ensemble import STACKING, TREES, VOTING
-    from harness.results.loading import best_study, load_results
+    from harness.results.loading import load_results
 
     results = load_results(load_comparison("tiny-comparison.toml"))
-    best = best_study(results)
+    best = results.best_study()
     with_rows = [
         s.study_name for s in (*results.studies, grid) if VOTING in s.user_attrs[ledger.HOLDOUT]
     ]

@@ -22,7 +22,7 @@ from harness.report.drawio import (
 )
 from harness.report.svg import crossings, drawio_svg, stray_punctuation
 from harness.report.tuned_model import encoded_width
-from harness.results.loading import best_study, load_results, refitted_trial
+from harness.results.loading import load_results, refitted_trial
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 from harness.study.storage import redact_password
@@ -42,7 +42,7 @@ def diagrams(root):
 def best_config(root, monkeypatch):
     monkeypatch.chdir(root)
     results = load_results(load_comparison(COMPARISON))
-    return ledger.stored_config(refitted_trial(best_study(results)))
+    return ledger.stored_config(refitted_trial(results.best_study()))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from notebook_runner import assert_reproduces_holdout, run_code_cells
 from tiny_comparison import COMPARISON, build_tiny_report
 
-from harness.results.loading import best_study, load_results, refitted_trial
+from harness.results.loading import load_results, refitted_trial
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 
@@ -28,7 +28,7 @@ def text(root):
 @pytest.fixture
 def best(root, monkeypatch):
     monkeypatch.chdir(root)
-    return best_study(load_results(load_comparison(COMPARISON)))
+    return load_results(load_comparison(COMPARISON)).best_study()
 
 
 def test_the_notebook_is_nbformat_4(text):

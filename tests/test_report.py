@@ -22,7 +22,7 @@ from harness.report.references import REFERENCES
 from harness.report.sections import STRATEGY_RATIONALE
 from harness.report.tuned_model import class_metrics, param_importances
 from harness.results import efficiency
-from harness.results.loading import best_study, load_results, refitted_trial
+from harness.results.loading import load_results, refitted_trial
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
 from harness.study.comparison import load_comparison
@@ -135,14 +135,14 @@ def test_rebuilding_gives_identical_bytes(workdir, capsys):
 
 
 def test_the_best_study_is_chosen_by_cv_score(results):
-    study = best_study(results)
+    study = results.best_study()
     candidates = [*results.studies, results.exhaustive]
     assert refitted_trial(study).value == max(refitted_trial(s).value for s in candidates)
     assert refitted_trial(study).number == study.user_attrs[ledger.HOLDOUT_TRIAL]
 
 
 def test_before_and_after_numbers_are_the_stored_ones(results, text):
-    holdout = best_study(results).user_attrs[ledger.HOLDOUT]
+    holdout = results.best_study().user_attrs[ledger.HOLDOUT]
     for metric in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "log_loss"):
         before = holdout[BASELINE]["scores"][metric]
         after = holdout[TUNED]["scores"][metric]

@@ -36,7 +36,8 @@ def main(args: argparse.Namespace) -> int:
     """Run every study of the comparison, then write its leaderboards."""
     from harness.commands._progress import Progress
     from harness.data.preprocessing import holdout_split
-    from harness.results.loading import best_study, load_results, write_comparison_leaderboard
+    from harness.model.pipeline import build_pipeline
+    from harness.results.loading import load_results, write_comparison_leaderboard
     from harness.search.space import load_space
     from harness.study import ledger
     from harness.study.comparison import (
@@ -53,6 +54,8 @@ def main(args: argparse.Namespace) -> int:
     space = load_space(comparison.space_source())
     dataset = comparison.load_dataset(args.data_dir)
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
+    # The space's fixed settings must fit the data (a CNN's image_shape): fail before any study.
+    build_pipeline(space.fixed, train, train.y.to_numpy(), comparison.task_seed)
     common = {
         "storage": comparison.storage,
         "dataset": train,
@@ -102,7 +105,7 @@ def main(args: argparse.Namespace) -> int:
     results = load_results(comparison)
     if results.holdout():  # some study was refitted
         # Only the study the report shows gets the (costly) ensembles with trees.
-        add_ensembles(best_study(results), train, test, comparison.task_seed)
+        add_ensembles(results.best_study(), train, test, comparison.task_seed)
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
     print(f"leaderboard: {path}")
     return 0

@@ -128,6 +128,7 @@ def main(args: argparse.Namespace) -> int:
         write_study_leaderboard,
     )
     from harness.data.preprocessing import holdout_split
+    from harness.model.pipeline import build_pipeline
     from harness.search.space import load_space
     from harness.study import ledger
     from harness.study.checks import check_budget
@@ -147,6 +148,8 @@ def main(args: argparse.Namespace) -> int:
     dataset = dataset_from_args(args)
     metric = args.metric or default_metric(dataset.task)
     train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
+    # The space's fixed settings must fit the data (a CNN's image_shape): fail before any trial.
+    build_pipeline(space.fixed, train, train.y.to_numpy(), args.seed)
     name = args.study or ledger.study_name(f"{dataset.name}-{space.name}", args.strategy, args.seed)
     spec = StudySpec(
         name=name,

@@ -308,6 +308,8 @@ default="relu"
         instead of failing, and the evaluation can record the reason.
     n_iter_ : int
         Number of epochs trained.
+    n_parameters_ : int
+        Number of trainable parameters of the network.
     """
 
     def __init__(
@@ -421,6 +423,7 @@ default="relu"
             net.fit(X, y)
         self.net_ = net
         self.n_iter_ = len(net.history)
+        self.n_parameters_ = sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -570,12 +573,7 @@ default="relu"
         seed: int,
         device: str,
     ) -> _Net:
-        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[y])
-        weight = None if self.class_weight is None else torch.tensor(weights, dtype=torch.float32)
-        if self.loss == "focal":
-            criterion, criterion_params = FocalLoss, {"gamma": self.focal_gamma, "weight": weight}
-        else:
-            criterion, criterion_params = torch.nn.CrossEntropyLoss, {"weight": weight}
+        criterion, criterion_params = self._criterion(y)
         return _Net(
             module=MLPModule,
             module__n_features=self.n_features_in_,
@@ -602,6 +600,14 @@ default="relu"
             device=device,
             verbose=self.verbose,
         )
+
+    def _criterion(self, y: np.ndarray) -> tuple[type[torch.nn.Module], dict[str, Any]]:
+        """The loss class and its parameters: class weights from the encoded labels ``y``."""
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[y])
+        weight = None if self.class_weight is None else torch.tensor(weights, dtype=torch.float32)
+        if self.loss == "focal":
+            return FocalLoss, {"gamma": self.focal_gamma, "weight": weight}
+        return torch.nn.CrossEntropyLoss, {"weight": weight}
 
     def _optimizer_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"weight_decay": self.weight_decay}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.model.cnn_vocabulary import CNN_BASELINE, CNN_PARAM_NAMES
 from harness.model.vocabulary import BASELINE_CONFIG, IMBALANCE, PARAM_NAMES, SEARCHABLE_PARAMS
 
 FAMILY = "family"
@@ -144,6 +145,15 @@ FAMILIES: dict[str, Family] = {
         param_names=PARAM_NAMES,
         baseline=BASELINE_CONFIG,
         batched=True,
+    ),
+    "cnn": Family(
+        name="cnn",
+        description="convolutional network on images (harness.CNNClassifier)",
+        task="classification",
+        estimator="harness.model.cnn:CNNClassifier",
+        pipeline="harness.model.cnn_pipeline:cnn_pipeline",
+        param_names=CNN_PARAM_NAMES,
+        baseline=CNN_BASELINE,
     ),
     "ensemble": Family(
         name="ensemble",

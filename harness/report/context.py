@@ -17,7 +17,6 @@ from harness.report.tuned_model import complete_trials, encoded_width, param_imp
 from harness.results import efficiency, leaderboard
 from harness.results.loading import (
     ComparisonResults,
-    best_study,
     comparison_tables,
     refitted_trial,
 )
@@ -36,7 +35,8 @@ class ReportContext:
     dataset, train, test : Dataset
         The full dataset and its held-out split (the comparison's task seed).
     study, trial
-        The best study and its refitted trial (:func:`harness.results.loading.best_study`).
+        The best study and its refitted trial
+        (:meth:`harness.results.loading.ComparisonResults.best_study`).
     config : dict
         The refitted trial's configuration.
     holdout : dict
@@ -136,7 +136,7 @@ def load_context(results: ComparisonResults, dataset: Dataset) -> ReportContext:
     """Read everything the report needs from ``results`` and the full ``dataset``."""
     comparison = results.comparison
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
-    study = best_study(results)
+    study = results.best_study()
     trial = refitted_trial(study)
     trials = complete_trials(results.studies)
     distributions: dict[str, Any] = {}

@@ -182,7 +182,8 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
     if not ctx.comparative:
         blocks.append(NOT_COMPARATIVE)
         blocks += _figure_note(numbers, "efficiency")
-    for key, title in (("trials", "Best trials"),
+    for key, title in (("versus", "Against the other model family, on the same held-out rows"),
+                       ("trials", "Best trials"),
                        ("generalization", "Across studies: CV against held-out scores"),
                        ("efficiency", "Search efficiency"),
                        ("final", "Final scores"),

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.datasets import Dataset
+from harness.model.cnn_vocabulary import cnn_blocks, cnn_settings, square_image
+from harness.model.families import family_of, without_family
 from harness.model.vocabulary import IMBALANCE, hidden_layers, model_settings
 from harness.study.comparison import Comparison
 from harness.study.storage import redact_password
@@ -154,7 +156,7 @@ def _count(n: int, noun: str) -> str:
 def pipeline_diagram(
     dataset: Dataset, config: Mapping[str, Any], *, metric: str, folds: int, test_rows: int
 ) -> str:
-    """The best configuration's pipeline: data -> preprocessing -> resampler -> MLP -> metrics.
+    """The best configuration's pipeline: data -> preprocessing -> resampler -> model -> metrics.
 
     Parameters
     ----------
@@ -169,9 +171,19 @@ def pipeline_diagram(
     test_rows : int
         Rows of the held-out split.
     """
-    settings = model_settings(config)
+    cnn = family_of(config).name == "cnn"
+    settings = cnn_settings(without_family(config)) if cnn else model_settings(config)
     imbalance = settings[IMBALANCE]
     search_rows = dataset.n_samples - test_rows
+    if cnn:
+        model = ("cnn", f"CNN {settings['n_blocks']} blocks from {settings['channels']} "
+                        f"channels, {settings['kernel_size']}x{settings['kernel_size']}\n"
+                        f"{settings['optimizer']} lr={settings['lr']:.3g}, "
+                        f"{settings['max_epochs']} epochs")  # fmt: skip
+    else:
+        model = ("mlp", f"MLP {hidden_layers(config)}, {settings['activation']}\n"
+                        f"{settings['optimizer']} lr={settings['lr']:.3g}, "
+                        f"{settings['max_epochs']} epochs")  # fmt: skip
     graph = _Graph("pipeline")
     graph.row(
         [
@@ -183,14 +195,12 @@ def pipeline_diagram(
             ("preprocessing", f"preprocessing\nscaled: {_columns(dataset.numeric)}\n"
                               f"one-hot: {_columns(dataset.categorical)}"),
             ("resampler", f"imbalance: {imbalance}\n{IMBALANCE_NOTES[imbalance]}"),
-            ("mlp", f"MLP {hidden_layers(config)}, {settings['activation']}\n"
-                    f"{settings['optimizer']} lr={settings['lr']:.3g}, "
-                    f"{settings['max_epochs']} epochs"),
+            model,
             ("metrics", f"metrics: {metric} (objective)\nscored on fold k\nmean over "
                         f"{folds} folds = the trial's score"),
         ]
     )  # fmt: skip
-    row = ("fold", "preprocessing", "resampler", "mlp", "metrics")
+    row = ("fold", "preprocessing", "resampler", model[0], "metrics")
     above = graph.top(*row) - 30
     graph.edge(
         "metrics",
@@ -230,6 +240,9 @@ def pipeline_diagram(
 def topology_diagram(n_inputs: int, config: Mapping[str, Any], classes: Sequence[Any]) -> str:
     """The best model's layers: input width, each hidden layer, the output classes.
 
+    A CNN configuration shows its input image, each convolutional block and the
+    dense head instead (:func:`_cnn_boxes`).
+
     Parameters
     ----------
     n_inputs : int
@@ -239,6 +252,10 @@ def topology_diagram(n_inputs: int, config: Mapping[str, Any], classes: Sequence
     classes : sequence
         The class labels, in output order.
     """
+    if family_of(config).name == "cnn":
+        graph = _Graph("topology")
+        graph.row(_cnn_boxes(n_inputs, cnn_settings(without_family(config)), classes))
+        return graph.xml()
     settings = model_settings(config)
     boxes = [("input", f"input\n{n_inputs} units")]
     width_in = n_inputs
@@ -259,6 +276,48 @@ def topology_diagram(n_inputs: int, config: Mapping[str, Any], classes: Sequence
     graph = _Graph("topology")
     graph.row(boxes)
     return graph.xml()
+
+
+def _cnn_boxes(
+    n_inputs: int, settings: Mapping[str, Any], classes: Sequence[Any]
+) -> list[tuple[str, str]]:
+    """The CNN's boxes: input image, each block (conv, batch norm, activation, residual,
+    pool, with channels and map size), the dense head and the output."""
+    shape = settings["image_shape"]
+    shape = tuple(shape) if shape is not None else square_image(n_inputs)
+    size = " x ".join(map(str, shape))
+    boxes = [("input", f"input image\n{size}\n(channels x height x width)")]
+    kernel = f"{settings['kernel_size']}x{settings['kernel_size']}"
+    blocks = cnn_blocks(shape, settings["n_blocks"], settings["channels"])
+    for index, block in enumerate(blocks, start=1):
+        parts = [
+            f"block {index}: {block.channels_out} channels",
+            f"Conv2d {block.channels_in} -> {block.channels_out}, {kernel}, same padding",
+        ]
+        if settings["batch_norm"]:
+            parts.append("BatchNorm2d")
+        parts.append(settings["activation"])
+        if settings["residual"]:
+            skip = "identity" if block.channels_in == block.channels_out else "1x1 conv"
+            parts.append(f"+ residual ({skip})")
+        parts.append(f"max-pool 2x2 -> {block.height}x{block.width}" if block.pooled
+                     else f"no pool (map {block.height}x{block.width})")  # fmt: skip
+        boxes.append((f"block-{index}", "\n".join(parts)))
+    last = blocks[-1]
+    width_in = last.channels_out * last.height * last.width
+    head = [f"dense head: flatten {width_in}"]
+    if settings["dropout"] > 0:
+        head.append(f"dropout {settings['dropout']:.3g} before each Linear")
+    if settings["dense_units"]:
+        head += [f"Linear {width_in} -> {settings['dense_units']}", settings["activation"]]
+        width_in = settings["dense_units"]
+    boxes.append(("head", "\n".join(head)))
+    labels = ", ".join(map(str, classes))
+    boxes.append(
+        ("output", f"output: {len(classes)} units\nLinear {width_in} -> {len(classes)}\n"
+                   f"softmax over {labels}")
+    )  # fmt: skip
+    return boxes
 
 
 def search_loop_diagram(comparison: Comparison, report: str) -> str:

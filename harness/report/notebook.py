@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.model.families import DEFAULT_FAMILY, family_of
 from harness.study.comparison import Comparison
 from harness.study.metrics import HEADLINE_METRICS
 
@@ -77,6 +78,22 @@ def notebook_json(
     """
     stored = ", ".join(f"{metric} {expected[metric]:.4f}" for metric in HEADLINE_METRICS)
     config_literal = pprint.pformat(dict(config), sort_dicts=False, width=88)
+    # The configuration's family names the models; the MLP's baseline is harness.BASELINE_CONFIG,
+    # another family's is written out like BEST (it carries its family, as BEST does).
+    family = family_of(config)
+    before, after = f"baseline {family.name.upper()}", f"tuned {family.name.upper()}"
+    mlp = family.name == DEFAULT_FAMILY
+    baseline_import = "    BASELINE_CONFIG,\n" if mlp else ""
+    baseline_ref = "BASELINE_CONFIG" if mlp else "BASELINE"
+    baseline_literal = (
+        ""
+        if mlp
+        else (
+            "BASELINE = "
+            + pprint.pformat(family.baseline_config(), sort_dicts=False, width=88)
+            + "\n"
+        )
+    )
     segments = pprint.pformat(dict(names or {}), sort_dicts=False, width=88)
     cells: Sequence[tuple[str, str]] = [
         ("markdown",
@@ -99,8 +116,8 @@ def notebook_json(
          "import torch\n"
          "from matplotlib import pyplot as plt\n\n"
          "from harness import (\n"
-         "    BASELINE_CONFIG,\n"
-         "    HEADLINE_METRICS,\n"
+         + baseline_import
+         + "    HEADLINE_METRICS,\n"
          "    build_pipeline,\n"
          "    holdout_split,\n"
          "    score_predictions,\n"
@@ -112,7 +129,7 @@ def notebook_json(
          f"seed={comparison.task_seed!r})\n"
          'print(f"{dataset.name}: {len(train.y)} training rows, {len(test.y)} held-out rows")\n'),
         ("code",
-         f"TASK_SEED = {comparison.task_seed!r}\nBEST = {config_literal}\n"
+         f"TASK_SEED = {comparison.task_seed!r}\nBEST = {config_literal}\n{baseline_literal}"
          f"SEGMENTS = {segments}\n\n\n"
          "def segment(label):\n"
          '    """The segment name of a class label, or the label itself."""\n'
@@ -120,9 +137,9 @@ def notebook_json(
         ("markdown", "## Before and after tuning, on the held-out customers"),
         ("code",
          "models = {\n"
-         '    "baseline MLP": build_pipeline(BASELINE_CONFIG, train, train.y.to_numpy(), '
+         f'    "{before}": build_pipeline({baseline_ref}, train, train.y.to_numpy(), '
          "TASK_SEED),\n"
-         '    "tuned MLP": build_pipeline(BEST, train, train.y.to_numpy(), TASK_SEED),\n'
+         f'    "{after}": build_pipeline(BEST, train, train.y.to_numpy(), TASK_SEED),\n'
          "}\n"
          "scores, predictions = {}, {}\n"
          "for name, model in models.items():\n"
@@ -134,7 +151,7 @@ def notebook_json(
         ("code",
          'print(f"{\'metric\':<18}{\'before\':>10}{\'after\':>10}{\'change\':>10}")\n'
          "for metric in HEADLINE_METRICS:\n"
-         '    before, after = scores["baseline MLP"][metric], scores["tuned MLP"][metric]\n'
+         f'    before, after = scores["{before}"][metric], scores["{after}"][metric]\n'
          '    print(f"{metric:<18}{before:>10.4f}{after:>10.4f}{after - before:>+10.4f}")\n'),
         ("markdown",
          "## Per segment\n\n"
@@ -147,8 +164,8 @@ def notebook_json(
          "    rows.append({\n"
          '        "segment": segment(label),\n'
          '        "customers": int(members.sum()),\n'
-         '        "found_before": int((predictions["baseline MLP"][members] == label).sum()),\n'
-         '        "found_after": int((predictions["tuned MLP"][members] == label).sum()),\n'
+         f'        "found_before": int((predictions["{before}"][members] == label).sum()),\n'
+         f'        "found_after": int((predictions["{after}"][members] == label).sum()),\n'
          "    })\n"
          "per_segment = pd.DataFrame(rows)\n"
          "print(per_segment.to_string(index=False))\n"),
@@ -173,7 +190,7 @@ def notebook_json(
          "A pickle (joblib): load it only from a source you trust."),
         ("code",
          f'MODEL_PATH = Path(tempfile.gettempdir()) / "{comparison.name}-tuned.joblib"\n'
-         'joblib.dump(models["tuned MLP"], MODEL_PATH)\n'
+         f'joblib.dump(models["{after}"], MODEL_PATH)\n'
          'print("saved", MODEL_PATH.name)\n'),
         ("markdown",
          "## Score new customers\n\n"

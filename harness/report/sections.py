@@ -16,7 +16,8 @@ import pandas as pd
 from optuna.distributions import CategoricalDistribution
 
 from harness.errors import HarnessError
-from harness.model.families import DEFAULT_FAMILY, family_of, without_family
+from harness.model.cnn_vocabulary import cnn_blocks, cnn_settings, square_image
+from harness.model.families import DEFAULT_FAMILY, FAMILY, family_of, without_family
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
     IMBALANCE,
@@ -182,7 +183,45 @@ def _data_meaning(ctx: ReportContext) -> list[str]:
     return sentences
 
 
+def _is_cnn(config: Mapping[str, Any]) -> bool:
+    return family_of(config).name == "cnn"
+
+
+def _settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of the configuration's estimator: its family's defaults overridden."""
+    return cnn_settings(without_family(config)) if _is_cnn(config) else model_settings(config)
+
+
+def _cnn_architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> str:
+    settings = _settings(config)
+    shape = settings["image_shape"]
+    shape = tuple(shape) if shape is not None else square_image(n_inputs)
+    blocks = cnn_blocks(shape, settings["n_blocks"], settings["channels"])
+    kernel = f"{settings['kernel_size']}x{settings['kernel_size']}"
+    head = (f"a dense layer of {settings['dense_units']} units"
+            if settings["dense_units"] else "a linear layer")  # fmt: skip
+    regular = [f"dropout {settings['dropout']:.3g} in the head {cite('srivastava2014')}"
+               if settings["dropout"] else "no dropout",
+               f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
+               "residual connections" if settings["residual"] else "no residual connections",
+               "training images shifted by up to 1 pixel" if settings["augment"]
+               else "no augmentation",
+               "early stopping" if settings["early_stopping"] else "no early stopping"]  # fmt: skip
+    return (
+        f"a convolutional network on {' x '.join(map(str, shape))} images: "
+        f"{len(blocks)} block(s) of {kernel} convolutions with "
+        f"{' -> '.join(str(b.channels_out) for b in blocks)} channels, each max-pooled while "
+        f"its map is at least 2 pixels, then {head} and {n_classes} outputs; "
+        f"{settings['activation']} activations, optimizer {with_refs(settings['optimizer'])} "
+        f"with learning rate {settings['lr']:.3g}, batch size {settings['batch_size']}, "
+        f"{settings['max_epochs']} epochs, {', '.join(regular)}, imbalance handling "
+        f"{with_refs(settings[IMBALANCE])}"
+    )
+
+
 def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> str:
+    if _is_cnn(config):
+        return _cnn_architecture(config, n_inputs, n_classes)
     settings = model_settings(config)
     widths = " -> ".join(map(str, (n_inputs, *hidden_layers(config), n_classes)))
     regular = [f"dropout {settings['dropout']:.3g} {cite('srivastava2014')}"
@@ -222,11 +261,15 @@ def baseline_section(ctx: ReportContext) -> str:
             f"Its most frequent error: {off.max()} test rows of {labels[true]} predicted as "
             f"{labels[predicted]}."
         )
+    family = family_of(ctx.config)
+    named = ("`harness.BASELINE_CONFIG`" if family.name == DEFAULT_FAMILY
+             else f"the `{family.name}` family's baseline configuration")  # fmt: skip
+    baseline = family.baseline_config()
     return "\n\n".join(
         [
-            f"The unoptimized model (`harness.BASELINE_CONFIG`) is a PyTorch network "
+            f"The unoptimized model ({named}) is a PyTorch network "
             f"{cite('paszke2019')} trained through skorch {cite('tietz2017')}: "
-            f"{_architecture(BASELINE_CONFIG, ctx.n_inputs, ctx.dataset.n_classes)}. Measured "
+            f"{_architecture(baseline, ctx.n_inputs, ctx.dataset.n_classes)}. Measured "
             "on the held-out split after training on all search rows (per-class numbers from "
             "its stored confusion matrix):",
             bullets(measured),
@@ -338,18 +381,29 @@ def _family_changes_text(ctx: ReportContext) -> str:
 
 
 def _changes_text(ctx: ReportContext) -> str:
-    if family_of(ctx.config).name != DEFAULT_FAMILY:
+    if family_of(ctx.config).name not in (DEFAULT_FAMILY, "cnn"):
         return _family_changes_text(ctx)
-    before = model_settings(BASELINE_CONFIG)
-    after = model_settings(ctx.config)
-    names = [k for k in dict.fromkeys([*BASELINE_CONFIG, *ctx.config]) if before[k] != after[k]]
+    baseline = family_of(ctx.config).baseline_config()
+    before, after = _settings(baseline), _settings(ctx.config)
+    keys = [k for k in dict.fromkeys([*baseline, *ctx.config]) if k != FAMILY]
+    names = [k for k in keys if before[k] != after[k]]
     rows = [{"parameter": name, "baseline": _shown(before[name]), "tuned": _shown(after[name]),
              "evidence": _evidence(ctx, name)} for name in names]  # fmt: skip
-    layers = (hidden_layers(BASELINE_CONFIG), hidden_layers(ctx.config))
+    if _is_cnn(ctx.config):
+        shape = square_image(ctx.n_inputs) or (1, 1, ctx.n_inputs)
+        layers = tuple(
+            tuple(b.channels_out for b in cnn_blocks(tuple(s["image_shape"] or shape),
+                                                     s["n_blocks"], s["channels"]))
+            for s in (before, after)
+        )  # fmt: skip
+        label = "channels per block (resolved)"
+    else:
+        layers = (hidden_layers(BASELINE_CONFIG), hidden_layers(ctx.config))
+        label = "hidden layers (resolved)"
     if layers[0] != layers[1]:
-        rows.append({"parameter": "hidden layers (resolved)", "baseline": str(layers[0]),
+        rows.append({"parameter": label, "baseline": str(layers[0]),
                      "tuned": str(layers[1]), "evidence": "from the parameters above"})  # fmt: skip
-    same = [k for k in dict.fromkeys([*BASELINE_CONFIG, *ctx.config]) if k not in names]
+    same = [k for k in keys if k not in names]
     text = (
         f"The tuned model: {_architecture(ctx.config, ctx.n_inputs, ctx.dataset.n_classes)}. "
         "What changed against the baseline, and the evidence from the trials (importance: "

@@ -103,6 +103,12 @@ GLOSSARY = {
     "reached_rate": "share of (seed, target) pairs reached within that budget",
     "beaten": "studies whose tuned model scores above this baseline on held-out rows",
     "studies": "studies with held-out results",
+    "comparison": "the comparison (comparison file) the model comes from",
+    "refit_cv": "mean CV score of the refitted configuration (a baseline's: on the same folds)",
+    "studies_test_mean": "mean held-out objective of the tuned models of all the comparison's "
+    "studies",
+    "studies_test_interval": f"{CONFIDENCE:.0%} Student-t interval of that mean over studies",
+    "n_parameters": "trainable parameters of the network",
     "beaten_rate": "share of those studies",
     "workers": "parallel workers the comparison ran with",
     "run_seconds": "median over seeds of a run's wall time",
@@ -165,6 +171,10 @@ TABLE_NOTES = {
     "by_param": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds of each seed's best score.",
     "holdout": "Intervals: percentile bootstrap over the held-out rows; paired comparisons on the "
     "same rows.",
+    "versus": "Each comparison's tuned model (its best study by CV score) and its family's "
+    "baseline, on the same held-out rows: intervals are percentile bootstraps over those rows; "
+    "`tuned_minus`, `paired_p` and `mcnemar_p` compare this comparison's tuned model with each "
+    "other model, paired on the rows.",
     "versus_baselines": "How many studies' tuned models beat each baseline on the held-out rows "
     "in the objective (one study's comparison is one draw; see `holdout` for its uncertainty).",
 }

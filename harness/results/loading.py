@@ -11,12 +11,15 @@ import optuna
 import pandas as pd
 
 from harness.errors import ConfigError
-from harness.results import design, targets
+from harness.model.families import family_of
+from harness.results import design, significance, targets
+from harness.results.generalization import holdout_table
 from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
+from harness.results.ranking import interval_text
 from harness.results.targets import Optimum
 from harness.study import ledger
-from harness.study.comparison import Comparison
-from harness.study.holdout import TUNED
+from harness.study.comparison import Comparison, load_comparison
+from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
 from harness.study.storage import open_storage, redact_password
 
@@ -131,12 +134,12 @@ class ComparisonResults:
     def holdout(self, study: optuna.Study | None = None) -> dict[str, dict[str, Any]]:
         """The stored held-out results of ``study``.
 
-        Default: the best study's (:func:`best_study`, the report's tuned model,
+        Default: the best study's (:meth:`best_study`, the report's tuned model,
         which alone also carries the ensemble rows of a comparison), else the
         first with results.
         """
         if study is None and any(ledger.HOLDOUT in s.user_attrs for s in self._candidates()):
-            study = best_study(self)
+            study = self.best_study()
         candidates = [study] if study is not None else self.studies
         for candidate in candidates:
             if ledger.HOLDOUT in candidate.user_attrs:
@@ -152,30 +155,29 @@ class ComparisonResults:
                 return float(np.mean(folds))
         return None
 
+    def best_study(self) -> optuna.Study:
+        """The study whose refitted trial has the best mean CV score (the first on a tie).
+
+        The exhaustive grid study is a candidate too. Selection is by CV score,
+        never by held-out score, so the test split stays unseen by every choice.
+
+        Raises
+        ------
+        ConfigError
+            If no study has held-out results yet.
+        """
+        candidates = [s for s in self._candidates() if ledger.HOLDOUT in s.user_attrs]
+        if not candidates:
+            raise ConfigError(
+                f"no study of {self.comparison.name!r} has held-out results yet: "
+                f"let `python -m harness compare {self.comparison.path}` finish"
+            )
+        return max(candidates, key=lambda study: refitted_trial(study).value)
+
     def baselines(self) -> pd.DataFrame | None:
         """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
         holdout = {k: v for k, v in self.holdout().items() if k != TUNED}
         return ledger.holdout_frame(holdout) if holdout else None
-
-
-def best_study(results: ComparisonResults) -> optuna.Study:
-    """The study whose refitted trial has the best mean CV score (the first on a tie).
-
-    The exhaustive grid study is a candidate too. Selection is by CV score,
-    never by held-out score, so the test split stays unseen by every choice.
-
-    Raises
-    ------
-    ConfigError
-        If no study has held-out results yet.
-    """
-    candidates = [s for s in results._candidates() if ledger.HOLDOUT in s.user_attrs]
-    if not candidates:
-        raise ConfigError(
-            f"no study of {results.comparison.name!r} has held-out results yet: "
-            f"let `python -m harness compare {results.comparison.path}` finish"
-        )
-    return max(candidates, key=lambda study: refitted_trial(study).value)
 
 
 def refitted_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
@@ -327,8 +329,9 @@ def _compute_note(results: ComparisonResults) -> str:
 
 
 def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
-    """The comparison's leaderboard tables (see :func:`~.leaderboard.leaderboard_tables`)."""
-    return leaderboard_tables(
+    """The comparison's leaderboard tables (see :func:`~.leaderboard.leaderboard_tables`),
+    and ``versus`` (:func:`versus_table`) when the comparison names other comparisons."""
+    tables = leaderboard_tables(
         results.frame,
         regret_frame=results.regret_frame(),
         optimum=results.optimum_info(),
@@ -344,6 +347,82 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
         budget=results.comparison.trials,
         baseline_cv=results.baseline_cv(),
     )
+    if getattr(results.comparison, "versus", ()):
+        tables["versus"] = versus_table(results)
+    return tables
+
+
+VERSUS_TASK = ("dataset", "data", "target", "metric", "folds", "repeats", "test_size", "task_seed")
+"""What comparisons shown side by side must share: the same folds and held-out rows."""
+
+
+def versus_table(results: ComparisonResults) -> pd.DataFrame:
+    """This comparison's tuned and baseline models next to those of its ``versus`` comparisons.
+
+    Each comparison contributes the tuned model of its best study (by CV score,
+    :meth:`ComparisonResults.best_study`) and its family's baseline, named by
+    family. The rows are :func:`~.generalization.holdout_table` of those models
+    (percentile bootstrap intervals over the held-out rows; ``tuned_minus``,
+    ``paired_p`` and ``mcnemar_p`` compare this comparison's tuned model with each
+    other model on the same rows), with the comparison, the refitted trial's mean
+    CV score (the baselines': their CV score on the same folds), the held-out
+    objective over all studies of the comparison (mean and Student-t interval)
+    and ``n_parameters``, the network's trainable parameter count.
+
+    Raises
+    ------
+    ConfigError
+        If a ``versus`` comparison has another task, or its held-out rows differ.
+    """
+    comparison = results.comparison
+    compared = [results]
+    for path in comparison.versus_paths():
+        other = load_results(load_comparison(path))
+        differing = [k for k in VERSUS_TASK
+                     if getattr(other.comparison, k) != getattr(comparison, k)]  # fmt: skip
+        if differing:
+            raise ConfigError(
+                f"{comparison.path}: versus {path} has another task ({', '.join(differing)} "
+                "differ); compare models only on the same folds and held-out rows"
+            )
+        compared.append(other)
+    models: dict[str, dict[str, Any]] = {}
+    extra: dict[str, dict[str, Any]] = {}
+    truth = None
+    for entry in compared:
+        study = entry.best_study()
+        trial = refitted_trial(study)
+        family = family_of(ledger.stored_config(trial)).name.upper()
+        holdout = ledger.stored_holdout(study)
+        rows = holdout[TUNED].get("y_true")
+        if truth is not None and rows != truth:
+            raise ConfigError(
+                f"{entry.comparison.path}: its held-out rows differ from {comparison.path}'s; "
+                "rerun it with the same task"
+            )
+        truth = rows
+        scores = list(entry.test_scores().values())
+        over = significance.t_interval(scores) if len(scores) > 1 else None
+        name = entry.comparison.name
+        models[f"tuned {family} ({name})"] = holdout[TUNED]
+        extra[f"tuned {family} ({name})"] = {
+            "comparison": name, "cv_score": float(trial.value), "studies": len(scores),
+            "test_mean": float(np.mean(scores)),
+            "test_interval": interval_text(over) if over is not None else "n/a (one study)",
+        }  # fmt: skip
+        models[f"baseline {family}"] = holdout[BASELINE]
+        extra[f"baseline {family}"] = {"comparison": name, "cv_score": entry.baseline_cv()}
+    metrics = (comparison.metric, *(m for m in ("accuracy",) if m != comparison.metric))
+    table = holdout_table(models, next(iter(models)), metrics)
+    info = pd.DataFrame([{**extra[model]} for model in table["model"]])
+    table.insert(1, "comparison", info["comparison"])
+    table["refit_cv"] = info["cv_score"]
+    tuned_rows = table["model"].str.startswith("tuned ") & (table["metric"] == comparison.metric)
+    table["studies"] = info["studies"].where(tuned_rows)
+    table["studies_test_mean"] = info["test_mean"].where(tuned_rows)
+    table["studies_test_interval"] = info["test_interval"].where(tuned_rows, "")
+    table["n_parameters"] = [models[model].get("n_parameters") for model in table["model"]]
+    return table
 
 
 def _headline(comparison: Any) -> tuple[str, ...]:

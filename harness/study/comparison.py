@@ -53,6 +53,12 @@ Both modes:
     small-budget ranking. Not for grid search, which visits its own points.
 ``repeats = R``
     Repeated stratified K-fold: ``folds * R`` folds per trial (training mode).
+``versus = ["other.toml", ...]``
+    Comparison files of the same task (dataset, metric, folds, held-out split,
+    task seed) with other spaces, e.g. another model family, paths relative to
+    this file: the leaderboard's ``versus`` table puts their tuned and baseline
+    models' held-out scores and parameter counts next to this one's, paired on
+    the same held-out rows.
 
 Example (``studies/replay-teleconnect-small.toml``)::
 
@@ -158,6 +164,8 @@ class Comparison:
         Shared first configurations of every study (see the module docstring).
     repeats : int
         Repeats of the stratified K-fold.
+    versus : tuple of str
+        Comparison files of the same task whose models the ``versus`` table shows.
     path : Path
         The file it was read from.
     """
@@ -193,6 +201,7 @@ class Comparison:
     initial_design: int = 0
     repeats: int = 1
     reference_pool: int = 0
+    versus: tuple[str, ...] = ()
     path: Path = field(default=Path("."), compare=False)
 
     @property
@@ -225,6 +234,10 @@ class Comparison:
     def study_names(self) -> list[str]:
         """Return the names of the (strategy, seed) studies, in :meth:`matrix` order."""
         return [self.study_name(strategy, seed) for strategy, seed in self.matrix()]
+
+    def versus_paths(self) -> list[Path]:
+        """The ``versus`` comparison files, relative to this file's folder."""
+        return [self.path.parent / other for other in self.versus]
 
     def space_source(self) -> str | Path:
         """The space to load: a TOML path relative to this file if one is there, else the name."""
@@ -292,6 +305,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "processes": (int,),
     "initial_design": (int,),
     "repeats": (int,),
+    "versus": (list,),
 }
 
 
@@ -346,6 +360,8 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: 'strategies' and 'seeds' must not be empty")
     if len(set(values["strategies"])) != len(values["strategies"]):
         raise ConfigError(f"{path}: 'strategies' lists a strategy twice")
+    if not all(isinstance(v, str) and v.endswith(".toml") for v in values.get("versus", [])):
+        raise ConfigError(f"{path}: versus must list comparison files, e.g. ['digits-mlp.toml']")
     if values.get("reference_pool", 0) < 0:
         raise ConfigError(
             f"{path}: reference_pool must be 0 (none) or a number of trials, got "

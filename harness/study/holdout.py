@@ -156,9 +156,10 @@ def score_on_holdout(
     dict
         ``{model name: {"scores": {metric: value}, "labels": [...], "confusion": [[...]],
         "fit_seconds": float, "history": [{"epoch", "train_loss", ...}],
-        "train_rows": int, "predicted": [...], "proba": [[...]]}}`` in the order of
-        ``models``; ``history`` is the MLPs' learning curve, empty for the other
-        models; ``predicted`` (labels) and ``proba`` (one row per held-out row,
+        "train_rows": int, "predicted": [...], "proba": [[...]], "n_parameters": int}}``
+        in the order of ``models``; ``history`` is the networks' learning curve, empty
+        for the other models; ``n_parameters`` (networks only) their trainable
+        parameter count; ``predicted`` (labels) and ``proba`` (one row per held-out row,
         columns in the order of ``labels``, rounded to 6 decimals) cover the held-out
         rows of :func:`sample_positions` (every row up to :data:`STORED_ROWS`), in test
         order. The models are fitted in place.
@@ -189,6 +190,9 @@ def score_on_holdout(
             "predicted": [_plain(label) for label in predicted[stored]],
             "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
         }
+        n_parameters = getattr(model[-1], "n_parameters_", None)
+        if n_parameters is not None:  # the networks' trainable parameter count
+            results[name]["n_parameters"] = int(n_parameters)
     return results
 
 
