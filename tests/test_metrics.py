@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from harness.study.metrics import HEADLINE_METRICS, METRICS, score_predictions, task_metrics
+from harness.study.metrics import (
+    HEADLINE_METRICS,
+    METRICS,
+    compute_metric,
+    score_predictions,
+    task_metrics,
+)
 
 
 def _sklearn(y, pred, proba, labels):
@@ -57,6 +63,8 @@ def test_a_class_missing_from_the_fold_makes_auc_nan_and_the_rest_defined():
     assert np.isnan(scores["roc_auc_ovr"])
     assert scores["accuracy"] == 0.5
     assert scores["balanced_accuracy"] == pytest.approx(0.5)  # over the classes present
+    # One metric alone (a bootstrap resample of the held-out rows) behaves the same.
+    assert np.isnan(compute_metric("roc_auc_ovr", y, np.zeros(6, dtype=int), proba, labels))
 
 
 def test_headline_metrics_are_a_subset_in_registry_order():

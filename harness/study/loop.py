@@ -620,6 +620,11 @@ def run_study(
     each with one torch thread, all sharing the storage.
     """
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    import torch
+
+    # One torch thread, as every worker trains with: the baseline in CV that
+    # create_study evaluates runs here, before worker 0 would set it.
+    torch.set_num_threads(1)
     study = create_study(spec)
     context = multiprocessing.get_context("spawn")
     helpers = workers - 1 if _budget_left(study, spec.n_trials) else 0

@@ -231,13 +231,20 @@ def compute_metric(
 ) -> float:
     """One metric of :data:`METRICS` from predictions (see :func:`score_predictions`).
 
-    A regression metric reads ``y_true`` and ``y_pred`` only.
+    A regression metric reads ``y_true`` and ``y_pred`` only. A metric that is
+    undefined on these rows (ROC-AUC when they lack a class, as a bootstrap
+    resample of a small test set may) is NaN, as in :func:`score_predictions`.
     """
     if METRICS[name].task == "regression":
         return float(METRICS[name].compute(np.asarray(y_true, float), np.asarray(y_pred, float)))
     y_true, y_pred, labels = np.asarray(y_true), np.asarray(y_pred), np.asarray(labels)
     counts = _Counts(y_true, y_pred, labels)
-    return float(METRICS[name].compute(counts, y_true, y_pred, np.asarray(proba, float), labels))
+    try:
+        return float(
+            METRICS[name].compute(counts, y_true, y_pred, np.asarray(proba, float), labels)
+        )
+    except ValueError:
+        return float("nan")
 
 
 def score_predictions(
