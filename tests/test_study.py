@@ -21,7 +21,7 @@ from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
 from harness.study.loop import StudySpec, run_study
-from harness.study.metrics import METRICS
+from harness.study.metrics import task_metrics
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"
 FAILING = Path(__file__).parent / "data" / "failing.toml"
@@ -51,7 +51,7 @@ def test_every_trial_is_stored_with_folds_metrics_and_timings(tmp_path):
     assert states(study) == ["COMPLETE"] * 3
     for trial in study.trials:
         folds = trial.user_attrs[ledger.FOLD_SCORES]
-        assert set(folds) == set(METRICS)
+        assert set(folds) == set(task_metrics("classification"))
         assert all(len(scores) == 3 for scores in folds.values())
         assert trial.value == pytest.approx(sum(folds["f1_macro"]) / 3)
         assert len(trial.user_attrs[ledger.FIT_SECONDS]) == 3

@@ -444,9 +444,14 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
     optimum = results.optimum_info()
     source = optimum.label
     if optimum.circular:
+        why = (
+            "no exhaustive grid or reference pool is stored"
+            if optimum.source == targets.CIRCULAR
+            else optimum.source
+        )
         source = (
-            f"**{optimum.label.upper()}**: no exhaustive grid or reference pool is stored, so "
-            "targets near the optimum are reached by construction by the run that found it"
+            f"**{optimum.label.upper()}**: {why}, so targets near the optimum are reached by "
+            "construction by the run that found it"
         )
     startup = results.startup_trials()
     workers = getattr(comparison, "workers", None)

@@ -90,7 +90,9 @@ def resolve_optimum(frame: pd.DataFrame, known: float | None, source: str) -> Op
     if known is None or not math.isfinite(known):
         return Optimum(best, CIRCULAR, True)
     if best > known:
-        return Optimum(best, f"{source}, raised to a compared run's better score", True)
+        return Optimum(
+            best, f"{source} ({known:.4f}), raised to a compared run's better score", True
+        )
     return Optimum(float(known), source, False)
 
 
