@@ -20,7 +20,6 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.helper import predefined_split
 from torch import nn
 from torch.nn import functional as F
 
@@ -28,8 +27,6 @@ from harness.model.cnn_vocabulary import cnn_blocks, square_image
 from harness.model.estimator import (
     _CHOICES,
     _NUMBER_RANGES,
-    _OPTIMIZERS,
-    _PREDICT_BATCH_SIZE,
     MLPClassifier,
     _is_int,
     _Net,
@@ -373,6 +370,7 @@ default="relu"
     _criterion = MLPClassifier._criterion
     _optimizer_params = MLPClassifier._optimizer_params
     _net_callbacks = MLPClassifier._net_callbacks
+    _training_settings = MLPClassifier._training_settings
 
     def fit(self, X: Any, y: Any) -> CNNClassifier:
         """Train the network on ``X`` and ``y``.
@@ -537,7 +535,6 @@ default="relu"
     def _build_net(
         self, y: np.ndarray, valid: _TensorDataset | None, seed: int, device: str
     ) -> _Net:
-        criterion, criterion_params = self._criterion(y)
         return _Net(
             module=CNNModule,
             module__image_shape=self.image_shape_,
@@ -550,22 +547,7 @@ default="relu"
             module__activation=self.activation,
             module__dense_units=self.dense_units,
             module__dropout=self.dropout,
-            criterion=criterion,
-            **{f"criterion__{name}": value for name, value in criterion_params.items()},
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            **{f"optimizer__{name}": value for name, value in self._optimizer_params().items()},
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            train_split=None if valid is None else predefined_split(valid),
-            iterator_train=_ShiftedBatches,
-            iterator_train__shuffle=True,
-            iterator_train__seed=seed,
-            iterator_train__drop_single=bool(self.batch_norm),
-            iterator_train__shift=bool(self.augment),
-            iterator_valid=_TensorBatches,
-            iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
-            callbacks=self._net_callbacks(valid is not None),
-            device=device,
-            verbose=self.verbose,
+            **self._training_settings(
+                y, valid, seed, device, _ShiftedBatches, shift=bool(self.augment)
+            ),
         )

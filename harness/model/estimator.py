@@ -573,7 +573,6 @@ default="relu"
         seed: int,
         device: str,
     ) -> _Net:
-        criterion, criterion_params = self._criterion(y)
         return _Net(
             module=MLPModule,
             module__n_features=self.n_features_in_,
@@ -582,24 +581,41 @@ default="relu"
             module__activation=self.activation,
             module__dropout=self.dropout,
             module__batch_norm=bool(self.batch_norm),
-            criterion=criterion,
-            **{f"criterion__{name}": value for name, value in criterion_params.items()},
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            **{f"optimizer__{name}": value for name, value in self._optimizer_params().items()},
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            train_split=None if valid is None else predefined_split(valid),
-            iterator_train=_TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_train__seed=seed,
-            iterator_train__drop_single=bool(self.batch_norm),
-            iterator_valid=_TensorBatches,
-            iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
-            callbacks=self._net_callbacks(valid is not None),
-            device=device,
-            verbose=self.verbose,
+            **self._training_settings(y, valid, seed, device),
         )
+
+    def _training_settings(
+        self,
+        y: np.ndarray,
+        valid: _TensorDataset | None,
+        seed: int,
+        device: str,
+        iterator_train: type = _TensorBatches,
+        **iterator_train_params: Any,
+    ) -> dict[str, Any]:
+        """The skorch settings of everything but the module: loss, optimizer, batches, split,
+        callbacks (shared with :class:`harness.CNNClassifier`, whose batches augment)."""
+        criterion, criterion_params = self._criterion(y)
+        return {
+            "criterion": criterion,
+            **{f"criterion__{name}": value for name, value in criterion_params.items()},
+            "optimizer": _OPTIMIZERS[self.optimizer],
+            "lr": self.lr,
+            **{f"optimizer__{name}": value for name, value in self._optimizer_params().items()},
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "train_split": None if valid is None else predefined_split(valid),
+            "iterator_train": iterator_train,
+            "iterator_train__shuffle": True,
+            "iterator_train__seed": seed,
+            "iterator_train__drop_single": bool(self.batch_norm),
+            **{f"iterator_train__{name}": value for name, value in iterator_train_params.items()},
+            "iterator_valid": _TensorBatches,
+            "iterator_valid__batch_size": _PREDICT_BATCH_SIZE,
+            "callbacks": self._net_callbacks(valid is not None),
+            "device": device,
+            "verbose": self.verbose,
+        }
 
     def _criterion(self, y: np.ndarray) -> tuple[type[torch.nn.Module], dict[str, Any]]:
         """The loss class and its parameters: class weights from the encoded labels ``y``."""
