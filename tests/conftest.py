@@ -18,3 +18,14 @@ def data_dir() -> Path:
     if not (PROJECT_DATA / "teleconnect.csv").is_file():
         pytest.fail(f"no teleconnect.csv in {PROJECT_DATA}: the data files belong in the checkout")
     return PROJECT_DATA
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Train on one torch thread (as workers do), restoring the count afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

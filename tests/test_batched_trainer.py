@@ -26,12 +26,7 @@ SIZES = (50, 37, 61)  # ragged: 4, 3 and 4 batches of 16, each with a partial la
 ATOL = 1e-5
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _spec(**changes) -> NetSpec:

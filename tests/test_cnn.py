@@ -39,12 +39,7 @@ TINY = {"n_blocks": 1, "channels": 4, "max_epochs": 2, "dense_units": 8, "random
 NOT_SQUARE = "not a square number, so no square image fits"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from dataclasses import replace
 import numpy as np
 import optuna
 import pytest
-import torch
 from imblearn.over_sampling import SMOTE
 from sklearn.base import clone
 from sklearn.datasets import load_iris
@@ -48,12 +47,7 @@ NETWORK = MLPClassifier(max_epochs=5, random_state=0)
 TREES_PARAMS = {"learning_rate": 0.1, "max_iter": 10, "max_depth": 3, "l2_regularization": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _trees() -> HistGradientBoostingClassifier:
