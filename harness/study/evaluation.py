@@ -3,7 +3,7 @@
 :func:`evaluate_config` is the one entry point from a configuration and the
 folds to per-fold results; the study loop and the held-out evaluation meet
 here. It trains the K fold models as one batched network
-(:mod:`harness.study.batched`) where it can, else one skorch fit per fold.
+(:mod:`harness.model.fold_trainer`) where it can, else one skorch fit per fold.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def evaluate_config(
     """Cross-validate one configuration on ``folds``.
 
     Two trainers compute the same thing. ``"batched"`` trains the K fold models
-    at once as one batched network (:func:`harness.study.batched.train_folds`:
+    at once as one batched network (:func:`harness.model.fold_trainer.train_folds`:
     each fold with its own preprocessing, resampling, rows, batches, initial
     weights, optimizer state and early stopping); ``"sequential"`` fits one
     :class:`~harness.MLPClassifier` per fold through skorch. Without dropout the
@@ -289,7 +289,7 @@ def _evaluate_batched(
     on_fold: Callable[[int, FoldResult], None] | None,
     on_epoch: Callable[[int, float], None] | None,
 ) -> Evaluation:
-    from harness.study import batched
+    from harness.model import fold_trainer
 
     y = dataset.y.to_numpy()
     classes = np.unique(y)
@@ -298,12 +298,13 @@ def _evaluate_batched(
     prepared, X_tests, prep_seconds = [], [], []
     for train, test in folds:
         begun = time.perf_counter()
+        # built per fold: the resampler is sized to the fold's labels
         model = build_pipeline(config, dataset, y[train], random_state=random_state)[-1]
         X_train, X_test = columns.fit_transform(train, test)
-        prepared.append(batched.fold_data_like_estimator(model, X_train, y[train], classes))
+        prepared.append(model.prepare_fit(X_train, y[train], classes))
         X_tests.append(X_test)
         prep_seconds.append(time.perf_counter() - begun)
-    spec = batched.net_spec_like_estimator(model, prepared[0].X_train.shape[1], len(classes))
+    spec = fold_trainer.net_spec_like_estimator(model, prepared[0].X_train.shape[1], len(classes))
     device = _device(model.device)
 
     def each_epoch(epoch: int, losses: np.ndarray, valid_acc: np.ndarray) -> None:
@@ -312,10 +313,10 @@ def _evaluate_batched(
             on_epoch(epoch - 1, float(np.nanmean(valid_acc)))
 
     trained = time.perf_counter()
-    fits = batched.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
+    fits = fold_trainer.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
     train_share = (time.perf_counter() - trained) / len(folds)
     begun = time.perf_counter()
-    probas = batched.predict_proba_folds(fits, spec, X_tests, device=device)
+    probas = fold_trainer.predict_proba_folds(fits, spec, X_tests, device=device)
     predict_share = (time.perf_counter() - begun) / len(folds)
     evaluation = Evaluation(trainer="batched")
     for index, ((_, test), proba) in enumerate(zip(folds, probas, strict=True)):
