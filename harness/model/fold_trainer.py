@@ -42,9 +42,11 @@ from harness.model.torch_base import PreparedFit
 __all__ = [
     "FoldData",
     "FoldFit",
+    "LRSchedule",
     "NetSpec",
     "fold_data_like_estimator",
     "net_spec_like_estimator",
+    "pad_rows",
     "predict_proba_folds",
     "train_folds",
 ]
@@ -478,8 +480,8 @@ class _StackedOptimizer:
 # ----------------------------------------------------------------------------- per fold
 
 
-class _Schedule:
-    """One fold's learning rate: torch's scheduler on a stand-in optimizer.
+class LRSchedule:
+    """One model's learning rate: torch's scheduler on a stand-in optimizer.
 
     skorch's ``LRScheduler`` builds the scheduler at the start of training (``last_epoch``
     -1) and steps it at each epoch end, so epoch ``e`` trains with the scheduler's rate
@@ -543,7 +545,7 @@ class _Fold:
         if data.class_weight is not None:
             weights = np.asarray(data.class_weight, dtype=np.float32)
         self.class_weight = torch.as_tensor(weights)
-        self.schedule = _Schedule(spec)
+        self.schedule = LRSchedule(spec)
         self.history: list[dict] = []
         self.misses = 0
         self.threshold = math.inf
@@ -565,7 +567,7 @@ def _check_fold(data: FoldData, spec: NetSpec) -> None:
         raise ValueError("early_stopping needs X_valid and y_valid in every fold.")
 
 
-def _pad_rows(arrays: Sequence[np.ndarray], dtype: np.dtype, width: int | None) -> np.ndarray:
+def pad_rows(arrays: Sequence[np.ndarray], dtype: np.dtype, width: int | None) -> np.ndarray:
     """Stack ragged arrays along a new first axis, zero-padding their rows."""
     n_max = max(1, max(len(a) for a in arrays))
     shape = (len(arrays), n_max) if width is None else (len(arrays), n_max, width)
@@ -582,8 +584,8 @@ class _Validation:
         X = [np.asarray(d.X_valid, dtype=np.float32) for d in datas]
         y = [np.asarray(d.y_valid, dtype=np.int64) for d in datas]
         n = [len(a) for a in y]
-        self.X = torch.as_tensor(_pad_rows(X, np.float32, X[0].shape[1]), device=device)
-        self.y = torch.as_tensor(_pad_rows(y, np.int64, None), device=device)
+        self.X = torch.as_tensor(pad_rows(X, np.float32, X[0].shape[1]), device=device)
+        self.y = torch.as_tensor(pad_rows(y, np.int64, None), device=device)
         position = torch.arange(self.y.shape[1], device=device)
         self.real = (position[None, :] < torch.tensor(n, device=device)[:, None]).float()
         weights = torch.stack([f.class_weight for f in folds]).to(device)
@@ -666,11 +668,11 @@ def train_folds(
     net = _StackedNet(spec, [d.init_state for d in folds], device)
     optimizer = _StackedOptimizer(spec, net.params)
     X_all = torch.as_tensor(
-        _pad_rows([np.asarray(d.X_train, np.float32) for d in folds], np.float32, spec.n_features),
+        pad_rows([np.asarray(d.X_train, np.float32) for d in folds], np.float32, spec.n_features),
         device=device,
     )
     y_all = torch.as_tensor(
-        _pad_rows([np.asarray(d.y_train, np.int64) for d in folds], np.int64, None), device=device
+        pad_rows([np.asarray(d.y_train, np.int64) for d in folds], np.int64, None), device=device
     )
     class_weight = torch.stack([f.class_weight for f in state]).to(device)
     validation = _Validation(folds, state, device) if spec.early_stopping else None
@@ -865,7 +867,7 @@ def predict_proba_folds(
         return []
     net = _StackedNet(spec, [fit.state for fit in fits], device)
     arrays = [np.asarray(X, dtype=np.float32).reshape(-1, spec.n_features) for X in X_list]
-    X = torch.as_tensor(_pad_rows(arrays, np.float32, spec.n_features), device=device)
+    X = torch.as_tensor(pad_rows(arrays, np.float32, spec.n_features), device=device)
     with torch.no_grad():
         logits = net.forward(X, train=False)
         proba = torch.softmax(logits.double(), dim=-1).cpu().numpy()
