@@ -14,7 +14,8 @@ Trial user attributes
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
 ``fail_reason``      why a failed or pruned trial stopped
-``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
+``trainer``          ``"batched"`` (the K folds as one network), ``"population"`` (a batch's
+                     trials and folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
                      the real rows only (absent when every resampler ran)
 ``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
@@ -23,6 +24,8 @@ Trial user attributes
 ``duplicate_of``     on a discrete space, a repeated proposal is not trained again: the number
                      of the earlier trial whose stored folds answer it (it counts against the
                      budget and stores no training time)
+``batch``            with batch proposals (``run --batch q``): ``{"id": number of the batch's
+                     first trial, "position": index in the batch, "size": trials in it}``
 
 Study user attributes
 ---------------------
@@ -64,6 +67,7 @@ SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
 REPLAY_OF = "replay_of"
 DUPLICATE_OF = "duplicate_of"
+BATCH = "batch"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -236,6 +240,11 @@ def record_simulated_time(
 def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
     """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
     trial.set_user_attr(DUPLICATE_OF, earlier)
+
+
+def record_batch(trial: optuna.Trial, batch_id: int, position: int, size: int) -> None:
+    """Mark a trial as proposed in a batch: its first trial's number, its index, its size."""
+    trial.set_user_attr(BATCH, {"id": batch_id, "position": position, "size": size})
 
 
 def record_holdout(study: optuna.Study, holdout: dict[str, dict[str, Any]], trial: int) -> None:

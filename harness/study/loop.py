@@ -31,6 +31,7 @@ from harness.search.strategies import (
     search_exhausted,
 )
 from harness.study import ledger
+from harness.study.batch import run_batch
 from harness.study.checks import check_budget
 from harness.study.evaluation import (
     Evaluation,
@@ -130,6 +131,10 @@ class StudySpec:
         the space by a random sampler seeded with the task seed, the same in
         every study of a comparison (enqueued when the study is created;
         counted against the budget); stored only when not 0.
+    batch : int
+        Trials a worker asks for at once and trains as one population (see
+        :mod:`harness.study.batch`); 1 is one trial at a time. Not part of the
+        study's identity: how trials are run, like the number of workers.
     """
 
     name: str
@@ -149,6 +154,7 @@ class StudySpec:
     task_seed: int | None = None
     repeats: int = 1
     initial_design: int = 0
+    batch: int = 1
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -169,6 +175,8 @@ class StudySpec:
             )
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
+        if self.batch < 1:
+            raise ConfigError(f"batch must be at least 1 (trials asked at once), got {self.batch}")
         if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
             raise ConfigError(
                 f"repeats must be >= 1 and initial_design between 0 and the budget "
@@ -596,12 +604,20 @@ def run_worker(
     while _budget_left(study, spec.n_trials) and not search_exhausted(study):
         if stop_at is not None and time.monotonic() >= stop_at:
             break
-        try:
-            finished = run_one_trial(study, spec, folds)
-        except BudgetUsed:
-            break
-        if on_trial is not None:
-            on_trial(study, finished)
+        if spec.batch > 1:
+            kit = {"procedure": TrialProcedure, "failed": TrialFailed, "budget_used": BudgetUsed}
+            discrete = discrete_problem(spec.space) is None
+            done = run_batch(study, spec, folds, spec.batch, discrete=discrete, **kit)
+            if not done:
+                break
+        else:
+            try:
+                done = [run_one_trial(study, spec, folds)]
+            except BudgetUsed:
+                break
+        for finished in done:
+            if on_trial is not None:
+                on_trial(study, finished)
 
 
 def _worker_process(spec: StudySpec, worker: int) -> None:
