@@ -23,16 +23,21 @@ the same :class:`~harness.study.loop.TrialProcedure` as a sequential trial:
 per-fold reports to the pruner, finish or fail, all through the ledger. Every
 trial stores its batch (``ledger.BATCH``). Budgets stay exact: each trial of a
 batch takes a budget slot, and a batch that finds fewer slots left than q is
-that much smaller.
+that much smaller. Each running trial of a batch keeps a heartbeat, as a trial
+run by :meth:`optuna.Study.optimize` does, so that a killed worker's batch is
+failed by the next worker's stale-trial check.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.storages._heartbeat import get_heartbeat_thread
 from optuna.trial import FrozenTrial, TrialState
 
 from harness.search.strategies import search_exhausted
@@ -91,6 +96,11 @@ def run_batch(
     list of FrozenTrial
         The stored trials, in the order they were asked (empty when none was left).
     """
+    with ExitStack() as beats:
+        return _run(study, spec, folds, size, procedure, failed, budget_used, discrete, beats)
+
+
+def _run(study, spec, folds, size, procedure, failed, budget_used, discrete, beats):
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     batch: list[_Asked] = []
     for _ in range(size):
@@ -98,9 +108,13 @@ def run_batch(
             break
         started = time.perf_counter()
         try:
-            trial = study.ask()
+            with warnings.catch_warnings():
+                # the heartbeats are kept below, as Study.optimize keeps them
+                warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
+                trial = study.ask()
         except budget_used:
             break
+        beats.enter_context(get_heartbeat_thread(trial._trial_id, study._storage))
         asked = _Asked(trial, procedure(trial, spec.space, spec.metric, len(folds), by_folds,
                                         started))  # fmt: skip
         batch.append(asked)
