@@ -28,6 +28,7 @@ from harness.study.replay import (
     simulate,
 )
 
+ANALYTIC_SPACES = Path(__file__).resolve().parents[1] / "search_spaces" / "analytic"
 SPACE_TOML = """
 description = "A discrete space for the replay tests: six grid points, five epochs."
 
@@ -200,7 +201,7 @@ def test_analytic_optimum(name: str) -> None:
     }[name]  # fmt: skip
     task = get_task(name)
     assert task(at) == pytest.approx(task.optimum, abs=1e-5)
-    space = load_space(Path("search_spaces/analytic") / f"{task.space}.toml", allowed_names=None)
+    space = load_space(ANALYTIC_SPACES / f"{task.space}.toml", allowed_names=None)
     rng = np.random.default_rng(0)
     for _ in range(200):  # no point of the space beats the known optimum
         point = {n: p.distribution().to_external_repr(
@@ -215,7 +216,7 @@ def _bounds(distribution) -> tuple[float, float]:
 
 
 def test_analytic_noise_keeps_the_noiseless_value() -> None:
-    space = load_space("search_spaces/analytic/branin.toml", allowed_names=None)
+    space = load_space(ANALYTIC_SPACES / "branin.toml", allowed_names=None)
     task = FunctionTask(get_task("branin"), noise=0.5)
     spec = ReplaySpec(name="n", strategy="random", space=space, task=task, n_trials=5)
     study = simulate(spec).study

@@ -489,3 +489,43 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
     return write_leaderboard(
         comparison_tables(results), directory, comparison.name, notes, figures
     )[0]
+
+
+def load_holdout(storage: str, study: str) -> dict[str, dict[str, Any]]:
+    """Read the held-out results a study stored when it ran: nothing is trained.
+
+    What a reader (the generated notebook, a script) needs to show a refitted
+    model's held-out results exactly as they were measured: training is
+    seeded, but not bit-reproducible across processors, so numbers that must
+    rebuild exactly come from here.
+
+    Parameters
+    ----------
+    storage : str
+        The study's storage URL (a local SQLite file must exist: it is only read).
+    study : str
+        The study name.
+
+    Returns
+    -------
+    dict
+        ``{model name: entry}`` in stored order, the tuned model first; each entry
+        holds ``scores`` (every metric on every held-out row), ``labels`` (the
+        class order of ``proba``), ``predicted`` and ``proba`` (per stored
+        held-out row, in test order), ``y_true`` (their true labels) and
+        ``confusion``; see :func:`harness.study.ledger.stored_holdout`.
+
+    Raises
+    ------
+    ConfigError
+        If the storage or the study does not exist or has no held-out results.
+    """
+    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).is_file():
+        raise ConfigError(f"no storage file {storage.removeprefix('sqlite:///')!r}: check the path")
+    opened = open_storage(storage)
+    if study not in optuna.get_all_study_names(opened):
+        raise ConfigError(f"no study {study!r} in {redact_password(storage)}")
+    holdout = ledger.stored_holdout(optuna.load_study(study_name=study, storage=opened))
+    if not holdout:
+        raise ConfigError(f"study {study!r} has no held-out results: run it to the end first")
+    return holdout
