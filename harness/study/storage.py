@@ -104,8 +104,9 @@ def open_storage(
         storage = _rdb_storage(url, on_stale)
     except Exception as error:  # SQLAlchemy raises many types; all mean "cannot open"
         if "alembic_version" not in str(error):
+            fix = FORMS if path is None else "give a file in a folder this user can write to"
             raise ConfigError(
-                f"cannot open storage {redact_password(url)!r} ({_one_line(error)}); {FORMS}"
+                f"cannot open storage {redact_password(url)!r} ({_one_line(error)}); {fix}"
             ) from None
         # Another process created the same new database at this moment: it exists now.
         time.sleep(0.5)
