@@ -624,10 +624,7 @@ def run_worker(
     on_trial : callable, optional
         Called after each trial with the study and the finished trial.
 
-    Before each trial, trials whose worker is gone are failed and queued again
-    (see :mod:`harness.study.recovery`), so a killed worker's trial never holds
-    the budget. Ctrl-C (SIGINT) stops the running trial, stored as failed with
-    the reason ``interrupted by the user``, and raises :class:`KeyboardInterrupt`.
+    The trials run through :func:`run_slots`.
     """
     import torch
 
@@ -635,20 +632,58 @@ def run_worker(
     # Failures are stored with their reasons and shown by the progress line and the summary;
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = _slots_only(load_study(spec, worker))
+    study = load_study(spec, worker)
     folds = make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     owner = worker_identity(worker)
+    run_slots(
+        study,
+        spec.n_trials,
+        lambda slotted: run_one_trial(slotted, spec, folds, owner),
+        stop_at=stop_at,
+        on_trial=on_trial,
+    )
+
+
+def run_slots(
+    study: optuna.Study,
+    n_trials: int,
+    run_trial: Callable[[optuna.Study], optuna.trial.FrozenTrial],
+    stop_at: float | None = None,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+) -> None:
+    """The loop of every worker: run trials until the budget, ``stop_at`` or the grid is used up.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A study whose budget slots are enqueued (see :func:`create_study`).
+    n_trials : int
+        The budget (a smaller one than the slots on resume wins).
+    run_trial : callable
+        Runs one trial on the study it is given (whose ``ask`` only takes a
+        waiting slot) and returns it finished.
+    stop_at : float, optional
+        A :func:`time.monotonic` value after which no trial starts.
+    on_trial : callable, optional
+        Called after each trial with the study and the finished trial.
+
+    Before each trial, trials whose worker is gone are failed and queued again
+    (see :mod:`harness.study.recovery`), so a killed worker's trial never holds
+    the budget. Ctrl-C (SIGINT) stops the running trial, stored as failed with
+    its reason, and raises :class:`KeyboardInterrupt`.
+    """
+    study = _slots_only(study)
     with INTERRUPTS.deferred():
         while True:
             INTERRUPTS.raise_pending()
             reclaim_lost_trials(study)
-            if not _budget_left(study, spec.n_trials) or search_exhausted(study):
+            if not _budget_left(study, n_trials) or search_exhausted(study):
                 break
             if stop_at is not None and time.monotonic() >= stop_at:
                 break
             try:
-                finished = run_one_trial(study, spec, folds, owner)
+                finished = run_trial(study)
             except BudgetUsed:
                 break
             if on_trial is not None:
