@@ -126,6 +126,7 @@ def test_a_killed_workers_trial_is_failed_with_its_reason_and_run_again(
     assert retries[0].state == TrialState.COMPLETE
     # The budget counts the trials that ran, not the one lost with its worker.
     assert [t.state for t in trials].count(TrialState.COMPLETE) == spec.n_trials
+    assert len(ledger.trial_rows(study)) == spec.n_trials  # the lost trial has no row
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     me = trials[-1].user_attrs[ledger.WORKER]
     assert me["pid"] == os.getpid() and me["host"] == socket.gethostname() and me["index"] == 0
@@ -160,3 +161,13 @@ def test_ctrl_c_during_a_storage_write_still_stores_the_reason(tmp_path, monkeyp
     assert ledger.CONFIG in stopped.user_attrs  # the write it arrived in was finished
     assert not study.get_trials(states=(TrialState.RUNNING,))
     assert signal.getsignal(signal.SIGINT) is handler  # restored
+
+
+def test_a_killed_workers_trial_is_run_again_on_a_journal_file(tmp_path):
+    spec = make_spec(tmp_path, storage=str(tmp_path / "studies.journal"))
+    stranded = strand_a_trial(spec, dead_worker())
+    study = run_study(spec)
+    trials = study.get_trials()
+    assert trials[stranded.number].state == TrialState.FAIL
+    assert ledger.lost_numbers(trials) == {stranded.number}
+    assert [t.state for t in trials].count(TrialState.COMPLETE) == spec.n_trials

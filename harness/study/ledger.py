@@ -117,6 +117,10 @@ def stored_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     """Return one flat record per finished trial of ``study``, in trial-number order.
 
+    A trial lost with its worker and queued again (see :func:`lost_numbers`) has
+    no row: it evaluated nothing, and the trial queued in its place has the row,
+    so a study's rows match its budget.
+
     Parameters
     ----------
     study : optuna.Study
@@ -137,8 +141,11 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         ``param_<name>`` per configuration entry and one ``score_<metric>``
         (mean over folds) per stored metric.
     """
+    stored = study.get_trials(deepcopy=False)
+    lost = lost_numbers(stored)  # queued again: the trial that ran in its place is the row
     trials = sorted(
-        study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number
+        (t for t in stored if t.state in FINISHED_STATES and t.number not in lost),
+        key=lambda t: t.number,
     )
     attrs = study.user_attrs
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
