@@ -128,7 +128,14 @@ def _run_in_processes(specs: list[Any], workers: int, processes: int, quiet: boo
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+    from harness.study.processes import end_with_parent
+    from harness.study.storage import open_storage
+
+    # Create the storage's schema here, once: processes creating a new database at the
+    # same moment race on it (UNIQUE constraint failed: alembic_version.version_num).
+    open_storage(specs[0].storage)
+    context = get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=end_with_parent) as pool:
         futures = [pool.submit(_run_study_quietly, spec, workers) for spec in specs]
         for done, future in enumerate(as_completed(futures), start=1):
             name = future.result()

@@ -21,7 +21,7 @@ from harness.study import ledger
 from harness.study.comparison import Comparison, load_comparison
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
-from harness.study.storage import open_storage, redact_password
+from harness.study.storage import open_storage, redact_password, storage_exists
 
 
 @dataclass
@@ -194,10 +194,11 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     ConfigError
         If none of its studies is stored yet.
     """
-    storage = open_storage(comparison.storage)
-    stored = {
-        s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-    }
+    stored: set[str] = set()
+    if storage_exists(comparison.storage):  # only read: a missing file is not created
+        storage = open_storage(comparison.storage, create=False)
+        summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+        stored = {s.study_name for s in summaries}
     names = comparison.study_names()
     studies = [optuna.load_study(study_name=n, storage=storage) for n in names if n in stored]
     if not studies:
@@ -266,7 +267,7 @@ def study_results(name: str, storage: str) -> ComparisonResults:
     """
     from harness.data.datasets import DATASETS, SYNTHETIC
 
-    opened = open_storage(storage)
+    opened = open_storage(storage, create=False)  # only read: creates nothing
     stored = sorted(optuna.get_all_study_names(opened))
     if name not in stored:
         raise ConfigError(

@@ -23,6 +23,12 @@ Trial user attributes
 ``duplicate_of``     on a discrete space, a repeated proposal is not trained again: the number
                      of the earlier trial whose stored folds answer it (it counts against the
                      budget and stores no training time)
+``worker``           who ran the trial: ``{"host", "pid", "started", "index"}`` (host name,
+                     process id, process start time, worker number); lets a process on the
+                     same host see at once that a trial's worker is gone
+``retry_of``         on a trial queued again: the number of the trial whose worker was lost
+                     (killed) before it finished; that trial is stored failed with the reason
+                     and no longer counts against the budget, this one runs its configuration
 
 Study user attributes
 ---------------------
@@ -64,6 +70,8 @@ SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
 REPLAY_OF = "replay_of"
 DUPLICATE_OF = "duplicate_of"
+WORKER = "worker"
+RETRY_OF = "retry_of"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -109,6 +117,10 @@ def stored_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     """Return one flat record per finished trial of ``study``, in trial-number order.
 
+    A trial lost with its worker and queued again (see :func:`lost_numbers`) has
+    no row: it evaluated nothing, and the trial queued in its place has the row,
+    so a study's rows match its budget.
+
     Parameters
     ----------
     study : optuna.Study
@@ -129,8 +141,11 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         ``param_<name>`` per configuration entry and one ``score_<metric>``
         (mean over folds) per stored metric.
     """
+    stored = study.get_trials(deepcopy=False)
+    lost = lost_numbers(stored)  # queued again: the trial that ran in its place is the row
     trials = sorted(
-        study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number
+        (t for t in stored if t.state in FINISHED_STATES and t.number not in lost),
+        key=lambda t: t.number,
     )
     attrs = study.user_attrs
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
@@ -231,6 +246,20 @@ def record_simulated_time(
     trial.set_user_attr(SIM_END, end)
     if replay_of is not None:
         trial.set_user_attr(REPLAY_OF, replay_of)
+
+
+def record_worker(trial: optuna.Trial, identity: dict[str, Any]) -> None:
+    """Store which worker runs the trial (see :func:`harness.study.processes.worker_identity`)."""
+    trial.set_user_attr(WORKER, identity)
+
+
+def lost_numbers(trials: Iterable[optuna.trial.FrozenTrial]) -> set[int]:
+    """Numbers of the trials whose worker was lost and whose configuration was queued again.
+
+    They are failed trials that do not count against the budget: the trial that
+    names them in ``retry_of`` runs their configuration instead.
+    """
+    return {t.user_attrs[RETRY_OF] for t in trials if RETRY_OF in t.user_attrs}
 
 
 def record_duplicate(trial: optuna.Trial, earlier: int) -> None:

@@ -126,7 +126,7 @@ class TableTask:
                 f"table {ref!r} is not '<storage URL>#<study name>'; e.g. "
                 "'sqlite:///studies/teleconnect-small-tables.db#teleconnect-small-grid-full-t0'"
             )
-        storage = open_storage(url)
+        storage = open_storage(url, create=False)  # a table is only read
         stored = optuna.get_all_study_names(storage)
         if name not in stored:
             raise ConfigError(
