@@ -686,6 +686,20 @@ def available_spaces() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+ANALYTIC = "analytic"
+"""Folder of the analytic test functions' spaces, and the prefix of their names."""
+
+
+def analytic_spaces() -> dict[str, Path]:
+    """Return the analytic tasks' space files by name, ``analytic/<task>``, sorted.
+
+    They search the test functions of :mod:`harness.data.analytic` (a replay
+    comparison's ``task``); no model is trained, so their names are free.
+    """
+    folder = BUILTIN_SPACES / ANALYTIC
+    return {f"{ANALYTIC}/{path.stem}": path.resolve() for path in sorted(folder.glob("*.toml"))}
+
+
 def load_space(
     name_or_path: str | Path, *, allowed_names: Collection[str] | _FamilyNames | None = FAMILY_NAMES
 ) -> SearchSpace:
