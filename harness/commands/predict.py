@@ -84,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
 
     check_output(args.output)
     model, schema = load_model(args.model)
-    frame = read_rows(args.data, separator(args.sep))
+    frame = read_rows(args.data, separator(args.sep), one_column=len(schema.columns) == 1)
     source = str(args.data)
     if is_regressor(model):
         if args.id is not None or args.keep is not None:
@@ -92,7 +92,8 @@ def main(args: argparse.Namespace) -> int:
                 "--id and --keep copy input rows, and a forecast has no input rows: "
                 "leave them out for a time series model"
             )
-        scored = forecast(model, schema, frame, source, args.horizon or 1, args.time_column)
+        horizon = 1 if args.horizon is None else args.horizon
+        scored = forecast(model, schema, frame, source, horizon, args.time_column)
         what = f"forecast {len(scored)} steps"
     else:
         if args.horizon is not None or args.time_column is not None:
@@ -101,7 +102,9 @@ def main(args: argparse.Namespace) -> int:
                 "scores rows (leave them out)"
             )
         copied = copied_columns(frame, args.id, args.keep, source)
-        scored = score(model, schema, frame.drop(columns=copied), source)
+        # A copied column the model was trained on stays one of its features too.
+        extra = [column for column in copied if column not in schema.columns]
+        scored = score(model, schema, frame.drop(columns=extra), source)
         scored = with_copied_columns(scored, frame[copied], source)
         what = f"scored {len(scored)} rows"
     if args.output is None:
@@ -209,8 +212,8 @@ def load_model(path: Path) -> tuple[Any, FeatureSchema]:
     return model, schema_from_json(card["schema"])
 
 
-def read_rows(path: Path, sep: str | None) -> pd.DataFrame:
-    """Read the CSV file of rows to score.
+def read_rows(path: Path, sep: str | None, *, one_column: bool = False) -> pd.DataFrame:
+    """Read the CSV file of rows to score (of one column only with ``one_column``).
 
     Raises
     ------
@@ -223,7 +226,7 @@ def read_rows(path: Path, sep: str | None) -> pd.DataFrame:
 
     if not path.is_file():
         raise DataError(f"no such file: {path}; check the path given with --data")
-    _, sep = read_header(path, sep)
+    _, sep = read_header(path, sep, one_column=one_column)
     try:
         return pd.read_csv(path, sep=sep, encoding="utf-8-sig")
     except (pd.errors.ParserError, ValueError) as error:
@@ -340,7 +343,7 @@ def forecast(
         )
     times = None
     if time_column is not None:
-        frame, times = check_time_series(frame, schema.target, time_column, source)
+        frame, times = check_time_series(frame, schema.target, time_column, source, min_rows=2)
     X = schema.check(frame, source)
     model_step = model[-1]
     window = len(model_step.context_)
@@ -371,7 +374,12 @@ def _next_times(times: pd.Series, horizon: int) -> list[Any]:
     import pandas as pd
 
     if pd.api.types.is_datetime64_any_dtype(times):
-        frequency = pd.infer_freq(times.iloc[-min(len(times), 12) :])
+        recent = times.iloc[-min(len(times), 12) :]
+        try:  # the offset itself: pandas 3 warns that infer_freq will stop returning text
+            with pd.option_context("future.infer_freq_returns_offset", True):
+                frequency = pd.infer_freq(recent)
+        except pd.errors.OptionError:  # a pandas without that option returns text silently
+            frequency = pd.infer_freq(recent)
         if frequency is not None:
             return list(pd.date_range(times.iloc[-1], periods=horizon + 1, freq=frequency)[1:])
     step = times.iloc[-1] - times.iloc[-2]

@@ -33,7 +33,7 @@ def _describe_sep(sep: str) -> str:
     return "'\\t' (tab)" if sep == "\t" else repr(sep)
 
 
-def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
+def read_header(path: Path, sep: str | None, *, one_column: bool = False) -> tuple[list[str], str]:
     """Read a CSV file's header row and settle its separator.
 
     Parameters
@@ -43,6 +43,9 @@ def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
     sep : str or None
         The separator; ``None`` detects one of :data:`SEPARATORS` with
         :class:`csv.Sniffer` (``","`` when it cannot tell).
+    one_column : bool, default=False
+        Accept a file of one column (rows for a model of one feature); otherwise
+        one column most likely means a wrong separator, and is refused.
 
     Returns
     -------
@@ -80,7 +83,7 @@ def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
     header = next(csv.reader([lines[0]], delimiter=sep))
     if len(lines) == 1:
         raise DataError(f"{path} has a header row but no data rows")
-    if len(header) == 1:
+    if len(header) == 1 and not one_column:
         how = "detected" if detected else "given"
         raise DataError(
             f"{path}: only one column ({header[0][:40]!r}) found with separator "
@@ -223,7 +226,11 @@ MIN_SERIES_ROWS = 20
 
 
 def check_time_series(
-    frame: pd.DataFrame, target: str, time_column: str, source: str
+    frame: pd.DataFrame,
+    target: str,
+    time_column: str,
+    source: str,
+    min_rows: int = MIN_SERIES_ROWS,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Check a time series table and return it sorted by time, with its parsed times.
 
@@ -235,6 +242,8 @@ def check_time_series(
         The column to forecast and the column that orders the rows.
     source : str
         Where the data came from, for messages.
+    min_rows : int, default=MIN_SERIES_ROWS
+        Fewest rows accepted (a forecast from a fitted model needs only its window).
 
     Returns
     -------
@@ -249,7 +258,7 @@ def check_time_series(
     DataError
         If the time column is missing, a time cannot be parsed or is repeated,
         the target is missing, not numeric or NaN, or there are fewer than
-        :data:`MIN_SERIES_ROWS` rows.
+        ``min_rows`` rows.
     """
     if time_column not in frame.columns:
         raise DataError(
@@ -287,10 +296,8 @@ def check_time_series(
             f"target {target!r} in {source} has {missing} missing value(s); fill or drop "
             "those rows (a forecast needs every step)"
         )
-    if len(frame) < MIN_SERIES_ROWS:
-        raise DataError(
-            f"{source} has {len(frame)} rows; a time series needs at least {MIN_SERIES_ROWS}"
-        )
+    if len(frame) < min_rows:
+        raise DataError(f"{source} has {len(frame)} rows; a time series needs at least {min_rows}")
     order = np.argsort(times.to_numpy(), kind="stable")
     ordered = frame.iloc[order].drop(columns=time_column).reset_index(drop=True)
     return ordered, times.iloc[order].reset_index(drop=True).rename(time_column)
