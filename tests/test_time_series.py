@@ -308,7 +308,9 @@ def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatc
     assert "notebook: none" in capsys.readouterr().out
 
 
-def test_run_on_a_series_csv_finishes_and_predict_refuses_its_model(tmp_path, capsys):
+def test_run_on_a_series_csv_finishes_and_predict_cannot_forecast_its_extra_column(
+    tmp_path, capsys
+):
     import torch
 
     path = tmp_path / "series.csv"
@@ -326,8 +328,11 @@ def test_run_on_a_series_csv_finishes_and_predict_refuses_its_model(tmp_path, ca
     assert "CV neg_rmse" in out and NAIVE in out and "r2" in out
     assert "tuned LSTM" in out and "tuned MLP" not in out and "forecast: joblib.load" in out
     [model] = (tmp_path / "models").glob("*-tpe-s0.joblib")
-    assert main(["predict", "--model", str(model), "--data", str(path)]) == 2
-    assert "forecasts a time series" in capsys.readouterr().err
+    # The model also reads 'volume', whose future no row holds: it cannot run past the file.
+    assert (
+        main(["predict", "--model", str(model), "--data", str(path), "--time-column", "day"]) == 2
+    )
+    assert "also uses volume besides the target's own past" in capsys.readouterr().err
 
 
 # --- the block bootstrap of held-out forecasts ----------------------------------------------

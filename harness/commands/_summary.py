@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -286,8 +287,9 @@ def print_summary(
         )
     else:
         print(
-            f"score new rows: python -m harness predict --model {first} --data new.csv; "
+            f"score new rows: python -m harness predict --model {shlex.quote(str(first))} "
+            "--data new.csv; "
             f"or joblib.load(path).predict(X) on raw features (model files are pickles: "
             "load only files you trust)"
         )
-    print(f"dashboard: optuna-dashboard {spec.storage}")
+    print(f"dashboard: optuna-dashboard {shlex.quote(spec.storage)}")

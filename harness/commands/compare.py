@@ -27,7 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data-dir", default=None, help="folder holding the dataset's CSV file")
     parser.add_argument(
-        "--leaderboards", type=Path, default=Path("leaderboards"), help="output folder"
+        "--leaderboards",
+        type=Path,
+        default=Path("leaderboards"),
+        help="output folder, relative to the current folder as the default storage "
+        "(studies/NAME.db) is; the summary prints its full path",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
@@ -107,8 +111,16 @@ def main(args: argparse.Namespace) -> int:
         # Only the study the report shows gets the (costly) ensembles with trees.
         add_ensembles(results.best_study(), train, test, comparison.task_seed)
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
-    print(f"leaderboard: {path}")
+    print_outputs(path, comparison.storage)
     return 0
+
+
+def print_outputs(leaderboard: Path, storage: str) -> None:
+    """Say where the outputs went, as full paths: relative ones depend on the current folder."""
+    from harness.study.storage import redact_password
+
+    print(f"leaderboard: {leaderboard.resolve()} (CSV tables and figures beside it)")
+    print(f"storage: {redact_password(storage)} (from {Path.cwd()})")
 
 
 def _run_study_quietly(spec: Any, workers: int) -> str:
@@ -145,26 +157,28 @@ def _run_in_processes(specs: list[Any], workers: int, processes: int, quiet: boo
 
 def _replay(comparison: Any, args: argparse.Namespace) -> int:
     """Replay the comparison's studies on its tables or analytic task, then write leaderboards."""
+    from harness.commands._progress import StatusLine
     from harness.results.loading import load_results, write_comparison_leaderboard
     from harness.study.replay import run_replay
 
     total = len(comparison.matrix())
     count = 0
+    status = StatusLine(quiet=args.quiet)
 
     def on_done(stored: Any) -> None:
         nonlocal count
         count += 1
-        if not args.quiet:
-            print(f"\rreplayed {count}/{total} studies", end="", flush=True)
+        status.show(f"replayed {count}/{total} studies")
 
-    summary = run_replay(comparison, on_done)
-    if not args.quiet and count:
-        print()
+    try:
+        summary = run_replay(comparison, on_done)
+    finally:
+        status.close()
     print(
         f"replay: {summary.studies} studies, {summary.trials} simulated trials in "
         f"{summary.wall_seconds:.1f} s ({comparison.processes} processes); proposals "
         f"{summary.proposal_seconds:.1f} s, harness {summary.overhead_ms:.2f} ms per trial"
     )
     path = write_comparison_leaderboard(load_results(comparison), args.leaderboards)
-    print(f"leaderboard: {path}")
+    print_outputs(path, comparison.storage)
     return 0

@@ -155,6 +155,8 @@ FIGURE_NOTES = {
     "before": (("confusion", "learning-curve"),
                "{} show the held-out confusion matrices and the learning curves of these two "
                "fits."),
+    "before-confusion": (("confusion",),
+                         "{} shows the held-out confusion matrices of these two fits."),
     "forecast": (("forecast", "residuals", "learning-curve"),
                  "{} show the held-out forecasts against the truth over time, the residuals "
                  "and the learning curves of the final fits."),
@@ -184,7 +186,8 @@ def _figure_note(numbers: Mapping[str, int], note: str) -> list[str]:
 def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
     holdout = forecast.holdout_text(ctx) if forecast.is_forecast(ctx) else _holdout_text(ctx)
     blocks = ["### Before and after on the held-out test split", holdout]
-    blocks += _figure_note(numbers, "forecast" if forecast.is_forecast(ctx) else "before")
+    before = "before" if "learning-curve" in numbers else "before-confusion"
+    blocks += _figure_note(numbers, "forecast" if forecast.is_forecast(ctx) else before)
     if not ctx.comparative:
         blocks.append(NOT_COMPARATIVE)
         blocks += _figure_note(numbers, "efficiency")
@@ -264,16 +267,20 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     if forecast.is_forecast(ctx):
         return specs + [_Figure(*spec) for spec in forecast.figure_specs(ctx)]
     models = [BASELINE, TUNED]
-    specs += [
-        _Figure("confusion",
-                "Held-out confusion matrices before (baseline) and after (tuned).",
-                lambda: figures.confusion_figure(ctx.holdout, models, ctx.names)),
-        _Figure("learning-curve",
-                "Per-epoch training loss of the tuned and the baseline model in their final "
-                "fit (stored with the held-out results; dashed: early-stopping validation "
-                "loss where used).",
-                lambda: figures.learning_curve_figure(ctx.holdout, models[::-1])),
-    ]  # fmt: skip
+    specs.append(_Figure(
+        "confusion",
+        "Held-out confusion matrices before (baseline) and after (tuned).",
+        lambda: figures.confusion_figure(ctx.holdout, models, ctx.names),
+    ))  # fmt: skip
+    # An ensemble (network with trees) stores no per-epoch history: no learning curve to draw.
+    if all(ctx.holdout[name].get("history") for name in models):
+        specs.append(_Figure(
+            "learning-curve",
+            "Per-epoch training loss of the tuned and the baseline model in their final "
+            "fit (stored with the held-out results; dashed: early-stopping validation "
+            "loss where used).",
+            lambda: figures.learning_curve_figure(ctx.holdout, models[::-1]),
+        ))  # fmt: skip
     stored = business.stored_probabilities(ctx.holdout)
     if stored is not None:
         truth, proba = stored

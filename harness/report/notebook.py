@@ -276,6 +276,10 @@ def notebook_json(
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
+KERNEL_LOG_LEVEL = "--IPKernelApp.log_level=ERROR"
+"""The notebook kernel logs errors only (see :func:`execute_notebook`)."""
+
+
 def execute_notebook(text: str, cwd: str | Path, *, timeout: int = 600) -> str | None:
     """Run part 1 of the notebook ``text`` in a Jupyter kernel from ``cwd``; its JSON with outputs.
 
@@ -301,8 +305,12 @@ def execute_notebook(text: str, cwd: str | Path, *, timeout: int = 600) -> str |
     document = nbformat.reads(text, as_version=4)
     stored_part = nbformat.reads(text, as_version=4)
     stored_part.cells = [cell for cell in document.cells if not _retrains(cell)]
+    # The kernel's only log line at WARNING is ipykernel's "running over TCP without
+    # encryption" (a loopback kernel whose messages are signed with a per-run key): it
+    # would print through every `report`. Errors still show; cell failures come as messages.
     client = NotebookClient(stored_part, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd)}},
+                            extra_arguments=[KERNEL_LOG_LEVEL],
                             record_timing=False)  # fmt: skip
     try:
         client.execute()

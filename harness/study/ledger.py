@@ -36,8 +36,10 @@ Study user attributes
 initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
-``holdout_trial``, the number of the trial it refitted; for a study of a CSV file,
-``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
+``holdout_trial``, the number of the trial it refitted, and ``holdout_failures``
+(``{model: reason}``) for reference models whose fit failed (left out of ``holdout``);
+for a study of a CSV file, ``data_source`` (``path``, ``target``, ``sep``,
+``categorical``) to load it again;
 ``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
 
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
@@ -50,6 +52,7 @@ known optimum, in the stored objective's direction).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -57,6 +60,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from harness.errors import ConfigError
 from harness.study.metrics import headline_metrics, task_of
 
 CONFIG = "config"
@@ -84,6 +88,9 @@ TEST_SIZE = "test_size"
 HARNESS_VERSION = "harness_version"
 HOLDOUT = "holdout"
 HOLDOUT_TRIAL = "holdout_trial"
+HOLDOUT_FAILURES = "holdout_failures"
+STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+"""What a study name may hold: it names the study's leaderboard and model files."""
 DATA_SOURCE = "data_source"
 REPEATS = "repeats"
 INITIAL_DESIGN = "initial_design"
@@ -202,6 +209,30 @@ def study_name(prefix: str, strategy: str, seed: int) -> str:
     return f"{prefix}-{strategy}-s{seed}"
 
 
+def check_study_name(name: str, fix: str) -> str:
+    """Return ``name`` if it can name the study's files (leaderboard, models), else raise.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    fix : str
+        How the user changes the name, ending the message (e.g. "pass --study NAME").
+
+    Raises
+    ------
+    ConfigError
+        If ``name`` has a character other than :data:`STUDY_NAME`'s: found
+        before any training, not after the search when the first file is written.
+    """
+    if not STUDY_NAME.fullmatch(name):
+        raise ConfigError(
+            f"study name {name!r} cannot name its leaderboard and model files: use letters, "
+            f"digits, '.', '_' or '-'; {fix}"
+        )
+    return name
+
+
 def record_identity(study: optuna.Study, identity: dict[str, Any], version: str) -> None:
     """Store what defines a new study (strategy, seeds, dataset, ...) and the harness version."""
     for key, value in identity.items():
@@ -267,10 +298,21 @@ def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
     trial.set_user_attr(DUPLICATE_OF, earlier)
 
 
-def record_holdout(study: optuna.Study, holdout: dict[str, dict[str, Any]], trial: int) -> None:
-    """Store the held-out results and the number of the trial whose configuration was refitted."""
+def record_holdout(
+    study: optuna.Study,
+    holdout: dict[str, dict[str, Any]],
+    trial: int,
+    failures: dict[str, str] | None = None,
+) -> None:
+    """Store the held-out results and the number of the trial whose configuration was refitted.
+
+    ``failures`` (``{model: reason}``) names the reference models that could not be
+    fitted or scored; stored when there are some, or to clear those of an earlier refit.
+    """
     study.set_user_attr(HOLDOUT, holdout)
     study.set_user_attr(HOLDOUT_TRIAL, trial)
+    if failures or HOLDOUT_FAILURES in study.user_attrs:
+        study.set_user_attr(HOLDOUT_FAILURES, dict(failures or {}))
 
 
 def holdout_is_current(study: optuna.Study, trial: int) -> bool:
