@@ -30,7 +30,7 @@ from harness.report.context import ReportContext, bullets, markdown_table
 from harness.report.evidence import grid_rationale
 from harness.report.references import cite
 from harness.report.tuned_model import class_metrics
-from harness.results import efficiency
+from harness.results import factors
 from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study.holdout import BASELINE, MAJORITY
@@ -352,11 +352,11 @@ def _evidence(ctx: ReportContext, name: str) -> str:
         return importance
     table = ctx.tables.get(f"by_{name}")
     if table is None:
-        table = efficiency.best_by_parameter(ctx.results.frame, name, budget=ctx.comparison.trials)
+        table = factors.factor_effects(ctx.results.frame, name, budget=ctx.comparison.trials)
     means = "; ".join(
         f"{row[name]}: {row['mean']:.4f}" for _, row in table.iterrows() if row["seeds"] > 0
     )
-    return f"{importance}; mean best CV score per value: {means}"
+    return f"{importance}; score on the same configurations per value: {means}"
 
 
 def _family_changes_text(ctx: ReportContext) -> str:
@@ -371,8 +371,8 @@ def _family_changes_text(ctx: ReportContext) -> str:
     parts = [
         f"The tuned model: the {family.name!r} family ({family.description}). What changed "
         "against the family's baseline configuration, and the evidence from the trials "
-        "(importance: fANOVA on the pooled trials; per-value means: the best CV score of each "
-        "seed with that value, averaged over seeds):",
+        "(importance: fANOVA on the pooled trials; per-value scores: each value's effect on the "
+        "same configurations, from a surrogate per seed, averaged over seeds):",
         markdown_table(pd.DataFrame(rows)) if rows else "No setting changed.",
     ]
     if same:
@@ -407,8 +407,8 @@ def _changes_text(ctx: ReportContext) -> str:
     text = (
         f"The tuned model: {_architecture(ctx.config, ctx.n_inputs, ctx.dataset.n_classes)}. "
         "What changed against the baseline, and the evidence from the trials (importance: "
-        "fANOVA on the pooled trials, see the figures; per-value means: the best CV score "
-        "of each seed with that value, averaged over seeds):"
+        "fANOVA on the pooled trials, see the figures; per-value scores: each value's effect "
+        "on the same configurations, from a surrogate per seed, averaged over seeds):"
     )
     parts = [text, markdown_table(pd.DataFrame(rows)) if rows else "No setting changed."]
     if same:

@@ -364,7 +364,7 @@ def refit_best(
     HoldoutRefit
     """
     best = study.best_trial
-    config = ledger.stored_config(best)
+    config = ledger.effective_config(best)  # what the trial trained with (issue 20)
     tuned = build_pipeline(config, train, train.y.to_numpy(), seed)
     baseline_model = None
     if baselines is None:
@@ -408,7 +408,7 @@ def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int)
             f"study {study.study_name!r} has no held-out results to extend: refit it first"
         )
     trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
-    config = ledger.stored_config(trial)
+    config = ledger.effective_config(trial)
     if family_of(config).name != DEFAULT_FAMILY:
         return []
     missing = {n: m for n, m in with_trees(config, train, seed).items() if n not in holdout}
