@@ -133,6 +133,11 @@ def _holdout_text(ctx: ReportContext) -> str:
             f"regression {cite('cox1958')} (scikit-learn {cite('pedregosa2011')}) and the "
             "majority class:",
             markdown_table(models, explain=True),
+            *(
+                part
+                for part in (sections.model_choice_text(ctx), sections.published_text(ctx))
+                if part is not None
+            ),
             "### Per class",
             "From the stored confusion matrices; `macro` is the unweighted mean over classes "
             "(equal to the macro scores above):",

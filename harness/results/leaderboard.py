@@ -152,6 +152,8 @@ GLOSSARY = {
     "score": "stored held-out score",
     "rows": "held-out rows behind the interval",
     "tuned_minus": "tuned model minus this one on the same rows (paired bootstrap)",
+    "tuned_minus_low": "lower end of the paired bootstrap interval of `tuned_minus`",
+    "tuned_minus_high": "upper end of that interval",
     "paired_p": "paired bootstrap p of that difference",
     "mcnemar_p": "exact McNemar p, tuned against this model, on correct/incorrect rows",
 }

@@ -35,7 +35,9 @@ Study user attributes
 initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
-``holdout_trial``, the number of the trial it refitted; for a study of a CSV file,
+``holdout_trial``, the number of the trial it refitted, and ``reference_cv`` (the
+references' and ensembles' per-fold scores on the study's own folds, which the
+deployed model is chosen by); for a study of a CSV file,
 ``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
 ``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
 
@@ -450,3 +452,20 @@ def stored_holdout(study: optuna.Study) -> dict[str, dict[str, Any]]:
             for feature, values in importance["features"].items()
         }
     return merged
+
+
+# --- references in CV and the model choice (issue 20.3) ---
+REFERENCE_CV = "reference_cv"
+
+
+def record_reference_cv(study: optuna.Study, scores: dict[str, dict[str, list[float]]]) -> None:
+    """Add per-fold scores of reference models, cross-validated on the study's own folds.
+
+    ``{model name (as in the held-out results): {metric: [score per fold]}}``; merged
+    with what is stored, so a later refit (the ensembles of a comparison's shown
+    study) adds rows. With the tuned trial's folds and ``baseline_cv`` they are what
+    the deployed model is chosen by (:func:`harness.study.holdout.model_choice`).
+    """
+    stored = dict(study.user_attrs.get(REFERENCE_CV) or {})
+    stored.update(scores)
+    study.set_user_attr(REFERENCE_CV, stored)
