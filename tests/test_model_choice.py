@@ -1,4 +1,4 @@
-"""Issue 20.3: the model to deploy is chosen by CV on the study's folds among every kind of model."""
+"""Issue 20.3: the model to deploy is chosen by CV on the study's folds among every kind."""
 
 from __future__ import annotations
 
