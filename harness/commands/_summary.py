@@ -163,7 +163,7 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
         "trial": best.number,
     }
     tuned_card = model_card(
-        TUNED, study, spec, refit.results[TUNED], ledger.stored_config(best), cv
+        TUNED, study, spec, refit.results[TUNED], ledger.effective_config(best), cv
     )
     paths = {TUNED: save_model(refit.tuned, directory / f"{study.study_name}.joblib", tuned_card)}
     if refit.baseline_model is not None:
@@ -326,7 +326,7 @@ def print_summary(
     """Print the end-of-run summary: best configuration, CV and test scores, baselines."""
     best = study.best_trial
     folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])
-    config = ledger.stored_config(best)
+    config = ledger.effective_config(best)  # the imbalance strategy that ran (issue 20)
     print(f"\nstudy {study.study_name!r} ({spec.strategy}, seed {spec.seed}) in {spec.storage}")
     print(f"trials: {_counts(study)}; this run took {wall_seconds:.1f} s")
     print(
