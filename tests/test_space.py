@@ -274,7 +274,7 @@ def test_working_directory_spaces_come_first(tmp_path, monkeypatch):
 def test_cli_lists_and_shows_spaces(capsys):
     assert cli(["spaces"]) == 0
     listing = capsys.readouterr().out
-    assert "mlp-small" in listing and "162" in listing
+    assert "mlp-small" in listing and "324" in listing
     assert cli(["spaces", "mlp"]) == 0
     shown = capsys.readouterr().out
     assert "optimizer = sgd" in shown and "imbalance = focal" in shown
