@@ -88,7 +88,7 @@ def test_factor_effects_compare_values_on_the_same_configurations():
     assert adam["vs_top"] == 0.0
     # The surrogate recovers most of the 0.1 effect, paired over seeds, with an interval below 0.
     assert -0.12 < sgd["vs_top"] < -0.05 and sgd["vs_top_high"] < 0
-    assert sgd["ci_low"] <= sgd["mean"] <= sgd["ci_high"]
+    assert sgd["ci_low"] <= sgd["effect"] <= sgd["ci_high"]
     with pytest.raises(ConfigError, match="parameters: lr, optimizer"):
         factor_effects(_frame(), "imbalance")
 

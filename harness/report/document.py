@@ -206,7 +206,8 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
         if table is None:
             blocks.append(f"`{param}` was not searched: every trial used the same value.")
         else:
-            blocks += [f"Best score by {param}:", markdown_table(table, explain=True)]
+            heading = f"Each {param} on the same configurations:"
+            blocks += [heading, markdown_table(table, explain=True)]
     return "\n\n".join(blocks)
 
 

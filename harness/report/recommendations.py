@@ -195,6 +195,12 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     return sentences
 
 
+def _effect(row: Mapping[str, Any]) -> str:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return f"{row['effect']:.4f} (no interval from one seed)"
+    return f"{row['effect']:.4f} [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+
+
 def _difference(mean: float, low: float, high: float) -> str:
     if pd.isna(low) or pd.isna(high):
         return f"{mean:+.4f} (no interval from one seed)"
@@ -218,7 +224,7 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
     sentence = (
         f"Effect of {param} on the same configurations (each seed's trials with only {param} "
         f"changed, scored by a random-forest surrogate): {best[param]} is highest, "
-        f"{_interval(best)} over {_seeds(best['seeds'])} (95% t interval over seeds)."
+        f"{_effect(best)} over {_seeds(best['seeds'])} (95% t interval over seeds)."
     )
     below, level, unknown = [], [], []
     for _, row in rows.iloc[1:].iterrows():

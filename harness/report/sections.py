@@ -355,7 +355,7 @@ def _evidence(ctx: ReportContext, name: str) -> str:
     if table is None:
         table = factors.factor_effects(ctx.results.frame, name, budget=ctx.comparison.trials)
     means = "; ".join(
-        f"{row[name]}: {row['mean']:.4f}" for _, row in table.iterrows() if row["seeds"] > 0
+        f"{row[name]}: {row['effect']:.4f}" for _, row in table.iterrows() if row["seeds"] > 0
     )
     return f"{importance}; score on the same configurations per value: {means}"
 

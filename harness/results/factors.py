@@ -27,7 +27,7 @@ from sklearn.ensemble import RandomForestRegressor
 from harness.errors import ConfigError
 from harness.results.efficiency import strategy_trials
 
-COLUMNS = ["seeds", "trials", "complete", "mean", "std", "ci_low", "ci_high", "vs_top",
+COLUMNS = ["seeds", "trials", "complete", "effect", "effect_sd", "ci_low", "ci_high", "vs_top",
            "vs_top_low", "vs_top_high", "best"]  # fmt: skip
 """The columns of :func:`factor_effects` after the factor's own."""
 N_TREES = 64
@@ -95,11 +95,12 @@ def factor_effects(
     -------
     pandas.DataFrame
         ``<param>``; ``seeds`` (seeds whose trials tried the value); ``trials``
-        (finished) and ``complete`` with it; ``mean``, ``std``, ``ci_low``,
+        (finished) and ``complete`` with it; ``effect``, ``effect_sd``, ``ci_low``,
         ``ci_high``: the value's effect (mean predicted score over the seed's
-        configurations), over seeds; ``vs_top``, ``vs_top_low``, ``vs_top_high``:
-        the value's effect minus the first row's, paired over seeds; ``best``:
-        the best single score with the value (descriptive). Highest mean first.
+        configurations): its mean, standard deviation and t interval over seeds;
+        ``vs_top``, ``vs_top_low``, ``vs_top_high``: the value's effect minus the
+        first row's, paired over seeds; ``best``:
+        the best single score with the value (descriptive). Highest effect first.
 
     Raises
     ------
@@ -155,12 +156,12 @@ def factor_effects(
         low, high = _t_interval(seen.to_numpy(), confidence)
         rows_out.append({
             param: shown[value], "key": value, "seeds": len(seen),
-            "mean": float(seen.mean()) if len(seen) else float("nan"),
-            "std": float(seen.std(ddof=1)) if len(seen) > 1 else float("nan"),
+            "effect": float(seen.mean()) if len(seen) else float("nan"),
+            "effect_sd": float(seen.std(ddof=1)) if len(seen) > 1 else float("nan"),
             "ci_low": low, "ci_high": high, **counts.loc[value].to_dict(),
         })  # fmt: skip
     table = pd.DataFrame(rows_out, columns=[param, "key", *COLUMNS])
-    table = table.sort_values("mean", ascending=False, kind="stable", ignore_index=True)
+    table = table.sort_values("effect", ascending=False, kind="stable", ignore_index=True)
     if not table.empty and table.loc[0, "seeds"] > 0:
         top = table.loc[0, "key"]
         for index, value in enumerate(table["key"]):

@@ -134,6 +134,8 @@ GLOSSARY = {
     "diff_low": f"lower end of the {CONFIDENCE:.0%} t interval of the paired difference "
     "(one pair, uncorrected)",
     "diff_high": "upper end of that interval",
+    "effect": "mean over seeds of the value's predicted score on each seed's configurations",
+    "effect_sd": "standard deviation of the effect over seeds",
     "vs_top": "mean over seeds of this value's effect minus the first row's (paired, same "
     "configurations)",
     "vs_top_low": f"lower end of the {CONFIDENCE:.0%} t interval of `vs_top` over seeds",
