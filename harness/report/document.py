@@ -139,6 +139,11 @@ def _holdout_text(ctx: ReportContext) -> str:
             f"regression {cite('cox1958')} (scikit-learn {cite('pedregosa2011')}) and the "
             "majority class:",
             markdown_table(models, explain=True),
+            *(
+                part
+                for part in (sections.model_choice_text(ctx), sections.published_text(ctx))
+                if part is not None
+            ),
             "### Per class",
             "From the stored confusion matrices; `macro` is the unweighted mean over classes "
             "(equal to the macro scores above):",
@@ -210,7 +215,8 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
         if table is None:
             blocks.append(f"`{param}` was not searched: every trial used the same value.")
         else:
-            blocks += [f"Best score by {param}:", markdown_table(table, explain=True)]
+            heading = f"Each {param} on the same configurations:"
+            blocks += [heading, markdown_table(table, explain=True)]
     return "\n\n".join(blocks)
 
 

@@ -153,7 +153,8 @@ def holdout_table(
         ``model``, ``metric``, ``score`` (stored), ``rows``, ``ci_low``,
         ``ci_high`` (percentile bootstrap over rows), ``interval`` (text, or
         :data:`NOT_STORED`), ``tuned_minus`` (tuned minus this model, paired
-        bootstrap over the same rows), ``paired_p`` and ``mcnemar_p`` (exact,
+        bootstrap over the same rows) with its interval ``tuned_minus_low``,
+        ``tuned_minus_high``, ``paired_p`` and ``mcnemar_p`` (exact,
         on correct/incorrect; the same for every metric of a model).
     """
     rows = []
@@ -183,6 +184,8 @@ def holdout_table(
                 "ci_high": np.nan,
                 "interval": NOT_STORED,
                 "tuned_minus": np.nan,
+                "tuned_minus_low": np.nan,
+                "tuned_minus_high": np.nan,
                 "paired_p": np.nan,
                 "mcnemar_p": mcnemar,
             }
@@ -202,13 +205,21 @@ def holdout_table(
                 )
                 if tuned_rows is not None and model != tuned and len(tuned_rows[0]) == len(truth):
                     paired = _paired(metric, tuned_rows, data, n_boot, confidence, seed, block)
-                    row.update(tuned_minus=paired[0], paired_p=paired[1])
+                    row.update(
+                        tuned_minus=paired[0],
+                        tuned_minus_low=paired[2],
+                        tuned_minus_high=paired[3],
+                        paired_p=paired[1],
+                    )
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _paired(metric, tuned_rows, data, n_boot, confidence, seed, block=1) -> tuple[float, float]:
-    """Tuned minus reference on the same rows: paired bootstrap difference and p-value."""
+def _paired(
+    metric, tuned_rows, data, n_boot, confidence, seed, block=1
+) -> tuple[float, float, float, float]:
+    """Tuned minus reference on the same rows: paired bootstrap difference, p-value and the
+    difference's interval (low, high)."""
     truth = data[0]
     index = np.arange(len(truth))
     # Both models are scored on the same resampled rows: pred_a is the tuned model's.
@@ -225,7 +236,13 @@ def _paired(metric, tuned_rows, data, n_boot, confidence, seed, block=1) -> tupl
         truth, index, index + len(truth), difference_metric,
         n_boot=n_boot, confidence=confidence, seed=seed, block=block,
     )  # fmt: skip
-    return float(result.difference.estimate), float(result.pvalue)
+    difference = result.difference
+    return (
+        float(difference.estimate),
+        float(result.pvalue),
+        float(difference.low),
+        float(difference.high),
+    )
 
 
 def beaten_table(

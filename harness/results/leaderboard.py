@@ -23,7 +23,16 @@ from matplotlib.figure import Figure
 from tabulate import tabulate
 
 from harness.errors import ConfigError
-from harness.results import design, efficiency, generalization, ranking, stats, targets, timing
+from harness.results import (
+    design,
+    efficiency,
+    factors,
+    generalization,
+    ranking,
+    stats,
+    targets,
+    timing,
+)
 from harness.results.targets import Optimum
 
 #: Level of every test and coverage of every interval in the tables.
@@ -125,6 +134,12 @@ GLOSSARY = {
     "diff_low": f"lower end of the {CONFIDENCE:.0%} t interval of the paired difference "
     "(one pair, uncorrected)",
     "diff_high": "upper end of that interval",
+    "effect": "mean over seeds of the value's predicted score on each seed's configurations",
+    "effect_sd": "standard deviation of the effect over seeds",
+    "vs_top": "mean over seeds of this value's effect minus the first row's (paired, same "
+    "configurations)",
+    "vs_top_low": f"lower end of the {CONFIDENCE:.0%} t interval of `vs_top` over seeds",
+    "vs_top_high": "upper end of that interval",
     "best_strategy": "highest mean final score",
     "runner_up": "second highest mean final score",
     "sd_difference": "seed-to-seed standard deviation of the paired differences",
@@ -139,6 +154,8 @@ GLOSSARY = {
     "score": "stored held-out score",
     "rows": "held-out rows behind the interval",
     "tuned_minus": "tuned model minus this one on the same rows (paired bootstrap)",
+    "tuned_minus_low": "lower end of the paired bootstrap interval of `tuned_minus`",
+    "tuned_minus_high": "upper end of that interval",
     "paired_p": "paired bootstrap p of that difference",
     "mcnemar_p": "exact McNemar p, tuned against this model, on correct/incorrect rows",
 }
@@ -168,7 +185,13 @@ TABLE_NOTES = {
     "difference with its observed seed-to-seed spread.",
     "curves": "Intervals: percentile bootstrap over seeds of the median incumbent.",
     "generalization": f"Gap intervals: {CONFIDENCE:.0%} Student-t over seeds.",
-    "by_param": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds of each seed's best score.",
+    "by_param": "Each value compared on the same configurations, not by the best score it "
+    "happened to reach (that grows with how often a strategy proposed it): per seed, a "
+    "random-forest surrogate of the score fitted on every complete trial, then its mean "
+    "prediction over all of that seed's configurations with only this parameter set to the "
+    f"value (partial dependence, the marginal of functional ANOVA). Intervals: {CONFIDENCE:.0%} "
+    "Student-t over seeds; `vs_top` is paired over seeds. An imbalance strategy is credited only "
+    "where it ran: a resampler skipped on every fold counts as `none`.",
     "holdout": "Intervals: percentile bootstrap over the held-out rows; paired comparisons on the "
     "same rows.",
     "versus": "Each comparison's tuned model (its best study by CV score) and its family's "
@@ -499,8 +522,8 @@ def leaderboard_tables(
     }
     for param in params:
         if f"param_{param}" in frame.columns:
-            tables[f"by_{param}"] = efficiency.best_by_parameter(
-                frame, param, budget=budget, confidence=CONFIDENCE, **boot
+            tables[f"by_{param}"] = factors.factor_effects(
+                frame, param, budget=budget, confidence=CONFIDENCE, seed=seed
             )
     if test_scores is not None:
         tables["generalization"] = generalization.gap_table(

@@ -16,7 +16,12 @@ Trial user attributes
 ``fail_reason``      why a failed or pruned trial stopped
 ``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
-                     the real rows only (absent when every resampler ran)
+                     the real rows only (absent when every resampler ran); each entry starts
+                     with ``fold K:`` (fold index from 0; entries stored before issue 20 lack it).
+                     With ``config``'s ``imbalance`` it is the record of the strategy each fold
+                     ran: :func:`imbalance_ran`, :func:`effective_imbalance`
+``baseline_point``   true on the trial that evaluates the family's baseline configuration,
+                     enqueued first in every study (see :func:`harness.study.loop.start_points`)
 ``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
 ``sim_end_seconds``  replay only: simulated end; ``trial_rows`` reports it as ``elapsed_seconds``
 ``replay_of``        replay only: the table trial replayed, ``<study>#<number>``
@@ -36,10 +41,11 @@ Study user attributes
 initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
-``holdout_trial``, the number of the trial it refitted, and ``holdout_failures``
-(``{model: reason}``) for reference models whose fit failed (left out of ``holdout``);
-for a study of a CSV file, ``data_source`` (``path``, ``target``, ``sep``,
-``categorical``) to load it again;
+``holdout_trial``, the number of the trial it refitted, ``holdout_failures``
+(``{model: reason}``) for reference models whose fit failed (left out of ``holdout``),
+and ``reference_cv`` (the references' and ensembles' per-fold scores on the study's own
+folds, which the deployed model is chosen by); for a study of a CSV file,
+``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
 ``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
 
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
@@ -61,6 +67,7 @@ import optuna
 import pandas as pd
 
 from harness.errors import ConfigError
+from harness.model.vocabulary import IMBALANCE
 from harness.study.metrics import headline_metrics, task_of
 
 CONFIG = "config"
@@ -144,9 +151,11 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
         ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
-        configuration and was answered from it), one
-        ``param_<name>`` per configuration entry and one ``score_<metric>``
-        (mean over folds) per stored metric.
+        configuration and was answered from it), ``baseline_point`` (whether it
+        is the enqueued baseline configuration), one
+        ``param_<name>`` per configuration entry (``param_imbalance`` is the
+        strategy that ran, :func:`effective_imbalance`; ``proposed_imbalance``
+        the one proposed) and one ``score_<metric>`` (mean over folds) per stored metric.
     """
     stored = study.get_trials(deepcopy=False)
     lost = lost_numbers(stored)  # queued again: the trial that ran in its place is the row
@@ -180,6 +189,10 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         }
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
+        if IMBALANCE in config:  # the strategy that ran, not the one proposed (issue 20)
+            row[f"param_{IMBALANCE}"] = effective_imbalance(config, trial.user_attrs)
+            row[f"proposed_{IMBALANCE}"] = config[IMBALANCE]
+        row[BASELINE_POINT] = bool(trial.user_attrs.get(BASELINE_POINT, False))
         row[FIT_SECONDS] = float(np.sum(trial.user_attrs.get(FIT_SECONDS, [])))
         for metric, scores in trial.user_attrs.get(FOLD_SCORES, {}).items():
             values = np.asarray([np.nan if s is None else s for s in scores], dtype=float)
@@ -347,6 +360,71 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
 TRAINER = "trainer"
 RESAMPLING_SKIPPED = "resampling_skipped"
 BASELINE_CV = "baseline_cv"
+BASELINE_POINT = "baseline_point"
+NO_IMBALANCE = "none"
+
+
+def imbalance_ran(config: dict[str, Any], attrs: dict[str, Any]) -> list[str]:
+    """The imbalance strategy each fold of a trial trained with, from what the trial stored.
+
+    A fold ran the configured strategy unless ``resampling_skipped`` names it
+    (``"fold K: ..."``), in which case it trained on the real rows without any
+    imbalance handling: ``"none"``. Entries stored before the fold index was
+    (issue 20) say only how many folds skipped: the first that many are marked.
+
+    Parameters
+    ----------
+    config : dict
+        The trial's configuration (``imbalance`` absent means ``"none"``).
+    attrs : dict
+        The trial's user attributes.
+    """
+    configured = config.get(IMBALANCE, NO_IMBALANCE)
+    n_folds = max((len(v) for v in attrs.get(FOLD_SCORES, {}).values()), default=0)
+    skipped = list(attrs.get(RESAMPLING_SKIPPED, ()))
+    indexed = {
+        int(entry.split(":", 1)[0].removeprefix("fold "))
+        for entry in skipped
+        if entry.startswith("fold ") and entry.split(":", 1)[0].removeprefix("fold ").isdigit()
+    }
+    if len(indexed) != len(skipped):  # stored without fold indices
+        indexed = set(range(min(len(skipped), n_folds)))
+    return [NO_IMBALANCE if fold in indexed else configured for fold in range(n_folds)]
+
+
+def effective_imbalance(config: dict[str, Any], attrs: dict[str, Any]) -> str:
+    """The imbalance strategy a trial is credited with: the one that ran on its folds.
+
+    The configured strategy when it ran on every fold, ``"none"`` when it ran on
+    none (a resampler that had nothing to generate trains on the real rows
+    only), else ``"<strategy> (K of N folds)"``.
+    """
+    configured = config.get(IMBALANCE, NO_IMBALANCE)
+    ran = imbalance_ran(config, attrs)
+    count = sum(value == configured for value in ran)
+    if not ran or count == len(ran):
+        return configured
+    if count == 0:
+        return NO_IMBALANCE
+    return f"{configured} ({count} of {len(ran)} folds)"
+
+
+def effective_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """The configuration a trial trained with: :func:`stored_config` with the imbalance
+    strategy that ran on every fold (:func:`effective_imbalance`).
+
+    A strategy that ran on only some folds is kept as configured: no single
+    configuration describes that trial.
+    """
+    config = stored_config(trial)
+    if IMBALANCE in config and effective_imbalance(config, trial.user_attrs) == NO_IMBALANCE:
+        config[IMBALANCE] = NO_IMBALANCE
+    return config
+
+
+def baseline_points(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials that evaluate the enqueued baseline configuration."""
+    return [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(BASELINE_POINT)]
 
 
 def record_baseline_cv(study: optuna.Study, fold_scores: dict[str, list[float]]) -> None:
@@ -444,3 +522,20 @@ def stored_holdout(study: optuna.Study) -> dict[str, dict[str, Any]]:
             for feature, values in importance["features"].items()
         }
     return merged
+
+
+# --- references in CV and the model choice (issue 20.3) ---
+REFERENCE_CV = "reference_cv"
+
+
+def record_reference_cv(study: optuna.Study, scores: dict[str, dict[str, list[float]]]) -> None:
+    """Add per-fold scores of reference models, cross-validated on the study's own folds.
+
+    ``{model name (as in the held-out results): {metric: [score per fold]}}``; merged
+    with what is stored, so a later refit (the ensembles of a comparison's shown
+    study) adds rows. With the tuned trial's folds and ``baseline_cv`` they are what
+    the deployed model is chosen by (:func:`harness.study.holdout.model_choice`).
+    """
+    stored = dict(study.user_attrs.get(REFERENCE_CV) or {})
+    stored.update(scores)
+    study.set_user_attr(REFERENCE_CV, stored)

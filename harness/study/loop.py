@@ -23,6 +23,7 @@ from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
 from harness.model.families import get_family
+from harness.search.baseline import baseline_point
 from harness.search.pruners import check_pruner, make_pruner
 from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
@@ -242,12 +243,17 @@ def create_study(spec: StudySpec) -> optuna.Study:
             )
     else:
         ledger.record_identity(study, spec.identity, __version__)
-        for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
-            study.enqueue_trial(params)
+        points = start_points(spec.space, spec.initial_design, spec.task_seed)
+        for params, attrs in points[: spec.n_trials]:
+            study.enqueue_trial(params, user_attrs=attrs or None)
     if ledger.BASELINE_CV not in study.user_attrs:
         ledger.record_baseline_cv(study, baseline_cv(spec))
-    # Grid search stops at the grid's end: no slot beyond it.
-    grid = spec.space.grid_size if get_strategy(spec.strategy).needs_grid else spec.n_trials
+    # Grid search stops at the grid's end: no slot beyond it (an enqueued baseline point claims
+    # its grid point; one off the grid needs a slot of its own).
+    grid = spec.n_trials
+    if get_strategy(spec.strategy).needs_grid:
+        point = baseline_point(spec.space)
+        grid = spec.space.grid_size + (point is not None and spec.space.grid_index(point) is None)
     reclaim_lost_trials(study)  # trials of killed workers: failed and queued again
     _fill_budget(study, min(spec.n_trials, grid))
     return study
@@ -344,6 +350,22 @@ def initial_design(space: SearchSpace, n: int, task_seed: int) -> list[dict[str,
         points.append(dict(trial.params))
         draw.tell(trial, 0.0)
     return points
+
+
+def start_points(
+    space: SearchSpace, n: int, task_seed: int
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The trials every study of a task is created with: ``(params, user_attrs)`` pairs.
+
+    First the family's baseline configuration where the space holds it
+    (:func:`harness.search.baseline.baseline_point`), marked ``baseline_point``
+    in the ledger, so the tuned CV score is never below the baseline's on the
+    same folds; then the ``n`` shared :func:`initial_design` points. Every
+    strategy gets the same ones, counted against the budget.
+    """
+    baseline = baseline_point(space)
+    points = [] if baseline is None else [(baseline, {ledger.BASELINE_POINT: True})]
+    return points + [(params, {}) for params in initial_design(space, n, task_seed)]
 
 
 def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:

@@ -51,7 +51,7 @@ from harness.study.loop import (
     TrialFailed,
     TrialProcedure,
     discrete_problem,
-    initial_design,
+    start_points,
 )
 from harness.study.storage import open_storage, redact_password
 
@@ -399,8 +399,8 @@ def simulate(spec: ReplaySpec) -> Simulated:
     )
     ledger.record_identity(study, spec.identity(), __version__)
     ledger.record_replay(study, spec.settings())
-    for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
-        study.enqueue_trial(params)
+    for params, attrs in start_points(spec.space, spec.initial_design, spec.task_seed):
+        study.enqueue_trial(params, user_attrs=attrs or None)
     rng = np.random.default_rng([spec.task_seed, spec.seed])
     events: list[tuple[float, int, _Running]] = []
     order = itertools.count()
