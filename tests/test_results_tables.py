@@ -15,7 +15,15 @@ import pandas as pd
 import pytest
 from test_analysis import make_frame
 
-from harness.results import design, generalization, leaderboard, ranking, stats, targets, timing
+from harness.results import (
+    design,
+    generalization,
+    leaderboard,
+    ranking,
+    statistics,
+    targets,
+    timing,
+)
 from harness.results.efficiency import strategy_trials
 
 
@@ -137,10 +145,10 @@ def test_t_intervals_cover_at_five_seeds():
         samples.ravel(),
         index=pd.MultiIndex.from_product([range(2000), range(5)], names=["strategy", "seed"]),
     )
-    table = stats.summarize(per_seed)
+    table = statistics.summarize(per_seed)
     coverage = float(((table["ci_low"] <= 0) & (table["ci_high"] >= 0)).mean())
     assert 0.93 <= coverage <= 0.97
-    boot = stats.summarize(per_seed.loc[:199], method="bootstrap", n_boot=200)
+    boot = statistics.summarize(per_seed.loc[:199], method="bootstrap", n_boot=200)
     boot_coverage = float(((boot["ci_low"] <= 0) & (boot["ci_high"] >= 0)).mean())
     assert boot_coverage < 0.9  # why the tables no longer use the percentile bootstrap
 
@@ -225,7 +233,7 @@ def test_holdout_with_per_row_predictions_has_intervals_and_paired_tests():
         "forest": {"scores": {"accuracy": float(np.mean(bad == truth))},
                    "predicted": bad.tolist(), "labels": [0, 1]},
     }  # fmt: skip
-    table = generalization.holdout_table(holdout, "tuned MLP", ("accuracy",), n_boot=300)
+    table = generalization.holdout_table(holdout, "tuned MLP", ("accuracy",))
     table = table.set_index("model")
     tuned = table.loc["tuned MLP"]
     assert tuned["rows"] == 200 and tuned["ci_low"] < tuned["score"] < tuned["ci_high"]

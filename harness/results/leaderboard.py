@@ -23,7 +23,15 @@ from matplotlib.figure import Figure
 from tabulate import tabulate
 
 from harness.errors import ConfigError
-from harness.results import design, efficiency, generalization, ranking, stats, targets, timing
+from harness.results import (
+    design,
+    efficiency,
+    generalization,
+    ranking,
+    statistics,
+    targets,
+    timing,
+)
 from harness.results.targets import Optimum
 
 #: Level of every test and coverage of every interval in the tables.
@@ -56,16 +64,22 @@ GLOSSARY = {
     "ci_low": f"lower end of the {CONFIDENCE:.0%} interval (method in the table's note)",
     "ci_high": "upper end of that interval",
     "interval": "the interval as text; n/a (all seeds equal) where it has zero width",
-    "wilcoxon_p": f"paired Wilcoxon p against rank 1 (n/a: too few pairs to reach {ALPHA})",
+    "wilcoxon_p": "raw two-sided paired Wilcoxon signed-rank p, against rank 1 in `final` "
+    f"(n/a: too few pairs to reach {ALPHA}); verdicts use `holm_p`",
+    "iqm": "interquartile mean over seeds of the final score (robust to one lucky seed)",
+    "iqm_interval": f"{CONFIDENCE:.0%} stratified BCa bootstrap interval of the IQM over seeds",
+    "p_a_better": f"Bayesian signed-rank posterior probability that a beats b by more than "
+    f"{ranking.ROPE}",
+    "p_equivalent": f"posterior probability that a and b are within {ranking.ROPE} "
+    "(practically equivalent)",
+    "p_b_better": f"posterior probability that b beats a by more than {ranking.ROPE}",
+    "bayes": "the Bayesian verdict where a posterior probability exceeds 0.95, else undecided",
     "fail_rate": "share of trials that failed",
     "prune_rate": "share of trials that were pruned",
     "strategy_a": "first strategy of the pair",
     "strategy_b": "second strategy of the pair",
-    "seeds_a": "seeds of strategy_a",
-    "seeds_b": "seeds of strategy_b",
-    "u": "Mann-Whitney U of strategy_a",
-    "mannwhitney_p": f"two-sided Mann-Whitney p (n/a: too few seeds to reach {ALPHA})",
-    "holm_p": "Holm-adjusted p over the tested pairs",
+    "holm_p": "Holm-adjusted Wilcoxon p over the tested comparisons (every pair in "
+    "`pairwise`; each strategy against rank 1 in `final`)",
     "significant": f"holm_p below {ALPHA}",
     "complete": "complete trials",
     "best": "best score of any trial",
@@ -118,12 +132,12 @@ GLOSSARY = {
     "duplicate_rate": "share of trials repeating a configuration already evaluated in the run",
     "fail_reason": "most common failure reason (count)",
     "avg_rank": "rank of the final CV score among strategies, averaged over shared seeds",
-    "friedman_p": "Friedman test (Iman-Davenport F) that all strategies rank alike",
-    "nemenyi_cd": f"Nemenyi critical difference of average ranks at alpha {ALPHA}",
+    "friedman_p": "Friedman chi-square test that all strategies rank alike (shown only with "
+    "3 strategies or more)",
     "group": "strategies the Holm-corrected paired Wilcoxon tests do not tell apart from it",
     "mean_difference": "mean over paired seeds of a minus b (best minus runner-up in power)",
-    "diff_low": f"lower end of the {CONFIDENCE:.0%} t interval of the paired difference "
-    "(one pair, uncorrected)",
+    "diff_low": f"lower end of the {CONFIDENCE:.0%} paired Student-t interval of the "
+    "difference (one pair, uncorrected)",
     "diff_high": "upper end of that interval",
     "best_strategy": "highest mean final score",
     "runner_up": "second highest mean final score",
@@ -157,13 +171,18 @@ TABLE_NOTES = {
     "ecdf": "The COCO-style ECDF: share of the (seed, target) pairs of the ladder reached within "
     "a budget of trials or seconds.",
     "timing": "Equal trials are not equal compute: the cost behind each strategy's trials.",
-    "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); overlap of "
-    "intervals is not a test: see `pairwise` and `power`.",
-    "ranking": "Friedman test over seeds (blocks) x strategies, Nemenyi critical difference, and "
-    "groups from paired Wilcoxon signed-rank tests with Holm's correction; the "
-    "critical-difference diagram is the `-ranking.png` beside this file.",
+    "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); the IQM's: "
+    "stratified BCa bootstrap over seeds. Tests: paired Wilcoxon signed-rank against rank 1, "
+    "Holm-corrected over the other strategies; overlap of intervals is not a test.",
+    "ranking": "Average ranks over seeds (blocks) x strategies, the Friedman chi-square test "
+    "(with 3 strategies or more), and groups from paired Wilcoxon signed-rank tests with "
+    "Holm's correction; the critical-difference diagram (`-ranking.png` beside this file) draws "
+    "the same Wilcoxon-Holm groups.",
     "pairwise": "Paired (same seeds) Wilcoxon signed-rank tests with Holm's correction; n/a where "
-    "the pairs cannot reach p < 0.05 (fewer than 6 non-tied pairs).",
+    "the pairs cannot reach p < 0.05 (fewer than 6 non-tied pairs: with 5 seeds the smallest "
+    "two-sided p is 2/2^5 = 0.0625). The Bayesian signed-rank test (Benavoli et al. 2017) "
+    f"with a region of practical equivalence of {ranking.ROPE} says where two strategies are "
+    "practically equivalent rather than only not separated.",
     "power": "The best strategy against the runner-up: how many seeds would detect the observed "
     "difference with its observed seed-to-seed spread.",
     "curves": "Intervals: percentile bootstrap over seeds of the median incumbent.",
@@ -297,19 +316,22 @@ def final_score_table(
         ``rank``, ``strategy``, ``seeds``, ``trials``, ``mean``, ``std``,
         ``ci_low``, ``ci_high`` (95% Student-t interval of the mean over seeds),
         ``interval`` (text; ``"n/a (all seeds equal)"`` for a zero width),
-        ``pairs``, ``wilcoxon_p`` (against rank 1), ``fail_rate``, ``prune_rate``.
+        ``iqm``, ``iqm_interval`` (interquartile mean, stratified BCa interval),
+        ``pairs``, ``wilcoxon_p`` (raw, against rank 1), ``holm_p`` (Holm-corrected over
+        the other strategies: the p-value every verdict uses), ``fail_rate``, ``prune_rate``.
     """
     scores = efficiency.final_scores(
         frame, budget=budget, n_boot=n_boot, confidence=CONFIDENCE, seed=seed
     )
     finals = efficiency.final_incumbents(frame, budget=budget)
-    tests = stats.wilcoxon_vs_best(finals, alpha=ALPHA)
+    tests = statistics.wilcoxon_vs_best(finals, alpha=ALPHA)
     fails = efficiency.failure_rates(frame, budget=budget)
     intervals = ranking.interval_table(frame, budget=budget, confidence=CONFIDENCE)
     scores = scores.drop(columns=["ci_low", "ci_high"]).merge(
-        intervals[["strategy", "ci_low", "ci_high", "interval"]], on="strategy"
+        intervals[["strategy", "ci_low", "ci_high", "interval", "iqm", "iqm_interval"]],
+        on="strategy",
     )
-    table = scores.merge(tests[["strategy", "pairs", "wilcoxon_p"]], on="strategy").merge(
+    table = scores.merge(tests[["strategy", "pairs", "wilcoxon_p", "holm_p"]], on="strategy").merge(
         fails[["strategy", "fail_rate", "prune_rate"]], on="strategy"
     )
     return _ranked(table, ["mean"], [False])
@@ -508,7 +530,7 @@ def leaderboard_tables(
         )
     if holdout and tuned is not None and metrics:
         tables["holdout"] = generalization.holdout_table(
-            holdout, tuned, tuple(metrics), confidence=CONFIDENCE, **boot
+            holdout, tuned, tuple(metrics), confidence=CONFIDENCE
         )
     if baselines is not None:
         tables["baselines"] = baselines_table(baselines)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from harness.errors import ConfigError
 from harness.model.families import family_of
-from harness.results import design, significance, targets
+from harness.results import design, statistics, targets
 from harness.results.generalization import holdout_table
 from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
 from harness.results.ranking import interval_text
@@ -402,7 +402,7 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
             )
         truth = rows
         scores = list(entry.test_scores().values())
-        over = significance.t_interval(scores) if len(scores) > 1 else None
+        over = statistics.t_interval(scores) if len(scores) > 1 else None
         name = entry.comparison.name
         models[f"tuned {family} ({name})"] = holdout[TUNED]
         extra[f"tuned {family} ({name})"] = {

@@ -79,7 +79,7 @@ def timing_table(
         configurations), ``fail_rate`` and
         ``fail_reason`` (the most common reason, with its count).
     """
-    trials = efficiency._prepare(frame, budget)
+    trials = efficiency.prepare_trials(frame, budget)
     by = trials.groupby("strategy", sort=True)
     run_seconds = trials.groupby(efficiency.RUN)["elapsed_seconds"].max()
     table = pd.DataFrame(
