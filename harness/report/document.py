@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from harness.data.datasets import Dataset
+from harness.model.families import family_of
 from harness.model.vocabulary import IMBALANCE
 from harness.report import (
     business,
@@ -346,7 +347,7 @@ def _summary_section(ctx: ReportContext) -> str:
     else:
         supported += evidence.holdout_evidence(
             ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
-            test_scores=ctx.results.test_scores(),
+            test_scores=ctx.results.test_scores(), family=family_of(ctx.config).name,
         )  # fmt: skip
     supported += evidence.failure_evidence(
         efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),

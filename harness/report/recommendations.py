@@ -158,7 +158,7 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     )
     if others.empty:
         return [sentence]
-    tested = others.dropna(subset=["wilcoxon_p"])
+    tested = others.dropna(subset=["holm_p"])
     if tested.empty:
         pairs = int(others["pairs"].max())
         return [
@@ -166,14 +166,17 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
             f"(it needs {WILCOXON_MIN_PAIRS}), so the order of final scores is not significant "
             "(overlap or separation of the intervals is no test either)."
         ]
-    worse = tested[tested["wilcoxon_p"] < ALPHA]
-    level = [f"{r['strategy']} (p = {r['wilcoxon_p']:.3g})" for _, r in tested.iterrows()]
+    worse = tested[tested["holm_p"] < ALPHA]
+    level = [f"{r['strategy']} (p = {r['holm_p']:.3g})" for _, r in tested.iterrows()]
     verdict = (
         f"significantly ahead of {_names(list(worse['strategy']))}"
         if not worse.empty
         else "not significantly ahead of any strategy"
     )
-    return [sentence + f" Paired Wilcoxon tests against it: {_names(level)}; it is {verdict}."]
+    return [
+        sentence + f" Paired Wilcoxon signed-rank tests against it, Holm-corrected over the "
+        f"{len(others)} comparisons: {_names(level)}; it is {verdict}."
+    ]
 
 
 def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
@@ -227,7 +230,7 @@ def group_advice(table: pd.DataFrame, param: str) -> list[str]:
     sentence = (
         f"Highest score by {param}: {best[param]} reaches a mean best CV score of "
         f"{_interval(best)} "
-        f"over {_seeds(best['seeds'])} (95% percentile bootstrap interval over seeds)."
+        f"over {_seeds(best['seeds'])} (95% Student t-interval over seeds)."
     )
     groups = _against(best, others, param)
     close, apart, unknown = groups["overlap"], groups["apart"], groups["unknown"]
