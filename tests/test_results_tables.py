@@ -17,6 +17,7 @@ from test_analysis import make_frame
 
 from harness.results import (
     design,
+    efficiency,
     generalization,
     leaderboard,
     ranking,
@@ -136,6 +137,30 @@ def test_timing_table_duplicates_failures_and_workers():
     flagged = timing.timing_table(frame).set_index("strategy")
     # The ledger's flag wins over configurations compared after the fact.
     assert flagged["duplicate_rate"].to_dict() == {"random": 0.25, "tpe": 0.0}
+
+
+def test_timing_uses_cpu_seconds_and_shows_wall_seconds_with_the_load():
+    runs = {("tpe", 0): [0.5, 0.6, 0.7], ("random", 0): [0.4, 0.5, 0.8]}
+    frame = make_frame(runs)
+    stored_before = timing.timing_table(frame).set_index("strategy")
+    assert set(stored_before["clock"]) == {"wall"}  # studies without CPU time still load
+    assert stored_before["cpu_seconds"].isna().all()
+    # random ran on a loaded machine: the same CPU seconds took twice the wall time.
+    cpu = {"tpe": 1.0, "random": 1.0}
+    frame["cpu_seconds"] = frame["strategy"].map(cpu)
+    frame["elapsed_cpu_seconds"] = frame.groupby("strategy")["cpu_seconds"].cumsum()
+    frame["load_average"] = frame["strategy"].map({"tpe": 1.0, "random": 4.0})
+    frame.loc[frame["strategy"] == "random", "elapsed_seconds"] *= 2
+    table = timing.timing_table(frame).set_index("strategy")
+    assert set(table["clock"]) == {"CPU"}
+    assert table.loc["random", "run_cpu_seconds"] == table.loc["tpe", "run_cpu_seconds"] == 3.0
+    assert table.loc["random", "run_seconds"] == 2 * table.loc["tpe", "run_seconds"]
+    assert table.loc["random", "load_average"] == 4.0
+    # Seconds-based analyses measure CPU seconds: the loaded run is not slower there.
+    ttt = efficiency.time_to_target(frame, optimum=0.8).set_index(["strategy", "seed"])
+    assert ttt.loc[("random", 0), "ttt_seconds"] == 3.0
+    efficiency_table = leaderboard.efficiency_table(frame)
+    assert set(efficiency_table["clock"]) == {"CPU"}
 
 
 def test_t_intervals_cover_at_five_seeds():

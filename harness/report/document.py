@@ -227,7 +227,9 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
                 lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
                                                  metric=metric)),
         _Figure("incumbents-seconds",
-                "The same against wall-clock seconds since each run's first trial.",
+                "The same against seconds: the run's process CPU seconds where every trial "
+                "recorded them (a loaded machine does not stretch them), else wall-clock "
+                "seconds since each run's first trial; the axis says which.",
                 lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
                                                  metric=metric)),
     ]  # fmt: skip

@@ -179,6 +179,13 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     ]
 
 
+def _clock(efficiency: pd.DataFrame) -> str:
+    """``"process CPU time"`` where the efficiency table's seconds are CPU, else wall-clock."""
+    if "clock" in efficiency.columns and (efficiency["clock"] == "CPU").all():
+        return "process CPU time"
+    return "wall-clock time"
+
+
 def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     """Fastest strategy to the target in seconds, and what proposing costs.
 
@@ -200,7 +207,8 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     else:
         fastest = reached.sort_values(["ttt_seconds", "strategy"], kind="stable").iloc[0]
         sentences.append(
-            f"By wall-clock time, {fastest['strategy']} has the shortest median time to target "
+            f"By {_clock(efficiency)}, {fastest['strategy']} has the shortest median time to "
+            "target "
             f"among strategies where most runs reached it: {fastest['ttt_seconds']:.1f} s, "
             f"{fastest['success']:.0%} of its runs reached it (no test behind the order)."
         )

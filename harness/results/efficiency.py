@@ -100,7 +100,27 @@ def prepare_trials(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
         raise ConfigError(
             "no complete trial to analyse: every trial failed, was pruned or is past the budget"
         )
+    if clock(trials) == "CPU":
+        # Seconds-based analyses measure compute, not the hour: process CPU seconds.
+        trials = trials.assign(
+            wall_elapsed_seconds=trials["elapsed_seconds"],
+            elapsed_seconds=trials["elapsed_cpu_seconds"],
+        )
     return trials.sort_values([*RUN, "trial"], kind="stable")
+
+
+def clock(frame: pd.DataFrame) -> str:
+    """``"CPU"`` where every trial recorded its process CPU time, else ``"wall"``.
+
+    Time-based curves, times to target and speed-ups use process CPU seconds
+    (``elapsed_cpu_seconds``), which a loaded machine does not inflate; studies
+    stored before CPU time was recorded (or replays, whose clock is simulated)
+    fall back to wall seconds, and the tables say which.
+    """
+    column = frame.get("elapsed_cpu_seconds")
+    if column is None or column.empty or column.isna().any():
+        return "wall"
+    return "CPU"
 
 
 def strategy_trials(frame: pd.DataFrame) -> pd.DataFrame:

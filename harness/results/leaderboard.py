@@ -52,7 +52,8 @@ GLOSSARY = {
     "auc_nr": "mean normalized regret over trials 1..T (0 = optimum, 1 = random search)",
     "auc_regret": "mean of best known score minus median incumbent over trials 1..T",
     "ttt_trials": "median trials to reach the q = 0.1 target (n/a: censored, see `targets`)",
-    "ttt_seconds": "median seconds to reach it (n/a: censored, see `targets`)",
+    "ttt_seconds": "median seconds (process CPU seconds; see `clock`) to reach it (n/a: "
+    "censored, see `targets`)",
     "ttt_censored": "yes: half the runs or more missed the target, so the median is only a bound",
     "success": "share of runs that reached the target",
     "speedup_trials": "random search's median trials to target / this one's (n/a: both censored)",
@@ -107,7 +108,8 @@ GLOSSARY = {
     "(inf: none did)",
     "ert_seconds": "the same in seconds",
     "median_trials": "median trials to the target; '>= x' where half the seeds or more missed it",
-    "median_seconds": "median seconds to the target, as a bound where censored",
+    "median_seconds": "median seconds (CPU where recorded, see `efficiency`'s `clock`) to the "
+    "target, as a bound where censored",
     "lowest_ert": "lowest finite ERT in trials at this target (a description, not a test)",
     "optimum": "where the optimum comes from",
     "axis": "budget measured in trials or seconds",
@@ -125,7 +127,12 @@ GLOSSARY = {
     "n_parameters": "trainable parameters of the network",
     "beaten_rate": "share of those studies",
     "workers": "parallel workers the comparison ran with",
-    "run_seconds": "median over seeds of a run's wall time",
+    "run_seconds": "median over seeds of a run's wall time (read it with `load_average`)",
+    "load_average": "mean over the trials of the machine's 1-minute load average when each ended",
+    "run_cpu_seconds": "median over seeds of a run's process CPU time (the fair cost)",
+    "cpu_seconds": "mean process CPU seconds per trial, proposal included",
+    "clock": "what the seconds columns measure: process CPU seconds, or wall seconds for "
+    "studies stored before CPU time was recorded",
     "fit_seconds": "mean seconds per trial spent fitting (all folds)",
     "predict_seconds": "mean seconds per trial spent predicting (n/a: not recorded)",
     "suggest_seconds": "mean seconds per trial spent proposing the configuration",
@@ -170,7 +177,10 @@ TABLE_NOTES = {
     "and a strategy that never reaches a target is never the fastest there.",
     "ecdf": "The COCO-style ECDF: share of the (seed, target) pairs of the ladder reached within "
     "a budget of trials or seconds.",
-    "timing": "Equal trials are not equal compute: the cost behind each strategy's trials.",
+    "timing": "Equal trials are not equal compute: the cost behind each strategy's trials. "
+    "CPU seconds are the fair measure; wall seconds grow with the machine's load "
+    "(`load_average`), and `compare` interleaves its studies so every strategy sees the same "
+    "load.",
     "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); the IQM's: "
     "stratified BCa bootstrap over seeds. Tests: paired Wilcoxon signed-rank against rank 1, "
     "Holm-corrected over the other strategies; overlap of intervals is not a test.",
@@ -289,9 +299,10 @@ def efficiency_table(
     )
     table["from_trial"] = horizon + 1 if horizon < last else 1
     table["optimum"] = opt.label
+    table["clock"] = efficiency.clock(efficiency.prepare_trials(frame, budget))
     columns = ["strategy", "seeds", "trials", "from_trial", "auc_nr", "auc_regret", "success",
                "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank",
-               "optimum"]  # fmt: skip
+               "optimum", "clock"]  # fmt: skip
     return _ranked(table[columns], ["auc_nr", "auc_regret"], [True, True])
 
 

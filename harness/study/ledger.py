@@ -13,6 +13,10 @@ Trial user attributes
 ``predict_seconds``  per-fold scoring wall time
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
+``cpu_seconds``      process CPU time of the whole trial (``time.process_time``), proposal
+                     included: unlike wall time, it does not grow when the machine is loaded
+``load_average``     the machine's 1-minute load average when the trial ended (``os.getloadavg``),
+                     to read its wall time by
 ``fail_reason``      why a failed or pruned trial stopped
 ``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
@@ -59,6 +63,8 @@ FIT_SECONDS = "fit_seconds"
 PREDICT_SECONDS = "predict_seconds"
 SUGGEST_SECONDS = "suggest_seconds"
 TRIAL_SECONDS = "trial_seconds"
+CPU_SECONDS = "cpu_seconds"
+LOAD_AVERAGE = "load_average"
 FAIL_REASON = "fail_reason"
 SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
@@ -124,6 +130,10 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         (from the study's first trial start to this trial's end; in a replay,
         the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
+        ``cpu_seconds`` and ``load_average`` (NaN for studies stored before they
+        were recorded), ``elapsed_cpu_seconds`` (the study's CPU seconds up to
+        and including this trial, in trial-number order; NaN once a trial before
+        it lacks its CPU time),
         ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
         configuration and was answered from it), one
         ``param_<name>`` per configuration entry and one ``score_<metric>``
@@ -136,6 +146,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None
     rows = []
+    cpu_total = 0.0
     for position, trial in enumerate(trials, start=1):
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         end = trial.datetime_complete or trial.datetime_start
@@ -153,9 +164,13 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
+            CPU_SECONDS: trial.user_attrs.get(CPU_SECONDS, float("nan")),
+            LOAD_AVERAGE: trial.user_attrs.get(LOAD_AVERAGE, float("nan")),
             FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
             "duplicate": DUPLICATE_OF in trial.user_attrs,
         }
+        cpu_total += row[CPU_SECONDS]  # NaN from the first trial without CPU time on
+        row["elapsed_cpu_seconds"] = cpu_total
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
         row[FIT_SECONDS] = float(np.sum(trial.user_attrs.get(FIT_SECONDS, [])))
@@ -207,12 +222,23 @@ def record_evaluation(
     predict_seconds: list[float],
     trial_seconds: float,
     reason: str | None = None,
+    *,
+    cpu_seconds: float | None = None,
+    load_average: float | None = None,
 ) -> None:
-    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish."""
+    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish.
+
+    ``cpu_seconds`` and ``load_average`` are stored where given (a replay,
+    whose seconds are simulated, gives neither).
+    """
     trial.set_user_attr(FOLD_SCORES, fold_scores)
     trial.set_user_attr(FIT_SECONDS, fit_seconds)
     trial.set_user_attr(PREDICT_SECONDS, predict_seconds)
     trial.set_user_attr(TRIAL_SECONDS, trial_seconds)
+    if cpu_seconds is not None:
+        trial.set_user_attr(CPU_SECONDS, cpu_seconds)
+    if load_average is not None:
+        trial.set_user_attr(LOAD_AVERAGE, load_average)
     if reason is not None:
         trial.set_user_attr(FAIL_REASON, reason)
 
