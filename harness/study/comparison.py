@@ -51,7 +51,11 @@ Both modes:
     strategy) study per round, so every strategy trains at every hour of the
     run and sees the same machine load (the fair way to time them). ``false``
     runs each study to its end before the next. Without effect with a
-    ``timeout`` (a time budget per study cannot be split into rounds).
+    ``timeout`` (a time budget per study cannot be split into rounds). Each
+    round resumes every study, and a resumed study seeds its strategy from
+    (seed, worker, trials finished), so an interleaved comparison is
+    reproducible round for round, not trial for trial the same as a
+    ``false`` one.
 ``initial_design = N``
     The first N trials of every study evaluate the same N configurations,
     drawn from the space by a random sampler seeded with the task seed
