@@ -154,8 +154,8 @@ FIGURE_NOTES = {
                  "{} show the held-out forecasts against the truth over time, the residuals "
                  "and the learning curves of the final fits."),
     "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
-                   "{} plot the incumbents against trials and seconds and each run's time to "
-                   "target."),
+                   "{} plot the incumbents against trials and seconds and, where an optimum "
+                   "independent of the compared runs gives a target, each run's time to it."),
     "targeting": (("calibration",),
                   "{} shows whether those probabilities can be read at face value: "
                   "segment by segment, predicted probability against the share of customers "
@@ -233,7 +233,7 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
                 lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
                                                  metric=metric)),
     ]  # fmt: skip
-    if ctx.comparative:
+    if ctx.comparative and not ctx.results.optimum_info().circular:
         specs.append(_Figure(
             "time-to-target",
             "Trials and seconds each run needed to come within 10% of the gap between random "

@@ -198,7 +198,12 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     """
     reached = efficiency[(efficiency["success"] > 0) & ~efficiency["ttt_censored"].astype(bool)]
     sentences = []
-    if reached.empty:
+    if efficiency["success"].isna().all():
+        sentences.append(
+            "No optimum independent of the compared runs is stored, so there is no target and "
+            "no strategy is called fastest to it."
+        )
+    elif reached.empty:
         sentences.append(
             "Half or more of every strategy's runs missed the time-to-target threshold within "
             "the budget, so every median time to target is a lower bound (the runs' lengths) "

@@ -173,7 +173,8 @@ TABLE_NOTES = {
     "that many trials they compare one random draw with itself.",
     "efficiency": "Ranked by the anytime AUC over the trials after the shared start-up only; "
     "`success` is the share of runs reaching the q = 0.1 target (see `targets`).",
-    "targets": "A ladder of targets; censored medians are bounds ('>= x'), never point values, "
+    "targets": "A ladder of targets below an optimum independent of the compared runs (without "
+    "one, no target table is reported); censored medians are bounds ('>= x'), never point values, "
     "and a strategy that never reaches a target is never the fastest there.",
     "ecdf": "The COCO-style ECDF: share of the (seed, target) pairs of the ladder reached within "
     "a budget of trials or seconds.",
@@ -276,7 +277,13 @@ def efficiency_table(
     auc = efficiency.anytime_auc(
         frame, optimum=opt.value, reference=reference, budget=budget, after=horizon
     )
-    hits = targets.target_table(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
+    if opt.circular:
+        # No target without an optimum independent of the compared runs: n/a, not a number.
+        hits = auc[["strategy"]].assign(
+            success=np.nan, median_trials="n/a", median_seconds="n/a", reached=0
+        )
+    else:
+        hits = targets.target_table(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
     cost = efficiency.overhead(frame, budget=budget)
     ranks = efficiency.rank_curves(frame, budget=budget, n_boot=n_boot, seed=seed)
     final = ranks[ranks["trial"] == ranks["trial"].max()]
@@ -503,7 +510,8 @@ def leaderboard_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``startup``, ``efficiency``, ``targets``, ``ecdf``, ``timing``,
+        ``startup``, ``efficiency``, ``targets`` and ``ecdf`` (only with an optimum
+        independent of the compared runs), ``timing``,
         ``final``, ``ranking``, ``pairwise``, ``power``, ``curves``,
         ``by_<param>`` and, when their inputs are given, ``generalization``,
         ``holdout`` and ``baselines``, in that order (see :data:`TABLE_NOTES`).
@@ -515,8 +523,11 @@ def leaderboard_tables(
     tables = {
         "startup": design.shared_startup(frame),
         "efficiency": efficiency_table(regret, optimum=opt, **where, **boot),
-        "targets": targets.target_table(regret, opt, **where),
-        "ecdf": targets.ecdf_table(regret, opt, **where),
+    }
+    if not opt.circular:  # targets near an optimum a compared run set are reached by construction
+        tables["targets"] = targets.target_table(regret, opt, **where)
+        tables["ecdf"] = targets.ecdf_table(regret, opt, **where)
+    tables |= {
         "timing": timing.timing_table(frame, workers=workers, budget=budget),
         "final": final_score_table(frame, budget=budget, **boot),
     }

@@ -450,8 +450,8 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
             else optimum.source
         )
         source = (
-            f"**{optimum.label.upper()}**: {why}, so targets near the optimum are reached by "
-            "construction by the run that found it"
+            f"**{optimum.label.upper()}**: {why}; targets near it would be reached by "
+            "construction by the run that found it, so no target table is reported"
         )
     startup = results.startup_trials()
     workers = getattr(comparison, "workers", None)
