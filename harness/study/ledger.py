@@ -41,9 +41,12 @@ initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
 (``"replay"``), ``table`` (the table it looked trials up in, or the analytic
 task), ``workers`` (simulated workers), ``charge_proposals`` (whether the
-simulated clock charged the measured proposal time) and ``optimum`` (the best
+simulated clock charged the measured proposal time), ``optimum`` (the best
 value of the objective: the table's best mean score, or an analytic task's
-known optimum, in the stored objective's direction).
+known optimum, in the stored objective's direction), and how the table was
+made: ``table_trainer`` (the trainer of its trials: ``"batched"``,
+``"sequential"``, ``"unrecorded"`` for tables stored before trials recorded it,
+``"analytic"``) and ``table_harness_version``.
 """
 
 from __future__ import annotations
@@ -244,8 +247,9 @@ def record_evaluation(
 
 
 def record_replay(study: optuna.Study, settings: dict[str, Any]) -> None:
-    """Store how a replayed study was simulated: mode, table, workers, clock and optimum."""
-    for key in (MODE, TABLE, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
+    """Store how a replayed study was simulated: mode, table and how it was made, workers,
+    clock and optimum."""
+    for key in (MODE, TABLE, TABLE_TRAINER, TABLE_VERSION, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
         study.set_user_attr(key, settings[key])
 
 
@@ -300,6 +304,11 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
 
 
 TRAINER = "trainer"
+#: A replayed study: the trainer and harness version its lookup table was made with.
+TABLE_TRAINER = "table_trainer"
+TABLE_VERSION = "table_harness_version"
+#: What a table's trainer is called when its trials did not record one.
+UNRECORDED = "unrecorded"
 RESAMPLING_SKIPPED = "resampling_skipped"
 BASELINE_CV = "baseline_cv"
 
