@@ -218,7 +218,7 @@ PREFIXES = {
 RATES = {"success", "overhead"}
 SCORES = {
     "mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value", "median",
-    "nr", "mean_rank", "baseline_cv", "incumbent", "difference",
+    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm",
 }  # fmt: skip
 #: Fractions of the budget at which :func:`curve_table` samples the incumbent curves.
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)

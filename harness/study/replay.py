@@ -55,6 +55,11 @@ from harness.study.loop import (
 )
 from harness.study.storage import open_storage, redact_password
 
+#: How a task that does not say how it was made is recorded.
+UNKNOWN_PROVENANCE = {
+    ledger.TABLE_TRAINER: ledger.UNRECORDED,
+    ledger.TABLE_VERSION: ledger.UNRECORDED,
+}
 #: Separates a table's storage URL from its study name: ``sqlite:///a.db#study``.
 TABLE_SEPARATOR = "#"
 #: The objective of an analytic task: the function's value, negated so that
@@ -329,7 +334,7 @@ class ReplaySpec:
         return {
             ledger.MODE: "replay",
             ledger.TABLE: self.task.ref,
-            **self.task.provenance,
+            **getattr(self.task, "provenance", UNKNOWN_PROVENANCE),
             ledger.WORKERS: self.workers,
             ledger.CHARGE_PROPOSALS: self.charge_proposals,
             ledger.OPTIMUM: self.task.optimum,
