@@ -457,7 +457,8 @@ def _forecast_recommendations(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a paired test supports it.",
+            "only where the paired test named beside them supports it after Holm's correction "
+            "for the comparisons made.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### The tuned model",
@@ -480,7 +481,8 @@ def _recommendations_section(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a paired test supports it.",
+            "only where the paired test named beside them supports it after Holm's correction "
+            "for the comparisons made.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### Optimizer and imbalance handling",
