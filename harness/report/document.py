@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from harness.data.datasets import Dataset
+from harness.model.families import family_of
 from harness.model.vocabulary import IMBALANCE
 from harness.report import (
     business,
@@ -166,8 +167,8 @@ FIGURE_NOTES = {
                  "{} show the held-out forecasts against the truth over time, the residuals "
                  "and the learning curves of the final fits."),
     "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
-                   "{} plot the incumbents against trials and seconds and each run's time to "
-                   "target."),
+                   "{} plot the incumbents against trials and seconds and, where an optimum "
+                   "independent of the compared runs gives a target, each run's time to it."),
     "targeting": (("calibration",),
                   "{} shows whether those probabilities can be read at face value: "
                   "segment by segment, predicted probability against the share of customers "
@@ -241,11 +242,13 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
                 lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
                                                  metric=metric)),
         _Figure("incumbents-seconds",
-                "The same against wall-clock seconds since each run's first trial.",
+                "The same against seconds: the run's process CPU seconds where every trial "
+                "recorded them (a loaded machine does not stretch them), else wall-clock "
+                "seconds since each run's first trial; the axis says which.",
                 lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
                                                  metric=metric)),
     ]  # fmt: skip
-    if ctx.comparative:
+    if ctx.comparative and not ctx.results.optimum_info().circular:
         specs.append(_Figure(
             "time-to-target",
             "Trials and seconds each run needed to come within 10% of the gap between random "
@@ -365,7 +368,7 @@ def _summary_section(ctx: ReportContext) -> str:
     else:
         supported += evidence.holdout_evidence(
             ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
-            test_scores=ctx.results.test_scores(),
+            test_scores=ctx.results.test_scores(), family=family_of(ctx.config).name,
         )  # fmt: skip
     supported += evidence.failure_evidence(
         efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),
@@ -473,7 +476,8 @@ def _forecast_recommendations(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a paired test supports it.",
+            "only where the paired test named beside them supports it after Holm's correction "
+            "for the comparisons made.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### The tuned model",
@@ -496,7 +500,8 @@ def _recommendations_section(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a paired test supports it.",
+            "only where the paired test named beside them supports it after Holm's correction "
+            "for the comparisons made.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### Optimizer and imbalance handling",

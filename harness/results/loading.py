@@ -12,7 +12,7 @@ import pandas as pd
 
 from harness.errors import ConfigError
 from harness.model.families import family_of
-from harness.results import design, significance, targets
+from harness.results import design, statistics, targets
 from harness.results.generalization import holdout_table
 from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
 from harness.results.ranking import interval_text
@@ -403,7 +403,7 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
             )
         truth = rows
         scores = list(entry.test_scores().values())
-        over = significance.t_interval(scores) if len(scores) > 1 else None
+        over = statistics.t_interval(scores) if len(scores) > 1 else None
         name = entry.comparison.name
         models[f"tuned {family} ({name})"] = holdout[TUNED]
         extra[f"tuned {family} ({name})"] = {
@@ -451,8 +451,8 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
             else optimum.source
         )
         source = (
-            f"**{optimum.label.upper()}**: {why}, so targets near the optimum are reached by "
-            "construction by the run that found it"
+            f"**{optimum.label.upper()}**: {why}; targets near it would be reached by "
+            "construction by the run that found it, so no target table is reported"
         )
     startup = results.startup_trials()
     workers = getattr(comparison, "workers", None)

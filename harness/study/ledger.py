@@ -13,6 +13,10 @@ Trial user attributes
 ``predict_seconds``  per-fold scoring wall time
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
+``cpu_seconds``      process CPU time of the whole trial (``time.process_time``), proposal
+                     included: unlike wall time, it does not grow when the machine is loaded
+``load_average``     the machine's 1-minute load average when the trial ended (``os.getloadavg``),
+                     to read its wall time by
 ``fail_reason``      why a failed or pruned trial stopped
 ``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
@@ -51,9 +55,12 @@ folds, which the deployed model is chosen by); for a study of a CSV file,
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
 (``"replay"``), ``table`` (the table it looked trials up in, or the analytic
 task), ``workers`` (simulated workers), ``charge_proposals`` (whether the
-simulated clock charged the measured proposal time) and ``optimum`` (the best
+simulated clock charged the measured proposal time), ``optimum`` (the best
 value of the objective: the table's best mean score, or an analytic task's
-known optimum, in the stored objective's direction).
+known optimum, in the stored objective's direction), and how the table was
+made: ``table_trainer`` (the trainer of its trials: ``"batched"``,
+``"sequential"``, ``"unrecorded"`` for tables stored before trials recorded it,
+``"analytic"``) and ``table_harness_version``.
 """
 
 from __future__ import annotations
@@ -76,6 +83,8 @@ FIT_SECONDS = "fit_seconds"
 PREDICT_SECONDS = "predict_seconds"
 SUGGEST_SECONDS = "suggest_seconds"
 TRIAL_SECONDS = "trial_seconds"
+CPU_SECONDS = "cpu_seconds"
+LOAD_AVERAGE = "load_average"
 FAIL_REASON = "fail_reason"
 SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
@@ -150,6 +159,10 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         (from the study's first trial start to this trial's end; in a replay,
         the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
+        ``cpu_seconds`` and ``load_average`` (NaN for studies stored before they
+        were recorded), ``elapsed_cpu_seconds`` (the study's CPU seconds up to
+        and including this trial, in trial-number order; NaN once a trial before
+        it lacks its CPU time),
         ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
         configuration and was answered from it), ``baseline_point`` (whether it
         is the enqueued baseline configuration), one
@@ -167,6 +180,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None
     rows = []
+    cpu_total = 0.0
     for position, trial in enumerate(trials, start=1):
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         end = trial.datetime_complete or trial.datetime_start
@@ -184,9 +198,13 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
+            CPU_SECONDS: trial.user_attrs.get(CPU_SECONDS, float("nan")),
+            LOAD_AVERAGE: trial.user_attrs.get(LOAD_AVERAGE, float("nan")),
             FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
             "duplicate": DUPLICATE_OF in trial.user_attrs,
         }
+        cpu_total += row[CPU_SECONDS]  # NaN from the first trial without CPU time on
+        row["elapsed_cpu_seconds"] = cpu_total
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
         if IMBALANCE in config:  # the strategy that ran, not the one proposed (issue 20)
@@ -266,19 +284,31 @@ def record_evaluation(
     predict_seconds: list[float],
     trial_seconds: float,
     reason: str | None = None,
+    *,
+    cpu_seconds: float | None = None,
+    load_average: float | None = None,
 ) -> None:
-    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish."""
+    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish.
+
+    ``cpu_seconds`` and ``load_average`` are stored where given (a replay,
+    whose seconds are simulated, gives neither).
+    """
     trial.set_user_attr(FOLD_SCORES, fold_scores)
     trial.set_user_attr(FIT_SECONDS, fit_seconds)
     trial.set_user_attr(PREDICT_SECONDS, predict_seconds)
     trial.set_user_attr(TRIAL_SECONDS, trial_seconds)
+    if cpu_seconds is not None:
+        trial.set_user_attr(CPU_SECONDS, cpu_seconds)
+    if load_average is not None:
+        trial.set_user_attr(LOAD_AVERAGE, load_average)
     if reason is not None:
         trial.set_user_attr(FAIL_REASON, reason)
 
 
 def record_replay(study: optuna.Study, settings: dict[str, Any]) -> None:
-    """Store how a replayed study was simulated: mode, table, workers, clock and optimum."""
-    for key in (MODE, TABLE, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
+    """Store how a replayed study was simulated: mode, table and how it was made, workers,
+    clock and optimum."""
+    for key in (MODE, TABLE, TABLE_TRAINER, TABLE_VERSION, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
         study.set_user_attr(key, settings[key])
 
 
@@ -358,6 +388,11 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
 
 
 TRAINER = "trainer"
+#: A replayed study: the trainer and harness version its lookup table was made with.
+TABLE_TRAINER = "table_trainer"
+TABLE_VERSION = "table_harness_version"
+#: What a table's trainer is called when its trials did not record one.
+UNRECORDED = "unrecorded"
 RESAMPLING_SKIPPED = "resampling_skipped"
 BASELINE_CV = "baseline_cv"
 BASELINE_POINT = "baseline_point"

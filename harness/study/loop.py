@@ -430,6 +430,8 @@ class TrialProcedure:
         ``set_user_attr``); default ``trial``. A replay collects them aside and
         stores them with the finished trial, so that Optuna does not copy them
         at every report and tell of a simulation.
+    cpu_started : float, optional
+        :func:`time.process_time` value when proposing began; default now.
     """
 
     def __init__(
@@ -441,6 +443,7 @@ class TrialProcedure:
         by_folds: bool,
         started: float,
         recorder: Any = None,
+        cpu_started: float | None = None,
     ) -> None:
         self.trial = trial
         self.recorder = trial if recorder is None else recorder
@@ -449,6 +452,7 @@ class TrialProcedure:
         self.n_folds = n_folds
         self.by_folds = by_folds
         self.started = started
+        self.cpu_started = time.process_time() if cpu_started is None else cpu_started
         self.done = Evaluation()
         self.suggest_seconds = float("nan")
         #: Seconds to store as the trial's time instead of the wall time since
@@ -539,14 +543,21 @@ class TrialProcedure:
         return value
 
     def record(self, reason: str | None) -> None:
-        """Store the folds done so far, their timings and ``reason`` (None: finished)."""
+        """Store the folds done so far, their timings and ``reason`` (None: finished).
+
+        A measured trial also stores its process CPU time and the machine's
+        load; a replayed one (``charged``) stores neither.
+        """
+        measured = self.charged is None
         ledger.record_evaluation(
             self.recorder,
             self.done.fold_scores(),
             [r.fit_seconds for r in self.done.folds],
             [r.predict_seconds for r in self.done.folds],
-            time.perf_counter() - self.started if self.charged is None else self.charged,
+            time.perf_counter() - self.started if measured else self.charged,
             reason,
+            cpu_seconds=time.process_time() - self.cpu_started if measured else None,
+            load_average=os.getloadavg()[0] if measured else None,
         )
 
 
@@ -570,14 +581,16 @@ def run_one_trial(
     """
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     discrete = discrete_problem(spec.space) is None
-    asked = time.perf_counter()
+    asked, asked_cpu = time.perf_counter(), time.process_time()
     numbers: list[int] = []
     owner = worker_identity(0) if owner is None else owner
 
     def objective(trial: optuna.Trial) -> float:
         numbers.append(trial.number)
         ledger.record_worker(trial, owner)
-        procedure = TrialProcedure(trial, spec.space, spec.metric, len(folds), by_folds, asked)
+        procedure = TrialProcedure(
+            trial, spec.space, spec.metric, len(folds), by_folds, asked, cpu_started=asked_cpu
+        )
         config = procedure.propose()
         if discrete:  # no configuration is trained twice in a study
             answered = procedure.answer_duplicate(study)
