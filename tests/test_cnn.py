@@ -21,9 +21,9 @@ from harness.data.preprocessing import holdout_split
 from harness.errors import ConfigError
 from harness.model.cnn import CNNClassifier, _ShiftedBatches, image_shape_for, shift_images
 from harness.model.cnn_vocabulary import CNN_DEFAULTS, cnn_blocks
-from harness.model.estimator import _TensorBatches, _TensorDataset
 from harness.model.families import FAMILY, get_family
 from harness.model.pipeline import build_pipeline
+from harness.model.torch_base import TensorBatches, TensorDataset
 from harness.report import sections
 from harness.report.drawio import pipeline_diagram, topology_diagram, validate_drawio, vertex_labels
 from harness.report.notebook import notebook_json
@@ -172,7 +172,7 @@ def test_shifts_move_each_image_by_at_most_one_pixel_with_edges_replicated():
 
 def test_augmentation_shifts_training_batches_only(digits):
     X, y = digits
-    dataset = _TensorDataset(torch.as_tensor(X.reshape(-1, 1, 8, 8)), torch.as_tensor(y))
+    dataset = TensorDataset(torch.as_tensor(X.reshape(-1, 1, 8, 8)), torch.as_tensor(y))
     plain = list(_ShiftedBatches(dataset, 64, shuffle=True, seed=3))
     shifted = list(_ShiftedBatches(dataset, 64, shuffle=True, seed=3, shift=True))
     assert all(torch.equal(a[1], b[1]) for a, b in zip(plain, shifted, strict=True))  # same order
@@ -181,7 +181,7 @@ def test_augmentation_shifts_training_batches_only(digits):
     net = model.net_
     assert isinstance(net.get_iterator(dataset, training=True), _ShiftedBatches)
     assert net.get_iterator(dataset, training=True).shift
-    assert type(net.get_iterator(dataset, training=False)) is _TensorBatches
+    assert type(net.get_iterator(dataset, training=False)) is TensorBatches
     np.testing.assert_array_equal(model.predict_proba(X), model.predict_proba(X))
     assert not np.allclose(
         model.predict_proba(X),

@@ -73,6 +73,7 @@ def main(args: argparse.Namespace) -> int:
         "test_size": comparison.test_size,
         "task_seed": comparison.task_seed,
         "repeats": comparison.repeats,
+        "batch": comparison.batch,
     }
     specs = [
         StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,

@@ -83,7 +83,7 @@ class Family:
         The unoptimized configuration every study of the family is compared
         with (evaluated on the same folds, and refitted for the held-out rows).
     batched : bool
-        Whether :mod:`harness.study.batched` can train its folds as one network.
+        Whether :mod:`harness.model.fold_trainer` can train its folds as one network.
     bounds : mapping, optional
         ``{name: (low, high)}``: the closed range a space's values of that
         parameter must stay in (None: unbounded on that side); the space loader

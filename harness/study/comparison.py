@@ -176,6 +176,9 @@ class Comparison:
         Repeats of the stratified K-fold.
     interleave : bool
         Run the studies round-robin, one trial each per round (see :meth:`rounds`).
+    batch : int
+        Trials each worker asks for at once and trains as one population
+        (``run --batch``; see :mod:`harness.study.batch`); training mode only.
     versus : tuple of str
         Comparison files of the same task whose models the ``versus`` table shows.
     path : Path
@@ -212,6 +215,7 @@ class Comparison:
     processes: int = 2
     initial_design: int = 0
     repeats: int = 1
+    batch: int = 1
     reference_pool: int = 0
     interleave: bool = True
     versus: tuple[str, ...] = ()
@@ -337,6 +341,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "initial_design": (int,),
     "repeats": (int,),
     "interleave": (bool,),
+    "batch": (int,),
     "versus": (list,),
 }
 
@@ -366,6 +371,10 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(
             f"{path}: grid search visits its own points: drop 'grid' or initial_design"
         )
+    if values.get("batch", 1) < 1:
+        raise ConfigError(f"{path}: batch must be at least 1, got {values['batch']}")
+    if values.get("mode") == "replay" and values.get("batch", 1) != 1:
+        raise ConfigError(f"{path}: a replay runs trials one at a time: remove batch")
     if values.get("mode") == "replay" and values.get("repeats", 1) != 1:
         raise ConfigError(f"{path}: a replay's folds are its tables': remove repeats")
     if values.get("mode", "train") not in MODES:

@@ -18,7 +18,8 @@ Trial user attributes
 ``load_average``     the machine's 1-minute load average when the trial ended (``os.getloadavg``),
                      to read its wall time by
 ``fail_reason``      why a failed or pruned trial stopped
-``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
+``trainer``          ``"batched"`` (the K folds as one network), ``"population"`` (a batch's
+                     trials and folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
                      the real rows only (absent when every resampler ran); each entry starts
                      with ``fold K:`` (fold index from 0; entries stored before issue 20 lack it).
@@ -38,6 +39,8 @@ Trial user attributes
 ``retry_of``         on a trial queued again: the number of the trial whose worker was lost
                      (killed) before it finished; that trial is stored failed with the reason
                      and no longer counts against the budget, this one runs its configuration
+``batch``            with batch proposals (``run --batch q``): ``{"id": number of the batch's
+                     first trial, "position": index in the batch, "size": trials in it}``
 
 Study user attributes
 ---------------------
@@ -92,6 +95,7 @@ REPLAY_OF = "replay_of"
 DUPLICATE_OF = "duplicate_of"
 WORKER = "worker"
 RETRY_OF = "retry_of"
+BATCH = "batch"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -339,6 +343,11 @@ def lost_numbers(trials: Iterable[optuna.trial.FrozenTrial]) -> set[int]:
 def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
     """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
     trial.set_user_attr(DUPLICATE_OF, earlier)
+
+
+def record_batch(trial: optuna.Trial, batch_id: int, position: int, size: int) -> None:
+    """Mark a trial as proposed in a batch: its first trial's number, its index, its size."""
+    trial.set_user_attr(BATCH, {"id": batch_id, "position": position, "size": size})
 
 
 def record_holdout(

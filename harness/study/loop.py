@@ -34,6 +34,7 @@ from harness.search.strategies import (
     search_exhausted,
 )
 from harness.study import ledger
+from harness.study.batch import run_batch
 from harness.study.checks import check_budget
 from harness.study.evaluation import (
     Evaluation,
@@ -142,6 +143,10 @@ class StudySpec:
         the space by a random sampler seeded with the task seed, the same in
         every study of a comparison (enqueued when the study is created;
         counted against the budget); stored only when not 0.
+    batch : int
+        Trials a worker asks for at once and trains as one population (see
+        :mod:`harness.study.batch`); 1 is one trial at a time. Not part of the
+        study's identity: how trials are run, like the number of workers.
     """
 
     name: str
@@ -161,6 +166,7 @@ class StudySpec:
     task_seed: int | None = None
     repeats: int = 1
     initial_design: int = 0
+    batch: int = 1
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -181,6 +187,8 @@ class StudySpec:
             )
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
+        if self.batch < 1:
+            raise ConfigError(f"batch must be at least 1 (trials asked at once), got {self.batch}")
         if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
             raise ConfigError(
                 f"repeats must be >= 1 and initial_design between 0 and the budget "
@@ -671,19 +679,26 @@ def run_worker(
     folds = make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     owner = worker_identity(worker)
-    run_slots(
-        study,
-        spec.n_trials,
-        lambda slotted: run_one_trial(slotted, spec, folds, owner),
-        stop_at=stop_at,
-        on_trial=on_trial,
-    )
+    if spec.batch > 1:
+        kit = {"procedure": TrialProcedure, "failed": TrialFailed, "budget_used": BudgetUsed}
+        discrete = discrete_problem(spec.space) is None
+
+        def run_trials(slotted: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+            return run_batch(
+                slotted, spec, folds, spec.batch, discrete=discrete, owner=owner, **kit
+            )
+    else:
+
+        def run_trials(slotted: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+            return [run_one_trial(slotted, spec, folds, owner)]
+
+    run_slots(study, spec.n_trials, run_trials, stop_at=stop_at, on_trial=on_trial)
 
 
 def run_slots(
     study: optuna.Study,
     n_trials: int,
-    run_trial: Callable[[optuna.Study], optuna.trial.FrozenTrial],
+    run_trials: Callable[[optuna.Study], list[optuna.trial.FrozenTrial]],
     stop_at: float | None = None,
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
 ) -> None:
@@ -695,9 +710,10 @@ def run_slots(
         A study whose budget slots are enqueued (see :func:`create_study`).
     n_trials : int
         The budget (a smaller one than the slots on resume wins).
-    run_trial : callable
-        Runs one trial on the study it is given (whose ``ask`` only takes a
-        waiting slot) and returns it finished.
+    run_trials : callable
+        Runs one trial, or one batch of trials (``run --batch``), on the study it is
+        given (whose ``ask`` only takes a waiting slot) and returns them finished
+        (empty: no slot was left).
     stop_at : float, optional
         A :func:`time.monotonic` value after which no trial starts.
     on_trial : callable, optional
@@ -718,11 +734,14 @@ def run_slots(
             if stop_at is not None and time.monotonic() >= stop_at:
                 break
             try:
-                finished = run_trial(study)
+                done = run_trials(study)
             except BudgetUsed:
                 break
-            if on_trial is not None:
-                on_trial(study, finished)
+            if not done:
+                break
+            for finished in done:
+                if on_trial is not None:
+                    on_trial(study, finished)
 
 
 def _worker_process(spec: StudySpec, worker: int) -> None:
