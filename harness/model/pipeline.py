@@ -78,8 +78,42 @@ def make_resampler(name: str, y_fit: np.ndarray, validation_fraction: float, ran
             smote=SMOTE(k_neighbors=neighbors, random_state=random_state), random_state=random_state
         )
     if name == "adasyn":
-        return ADASYN(n_neighbors=neighbors, random_state=random_state)
+        return ADASYN(
+            sampling_strategy=adasyn_target, n_neighbors=neighbors, random_state=random_state
+        )
     return RESAMPLERS[name](k_neighbors=neighbors, random_state=random_state)
+
+
+def adasyn_target(y: np.ndarray) -> dict[Any, int]:
+    """ADASYN's sampling target: every class but the largest grows to a size that generates rows.
+
+    ADASYN spreads the rows a class asks for over its members by their share of
+    other-class neighbours and rounds each member's count; on nearly balanced
+    classes the few rows asked for round to none everywhere and imbalanced-learn
+    raises "No samples will be generated". A class of ``n`` rows asking for more
+    than ``n / 2`` always generates some (its hardest member's share is at least
+    ``1 / n``), so each class but the largest is grown to the largest class's
+    size or by ``n // 2 + 1`` rows, whichever is more. On imbalanced data (every
+    smaller class under two thirds of the largest) that is ADASYN's usual
+    "balance to the largest class".
+
+    Parameters
+    ----------
+    y : ndarray
+        The labels of the rows the sampler sees.
+
+    Returns
+    -------
+    dict
+        ``{class: number of rows after resampling}`` for the classes to grow.
+    """
+    labels, counts = np.unique(np.asarray(y), return_counts=True)
+    largest = int(np.argmax(counts))
+    return {
+        label: max(int(counts[largest]), int(count) + int(count) // 2 + 1)
+        for index, (label, count) in enumerate(zip(labels, counts, strict=True))
+        if index != largest
+    }
 
 
 def estimator_params(

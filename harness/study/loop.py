@@ -23,6 +23,7 @@ from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
 from harness.model.families import get_family
+from harness.search.baseline import baseline_point
 from harness.search.pruners import check_pruner, make_pruner
 from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
@@ -33,6 +34,7 @@ from harness.search.strategies import (
     search_exhausted,
 )
 from harness.study import ledger
+from harness.study.batch import run_batch
 from harness.study.checks import check_budget
 from harness.study.evaluation import (
     Evaluation,
@@ -141,6 +143,10 @@ class StudySpec:
         the space by a random sampler seeded with the task seed, the same in
         every study of a comparison (enqueued when the study is created;
         counted against the budget); stored only when not 0.
+    batch : int
+        Trials a worker asks for at once and trains as one population (see
+        :mod:`harness.study.batch`); 1 is one trial at a time. Not part of the
+        study's identity: how trials are run, like the number of workers.
     """
 
     name: str
@@ -160,6 +166,7 @@ class StudySpec:
     task_seed: int | None = None
     repeats: int = 1
     initial_design: int = 0
+    batch: int = 1
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -180,6 +187,8 @@ class StudySpec:
             )
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
+        if self.batch < 1:
+            raise ConfigError(f"batch must be at least 1 (trials asked at once), got {self.batch}")
         if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
             raise ConfigError(
                 f"repeats must be >= 1 and initial_design between 0 and the budget "
@@ -242,12 +251,17 @@ def create_study(spec: StudySpec) -> optuna.Study:
             )
     else:
         ledger.record_identity(study, spec.identity, __version__)
-        for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
-            study.enqueue_trial(params)
+        points = start_points(spec.space, spec.initial_design, spec.task_seed)
+        for params, attrs in points[: spec.n_trials]:
+            study.enqueue_trial(params, user_attrs=attrs or None)
     if ledger.BASELINE_CV not in study.user_attrs:
         ledger.record_baseline_cv(study, baseline_cv(spec))
-    # Grid search stops at the grid's end: no slot beyond it.
-    grid = spec.space.grid_size if get_strategy(spec.strategy).needs_grid else spec.n_trials
+    # Grid search stops at the grid's end: no slot beyond it (an enqueued baseline point claims
+    # its grid point; one off the grid needs a slot of its own).
+    grid = spec.n_trials
+    if get_strategy(spec.strategy).needs_grid:
+        point = baseline_point(spec.space)
+        grid = spec.space.grid_size + (point is not None and spec.space.grid_index(point) is None)
     reclaim_lost_trials(study)  # trials of killed workers: failed and queued again
     _fill_budget(study, min(spec.n_trials, grid))
     return study
@@ -346,6 +360,22 @@ def initial_design(space: SearchSpace, n: int, task_seed: int) -> list[dict[str,
     return points
 
 
+def start_points(
+    space: SearchSpace, n: int, task_seed: int
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The trials every study of a task is created with: ``(params, user_attrs)`` pairs.
+
+    First the family's baseline configuration where the space holds it
+    (:func:`harness.search.baseline.baseline_point`), marked ``baseline_point``
+    in the ledger, so the tuned CV score is never below the baseline's on the
+    same folds; then the ``n`` shared :func:`initial_design` points. Every
+    strategy gets the same ones, counted against the budget.
+    """
+    baseline = baseline_point(space)
+    points = [] if baseline is None else [(baseline, {ledger.BASELINE_POINT: True})]
+    return points + [(params, {}) for params in initial_design(space, n, task_seed)]
+
+
 def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
     """Load an existing study with this worker's sampler and the spec's pruner.
 
@@ -408,6 +438,8 @@ class TrialProcedure:
         ``set_user_attr``); default ``trial``. A replay collects them aside and
         stores them with the finished trial, so that Optuna does not copy them
         at every report and tell of a simulation.
+    cpu_started : float, optional
+        :func:`time.process_time` value when proposing began; default now.
     """
 
     def __init__(
@@ -419,6 +451,7 @@ class TrialProcedure:
         by_folds: bool,
         started: float,
         recorder: Any = None,
+        cpu_started: float | None = None,
     ) -> None:
         self.trial = trial
         self.recorder = trial if recorder is None else recorder
@@ -427,6 +460,7 @@ class TrialProcedure:
         self.n_folds = n_folds
         self.by_folds = by_folds
         self.started = started
+        self.cpu_started = time.process_time() if cpu_started is None else cpu_started
         self.done = Evaluation()
         self.suggest_seconds = float("nan")
         #: Seconds to store as the trial's time instead of the wall time since
@@ -517,14 +551,21 @@ class TrialProcedure:
         return value
 
     def record(self, reason: str | None) -> None:
-        """Store the folds done so far, their timings and ``reason`` (None: finished)."""
+        """Store the folds done so far, their timings and ``reason`` (None: finished).
+
+        A measured trial also stores its process CPU time and the machine's
+        load; a replayed one (``charged``) stores neither.
+        """
+        measured = self.charged is None
         ledger.record_evaluation(
             self.recorder,
             self.done.fold_scores(),
             [r.fit_seconds for r in self.done.folds],
             [r.predict_seconds for r in self.done.folds],
-            time.perf_counter() - self.started if self.charged is None else self.charged,
+            time.perf_counter() - self.started if measured else self.charged,
             reason,
+            cpu_seconds=time.process_time() - self.cpu_started if measured else None,
+            load_average=os.getloadavg()[0] if measured else None,
         )
 
 
@@ -548,14 +589,16 @@ def run_one_trial(
     """
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     discrete = discrete_problem(spec.space) is None
-    asked = time.perf_counter()
+    asked, asked_cpu = time.perf_counter(), time.process_time()
     numbers: list[int] = []
     owner = worker_identity(0) if owner is None else owner
 
     def objective(trial: optuna.Trial) -> float:
         numbers.append(trial.number)
         ledger.record_worker(trial, owner)
-        procedure = TrialProcedure(trial, spec.space, spec.metric, len(folds), by_folds, asked)
+        procedure = TrialProcedure(
+            trial, spec.space, spec.metric, len(folds), by_folds, asked, cpu_started=asked_cpu
+        )
         config = procedure.propose()
         if discrete:  # no configuration is trained twice in a study
             answered = procedure.answer_duplicate(study)
@@ -636,19 +679,26 @@ def run_worker(
     folds = make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
     owner = worker_identity(worker)
-    run_slots(
-        study,
-        spec.n_trials,
-        lambda slotted: run_one_trial(slotted, spec, folds, owner),
-        stop_at=stop_at,
-        on_trial=on_trial,
-    )
+    if spec.batch > 1:
+        kit = {"procedure": TrialProcedure, "failed": TrialFailed, "budget_used": BudgetUsed}
+        discrete = discrete_problem(spec.space) is None
+
+        def run_trials(slotted: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+            return run_batch(
+                slotted, spec, folds, spec.batch, discrete=discrete, owner=owner, **kit
+            )
+    else:
+
+        def run_trials(slotted: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+            return [run_one_trial(slotted, spec, folds, owner)]
+
+    run_slots(study, spec.n_trials, run_trials, stop_at=stop_at, on_trial=on_trial)
 
 
 def run_slots(
     study: optuna.Study,
     n_trials: int,
-    run_trial: Callable[[optuna.Study], optuna.trial.FrozenTrial],
+    run_trials: Callable[[optuna.Study], list[optuna.trial.FrozenTrial]],
     stop_at: float | None = None,
     on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
 ) -> None:
@@ -660,9 +710,10 @@ def run_slots(
         A study whose budget slots are enqueued (see :func:`create_study`).
     n_trials : int
         The budget (a smaller one than the slots on resume wins).
-    run_trial : callable
-        Runs one trial on the study it is given (whose ``ask`` only takes a
-        waiting slot) and returns it finished.
+    run_trials : callable
+        Runs one trial, or one batch of trials (``run --batch``), on the study it is
+        given (whose ``ask`` only takes a waiting slot) and returns them finished
+        (empty: no slot was left).
     stop_at : float, optional
         A :func:`time.monotonic` value after which no trial starts.
     on_trial : callable, optional
@@ -683,11 +734,14 @@ def run_slots(
             if stop_at is not None and time.monotonic() >= stop_at:
                 break
             try:
-                finished = run_trial(study)
+                done = run_trials(study)
             except BudgetUsed:
                 break
-            if on_trial is not None:
-                on_trial(study, finished)
+            if not done:
+                break
+            for finished in done:
+                if on_trial is not None:
+                    on_trial(study, finished)
 
 
 def _worker_process(spec: StudySpec, worker: int) -> None:
