@@ -77,7 +77,7 @@ def work(url: str, index: int, budget: int, ready, go) -> None:
     function = get_task(TASK)
     ready.release()
     go.wait()
-    run_slots(study, budget, lambda slotted: analytic_trial(slotted, owner, space, function))
+    run_slots(study, budget, lambda slotted: [analytic_trial(slotted, owner, space, function)])
 
 
 def peak_connections(url: str, stop: threading.Event, peak: list[int]) -> None:

@@ -162,7 +162,7 @@ def test_killing_the_parent_ends_its_worker_processes(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     child = None
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a loaded machine may take minutes to start both
     while child is None and time.monotonic() < deadline and parent.poll() is None:
         time.sleep(0.3)
         try:
@@ -171,10 +171,10 @@ def test_killing_the_parent_ends_its_worker_processes(tmp_path):
             continue
         owners = [t.user_attrs.get(ledger.WORKER) for t in trials]
         child = next((o for o in owners if o and o["index"] == 1), None)
-    assert child is not None, parent.communicate()
-    assert child["pid"] != parent.pid
     parent.send_signal(signal.SIGKILL)
-    parent.communicate()
+    _, err = parent.communicate()
+    assert child is not None, err
+    assert child["pid"] != parent.pid
     deadline = time.monotonic() + 15
     while process_alive(child) and time.monotonic() < deadline:
         time.sleep(0.2)
