@@ -232,11 +232,30 @@ def test_final_advice_reports_significance_from_the_tests():
             "ci_high": [0.91, 0.86, 0.9],
             "pairs": [8, 8, 8],
             "wilcoxon_p": [np.nan, 0.0078, 0.4],
+            "holm_p": [np.nan, 0.0156, 0.4],
         }
     )
     (sentence,) = final_advice(final, trials=20)
-    assert "random (p = 0.0078)" in sentence and "grid (p = 0.4)" in sentence
+    assert "random (p = 0.0156)" in sentence and "grid (p = 0.4)" in sentence
+    assert "Holm-corrected over the 2 comparisons" in sentence
     assert "significantly ahead of random" in sentence
+
+
+def test_final_advice_claims_nothing_the_holm_correction_removes():
+    final = pd.DataFrame(
+        {
+            "strategy": ["gp", "random", "grid"],
+            "seeds": [10] * 3,
+            "mean": [0.41, 0.40, 0.39],
+            "ci_low": [0.40, 0.39, 0.38],
+            "ci_high": [0.42, 0.41, 0.40],
+            "pairs": [10] * 3,
+            "wilcoxon_p": [np.nan, 0.037, 0.0273],
+            "holm_p": [np.nan, 0.074, 0.074],
+        }
+    )
+    (sentence,) = final_advice(final, trials=30)
+    assert "not significantly ahead of any strategy" in sentence
 
 
 def test_report_before_compare_says_what_to_run(tmp_path, monkeypatch, capsys):

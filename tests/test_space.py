@@ -280,3 +280,63 @@ def test_cli_lists_and_shows_spaces(capsys):
     assert "optimizer = sgd" in shown and "imbalance = focal" in shown
     assert cli(["spaces", str(SPACES / "bad-range.toml")]) == 2
     assert "low (0.4) > high (0.1)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("space", "problem"),
+    [
+        (
+            {"params": {"lr": {"type": "categorical", "choices": ["fast", "slow"]}}},
+            "parameter 'lr': choice 'fast' is not a number, and lr of the 'mlp' model family "
+            "takes a number",
+        ),
+        (
+            {"params": {"batch_size": {"type": "categorical", "choices": [32, 64.5]}}},
+            "choice 64.5 is not an integer",
+        ),
+        (
+            {"params": {"batch_norm": {"type": "categorical", "choices": [0, 1]}}},
+            "choice 0 is not true or false",
+        ),
+        (
+            {"params": {"optimizer": {"type": "categorical", "choices": ["adam", 1]}}},
+            "choice 1 is not text",
+        ),
+        (
+            {"params": {"batch_size": {"type": "float", "low": 16, "high": 128}}},
+            'takes an integer; use type = "int"',
+        ),
+        (
+            {"params": {"activation": {"type": "int", "low": 0, "high": 3}}},
+            'takes text; use type = "categorical" with its choices',
+        ),
+        (
+            {
+                "params": {"lr": {"type": "float", "low": 1e-3, "high": 1}},
+                "fixed": {"max_epochs": "ten"},
+            },
+            "parameter 'max_epochs': fixed value 'ten' is not an integer",
+        ),
+        (
+            {
+                "family": "ensemble",
+                "params": {"network__lr": {"type": "categorical", "choices": ["1e-3"]}},
+            },
+            "parameter 'network__lr': choice '1e-3' is not a number",
+        ),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused_when_the_space_loads(space, problem):
+    # A categorical lr of strings once loaded, trained and failed every trial.
+    with pytest.raises(SpaceError, match=problem):
+        parse_space(space, "inline")
+
+
+def test_numbers_may_be_written_as_integers_and_other_objectives_are_not_checked():
+    space = parse_space(
+        {"params": {"lr": {"type": "categorical", "choices": [1, 0.1]}}, "fixed": {"dropout": 0}},
+        "inline",
+    )
+    assert space.params["lr"].choices == (1, 0.1)
+    toy = {"params": {"lr": {"type": "categorical", "choices": ["a", "b"]}}}
+    assert list(parse_space(toy, "toy", allowed_names=None).params) == ["lr"]

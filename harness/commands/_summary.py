@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -180,12 +181,28 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
     return paths
 
 
-def _counts(study: optuna.Study) -> str:
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    return ", ".join(
-        f"{states.count(state)} {state.name.lower()}"
-        for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    )
+SUMMARY_STATES = (
+    TrialState.COMPLETE,
+    TrialState.PRUNED,
+    TrialState.FAIL,
+    TrialState.RUNNING,
+    TrialState.WAITING,
+)
+
+
+def state_counts(study: optuna.Study) -> str:
+    """Every trial of ``study`` counted by state, e.g. ``28 complete, 0 pruned, 2 fail (2 lost
+    with their worker and queued again), 0 running, 0 waiting``."""
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in trials]
+    lost = len(ledger.lost_numbers(trials))
+    counts = []
+    for state in SUMMARY_STATES:
+        text = f"{states.count(state)} {state.name.lower()}"
+        if state == TrialState.FAIL and lost:
+            text += f" ({lost} lost with their worker and queued again)"
+        counts.append(text)
+    return ", ".join(counts)
 
 
 def shown_name(name: str, family: str = "mlp") -> str:
@@ -328,7 +345,7 @@ def print_summary(
     folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])
     config = ledger.effective_config(best)  # the imbalance strategy that ran (issue 20)
     print(f"\nstudy {study.study_name!r} ({spec.strategy}, seed {spec.seed}) in {spec.storage}")
-    print(f"trials: {_counts(study)}; this run took {wall_seconds:.1f} s")
+    print(f"trials: {state_counts(study)}; this run took {wall_seconds:.1f} s")
     print(
         f"best trial #{best.number}: CV {spec.metric} {np.mean(folds):.4f} "
         f"+/- {np.std(folds):.4f} over {len(folds)} folds"
@@ -362,8 +379,9 @@ def print_summary(
         )
     else:
         print(
-            f"score new rows: python -m harness predict --model {first} --data new.csv; "
+            f"score new rows: python -m harness predict --model {shlex.quote(str(first))} "
+            "--data new.csv; "
             f"or joblib.load(path).predict(X) on raw features (model files are pickles: "
             "load only files you trust)"
         )
-    print(f"dashboard: optuna-dashboard {spec.storage}")
+    print(f"dashboard: optuna-dashboard {shlex.quote(spec.storage)}")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness.data import validation
-from harness.errors import ConfigError, DataError
+from harness.errors import ConfigError, DataError, listed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,7 +162,7 @@ class Dataset:
         if stray:
             raise DataError(
                 f"class names for {stray}: not labels of {self.target!r} "
-                f"(labels: {', '.join(sorted(by_text))}); write LABEL=NAME pairs"
+                f"(labels: {listed(sorted(by_text))}); write LABEL=NAME pairs"
             )
         resolved = {by_text[str(key)]: str(value) for key, value in names.items()}
         return replace(self, class_names={**self.class_names, **resolved})
@@ -540,7 +540,7 @@ def check_class_counts(y: Iterable[Hashable], n_folds: int) -> None:
         raise ConfigError(f"n_folds must be at least 2, got {n_folds}")
     small = sorted((count, str(label)) for label, count in Counter(y).items() if count < n_folds)
     if small:
-        described = ", ".join(
+        described = listed(
             f"{label} ({count} row{'' if count == 1 else 's'})" for count, label in small
         )
         fewer = f"use at most {small[0][0]} folds, or " if small[0][0] >= 2 else ""

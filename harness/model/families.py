@@ -21,9 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.model.cnn_vocabulary import CNN_BASELINE, CNN_PARAM_NAMES, cnn_settings
+from harness.model.cnn_vocabulary import (
+    CNN_BASELINE,
+    CNN_DEFAULTS,
+    CNN_PARAM_NAMES,
+    cnn_settings,
+)
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
+    ESTIMATOR_DEFAULTS,
     IMBALANCE,
     PARAM_NAMES,
     SEARCHABLE_PARAMS,
@@ -77,11 +83,16 @@ class Family:
         The unoptimized configuration every study of the family is compared
         with (evaluated on the same folds, and refitted for the held-out rows).
     batched : bool
-        Whether :mod:`harness.study.batched` can train its folds as one network.
+        Whether :mod:`harness.model.fold_trainer` can train its folds as one network.
     bounds : mapping, optional
         ``{name: (low, high)}``: the closed range a space's values of that
         parameter must stay in (None: unbounded on that side); the space loader
         refuses a range, choice or fixed value outside it.
+    kinds : mapping, optional
+        ``{name: kind}``: what a space's values of that parameter must be, one of
+        :data:`KINDS` (see :func:`kinds_of`); the space loader refuses a value of
+        another kind (``lr = "fast"``) before any trial. A name without a kind
+        (a tuple of widths, a shape) is not checked.
     """
 
     name: str
@@ -93,6 +104,7 @@ class Family:
     baseline: Mapping[str, Any]
     batched: bool = False
     bounds: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
     def configuration(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` as a configuration of this family (with its :data:`FAMILY` entry)."""
@@ -110,6 +122,38 @@ class Family:
     def pipeline_builder(self) -> Callable[..., Any]:
         """Import and return the pipeline builder."""
         return _load(self.pipeline)
+
+
+KINDS = {
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "text": "text",
+}
+"""The kinds of value a parameter takes, with how a message names them."""
+
+
+def kind_of(value: Any) -> str:
+    """The kind of a scalar value: ``"boolean"``, ``"integer"``, ``"number"`` or ``"text"``."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "text"
+
+
+def accepts(kind: str, value: Any) -> bool:
+    """Whether ``value`` is of ``kind`` (an integer is also a number)."""
+    found = kind_of(value)
+    return found == kind or (kind == "number" and found == "integer")
+
+
+def kinds_of(defaults: Mapping[str, Any], **more: str) -> dict[str, str]:
+    """``{name: kind}`` from an estimator's defaults (None ones left out), plus ``more``."""
+    kinds = {name: kind_of(value) for name, value in defaults.items() if value is not None}
+    return {**kinds, **more}
 
 
 def _load(path: str) -> Any:
@@ -161,6 +205,12 @@ SIZING = ("hidden_layer_sizes", "neuron_pct", "neuron_shrink", "max_neurons", "m
           "max_layers")  # fmt: skip
 """The MLP parameters that together give its hidden layers (:func:`hidden_layers`)."""
 
+# Defaults of None say nothing of the kind: these are named. class_weight may be a table.
+_NETWORK_KINDS = {"lr_schedule": "text", "random_state": "integer", IMBALANCE: "text"}
+MLP_KINDS = kinds_of(ESTIMATOR_DEFAULTS, **_NETWORK_KINDS)
+"""What each MLP parameter takes, from :data:`ESTIMATOR_DEFAULTS` (tied to the estimator by
+``tests/test_vocabulary.py``)."""
+
 FAMILIES: dict[str, Family] = {
     "mlp": Family(
         name="mlp",
@@ -171,6 +221,7 @@ FAMILIES: dict[str, Family] = {
         param_names=PARAM_NAMES,
         baseline=BASELINE_CONFIG,
         batched=True,
+        kinds=MLP_KINDS,
     ),
     "cnn": Family(
         name="cnn",
@@ -180,6 +231,7 @@ FAMILIES: dict[str, Family] = {
         pipeline="harness.model.cnn_pipeline:cnn_pipeline",
         param_names=CNN_PARAM_NAMES,
         baseline=CNN_BASELINE,
+        kinds=kinds_of(CNN_DEFAULTS, **_NETWORK_KINDS),
     ),
     "ensemble": Family(
         name="ensemble",
@@ -206,6 +258,18 @@ FAMILIES: dict[str, Family] = {
             "l2_regularization": (0.0, None),
             "stacking_folds": (2, None),
         },
+        kinds={
+            "method": "text",
+            "weight": "number",
+            "learning_rate": "number",
+            "max_iter": "integer",
+            "max_depth": "integer",
+            "l2_regularization": "number",
+            "stacking_folds": "integer",
+            "meta_C": "number",
+            **{NETWORK_PREFIX + name: kind for name, kind in MLP_KINDS.items()},
+            IMBALANCE: "text",
+        },
     ),
     "lstm": Family(
         name="lstm",
@@ -216,6 +280,7 @@ FAMILIES: dict[str, Family] = {
         param_names=LSTM_PARAMS,
         # LSTMRegressor's defaults: a 12-step window covers one ~11-year solar cycle.
         baseline=LSTM_BASELINE,
+        kinds=kinds_of(LSTM_BASELINE, weight_decay="number"),
     ),
 }
 """Every model family, by name."""

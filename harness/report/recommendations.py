@@ -142,7 +142,7 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     )
     if others.empty:
         return [sentence]
-    tested = others.dropna(subset=["wilcoxon_p"])
+    tested = others.dropna(subset=["holm_p"])
     if tested.empty:
         pairs = int(others["pairs"].max())
         return [
@@ -150,14 +150,24 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
             f"(it needs {WILCOXON_MIN_PAIRS}), so the order of final scores is not significant "
             "(overlap or separation of the intervals is no test either)."
         ]
-    worse = tested[tested["wilcoxon_p"] < ALPHA]
-    level = [f"{r['strategy']} (p = {r['wilcoxon_p']:.3g})" for _, r in tested.iterrows()]
+    worse = tested[tested["holm_p"] < ALPHA]
+    level = [f"{r['strategy']} (p = {r['holm_p']:.3g})" for _, r in tested.iterrows()]
     verdict = (
         f"significantly ahead of {_names(list(worse['strategy']))}"
         if not worse.empty
         else "not significantly ahead of any strategy"
     )
-    return [sentence + f" Paired Wilcoxon tests against it: {_names(level)}; it is {verdict}."]
+    return [
+        sentence + f" Paired Wilcoxon signed-rank tests against it, Holm-corrected over the "
+        f"{len(others)} comparisons: {_names(level)}; it is {verdict}."
+    ]
+
+
+def _clock(efficiency: pd.DataFrame) -> str:
+    """``"process CPU time"`` where the efficiency table's seconds are CPU, else wall-clock."""
+    if "clock" in efficiency.columns and (efficiency["clock"] == "CPU").all():
+        return "process CPU time"
+    return "wall-clock time"
 
 
 def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
@@ -172,7 +182,12 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     """
     reached = efficiency[(efficiency["success"] > 0) & ~efficiency["ttt_censored"].astype(bool)]
     sentences = []
-    if reached.empty:
+    if efficiency["success"].isna().all():
+        sentences.append(
+            "No optimum independent of the compared runs is stored, so there is no target and "
+            "no strategy is called fastest to it."
+        )
+    elif reached.empty:
         sentences.append(
             "Half or more of every strategy's runs missed the time-to-target threshold within "
             "the budget, so every median time to target is a lower bound (the runs' lengths) "
@@ -181,7 +196,8 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     else:
         fastest = reached.sort_values(["ttt_seconds", "strategy"], kind="stable").iloc[0]
         sentences.append(
-            f"By wall-clock time, {fastest['strategy']} has the shortest median time to target "
+            f"By {_clock(efficiency)}, {fastest['strategy']} has the shortest median time to "
+            "target "
             f"among strategies where most runs reached it: {fastest['ttt_seconds']:.1f} s, "
             f"{fastest['success']:.0%} of its runs reached it (no test behind the order)."
         )

@@ -162,6 +162,15 @@ class GridSearchSampler(BaseSampler):
                 f"grid search has no value for '{param_name}' in trial {trial.number}: it is not a "
                 f"parameter of space '{self._space.name}', or the trial was enqueued without it"
             )
+        if param_distribution != param.distribution():
+            # An objective asking for another range than the space's: a grid value would lie
+            # outside what was asked (x = 5.0 for [20, 30]); ask with the space's distribution.
+            raise StrategyError(
+                f"grid search cannot sample '{param_name}' from {param_distribution} in trial "
+                f"{trial.number}: space '{self._space.name}' searches it as "
+                f"{param.distribution()}; suggest it with the space's range "
+                "(SearchSpace.suggest does)"
+            )
         # A value fixed from outside (PartialFixedSampler) activated a parameter the grid point
         # lacks: one of its grid values, drawn with the seed so the trial is reproducible.
         digest = hashlib.sha256(param_name.encode()).digest()

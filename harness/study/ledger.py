@@ -13,8 +13,13 @@ Trial user attributes
 ``predict_seconds``  per-fold scoring wall time
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
+``cpu_seconds``      process CPU time of the whole trial (``time.process_time``), proposal
+                     included: unlike wall time, it does not grow when the machine is loaded
+``load_average``     the machine's 1-minute load average when the trial ended (``os.getloadavg``),
+                     to read its wall time by
 ``fail_reason``      why a failed or pruned trial stopped
-``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
+``trainer``          ``"batched"`` (the K folds as one network), ``"population"`` (a batch's
+                     trials and folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
                      the real rows only (absent when every resampler ran); each entry starts
                      with ``fold K:`` (fold index from 0; entries stored before issue 20 lack it).
@@ -28,6 +33,14 @@ Trial user attributes
 ``duplicate_of``     on a discrete space, a repeated proposal is not trained again: the number
                      of the earlier trial whose stored folds answer it (it counts against the
                      budget and stores no training time)
+``worker``           who ran the trial: ``{"host", "pid", "started", "index"}`` (host name,
+                     process id, process start time, worker number); lets a process on the
+                     same host see at once that a trial's worker is gone
+``retry_of``         on a trial queued again: the number of the trial whose worker was lost
+                     (killed) before it finished; that trial is stored failed with the reason
+                     and no longer counts against the budget, this one runs its configuration
+``batch``            with batch proposals (``run --batch q``): ``{"id": number of the batch's
+                     first trial, "position": index in the batch, "size": trials in it}``
 
 Study user attributes
 ---------------------
@@ -35,22 +48,27 @@ Study user attributes
 initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
-``holdout_trial``, the number of the trial it refitted, and ``reference_cv`` (the
-references' and ensembles' per-fold scores on the study's own folds, which the
-deployed model is chosen by); for a study of a CSV file,
+``holdout_trial``, the number of the trial it refitted, ``holdout_failures``
+(``{model: reason}``) for reference models whose fit failed (left out of ``holdout``),
+and ``reference_cv`` (the references' and ensembles' per-fold scores on the study's own
+folds, which the deployed model is chosen by); for a study of a CSV file,
 ``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
 ``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
 
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
 (``"replay"``), ``table`` (the table it looked trials up in, or the analytic
 task), ``workers`` (simulated workers), ``charge_proposals`` (whether the
-simulated clock charged the measured proposal time) and ``optimum`` (the best
+simulated clock charged the measured proposal time), ``optimum`` (the best
 value of the objective: the table's best mean score, or an analytic task's
-known optimum, in the stored objective's direction).
+known optimum, in the stored objective's direction), and how the table was
+made: ``table_trainer`` (the trainer of its trials: ``"batched"``,
+``"sequential"``, ``"unrecorded"`` for tables stored before trials recorded it,
+``"analytic"``) and ``table_harness_version``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -58,6 +76,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from harness.errors import ConfigError
 from harness.model.vocabulary import IMBALANCE
 from harness.study.metrics import headline_metrics, task_of
 
@@ -67,11 +86,16 @@ FIT_SECONDS = "fit_seconds"
 PREDICT_SECONDS = "predict_seconds"
 SUGGEST_SECONDS = "suggest_seconds"
 TRIAL_SECONDS = "trial_seconds"
+CPU_SECONDS = "cpu_seconds"
+LOAD_AVERAGE = "load_average"
 FAIL_REASON = "fail_reason"
 SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
 REPLAY_OF = "replay_of"
 DUPLICATE_OF = "duplicate_of"
+WORKER = "worker"
+RETRY_OF = "retry_of"
+BATCH = "batch"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -84,6 +108,9 @@ TEST_SIZE = "test_size"
 HARNESS_VERSION = "harness_version"
 HOLDOUT = "holdout"
 HOLDOUT_TRIAL = "holdout_trial"
+HOLDOUT_FAILURES = "holdout_failures"
+STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+"""What a study name may hold: it names the study's leaderboard and model files."""
 DATA_SOURCE = "data_source"
 REPEATS = "repeats"
 INITIAL_DESIGN = "initial_design"
@@ -117,6 +144,10 @@ def stored_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     """Return one flat record per finished trial of ``study``, in trial-number order.
 
+    A trial lost with its worker and queued again (see :func:`lost_numbers`) has
+    no row: it evaluated nothing, and the trial queued in its place has the row,
+    so a study's rows match its budget.
+
     Parameters
     ----------
     study : optuna.Study
@@ -132,6 +163,10 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         (from the study's first trial start to this trial's end; in a replay,
         the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
+        ``cpu_seconds`` and ``load_average`` (NaN for studies stored before they
+        were recorded), ``elapsed_cpu_seconds`` (the study's CPU seconds up to
+        and including this trial, in trial-number order; NaN once a trial before
+        it lacks its CPU time),
         ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
         configuration and was answered from it), ``baseline_point`` (whether it
         is the enqueued baseline configuration), one
@@ -139,13 +174,17 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         strategy that ran, :func:`effective_imbalance`; ``proposed_imbalance``
         the one proposed) and one ``score_<metric>`` (mean over folds) per stored metric.
     """
+    stored = study.get_trials(deepcopy=False)
+    lost = lost_numbers(stored)  # queued again: the trial that ran in its place is the row
     trials = sorted(
-        study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number
+        (t for t in stored if t.state in FINISHED_STATES and t.number not in lost),
+        key=lambda t: t.number,
     )
     attrs = study.user_attrs
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None
     rows = []
+    cpu_total = 0.0
     for position, trial in enumerate(trials, start=1):
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         end = trial.datetime_complete or trial.datetime_start
@@ -163,9 +202,13 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
+            CPU_SECONDS: trial.user_attrs.get(CPU_SECONDS, float("nan")),
+            LOAD_AVERAGE: trial.user_attrs.get(LOAD_AVERAGE, float("nan")),
             FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
             "duplicate": DUPLICATE_OF in trial.user_attrs,
         }
+        cpu_total += row[CPU_SECONDS]  # NaN from the first trial without CPU time on
+        row["elapsed_cpu_seconds"] = cpu_total
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
         if IMBALANCE in config:  # the strategy that ran, not the one proposed (issue 20)
@@ -201,6 +244,30 @@ def study_name(prefix: str, strategy: str, seed: int) -> str:
     return f"{prefix}-{strategy}-s{seed}"
 
 
+def check_study_name(name: str, fix: str) -> str:
+    """Return ``name`` if it can name the study's files (leaderboard, models), else raise.
+
+    Parameters
+    ----------
+    name : str
+        The study name.
+    fix : str
+        How the user changes the name, ending the message (e.g. "pass --study NAME").
+
+    Raises
+    ------
+    ConfigError
+        If ``name`` has a character other than :data:`STUDY_NAME`'s: found
+        before any training, not after the search when the first file is written.
+    """
+    if not STUDY_NAME.fullmatch(name):
+        raise ConfigError(
+            f"study name {name!r} cannot name its leaderboard and model files: use letters, "
+            f"digits, '.', '_' or '-'; {fix}"
+        )
+    return name
+
+
 def record_identity(study: optuna.Study, identity: dict[str, Any], version: str) -> None:
     """Store what defines a new study (strategy, seeds, dataset, ...) and the harness version."""
     for key, value in identity.items():
@@ -221,19 +288,31 @@ def record_evaluation(
     predict_seconds: list[float],
     trial_seconds: float,
     reason: str | None = None,
+    *,
+    cpu_seconds: float | None = None,
+    load_average: float | None = None,
 ) -> None:
-    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish."""
+    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish.
+
+    ``cpu_seconds`` and ``load_average`` are stored where given (a replay,
+    whose seconds are simulated, gives neither).
+    """
     trial.set_user_attr(FOLD_SCORES, fold_scores)
     trial.set_user_attr(FIT_SECONDS, fit_seconds)
     trial.set_user_attr(PREDICT_SECONDS, predict_seconds)
     trial.set_user_attr(TRIAL_SECONDS, trial_seconds)
+    if cpu_seconds is not None:
+        trial.set_user_attr(CPU_SECONDS, cpu_seconds)
+    if load_average is not None:
+        trial.set_user_attr(LOAD_AVERAGE, load_average)
     if reason is not None:
         trial.set_user_attr(FAIL_REASON, reason)
 
 
 def record_replay(study: optuna.Study, settings: dict[str, Any]) -> None:
-    """Store how a replayed study was simulated: mode, table, workers, clock and optimum."""
-    for key in (MODE, TABLE, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
+    """Store how a replayed study was simulated: mode, table and how it was made, workers,
+    clock and optimum."""
+    for key in (MODE, TABLE, TABLE_TRAINER, TABLE_VERSION, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
         study.set_user_attr(key, settings[key])
 
 
@@ -247,15 +326,45 @@ def record_simulated_time(
         trial.set_user_attr(REPLAY_OF, replay_of)
 
 
+def record_worker(trial: optuna.Trial, identity: dict[str, Any]) -> None:
+    """Store which worker runs the trial (see :func:`harness.study.processes.worker_identity`)."""
+    trial.set_user_attr(WORKER, identity)
+
+
+def lost_numbers(trials: Iterable[optuna.trial.FrozenTrial]) -> set[int]:
+    """Numbers of the trials whose worker was lost and whose configuration was queued again.
+
+    They are failed trials that do not count against the budget: the trial that
+    names them in ``retry_of`` runs their configuration instead.
+    """
+    return {t.user_attrs[RETRY_OF] for t in trials if RETRY_OF in t.user_attrs}
+
+
 def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
     """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
     trial.set_user_attr(DUPLICATE_OF, earlier)
 
 
-def record_holdout(study: optuna.Study, holdout: dict[str, dict[str, Any]], trial: int) -> None:
-    """Store the held-out results and the number of the trial whose configuration was refitted."""
+def record_batch(trial: optuna.Trial, batch_id: int, position: int, size: int) -> None:
+    """Mark a trial as proposed in a batch: its first trial's number, its index, its size."""
+    trial.set_user_attr(BATCH, {"id": batch_id, "position": position, "size": size})
+
+
+def record_holdout(
+    study: optuna.Study,
+    holdout: dict[str, dict[str, Any]],
+    trial: int,
+    failures: dict[str, str] | None = None,
+) -> None:
+    """Store the held-out results and the number of the trial whose configuration was refitted.
+
+    ``failures`` (``{model: reason}``) names the reference models that could not be
+    fitted or scored; stored when there are some, or to clear those of an earlier refit.
+    """
     study.set_user_attr(HOLDOUT, holdout)
     study.set_user_attr(HOLDOUT_TRIAL, trial)
+    if failures or HOLDOUT_FAILURES in study.user_attrs:
+        study.set_user_attr(HOLDOUT_FAILURES, dict(failures or {}))
 
 
 def holdout_is_current(study: optuna.Study, trial: int) -> bool:
@@ -288,6 +397,11 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
 
 
 TRAINER = "trainer"
+#: A replayed study: the trainer and harness version its lookup table was made with.
+TABLE_TRAINER = "table_trainer"
+TABLE_VERSION = "table_harness_version"
+#: What a table's trainer is called when its trials did not record one.
+UNRECORDED = "unrecorded"
 RESAMPLING_SKIPPED = "resampling_skipped"
 BASELINE_CV = "baseline_cv"
 BASELINE_POINT = "baseline_point"
