@@ -281,7 +281,7 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
     else:
         best = max(references, key=lambda n: sign * holdout[n]["scores"][metric], default=None)
         how = "best reference on the held-out rows (no reference was cross-validated)"
-    table = holdout_table(holdout, TUNED, (metric,), seed=0).set_index("model")
+    table = holdout_table(holdout, TUNED, (metric,)).set_index("model")
     shown = [TUNED, BASELINE, *([best] if best else [])]
     n_rows = int(table.loc[TUNED, "rows"]) if not np.isnan(table.loc[TUNED, "rows"]) else None
     lines = [
