@@ -24,10 +24,13 @@ EXIT_INTERRUPTED = 130
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Show an option's default in its help, unless the default is None or False."""
+    """Show an option's default in its help, unless the default is None or False.
+
+    ``is``, not ``in``: ``0 in (None, False)`` is true, which once hid ``--seed``'s default 0.
+    """
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False):
+        if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 

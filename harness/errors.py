@@ -1,6 +1,37 @@
-"""Errors the harness reports to users as one clear line."""
+"""Errors the harness reports to users as one clear line, and how a message lists values."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+LISTED = 10
+"""Most values a message lists before it says how many more there are."""
+
+
+def listed(items: Iterable[object], limit: int = LISTED) -> str:
+    """Join ``items`` for a message, showing at most ``limit``: ``"a, b, c and 4,520 more"``.
+
+    Every message that lists values (labels, columns, names) goes through it, so a
+    file with thousands of distinct labels still gets a one-line message.
+
+    Parameters
+    ----------
+    items : iterable
+        The values, as they should read (``map(repr, values)`` to quote them).
+    limit : int, default=10
+        The most values shown.
+
+    Examples
+    --------
+    >>> listed(["a", "b", "c"])
+    'a, b, c'
+    >>> listed(range(4523), limit=3)
+    '0, 1, 2 and 4,520 more'
+    """
+    values = [str(item) for item in items]
+    if len(values) <= limit + 1:  # "and 1 more" would be no shorter
+        return ", ".join(values)
+    return f"{', '.join(values[:limit])} and {len(values) - limit:,} more"
 
 
 class HarnessError(Exception):

@@ -9,7 +9,7 @@ from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
 
 from harness.data.datasets import load_dataset
 from harness.errors import ConfigError, DataError
-from harness.model.pipeline import build_pipeline, estimator_params
+from harness.model.pipeline import adasyn_target, build_pipeline, estimator_params
 from harness.model.vocabulary import BASELINE_CONFIG, IMBALANCE_STRATEGIES
 from harness.study.evaluation import evaluate_config, make_folds
 from harness.study.metrics import task_metrics
@@ -93,14 +93,73 @@ def test_evaluate_config_scores_every_metric_on_every_fold():
     assert evaluation.mean("accuracy") > 0.7
 
 
-def test_adasyn_on_teleconnects_nearly_balanced_classes_trains_instead_of_failing(data_dir):
-    # Issue 13: every adasyn trial used to fail with "No samples will be generated ...".
+def test_adasyn_on_teleconnects_nearly_balanced_classes_generates_rows(data_dir):
+    # Issue 13: every adasyn trial used to fail with "No samples will be generated ...";
+    # issue 20: then it trained without resampling and was credited as ADASYN.
     dataset = load_dataset("teleconnect", data_dir)
     config = {**BASELINE_CONFIG, "imbalance": "adasyn", "max_epochs": 2}
-    folds = make_folds(dataset.y, 3, seed=0)
-    done = evaluate_config(config, dataset, folds, random_state=0)
-    assert len(done.folds) == 3
-    assert np.isfinite(done.mean("f1_macro"))
     model = build_pipeline(config, dataset, dataset.y.to_numpy(), random_state=0)
     model.fit(dataset.X, dataset.y)
-    assert model[-1].resampling_.startswith("skipped: ADASYN: No samples will be generated")
+    assert model[-1].resampling_ == "applied: ADASYN"
+    X = model[0].transform(dataset.X)
+    _, labels = model[-1].resampler.fit_resample(X, dataset.y.to_numpy())
+    assert len(labels) > len(dataset.y)
+
+
+def test_adasyn_target_balances_small_classes_and_grows_nearly_balanced_ones():
+    # Imbalanced: class 2 (under two thirds of the largest) balances to 100; class 1, close to
+    # the largest, would ask for too few rows to generate any and is left as it is.
+    assert adasyn_target(np.array([0] * 100 + [1] * 98 + [2] * 30)) == {2: 100}
+    # Nearly balanced: every class but the largest asks for half of itself and one more.
+    assert adasyn_target(np.array([0] * 100 + [1] * 98 + [2] * 90)) == {1: 148, 2: 136}
+
+
+@pytest.mark.parametrize("imbalance", ["smote", "adasyn", "borderline_smote", "smote_enn"])
+def test_a_resampler_refitted_on_fewer_rows_shrinks_its_neighbours(imbalance):
+    # Sized for 7 rows of class 1 (5 neighbours), then fitted on rows with 4 of them (as a
+    # stacking ensemble's inner folds do): 3 neighbours instead of a crash.
+    from harness.model.estimator import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    params = estimator_params({"imbalance": imbalance}, Y, random_state=0)
+    model = MLPClassifier(max_epochs=2, hidden_layer_sizes=(4,), **params)
+    X = rng.normal(size=(44, 3)).astype(np.float32)
+    X[40:] += 3.0
+    model.fit(X, np.array([0] * 40 + [1] * 4))
+    assert model.resampling_.startswith(("applied", "skipped"))
+    assert params["resampler"].get_params()  # the configured sampler itself is left unchanged
+    smote = params["resampler"].smote if imbalance == "smote_enn" else params["resampler"]
+    assert getattr(smote, "k_neighbors", getattr(smote, "n_neighbors", None)) == 5
+
+
+def test_a_single_row_class_where_a_resampler_runs_is_a_clear_error():
+    from harness.model.estimator import MLPClassifier
+
+    params = estimator_params({"imbalance": "smote"}, Y, random_state=0)
+    model = MLPClassifier(max_epochs=1, hidden_layer_sizes=(4,), **params)
+    X = np.random.default_rng(0).normal(size=(41, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match="class 1 has 1 training row where SMOTE resamples"):
+        model.fit(X, np.array([0] * 40 + [1]))
+
+
+def test_stacking_with_smote_fits_when_inner_folds_shrink_the_rarest_class():
+    # wine-red's class 3 (8 training rows) left 5 in a stacking inner fold: "Expected
+    # n_neighbors <= n_samples_fit, but n_neighbors = 6, n_samples_fit = 5".
+    from harness.model.ensemble import NetworkTreeEnsemble
+    from harness.model.estimator import MLPClassifier
+
+    rng = np.random.default_rng(1)
+    y = np.array([0] * 60 + [1] * 7)
+    X = rng.normal(size=(len(y), 3)).astype(np.float32) + y[:, None] * 2.0
+    network = MLPClassifier(
+        max_epochs=2, hidden_layer_sizes=(4,), **estimator_params({"imbalance": "smote"}, y, 0)
+    )
+    model = NetworkTreeEnsemble(network, method="stacking", max_iter=5, random_state=0)
+    model.fit(X, y)
+    assert model.predict_proba(X).shape == (len(y), 2)
+
+
+def test_adasyn_target_grows_every_class_but_the_largest_enough_to_generate():
+    y = np.array([0] * 100 + [1] * 98 + [2] * 30)
+    # Nearly balanced class 1 asks for half of itself and one more; class 2 balances to 100.
+    assert adasyn_target(y) == {1: 98 + 49 + 1, 2: 100}

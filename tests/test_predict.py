@@ -111,7 +111,9 @@ def test_predict_writes_labels_names_and_probabilities(ran, iris_csv, tmp_path, 
     assert code == 0
     assert "scored 12 rows" in capsys.readouterr().out
     scored = pd.read_csv(out)
-    assert list(scored.columns) == ["predicted", "predicted_name", "proba_0", "proba_1", "proba_2"]
+    assert list(scored.columns) == [
+        "predicted", "predicted_name", "proba_setosa", "proba_versicolor", "proba_virginica"
+    ]  # fmt: skip
     model = joblib.load(ran / "models" / f"{NAME}.joblib")
     X = pd.read_csv(iris_csv)
     assert scored["predicted"].tolist() == model.predict(X).tolist()
@@ -184,3 +186,176 @@ def test_a_missing_data_file_stops_with_one_line(ran, tmp_path, capsys):
                  "--data", str(tmp_path / "none.csv")])  # fmt: skip
     assert code == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def _predict(ran: Path, data: Path, *options: str) -> int:
+    return main(["predict", "--model", str(ran / "models" / f"{NAME}.joblib"),
+                 "--data", str(data), *options])  # fmt: skip
+
+
+def test_id_and_keep_columns_are_carried_through_not_fed_to_the_model(ran, tmp_path, capsys):
+    iris = load_dataset("iris").X.head(6)
+    path = tmp_path / "customers.csv"
+    iris.assign(customer=[f"c{i}" for i in range(6)], region=list("abcabc")).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "scored.csv"
+    assert _predict(ran, path, "--id", "customer", "--keep", "region,sepal length (cm)",
+                    "--output", str(out)) == 0  # fmt: skip
+    scored = pd.read_csv(out)
+    assert list(scored.columns[:4]) == ["customer", "region", "sepal length (cm)", "predicted"]
+    assert scored["customer"].tolist() == [f"c{i}" for i in range(6)]
+    assert scored["region"].tolist() == list("abcabc")
+    assert scored["sepal length (cm)"].tolist() == iris["sepal length (cm)"].tolist()
+    model = joblib.load(ran / "models" / f"{NAME}.joblib")
+    assert scored["predicted"].tolist() == model.predict(iris).tolist()
+    capsys.readouterr()
+    assert _predict(ran, path) == 2  # without --id the identifier is an unknown column
+    assert "has column(s) customer, region that the model was not" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--id", "client"], "has no column(s) client to copy (--id/--keep)"),
+        (["--keep", "petal width (cm),colour"], "has no column(s) colour to copy"),
+        (["--keep", "predicted"], "have the name of an output column"),
+        (["--horizon", "3"], "--horizon and --time-column apply to time series models"),
+    ],
+)
+def test_bad_copy_options_give_one_line_and_exit_2(ran, tmp_path, capsys, options, message):
+    rows = load_dataset("iris").X.head(3)
+    if "predicted" in options:  # an input column named like an output column
+        rows = rows.assign(predicted=1)
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    assert _predict(ran, path, *options, "--output", str(out)) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_probability_columns_fall_back_to_labels_where_names_repeat():
+    from harness.commands.predict import proba_columns
+    from harness.data.schema import FeatureSchema
+
+    named = FeatureSchema(("a",), (), "y", (1, 2, 3), {1: "Basic", 2: "E-Service"})
+    assert proba_columns(named, [1, 2, 3]) == ["proba_Basic", "proba_E-Service", "proba_3"]
+    twice = FeatureSchema(("a",), (), "y", (1, 2), {1: "same", 2: "same"})
+    assert proba_columns(twice, [1, 2]) == ["proba_1", "proba_2"]
+
+
+@pytest.mark.parametrize("where", ["parent is a file", "a folder"])
+def test_an_output_path_that_cannot_be_a_file_gives_one_line_and_writes_nothing(
+    ran, iris_csv, tmp_path, capsys, where
+):
+    (tmp_path / "taken").write_text("a file")
+    (tmp_path / "folder").mkdir()
+    out = tmp_path / "taken" / "scored.csv" if where == "parent is a file" else tmp_path / "folder"
+    before = sorted(tmp_path.rglob("*"))
+    assert _predict(ran, iris_csv, "--output", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert (
+        ("is a file, not a folder" in err)
+        if where == "parent is a file"
+        else ("is a folder" in err)
+    )
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+TINY_LSTM = """
+family = "lstm"
+[params.hidden_size]
+type = "categorical"
+choices = [4, 8]
+[fixed]
+window = 6
+max_epochs = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def series_model(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny LSTM study on a 100-day sine series (day, price); its model and its data file."""
+    import torch
+
+    root = tmp_path_factory.mktemp("series")
+    days = pd.date_range("2001-01-01", periods=100, freq="D")
+    t = np.arange(100)
+    data = root / "series.csv"
+    pd.DataFrame(
+        {"day": days.strftime("%Y-%m-%d"), "price": 10 + np.sin(2 * np.pi * t / 11)}
+    ).to_csv(data, index=False)
+    (root / "tiny-lstm.toml").write_text(TINY_LSTM)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        code = main([
+            "run", "--data", str(data), "--target", "price", "--time-column", "day",
+            "--space", str(root / "tiny-lstm.toml"), "--trials", "1", "--folds", "3", "--quiet",
+            "--storage", f"sqlite:///{root / 's.db'}", "--leaderboards", str(root / "lb"),
+            "--models", str(root / "models"),
+        ])  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0
+    [model] = (root / "models").glob("*-tpe-s0.joblib")
+    return model, data
+
+
+def test_a_time_series_model_forecasts_the_next_steps_after_the_files_last_rows(
+    series_model, tmp_path
+):
+    model_path, data = series_model
+    out = tmp_path / "forecast.csv"
+    code = main(["predict", "--model", str(model_path), "--data", str(data),
+                 "--time-column", "day", "--horizon", "3", "--output", str(out)])  # fmt: skip
+    assert code == 0
+    forecast = pd.read_csv(out)
+    assert list(forecast.columns) == ["step", "day", "forecast"]
+    assert forecast["step"].tolist() == [1, 2, 3]
+    assert forecast["day"].tolist() == ["2001-04-11", "2001-04-12", "2001-04-13"]
+    # Step 1 is the model's own one-step forecast from the last window; step 2 feeds step 1 back.
+    model = joblib.load(model_path)
+    frame = pd.read_csv(data)[["price"]]
+    window = len(model[-1].context_)
+    rows = model[:-1].transform(frame.tail(window))
+    first = model[-1].predict(rows[-1:], context=rows)[0]
+    assert forecast["forecast"][0] == pytest.approx(first, abs=1e-6)
+    grown = pd.concat([frame, pd.DataFrame({"price": [first]})], ignore_index=True)
+    rows = model[:-1].transform(grown.tail(window))
+    assert forecast["forecast"][1] == pytest.approx(
+        model[-1].predict(rows[-1:], context=rows)[0], abs=1e-6
+    )
+
+
+def test_a_forecast_without_a_time_column_reads_the_rows_in_file_order(series_model, capsys):
+    model_path, data = series_model
+    frame = pd.read_csv(data)
+    rows = data.with_name("prices.csv")
+    frame[["price"]].to_csv(rows, index=False)
+    assert main(["predict", "--model", str(model_path), "--data", str(rows)]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[0] == "step,forecast" and len(printed) == 2  # --horizon defaults to 1
+
+
+@pytest.mark.parametrize(
+    ("options", "rows", "message"),
+    [
+        (["--horizon", "0"], None, "--horizon must be at least 1"),
+        (["--id", "day"], None, "--id and --keep copy input rows"),
+        ([], 4, "forecasts from its last 6 rows (its window)"),
+    ],
+)
+def test_bad_forecast_requests_give_one_line_and_exit_2(
+    series_model, capsys, options, rows, message
+):
+    model_path, data = series_model
+    frame = pd.read_csv(data)[["price"]]
+    path = data.with_name(f"few-{rows}.csv")
+    (frame if rows is None else frame.tail(rows)).to_csv(path, index=False)
+    assert main(["predict", "--model", str(model_path), "--data", str(path), *options]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

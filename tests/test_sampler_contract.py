@@ -20,6 +20,7 @@ from optuna.distributions import FloatDistribution
 from optuna.samplers import PartialFixedSampler
 from optuna.trial import TrialState, create_trial
 
+from harness.errors import StrategyError
 from harness.search._rebuilding import RebuildingSampler
 from harness.search.space import parse_space
 from harness.search.strategies import STRATEGIES, create_sampler
@@ -182,3 +183,22 @@ def test_bayesopt_prints_nothing_on_repeated_points(capfd):
         study.add_trial(create_trial(value=value, params=point, distributions=distributions))
     _run(study, n_trials=3)
     assert "not unique" not in capfd.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(20.0, 30.0), (1e-3, 1e-2)],
+    ids=["outside the space", "inside the space"],
+)
+def test_grid_refuses_a_range_other_than_the_spaces(low, high):
+    # Used as a plain Optuna sampler, an objective asking for another range must not get a
+    # grid value of the space's range (it once stored lr = 0.1 for [20, 30]).
+    study = _study("grid")
+
+    def objective(trial: optuna.Trial) -> float:
+        return trial.suggest_float("lr", low, high, log=True)
+
+    with pytest.raises(StrategyError, match="searches it as"):
+        for _ in range(4):  # some grid point lies outside [1e-3, 1e-2]
+            study.optimize(objective, n_trials=1)
+    assert all(low <= t.params["lr"] <= high for t in study.trials if t.params)

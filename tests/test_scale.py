@@ -7,10 +7,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import optuna
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import load_dataset, make_synthetic
 from harness.data.preprocessing import holdout_split
-from harness.study.holdout import BASELINE, MAJORITY, baseline_models, score_on_holdout
+from harness.study import ledger
+from harness.study.holdout import BASELINE, MAJORITY, TUNED, baseline_models, score_on_holdout
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -67,3 +72,40 @@ def test_above_the_cap_a_seeded_sample_of_held_out_rows_is_stored():
     assert len(set(sample)) == 50 and sample.tolist() == sorted(sample)
     assert sample.tolist() == sample_positions(1000, 50, 3).tolist()
     assert sample.max() > 500  # spread over the rows, not the first ones
+
+
+class _Broken:
+    """A reference model whose fit fails, as the stacking refit once did on wine-red."""
+
+    def fit(self, X, y):
+        raise ValueError("Expected n_neighbors <= n_samples_fit,\n but n_neighbors = 6")
+
+
+def test_a_failed_reference_keeps_the_others_results_and_records_its_reason():
+    train, test = holdout_split(load_dataset("iris"), 0.2, 0)
+    models = {"broken": _Broken(), MAJORITY: Pipeline([("model", DummyClassifier())])}
+    failures: dict[str, str] = {}
+    results = score_on_holdout(models, train, test, seed=0, failures=failures)
+    assert list(results) == [MAJORITY]
+    assert failures == {
+        "broken": "ValueError: Expected n_neighbors <= n_samples_fit, but n_neighbors = 6"
+    }
+
+
+def test_a_failed_tuned_or_baseline_model_still_stops_the_refit():
+    train, test = holdout_split(load_dataset("iris"), 0.2, 0)
+    for name in (TUNED, BASELINE):
+        with pytest.raises(ValueError, match="n_neighbors"):
+            score_on_holdout({name: _Broken()}, train, test, seed=0, failures={})
+    with pytest.raises(ValueError, match="n_neighbors"):  # without failures, nothing is optional
+        score_on_holdout({"broken": _Broken()}, train, test, seed=0)
+
+
+def test_reference_failures_are_stored_with_the_study_and_cleared_by_a_later_refit():
+    study = optuna.create_study()
+    ledger.record_holdout(study, {}, 0)
+    assert ledger.HOLDOUT_FAILURES not in study.user_attrs  # nothing stored when nothing failed
+    ledger.record_holdout(study, {}, 0, {"broken": "ValueError: no"})
+    assert study.user_attrs[ledger.HOLDOUT_FAILURES] == {"broken": "ValueError: no"}
+    ledger.record_holdout(study, {}, 1, {})
+    assert study.user_attrs[ledger.HOLDOUT_FAILURES] == {}

@@ -56,7 +56,11 @@ def test_mlp_reference_space_matches_the_brief():
     assert space.params["dropout"].high < 0.5
     assert space.params["momentum"].when == {"optimizer": ("sgd",)}
     assert set(space.params["imbalance"].choices) == set(IMBALANCE_STRATEGIES)
-    assert space.fixed["early_stopping"] is True
+    # Training length is searched (issue 20.2): epochs, and early stopping on or off.
+    assert space.params["early_stopping"].choices == (False, True)
+    assert 100 in space.params["max_epochs"].grid
+    # 0 (the baseline's) is a weight-decay value, so the space holds the baseline.
+    assert space.params["weight_decay"].choices[0] == 0.0
     # Conditional parameters are not multiplied in: momentum (2 values) only for sgd,
     # focal_gamma (2 values) only for focal.
     unconditional = 1
@@ -68,8 +72,9 @@ def test_mlp_reference_space_matches_the_brief():
 
 def test_small_space_is_fully_griddable():
     space = load_space("mlp-small")
-    # sgd: lr 3 x momentum 2 x neuron_pct 3 x dropout 3 x imbalance 2; adam: no momentum
-    assert space.grid_size == 108 + 54
+    # (sgd: lr 3 x momentum 2 x neuron_pct 3 x dropout 3 x imbalance 2; adam: no momentum)
+    # x max_epochs 2 (30, or the baseline's 100)
+    assert space.grid_size == (108 + 54) * 2
     assert len(space.grid()) == space.grid_size
 
 
@@ -269,9 +274,69 @@ def test_working_directory_spaces_come_first(tmp_path, monkeypatch):
 def test_cli_lists_and_shows_spaces(capsys):
     assert cli(["spaces"]) == 0
     listing = capsys.readouterr().out
-    assert "mlp-small" in listing and "162" in listing
+    assert "mlp-small" in listing and "324" in listing
     assert cli(["spaces", "mlp"]) == 0
     shown = capsys.readouterr().out
     assert "optimizer = sgd" in shown and "imbalance = focal" in shown
     assert cli(["spaces", str(SPACES / "bad-range.toml")]) == 2
     assert "low (0.4) > high (0.1)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("space", "problem"),
+    [
+        (
+            {"params": {"lr": {"type": "categorical", "choices": ["fast", "slow"]}}},
+            "parameter 'lr': choice 'fast' is not a number, and lr of the 'mlp' model family "
+            "takes a number",
+        ),
+        (
+            {"params": {"batch_size": {"type": "categorical", "choices": [32, 64.5]}}},
+            "choice 64.5 is not an integer",
+        ),
+        (
+            {"params": {"batch_norm": {"type": "categorical", "choices": [0, 1]}}},
+            "choice 0 is not true or false",
+        ),
+        (
+            {"params": {"optimizer": {"type": "categorical", "choices": ["adam", 1]}}},
+            "choice 1 is not text",
+        ),
+        (
+            {"params": {"batch_size": {"type": "float", "low": 16, "high": 128}}},
+            'takes an integer; use type = "int"',
+        ),
+        (
+            {"params": {"activation": {"type": "int", "low": 0, "high": 3}}},
+            'takes text; use type = "categorical" with its choices',
+        ),
+        (
+            {
+                "params": {"lr": {"type": "float", "low": 1e-3, "high": 1}},
+                "fixed": {"max_epochs": "ten"},
+            },
+            "parameter 'max_epochs': fixed value 'ten' is not an integer",
+        ),
+        (
+            {
+                "family": "ensemble",
+                "params": {"network__lr": {"type": "categorical", "choices": ["1e-3"]}},
+            },
+            "parameter 'network__lr': choice '1e-3' is not a number",
+        ),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused_when_the_space_loads(space, problem):
+    # A categorical lr of strings once loaded, trained and failed every trial.
+    with pytest.raises(SpaceError, match=problem):
+        parse_space(space, "inline")
+
+
+def test_numbers_may_be_written_as_integers_and_other_objectives_are_not_checked():
+    space = parse_space(
+        {"params": {"lr": {"type": "categorical", "choices": [1, 0.1]}}, "fixed": {"dropout": 0}},
+        "inline",
+    )
+    assert space.params["lr"].choices == (1, 0.1)
+    toy = {"params": {"lr": {"type": "categorical", "choices": ["a", "b"]}}}
+    assert list(parse_space(toy, "toy", allowed_names=None).params) == ["lr"]

@@ -10,6 +10,42 @@ import optuna
 from optuna.trial import TrialState
 
 
+class StatusLine:
+    """A status line: rewritten in place on a terminal, one line per update elsewhere.
+
+    Redirected to a file or a pipe, ``\r`` rewrites would leave one endless line;
+    there every update is a line of its own.
+
+    Parameters
+    ----------
+    stream : text stream, default=sys.stderr
+    quiet : bool, default=False
+        Print nothing.
+    """
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.interactive = self.stream.isatty()
+        self.shown = False
+
+    def show(self, line: str) -> None:
+        """Replace the line (terminal) or print it as the next line (file, pipe)."""
+        if self.quiet:
+            return
+        if self.interactive:
+            print(f"\r\033[K{line}", end="", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        """End an in-place line that was shown."""
+        if self.interactive and self.shown and not self.quiet:
+            print(file=self.stream)
+        self.shown = False
+
+
 class Progress:
     """Print one status line per finished trial (rewritten in place on a terminal).
 
@@ -38,9 +74,8 @@ class Progress:
         self.total = total
         self.metric = metric
         self.quiet = quiet
-        self.stream = stream or sys.stderr
+        self.line = StatusLine(stream, quiet)
         self.started = time.monotonic()
-        self.interactive = self.stream.isatty()
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """Show the study's state after ``trial`` finished."""
@@ -59,11 +94,8 @@ class Progress:
             f"trial {trial.number}: {last} | failed {failed}, pruned {pruned} | "
             f"{time.monotonic() - self.started:.0f} s"
         )
-        end = "" if self.interactive else "\n"
-        prefix = "\r\033[K" if self.interactive else ""
-        print(prefix + line, end=end, file=self.stream, flush=True)
+        self.line.show(line)
 
     def close(self) -> None:
         """End the in-place line."""
-        if self.interactive and not self.quiet:
-            print(file=self.stream)
+        self.line.close()

@@ -10,6 +10,7 @@ Open the stored study with `optuna-dashboard sqlite:///studies/harness.db`.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,11 +154,18 @@ def main(args: argparse.Namespace) -> int:
     )
     space = load_space(args.space)
     dataset = dataset_from_args(args)
+    # The name names the leaderboard and model files: check it before any work.
+    if args.study is not None:
+        name = ledger.check_study_name(args.study, "give --study another name")
+    else:
+        name = ledger.check_study_name(
+            ledger.study_name(f"{dataset.name}-{space.name}", args.strategy, args.seed),
+            "give --study NAME (or rename the data or space file)",
+        )
     metric = args.metric or default_metric(dataset.task)
     train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
     # The space's fixed settings must fit the data (a CNN's image_shape): fail before any trial.
     build_pipeline(space.fixed, train, train.y.to_numpy(), args.seed)
-    name = args.study or ledger.study_name(f"{dataset.name}-{space.name}", args.strategy, args.seed)
     spec = StudySpec(
         name=name,
         storage=args.storage,
@@ -198,6 +206,8 @@ def main(args: argparse.Namespace) -> int:
         progress.close()
     require_complete_trial(study)
     refit = refit_best(study, train, test, args.seed)
+    for model, reason in refit.failures.items():
+        print(f"harness run: warning: {model} failed and is left out ({reason})", file=sys.stderr)
     model_paths = save_models(study, spec, refit, args.models)
     board = write_study_leaderboard(study, refit.results, args.leaderboards)
     print_summary(study, spec, refit.results, time.monotonic() - started, model_paths, board)

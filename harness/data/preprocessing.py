@@ -19,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from harness.data.datasets import Dataset
 from harness.data.validation import check_impute
-from harness.errors import ConfigError, DataError
+from harness.errors import ConfigError, DataError, listed
 
 
 def column_preprocessor(
@@ -118,9 +118,15 @@ def holdout_split(
         return chronological_split(dataset, test_size)
     counts = dataset.class_counts
     single = counts[counts < 2]
+    if not single.empty and len(single) == len(counts):
+        raise DataError(
+            f"{dataset.name}: each of the {len(counts):,} labels of {dataset.target!r} "
+            f"({listed(map(repr, single.index), limit=3)}) has a single row; a classifier "
+            "learns labels that rows share: choose the class label column as the target"
+        )
     if not single.empty:
         raise DataError(
-            f"{dataset.name}: class(es) {', '.join(map(repr, single.index))} have a single row; "
+            f"{dataset.name}: class(es) {listed(map(repr, single.index))} have a single row; "
             "a stratified test split needs at least 2 per class: merge or drop them"
         )
     n_test = int(np.ceil(test_size * dataset.n_samples))

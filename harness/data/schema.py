@@ -8,12 +8,12 @@ not fit stops with one line instead of a wrong prediction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.data import validation
-from harness.errors import DataError
+from harness.errors import DataError, listed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,14 +92,14 @@ class FeatureSchema:
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise DataError(
-                f"{source} lacks the column(s) {_join(missing)} that the model was trained on "
-                f"(expected: {_join(self.columns)})"
+                f"{source} lacks the column(s) {listed(missing)} that the model was trained on "
+                f"(expected: {listed(self.columns)})"
             )
         extra = [c for c in present if c not in self.columns]
         if extra:
             raise DataError(
-                f"{source} has column(s) {_join(extra)} that the model was not trained on; "
-                f"drop them (expected: {_join(self.columns)})"
+                f"{source} has column(s) {listed(extra)} that the model was not trained on; "
+                f"drop them (expected: {listed(self.columns)})"
             )
         X = frame[list(self.columns)]
         wrong = []
@@ -111,7 +111,7 @@ class FeatureSchema:
             wrong.append(f"{column} (e.g. {bad.iloc[0]!r} in row {bad.index[0]})")
         if wrong:
             raise DataError(
-                f"{source}: numeric column(s) hold text: {', '.join(wrong)}; fix those values"
+                f"{source}: numeric column(s) hold text: {listed(wrong)}; fix those values"
             )
         return _check_missing(X, self.impute, source)
 
@@ -143,10 +143,6 @@ def schema_from_json(data: Mapping[str, Any]) -> FeatureSchema:
         names,
         data.get("impute"),
     )
-
-
-def _join(items: Sequence[str]) -> str:
-    return ", ".join(map(str, items))
 
 
 def _plain(value: Any) -> Any:

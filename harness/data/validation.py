@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from harness.errors import ConfigError, DataError
+from harness.errors import ConfigError, DataError, listed
 
 IMPUTE_STRATEGIES = ("median", "most_frequent")
 """Values of ``impute``: how each training fold fills missing values (see preprocessing)."""
@@ -29,15 +29,11 @@ SEPARATORS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
 
 
-def _join(items: Iterable[object]) -> str:
-    return ", ".join(str(item) for item in items)
-
-
 def _describe_sep(sep: str) -> str:
     return "'\\t' (tab)" if sep == "\t" else repr(sep)
 
 
-def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
+def read_header(path: Path, sep: str | None, *, one_column: bool = False) -> tuple[list[str], str]:
     """Read a CSV file's header row and settle its separator.
 
     Parameters
@@ -47,6 +43,9 @@ def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
     sep : str or None
         The separator; ``None`` detects one of :data:`SEPARATORS` with
         :class:`csv.Sniffer` (``","`` when it cannot tell).
+    one_column : bool, default=False
+        Accept a file of one column (rows for a model of one feature); otherwise
+        one column most likely means a wrong separator, and is refused.
 
     Returns
     -------
@@ -84,7 +83,7 @@ def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
     header = next(csv.reader([lines[0]], delimiter=sep))
     if len(lines) == 1:
         raise DataError(f"{path} has a header row but no data rows")
-    if len(header) == 1:
+    if len(header) == 1 and not one_column:
         how = "detected" if detected else "given"
         raise DataError(
             f"{path}: only one column ({header[0][:40]!r}) found with separator "
@@ -92,7 +91,9 @@ def read_header(path: Path, sep: str | None) -> tuple[list[str], str]:
         )
     repeated = [name for name, count in Counter(header).items() if count > 1]
     if repeated:
-        raise DataError(f"{path}: duplicate column names {_join(map(repr, repeated))}; rename them")
+        raise DataError(
+            f"{path}: duplicate column names {listed(map(repr, repeated))}; rename them"
+        )
     return header, sep
 
 
@@ -100,7 +101,7 @@ def check_target_column(columns: Sequence[str], target: str, source: str) -> Non
     """Raise :class:`DataError` unless ``target`` is one of ``columns``."""
     if target not in columns:
         raise DataError(
-            f"no target column {target!r} in {source}; its columns are: {_join(columns)} "
+            f"no target column {target!r} in {source}; its columns are: {listed(columns)} "
             "(choose one with --target)"
         )
 
@@ -136,19 +137,19 @@ def infer_categorical(
         unknown = [c for c in categorical if c not in X.columns]
         if unknown:
             raise DataError(
-                f"categorical column(s) {_join(map(repr, unknown))} not among the features of "
-                f"{source}: {_join(X.columns)}"
+                f"categorical column(s) {listed(map(repr, unknown))} not among the features of "
+                f"{source}: {listed(X.columns)}"
             )
         unlisted = [c for c in non_numeric if c not in categorical]
         if unlisted:
             raise DataError(
-                f"column(s) {_join(map(repr, unlisted))} in {source} are not numeric; "
+                f"column(s) {listed(map(repr, unlisted))} in {source} are not numeric; "
                 "add them to --categorical or drop them"
             )
         return tuple(c for c in X.columns if c in categorical)
     too_many = {c: X[c].nunique() for c in non_numeric if X[c].nunique() > MAX_CATEGORIES}
     if too_many:
-        described = _join(f"{c!r} ({n} distinct values)" for c, n in too_many.items())
+        described = listed(f"{c!r} ({n} distinct values)" for c, n in too_many.items())
         raise DataError(
             f"non-numeric column(s) {described} in {source} have more than {MAX_CATEGORIES} "
             "values to one-hot encode; drop or convert them to numbers, or name them with "
@@ -160,7 +161,7 @@ def infer_categorical(
 def check_impute(impute: str | None) -> None:
     """Raise :class:`ConfigError` unless ``impute`` is None or one of ``IMPUTE_STRATEGIES``."""
     if impute is not None and impute not in IMPUTE_STRATEGIES:
-        raise ConfigError(f"unknown impute {impute!r}; choose one of: {_join(IMPUTE_STRATEGIES)}")
+        raise ConfigError(f"unknown impute {impute!r}; choose one of: {listed(IMPUTE_STRATEGIES)}")
 
 
 def check_finite(X: pd.DataFrame, impute: str | None, source: str) -> pd.DataFrame:
@@ -199,7 +200,7 @@ def check_finite(X: pd.DataFrame, impute: str | None, source: str) -> pd.DataFra
     problems += [f"{c} ({infinite[c]} inf)" for c in numeric.columns if infinite[c]]
     if problems:
         raise DataError(
-            f"missing or infinite values in {source}: {_join(problems)}; fix the file, or pass "
+            f"missing or infinite values in {source}: {listed(problems)}; fix the file, or pass "
             "--impute median or --impute most_frequent to fill them inside each training fold"
         )
     return X
@@ -225,7 +226,11 @@ MIN_SERIES_ROWS = 20
 
 
 def check_time_series(
-    frame: pd.DataFrame, target: str, time_column: str, source: str
+    frame: pd.DataFrame,
+    target: str,
+    time_column: str,
+    source: str,
+    min_rows: int = MIN_SERIES_ROWS,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Check a time series table and return it sorted by time, with its parsed times.
 
@@ -237,6 +242,8 @@ def check_time_series(
         The column to forecast and the column that orders the rows.
     source : str
         Where the data came from, for messages.
+    min_rows : int, default=MIN_SERIES_ROWS
+        Fewest rows accepted (a forecast from a fitted model needs only its window).
 
     Returns
     -------
@@ -251,11 +258,11 @@ def check_time_series(
     DataError
         If the time column is missing, a time cannot be parsed or is repeated,
         the target is missing, not numeric or NaN, or there are fewer than
-        :data:`MIN_SERIES_ROWS` rows.
+        ``min_rows`` rows.
     """
     if time_column not in frame.columns:
         raise DataError(
-            f"no time column {time_column!r} in {source}; its columns are: {_join(frame.columns)} "
+            f"no time column {time_column!r} in {source}; its columns are: {listed(frame.columns)} "
             "(choose one with --time-column)"
         )
     if time_column == target:
@@ -289,10 +296,8 @@ def check_time_series(
             f"target {target!r} in {source} has {missing} missing value(s); fill or drop "
             "those rows (a forecast needs every step)"
         )
-    if len(frame) < MIN_SERIES_ROWS:
-        raise DataError(
-            f"{source} has {len(frame)} rows; a time series needs at least {MIN_SERIES_ROWS}"
-        )
+    if len(frame) < min_rows:
+        raise DataError(f"{source} has {len(frame)} rows; a time series needs at least {min_rows}")
     order = np.argsort(times.to_numpy(), kind="stable")
     ordered = frame.iloc[order].drop(columns=time_column).reset_index(drop=True)
     return ordered, times.iloc[order].reset_index(drop=True).rename(time_column)

@@ -10,6 +10,7 @@ that the fold and population trainers train from.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,44 @@ __all__ = ["MLPClassifier"]
 
 _NOTHING_TO_RESAMPLE = ("No samples will be generated",)
 """Messages of imbalanced-learn samplers that found no row to generate (ADASYN)."""
+
+
+def _fit_neighbors(sampler: Any, classes: np.ndarray, y: np.ndarray) -> None:
+    """Cap a SMOTE-family sampler's neighbours by the rarest class of the rows it resamples.
+
+    SMOTE, borderline SMOTE and ADASYN interpolate a row with ``k`` of its nearest
+    neighbours in its own class, so ``k`` must stay below that class's row count. A
+    pipeline sizes ``k`` for the rows it is built for; a model refitted on fewer rows
+    (the inner folds of a stacking ensemble) may see fewer, so ``k`` shrinks to fit them.
+    Other samplers (and a SMOTE inside SMOTEENN or SMOTETomek, capped here) are unchanged.
+
+    Raises
+    ------
+    ValueError
+        If the rarest class has a single row: nothing to interpolate with.
+    """
+    counts = np.bincount(y, minlength=len(classes))
+    present = np.flatnonzero(counts)
+    rarest = present[np.argmin(counts[present])]
+    limit = int(counts[rarest]) - 1
+    params = sampler.get_params(deep=False)
+    # ADASYN's n_neighbors counts neighbours within a class; ENN's counts all rows (not capped).
+    adasyn = type(sampler).__name__ == "ADASYN"
+    names = ("k_neighbors", "n_neighbors") if adasyn else ("k_neighbors",)
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, Integral) and not isinstance(value, bool) and value > limit:
+            if limit < 1:
+                label, kind = classes[rarest].item(), type(sampler).__name__
+                raise ValueError(
+                    f"class {label!r} has 1 training row where {kind} "
+                    "resamples, and it needs at least 2; handle the imbalance with class_weight "
+                    "or focal, or use fewer folds."
+                )
+            sampler.set_params(**{name: limit})
+    for value in params.values():
+        if hasattr(value, "fit_resample"):
+            _fit_neighbors(value, classes, y)
 
 
 class MLPClassifier(TorchClassifierBase):
@@ -373,6 +412,7 @@ default="relu"
         params = sampler.get_params(deep=False)
         if "random_state" in params and params["random_state"] is None:
             sampler.set_params(random_state=seed)
+        _fit_neighbors(sampler, self.classes_, y)
         try:
             X_res, labels = sampler.fit_resample(X, self.classes_[y])
         except ValueError as error:

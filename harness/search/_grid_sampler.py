@@ -102,9 +102,17 @@ class GridSearchSampler(BaseSampler):
         attrs = trial.system_attrs
         # A retried trial keeps its point; an enqueued trial brings its own values (an empty
         # budget slot brings none, so it gets a point like any new trial).
-        if GRID_POINT in attrs or attrs.get("fixed_params"):
+        if GRID_POINT in attrs:
             return
         storage = study._storage
+        if attrs.get("fixed_params"):
+            # An enqueued grid point (the baseline every study starts from) claims its point,
+            # so the grid still covers every point once within a budget of its size.
+            point = self._space.grid_index(attrs["fixed_params"])
+            if point is not None and point not in self._taken(study, trial):
+                storage.set_trial_system_attr(trial._trial_id, GRID_SPACE, self._fingerprint)
+                storage.set_trial_system_attr(trial._trial_id, GRID_POINT, point)
+            return
         storage.set_trial_system_attr(trial._trial_id, GRID_SPACE, self._fingerprint)
         taken = self._taken(study, trial)
         for attempt in itertools.count():
@@ -153,6 +161,15 @@ class GridSearchSampler(BaseSampler):
             raise StrategyError(
                 f"grid search has no value for '{param_name}' in trial {trial.number}: it is not a "
                 f"parameter of space '{self._space.name}', or the trial was enqueued without it"
+            )
+        if param_distribution != param.distribution():
+            # An objective asking for another range than the space's: a grid value would lie
+            # outside what was asked (x = 5.0 for [20, 30]); ask with the space's distribution.
+            raise StrategyError(
+                f"grid search cannot sample '{param_name}' from {param_distribution} in trial "
+                f"{trial.number}: space '{self._space.name}' searches it as "
+                f"{param.distribution()}; suggest it with the space's range "
+                "(SearchSpace.suggest does)"
             )
         # A value fixed from outside (PartialFixedSampler) activated a parameter the grid point
         # lacks: one of its grid values, drawn with the seed so the trial is reproducible.

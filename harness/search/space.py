@@ -27,7 +27,7 @@ from optuna.distributions import (
 )
 
 from harness.errors import ConfigError, SpaceError
-from harness.model.families import DEFAULT_FAMILY, FAMILY, Family, get_family
+from harness.model.families import DEFAULT_FAMILY, FAMILY, KINDS, Family, accepts, get_family
 from harness.model.vocabulary import IMBALANCE, IMBALANCE_STRATEGIES
 from harness.search.grid import Grid
 
@@ -345,6 +345,10 @@ class SearchSpace:
         """Return grid point ``index`` (``0 <= index < grid_size``): its active parameters."""
         return self._grid.point(index)
 
+    def grid_index(self, values: Mapping[str, Any]) -> int | None:
+        """The index of the grid point equal to ``values`` (active searched values), or None."""
+        return self._grid.index(values)
+
     def grid(self) -> list[dict[str, Any]]:
         """Return every grid point (active searched parameters only), without duplicates."""
         return list(self._grid)
@@ -435,6 +439,8 @@ class _Reader:
             raise SpaceError(f"{self.source}: [fixed] must be a table of name = value")
         for fixed_name, value in fixed.items():
             self.check_name(fixed_name)
+            if isinstance(value, Scalar):
+                self.check_kind(fixed_name, [value], "fixed value")
             self.check_bounds(fixed_name, [value], "fixed value")
         params = [self.param(param_name, table) for param_name, table in tables.items()]
         description = data.get("description", "")
@@ -485,10 +491,47 @@ class _Reader:
                 name, f"must be categorical with choices from {', '.join(IMBALANCE_STRATEGIES)}"
             )
         if isinstance(param, CategoricalParam):
+            self.check_kind(name, param.choices, "choice")
             self.check_bounds(name, param.choices, "choice")
         else:
+            self.check_numeric_kind(param)
             self.check_bounds(name, [param.low, param.high], "range end")
         return param
+
+    def kind(self, name: str) -> str | None:
+        """What the family's parameter ``name`` takes; None for other objectives' spaces."""
+        if self.allowed_names is None or self.family is None:
+            return None
+        return self.family.kinds.get(name)
+
+    def check_kind(self, name: str, values: Sequence[Any], what: str) -> None:
+        """Refuse a choice or fixed value of another kind than the parameter takes.
+
+        ``lr`` with choices ``["fast", "slow"]`` would load, then fail every trial.
+        """
+        kind = self.kind(name)
+        if kind is None:
+            return
+        for value in values:
+            if not accepts(kind, value):
+                raise self.fail(
+                    name,
+                    f"{what} {value!r} is not {KINDS[kind]}, and {name} of the "
+                    f"{self.family.name!r} model family takes {KINDS[kind]}; give "
+                    f"{KINDS[kind]} there",
+                )
+
+    def check_numeric_kind(self, param: FloatParam | IntParam) -> None:
+        """Refuse a float or int range for a parameter that takes another kind."""
+        kind = self.kind(param.name)
+        if kind is None or kind == "number" or (kind == "integer" and param.kind == "int"):
+            return
+        fix = 'type = "int"' if kind == "integer" else 'type = "categorical" with its choices'
+        raise self.fail(
+            param.name,
+            f'type = "{param.kind}" gives numbers, but {param.name} of the '
+            f"{self.family.name!r} model family takes {KINDS[kind]}; use {fix}",
+        )
 
     def check_bounds(self, name: str, values: Sequence[Any], what: str) -> None:
         """Refuse a value outside the range the family allows for ``name`` (``Family.bounds``)."""
@@ -645,6 +688,20 @@ def available_spaces() -> dict[str, Path]:
         for path in sorted(folder.glob("*.toml")):
             found.setdefault(path.stem, path.resolve())
     return dict(sorted(found.items()))
+
+
+ANALYTIC = "analytic"
+"""Folder of the analytic test functions' spaces, and the prefix of their names."""
+
+
+def analytic_spaces() -> dict[str, Path]:
+    """Return the analytic tasks' space files by name, ``analytic/<task>``, sorted.
+
+    They search the test functions of :mod:`harness.data.analytic` (a replay
+    comparison's ``task``); no model is trained, so their names are free.
+    """
+    folder = BUILTIN_SPACES / ANALYTIC
+    return {f"{ANALYTIC}/{path.stem}": path.resolve() for path in sorted(folder.glob("*.toml"))}
 
 
 def load_space(

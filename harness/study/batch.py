@@ -43,6 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 from harness.search.strategies import search_exhausted
 from harness.study import ledger
 from harness.study.evaluation import POPULATION, Evaluation, Fold, evaluate_population
+from harness.study.processes import INTERRUPTS
 
 __all__ = ["run_batch"]
 
@@ -69,6 +70,7 @@ def run_batch(
     failed: type[Exception],
     budget_used: type[Exception],
     discrete: bool,
+    owner: dict[str, Any] | None = None,
 ) -> list[FrozenTrial]:
     """Ask for up to ``size`` trials, cross-validate them together, and store each.
 
@@ -90,6 +92,9 @@ def run_batch(
     discrete : bool
         Whether the space is discrete, so a repeat of an earlier trial is answered
         from it.
+    owner : dict, optional
+        The worker running the batch (:func:`harness.study.processes.worker_identity`),
+        recorded with every trial so a killed worker's trials are reclaimed.
 
     Returns
     -------
@@ -97,10 +102,12 @@ def run_batch(
         The stored trials, in the order they were asked (empty when none was left).
     """
     with ExitStack() as beats:
-        return _run(study, spec, folds, size, procedure, failed, budget_used, discrete, beats)
+        return _run(
+            study, spec, folds, size, procedure, failed, budget_used, discrete, beats, owner
+        )
 
 
-def _run(study, spec, folds, size, procedure, failed, budget_used, discrete, beats):
+def _run(study, spec, folds, size, procedure, failed, budget_used, discrete, beats, owner):
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     batch: list[_Asked] = []
     for _ in range(size):
@@ -115,6 +122,8 @@ def _run(study, spec, folds, size, procedure, failed, budget_used, discrete, bea
         except budget_used:
             break
         beats.enter_context(get_heartbeat_thread(trial._trial_id, study._storage))
+        if owner is not None:
+            ledger.record_worker(trial, owner)
         asked = _Asked(trial, procedure(trial, spec.space, spec.metric, len(folds), by_folds,
                                         started))  # fmt: skip
         batch.append(asked)
@@ -157,24 +166,26 @@ def _evaluate(study, spec, folds, batch, discrete, by_folds, failed) -> None:
     deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
 
     def on_epoch(epoch: int, values: dict[int, float]) -> dict[int, Exception]:
-        for index, value in values.items():
-            training[index].trial.report(value, epoch)
-        return {
-            index: optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
-            for index in values
-            if _should_prune(study, training[index].trial, [training[i].trial for i in values])
-        }
+        with INTERRUPTS.held():  # these writes are not split by Ctrl-C
+            for index, value in values.items():
+                training[index].trial.report(value, epoch)
+            return {
+                index: optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
+                for index in values
+                if _should_prune(study, training[index].trial, [training[i].trial for i in values])
+            }
 
     for asked in training:
         ledger.record_training(asked.trial, POPULATION)
-    results = evaluate_population(
-        [a.config for a in training],
-        spec.dataset,
-        folds,
-        random_state=spec.task_seed,
-        deadline=deadline,
-        on_epoch=None if by_folds else on_epoch,
-    )
+    with INTERRUPTS.allowed():  # Ctrl-C stops the training at once, never a storage write
+        results = evaluate_population(
+            [a.config for a in training],
+            spec.dataset,
+            folds,
+            random_state=spec.task_seed,
+            deadline=deadline,
+            on_epoch=None if by_folds else on_epoch,
+        )
     for asked, result in zip(training, results, strict=True):
         _answer(study, asked, lambda a=asked, r=result: _conclude(a, r, by_folds), failed)
     for asked in batch:

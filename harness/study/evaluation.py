@@ -21,6 +21,7 @@ from harness.data.datasets import Dataset, check_class_counts
 from harness.errors import ConfigError
 from harness.model.families import family_of
 from harness.model.pipeline import build_pipeline
+from harness.model.vocabulary import IMBALANCE
 from harness.study.guards import TrialGuard, TrialStopped, check_progress
 from harness.study.metrics import score_predictions, score_regression
 
@@ -122,8 +123,24 @@ class Evaluation:
         return {name: [f.scores[name] for f in self.folds] for name in self.folds[0].scores}
 
     def skipped_resampling(self) -> list[str]:
-        """Why folds trained without their resampler (``"skipped: ..."``), one entry each."""
-        return [f.resampling for f in self.folds if f.resampling.startswith("skipped")]
+        """Why folds trained without their resampler, one entry each: ``"fold K: skipped: ..."``.
+
+        The fold's index (from 0) leads each entry, so the ledger knows which folds
+        ran the configured imbalance strategy (:func:`harness.study.ledger.imbalance_ran`).
+        """
+        return [
+            f"fold {index}: {fold.resampling}"
+            for index, fold in enumerate(self.folds)
+            if fold.resampling.startswith("skipped")
+        ]
+
+    def imbalance_ran(self, config: Mapping[str, Any]) -> list[str]:
+        """The imbalance strategy each fold trained with: the configured one, or ``"none"``
+        where its resampler was skipped."""
+        configured = config.get(IMBALANCE, "none")
+        return [
+            "none" if fold.resampling.startswith("skipped") else configured for fold in self.folds
+        ]
 
     def mean(self, metric: str) -> float:
         """Return the mean of ``metric`` over the folds."""

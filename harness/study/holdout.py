@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,21 +18,25 @@ from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
 from harness.errors import ConfigError
-from harness.model.ensemble import ensemble_models
+from harness.model.ensemble import TREES, VOTING, ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.forecasters import LastValueForecaster, WindowedRegressor
 from harness.model.pipeline import build_pipeline
 from harness.study import ledger
+from harness.study.evaluation import fit_and_score, make_folds
 from harness.study.metrics import get_metric, score_predictions, score_regression
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
 MAJORITY = "majority class"
 NAIVE = "naive last value"
+REQUIRED = (TUNED, BASELINE)
+"""The held-out models whose failure stops the refit; the references and ensembles are optional."""
 
 REFERENCE_ROW_CAP = 20_000
 """Most training rows the baseline MLP and the k-nearest-neighbours, random-forest and
@@ -144,12 +148,23 @@ def _subsample(train: Dataset, rows: int, seed: int) -> Dataset:
 
 
 def score_on_holdout(
-    models: Mapping[str, Any], train: Dataset, test: Dataset, seed: int = 0
+    models: Mapping[str, Any],
+    train: Dataset,
+    test: Dataset,
+    seed: int = 0,
+    *,
+    failures: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Fit each model on the training rows and score it on the held-out rows.
 
     A model carrying ``subsample_rows_`` (see :func:`baseline_models`) is fitted
     on a stratified subsample of that many training rows, seeded by ``seed``.
+
+    With ``failures`` (a dict, filled in place), a model other than the tuned and
+    the baseline one (:data:`REQUIRED`) whose fit or scoring raises is left out of
+    the results and its reason stored there, ``{name: "ValueError: ..."}``: an
+    optional reference never costs the others their results. Without it, the
+    error propagates.
 
     Returns
     -------
@@ -165,35 +180,52 @@ def score_on_holdout(
         order. The models are fitted in place.
     """
     results = {}
-    y_test = test.y.to_numpy()
     stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     for name, model in models.items():
-        rows = getattr(model, "subsample_rows_", None)
-        fit_on = train if rows is None else _subsample(train, rows, seed)
-        # fit_and_score's steps, keeping the probabilities: k-NN scoring is the costly part.
-        started = time.perf_counter()
-        model.fit(fit_on.X, fit_on.y.to_numpy())
-        fit_seconds = time.perf_counter() - started
-        if is_regressor(model):
-            results[name] = _forecast_result(model, test, fit_seconds, fit_on.n_samples, stored)
-            continue
-        labels = model.classes_
-        proba = model.predict_proba(test.X)
-        predicted = labels[np.argmax(proba, axis=1)]
-        results[name] = {
-            "scores": score_predictions(y_test, predicted, proba, labels),
-            "labels": [_plain(label) for label in labels],
-            "confusion": confusion_matrix(y_test, predicted, labels=labels).tolist(),
-            "fit_seconds": fit_seconds,
-            "history": _history(model),
-            "train_rows": fit_on.n_samples,
-            "predicted": [_plain(label) for label in predicted[stored]],
-            "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
-        }
-        n_parameters = getattr(model[-1], "n_parameters_", None)
-        if n_parameters is not None:  # the networks' trainable parameter count
-            results[name]["n_parameters"] = int(n_parameters)
+        try:
+            # One OpenMP thread, as trials train with one torch thread: gradient boosting's
+            # OpenMP threads spin against the other processes of a busy machine (its 100 trees
+            # on teleconnect took 21 s instead of 1.7 s at a load average of 12; the stacking
+            # fits them six times). Per-tree and per-feature work: the same numbers.
+            with threadpool_limits(limits=1, user_api="openmp"):
+                results[name] = _fit_and_score(model, train, test, seed, stored)
+        except Exception as error:  # any library's error: the reason is recorded, not lost
+            if failures is None or name in REQUIRED:
+                raise
+            failures[name] = f"{type(error).__name__}: {' '.join(str(error).split())}"
     return results
+
+
+def _fit_and_score(
+    model: Any, train: Dataset, test: Dataset, seed: int, stored: np.ndarray
+) -> dict[str, Any]:
+    """One model's held-out entry (see :func:`score_on_holdout`); fits ``model`` in place."""
+    rows = getattr(model, "subsample_rows_", None)
+    fit_on = train if rows is None else _subsample(train, rows, seed)
+    # fit_and_score's steps, keeping the probabilities: k-NN scoring is the costly part.
+    started = time.perf_counter()
+    model.fit(fit_on.X, fit_on.y.to_numpy())
+    fit_seconds = time.perf_counter() - started
+    if is_regressor(model):
+        return _forecast_result(model, test, fit_seconds, fit_on.n_samples, stored)
+    y_test = test.y.to_numpy()
+    labels = model.classes_
+    proba = model.predict_proba(test.X)
+    predicted = labels[np.argmax(proba, axis=1)]
+    result = {
+        "scores": score_predictions(y_test, predicted, proba, labels),
+        "labels": [_plain(label) for label in labels],
+        "confusion": confusion_matrix(y_test, predicted, labels=labels).tolist(),
+        "fit_seconds": fit_seconds,
+        "history": _history(model),
+        "train_rows": fit_on.n_samples,
+        "predicted": [_plain(label) for label in predicted[stored]],
+        "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
+    }
+    n_parameters = getattr(model[-1], "n_parameters_", None)
+    if n_parameters is not None:  # the networks' trainable parameter count
+        result["n_parameters"] = int(n_parameters)
+    return result
 
 
 def _forecast_result(
@@ -309,12 +341,73 @@ class HoldoutRefit:
     baseline_model : Pipeline or None
         The unoptimized baseline MLP, fitted on all training rows; None when the
         baselines came from an earlier refit.
+    failures : dict
+        ``{model: reason}`` of the optional models that could not be fitted or
+        scored here (left out of ``results``, stored as ``holdout_failures``).
     """
 
     results: dict[str, dict[str, Any]]
     tuned: Pipeline
     baselines: dict[str, dict[str, Any]]
     baseline_model: Pipeline | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+_REFERENCE_CV: dict[tuple, dict[str, dict[str, list[float]]]] = {}
+"""The task-level references' CV scores, once per process (a comparison's studies share them)."""
+
+
+def cross_validate(
+    models: Mapping[str, Any], train: Dataset, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> dict[str, dict[str, list[float]]]:
+    """Each model's per-fold scores (every metric) on ``folds`` of ``train``: a clone per fold.
+
+    Returns
+    -------
+    dict
+        ``{model name: {metric: [score of fold 0, fold 1, ...]}}``.
+    """
+    from sklearn.base import clone
+
+    X, y = train.X, train.y.to_numpy()
+    scores: dict[str, dict[str, list[float]]] = {}
+    for name, model in models.items():
+        results = [
+            fit_and_score(clone(model), X.iloc[tr], y[tr], X.iloc[te], y[te]) for tr, te in folds
+        ]
+        scores[name] = {m: [float(r.scores[m]) for r in results] for m in results[0].scores}
+    return scores
+
+
+def reference_cv(
+    study: optuna.Study, train: Dataset, seed: int, config: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, list[float]]]:
+    """The references (and, given the tuned ``config``, its voting ensemble with trees and the
+    trees alone) cross-validated on the study's own folds.
+
+    The folds are :func:`~harness.study.evaluation.make_folds` of the search rows with
+    the study's fold count, task seed and repeats: the ones every trial and the
+    baseline in CV were scored on, so the comparison is paired. The stacking
+    ensemble (six network fits per fold) and the baseline (its ``baseline_cv`` is
+    stored already) are not refitted here; above :data:`REFERENCE_ROW_CAP` rows
+    nothing is (the references' held-out fits are subsampled there).
+    """
+    if train.n_samples > REFERENCE_ROW_CAP or train.task != "classification":
+        return {}
+    attrs = study.user_attrs
+    n_folds, repeats = int(attrs.get(ledger.N_FOLDS, 5)), int(attrs.get(ledger.REPEATS, 1))
+    folds = make_folds(train, n_folds, seed, repeats)
+    key = (train.name, train.n_samples, n_folds, seed, repeats)
+    if key not in _REFERENCE_CV:
+        models = {n: m for n, m in baseline_models(train, seed).items() if n != BASELINE}
+        # The trees alone do not depend on the network's configuration: the baseline's will do.
+        trees = ensemble_models(get_family(DEFAULT_FAMILY).baseline_config(), train, seed)[TREES]
+        _REFERENCE_CV[key] = cross_validate({**models, TREES: trees}, train, folds)
+    scores = dict(_REFERENCE_CV[key])
+    if config is not None and family_of(config).name == DEFAULT_FAMILY:
+        voting = {VOTING: ensemble_models(config, train, seed)[VOTING]}
+        scores.update(cross_validate(voting, train, folds))
+    return scores
 
 
 def refit_best(
@@ -338,7 +431,9 @@ def refit_best(
 
     Stored: the held-out results (:func:`score_on_holdout`), the true labels of
     the stored held-out rows once (``holdout_rows``), and the tuned model's
-    permutation importance (``feature_importance``).
+    permutation importance (``feature_importance``). A reference or ensemble that
+    fails is left out, with its reason stored (``holdout_failures``); the others'
+    results are kept.
 
     The one held-out step: ``run`` and ``compare`` both call it.
 
@@ -364,17 +459,24 @@ def refit_best(
     HoldoutRefit
     """
     best = study.best_trial
-    config = ledger.stored_config(best)
+    config = ledger.effective_config(best)  # what the trial trained with (issue 20)
     tuned = build_pipeline(config, train, train.y.to_numpy(), seed)
     baseline_model = None
+    failures: dict[str, str] = {}
     if baselines is None:
         models = baseline_models(train, seed, family=family_of(config).name)
-        baselines = score_on_holdout(models, train, test, seed)
+        baselines = score_on_holdout(models, train, test, seed, failures=failures)
         baseline_model = models[BASELINE]
     results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
-    if ensembles and family_of(config).name == DEFAULT_FAMILY:
-        results.update(score_on_holdout(with_trees(config, train, seed), train, test, seed))
-    ledger.record_holdout(study, results, best.number)
+    with_ensembles = ensembles and family_of(config).name == DEFAULT_FAMILY
+    if with_ensembles:
+        trees = with_trees(config, train, seed)
+        results.update(score_on_holdout(trees, train, test, seed, failures=failures))
+    # The references in CV on the study's folds: the deployed model is chosen by them.
+    ledger.record_reference_cv(
+        study, reference_cv(study, train, seed, config if with_ensembles else None)
+    )
+    ledger.record_holdout(study, results, best.number, failures)
     stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     ledger.record_holdout_rows(
         study,
@@ -386,7 +488,7 @@ def refit_best(
     if importance and train.task == "classification":
         metric = study.user_attrs.get(ledger.METRIC, "f1_macro")
         ledger.record_feature_importance(study, holdout_importance(tuned, test, metric, seed))
-    return HoldoutRefit(results, tuned, baselines, baseline_model)
+    return HoldoutRefit(results, tuned, baselines, baseline_model, failures)
 
 
 def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int) -> list[str]:
@@ -399,7 +501,8 @@ def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int)
     Returns
     -------
     list of str
-        The names of the rows added (empty when there was nothing to add).
+        The names of the rows added (empty when there was nothing to add); one
+        that fails is left out, its reason stored in ``holdout_failures``.
     """
     holdout = study.user_attrs.get(ledger.HOLDOUT)
     number = study.user_attrs.get(ledger.HOLDOUT_TRIAL)
@@ -408,17 +511,96 @@ def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int)
             f"study {study.study_name!r} has no held-out results to extend: refit it first"
         )
     trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
-    config = ledger.stored_config(trial)
+    config = ledger.effective_config(trial)
     if family_of(config).name != DEFAULT_FAMILY:
         return []
     missing = {n: m for n, m in with_trees(config, train, seed).items() if n not in holdout}
     if missing:
-        ledger.record_holdout(
-            study, {**holdout, **score_on_holdout(missing, train, test, seed)}, number
-        )
+        failures = dict(study.user_attrs.get(ledger.HOLDOUT_FAILURES) or {})
+        for name in missing:
+            failures.pop(name, None)
+        added = score_on_holdout(missing, train, test, seed, failures=failures)
+        ledger.record_holdout(study, {**holdout, **added}, number, failures)
+        missing = added
+    if VOTING not in (study.user_attrs.get(ledger.REFERENCE_CV) or {}):
+        ledger.record_reference_cv(study, reference_cv(study, train, seed, config))
     return list(missing)
 
 
 def _plain(value: Any) -> Any:
     # numpy scalars are not JSON-serialisable in study attributes.
     return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass
+class ModelChoice:
+    """The model to deploy, chosen by cross-validation on the study's folds.
+
+    Attributes
+    ----------
+    chosen : str
+        The model's name, as in the held-out results.
+    metric : str
+        The objective it was chosen by.
+    cv : dict
+        ``{model: mean CV score}`` of every candidate, best first.
+    folds : dict
+        ``{model: [score per fold]}`` of every candidate (the same folds).
+    tuned : str
+        The tuned model's name.
+    missing : list of str
+        Held-out models without a CV score, so not candidates (stacking: six
+        network fits per fold).
+    """
+
+    chosen: str
+    metric: str
+    cv: dict[str, float]
+    folds: dict[str, list[float]]
+    tuned: str = TUNED
+    missing: list[str] | None = None
+
+    @property
+    def gap(self) -> float:
+        """How far the tuned model's CV score is from the chosen one's (>= 0: behind it)."""
+        sign = 1.0 if get_metric(self.metric).greater_is_better else -1.0
+        return sign * (self.cv[self.chosen] - self.cv[self.tuned])
+
+
+def model_choice(study: optuna.Study) -> ModelChoice | None:
+    """Choose the model to deploy as an AutoML system does: by CV on the same folds.
+
+    The candidates are the refitted trial's configuration (the tuned model, its
+    folds as stored with the trial), the family's baseline (``baseline_cv``) and the
+    references and ensembles cross-validated at refit time (``reference_cv``); the
+    best mean CV score of the study's metric wins, an exact tie going to the
+    candidate listed first (tuned, baseline, then the references). The held-out
+    rows play no part: they only confirm the choice.
+
+    Returns None for a study without held-out results or CV scores of references.
+    """
+    attrs = study.user_attrs
+    metric = attrs.get(ledger.METRIC)
+    number = attrs.get(ledger.HOLDOUT_TRIAL)
+    references = attrs.get(ledger.REFERENCE_CV) or {}
+    if metric is None or number is None or not references:
+        return None
+    trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    folds = {TUNED: trial.user_attrs.get(ledger.FOLD_SCORES, {}).get(metric)}
+    folds[BASELINE] = (attrs.get(ledger.BASELINE_CV) or {}).get(metric)
+    folds.update({name: scores.get(metric) for name, scores in references.items()})
+    folds = {name: list(values) for name, values in folds.items() if values}
+    if TUNED not in folds:
+        return None
+    sign = 1.0 if get_metric(metric).greater_is_better else -1.0
+    means = {name: float(np.mean(values)) for name, values in folds.items()}
+    order = sorted(means, key=lambda name: -sign * means[name])  # stable: ties keep the order
+    holdout = attrs.get(ledger.HOLDOUT) or {}
+    missing = [name for name in holdout if name not in folds]
+    return ModelChoice(
+        chosen=order[0],
+        metric=metric,
+        cv={name: means[name] for name in order},
+        folds={name: folds[name] for name in order},
+        missing=missing,
+    )
