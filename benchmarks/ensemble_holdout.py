@@ -41,8 +41,8 @@ from harness.data.preprocessing import holdout_split  # noqa: E402
 from harness.model.ensemble import STACKING, TREES, VOTING, ensemble_models  # noqa: E402
 from harness.model.pipeline import build_pipeline  # noqa: E402
 from harness.report.tuned_model import best_study, refitted_trial  # noqa: E402
-from harness.results import significance  # noqa: E402
-from harness.results.generalization import holdout_table  # noqa: E402
+from harness.results import statistics  # noqa: E402
+from harness.results.generalization import HOLDOUT_BOOT, holdout_table  # noqa: E402
 from harness.results.leaderboard import CONFIDENCE, markdown_table  # noqa: E402
 from harness.results.loading import load_results  # noqa: E402
 from harness.results.ranking import interval_text  # noqa: E402
@@ -53,7 +53,7 @@ from harness.study.holdout import TUNED, score_on_holdout  # noqa: E402
 METRICS = ("f1_macro", "accuracy", "log_loss")
 MODELS = (TUNED, TREES, VOTING, STACKING)
 PAIRS = [(VOTING, TUNED), (VOTING, TREES), (STACKING, TUNED), (STACKING, TREES)]
-N_BOOT = 2000
+N_BOOT = HOLDOUT_BOOT
 
 
 def refit(config: dict, train, test, seed: int) -> dict:
@@ -73,7 +73,6 @@ def paired_rows(results: dict) -> pd.DataFrame:
             {ensemble: results[ensemble], member: results[member]},
             ensemble,
             METRICS,
-            n_boot=N_BOOT,
             confidence=CONFIDENCE,
         )
         for _, row in table[table["model"] == member].iterrows():
@@ -101,7 +100,7 @@ def over_seeds(config: dict, train, test, seeds: list[int]) -> tuple[pd.DataFram
     model_rows, pair_rows = [], []
     for name in MODELS:
         for metric in METRICS:
-            interval = significance.t_interval(np.asarray(scores[name, metric]), CONFIDENCE)
+            interval = statistics.t_interval(np.asarray(scores[name, metric]), CONFIDENCE)
             model_rows.append(
                 {
                     "model": name,
@@ -114,7 +113,7 @@ def over_seeds(config: dict, train, test, seeds: list[int]) -> tuple[pd.DataFram
     for ensemble, member in PAIRS:
         for metric in METRICS:
             difference = np.subtract(scores[ensemble, metric], scores[member, metric])
-            interval = significance.t_interval(difference, CONFIDENCE)
+            interval = statistics.t_interval(difference, CONFIDENCE)
             pair_rows.append(
                 {
                     "ensemble": ensemble,
@@ -159,7 +158,6 @@ def main(argv: list[str] | None = None) -> int:
         {name: results[name] for name in MODELS},
         TUNED,
         METRICS,
-        n_boot=N_BOOT,
         confidence=CONFIDENCE,
     )
     held_out = table[["model", "metric", "score", "rows", "interval"]]

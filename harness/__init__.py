@@ -65,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     "trials_frame": "harness.study.ledger",
     # results
     "load_results": "harness.results.loading",
+    "load_holdout": "harness.results.loading",
     # report
     "write_report": "harness.report.document",
 }

@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-PROJECT_DATA = Path(__file__).resolve().parents[1] / "data"
+CHECKOUT = Path(__file__).resolve().parents[1]
+PROJECT_DATA = CHECKOUT / "data"
+OUTPUT_FOLDERS = ("reports", "drawio", "leaderboards", "studies", "data", "search_spaces")
+"""Where the harness writes by default (relative to the current folder) or keeps committed
+files: no test may add or change a file there."""
+
+
+@pytest.fixture(autouse=True)
+def _in_its_own_folder(tmp_path, monkeypatch):
+    """Every test runs from its own temporary folder, so a default output path (reports/,
+    drawio/, studies/harness.db, leaderboards/) can never land in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _changed_files() -> set[str]:
+    """Untracked or modified files under :data:`OUTPUT_FOLDERS`, as git sees them."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", *OUTPUT_FOLDERS],
+            cwd=CHECKOUT, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: nothing to compare
+        return set()
+    return {line[3:] for line in out.splitlines()}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = _changed_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test wrote into the checkout's output or data folders."""
+    written = sorted(_changed_files() - session.config.stash.get(_BEFORE, set()))
+    if written:
+        session.config.get_terminal_writer().line(
+            "tests wrote into the checkout (each test must write under its tmp_path only): "
+            + ", ".join(written), red=True,
+        )  # fmt: skip
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set[str]]()
 
 
 @pytest.fixture(scope="session")

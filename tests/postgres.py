@@ -55,7 +55,8 @@ def postgres_server(bindir: Path) -> Iterator[str]:
     )
     try:
         run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, USER)
-        yield f"postgresql+psycopg2://{USER}@127.0.0.1:{port}/{USER}"
+        # The README's form: SQLAlchemy 2.1 maps postgresql:// to psycopg 3 (the postgres extra).
+        yield f"postgresql://{USER}@127.0.0.1:{port}/{USER}"
     finally:
         run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         shutil.rmtree(root, ignore_errors=True)

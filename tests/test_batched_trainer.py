@@ -1,4 +1,4 @@
-"""harness.study.batched trains K folds as one network and computes what K separate fits compute."""
+"""harness.model.fold_trainer trains K folds as one network, computing what K fits compute."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import torch
 from sklearn.datasets import make_classification
 
 from harness.model.estimator import MLPClassifier
-from harness.model.network import FocalLoss, MLPModule
-from harness.study.batched import (
+from harness.model.fold_trainer import (
     FoldData,
     NetSpec,
     fold_data_like_estimator,
@@ -20,6 +19,7 @@ from harness.study.batched import (
     predict_proba_folds,
     train_folds,
 )
+from harness.model.network import FocalLoss, MLPModule
 
 N_FEATURES, N_CLASSES, HIDDEN = 5, 3, (8, 6)
 SIZES = (50, 37, 61)  # ragged: 4, 3 and 4 batches of 16, each with a partial last batch
@@ -433,7 +433,7 @@ def test_dropout_is_seeded_per_fold(activation):
 
 
 def test_alpha_dropout_matches_torch_in_distribution():
-    from harness.study.batched import _StackedNet
+    from harness.model.fold_trainer import _StackedNet
 
     spec = _spec(dropout=0.2, activation="selu")
     net = _StackedNet(spec, [f.init_state for f in _folds(spec)], "cpu")

@@ -21,9 +21,9 @@ from harness.data.preprocessing import holdout_split
 from harness.errors import ConfigError
 from harness.model.cnn import CNNClassifier, _ShiftedBatches, image_shape_for, shift_images
 from harness.model.cnn_vocabulary import CNN_DEFAULTS, cnn_blocks
-from harness.model.estimator import _TensorBatches, _TensorDataset
 from harness.model.families import FAMILY, get_family
 from harness.model.pipeline import build_pipeline
+from harness.model.torch_base import TensorBatches, TensorDataset
 from harness.report import sections
 from harness.report.drawio import pipeline_diagram, topology_diagram, validate_drawio, vertex_labels
 from harness.report.notebook import notebook_json
@@ -172,7 +172,7 @@ def test_shifts_move_each_image_by_at_most_one_pixel_with_edges_replicated():
 
 def test_augmentation_shifts_training_batches_only(digits):
     X, y = digits
-    dataset = _TensorDataset(torch.as_tensor(X.reshape(-1, 1, 8, 8)), torch.as_tensor(y))
+    dataset = TensorDataset(torch.as_tensor(X.reshape(-1, 1, 8, 8)), torch.as_tensor(y))
     plain = list(_ShiftedBatches(dataset, 64, shuffle=True, seed=3))
     shifted = list(_ShiftedBatches(dataset, 64, shuffle=True, seed=3, shift=True))
     assert all(torch.equal(a[1], b[1]) for a, b in zip(plain, shifted, strict=True))  # same order
@@ -181,7 +181,7 @@ def test_augmentation_shifts_training_batches_only(digits):
     net = model.net_
     assert isinstance(net.get_iterator(dataset, training=True), _ShiftedBatches)
     assert net.get_iterator(dataset, training=True).shift
-    assert type(net.get_iterator(dataset, training=False)) is _TensorBatches
+    assert type(net.get_iterator(dataset, training=False)) is TensorBatches
     np.testing.assert_array_equal(model.predict_proba(X), model.predict_proba(X))
     assert not np.allclose(
         model.predict_proba(X),
@@ -322,16 +322,15 @@ def test_the_pipeline_diagram_and_report_text_describe_a_cnn_not_an_mlp(small_di
 def test_the_notebook_rebuilds_a_cnn_from_its_stored_configuration_and_names_it():
     comparison = Comparison(name="digits-cnn", strategies=("tpe",), seeds=(0,), trials=2,
                             dataset="digits", space="cnn-digits")  # fmt: skip
-    text = notebook_json(comparison, CNN_CONFIG, source="a test", expected=dict.fromkeys(
-        ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
-         "log_loss", "roc_auc_ovr"), 0.5))  # fmt: skip
+    text = notebook_json(comparison, CNN_CONFIG, storage="sqlite:///../studies/digits-cnn.db",
+                         study="digits-cnn-tpe-s0", source="a test")  # fmt: skip
     code = "".join("".join(cell["source"]) + "\n" for cell in json.loads(text)["cells"]
                    if cell["cell_type"] == "code")  # fmt: skip
     ast.parse(code)
-    assert '"tuned CNN": build_pipeline(BEST,' in code
-    assert '"baseline CNN": build_pipeline(BASELINE,' in code
+    assert 'configs = {"baseline CNN": BASELINE, "tuned CNN": BEST}' in code
+    assert "MODELS = {\"baseline CNN\": 'baseline MLP', \"tuned CNN\": 'tuned MLP'}" in code
     assert "BASELINE = {'family': 'cnn'" in code and "BASELINE_CONFIG" not in code
-    assert "MLP" not in code
+    assert "MLP" not in code.replace("'baseline MLP'", "").replace("'tuned MLP'", "")
 
 
 def test_two_tiny_comparisons_of_one_task_put_both_families_side_by_side(tmp_path, monkeypatch):

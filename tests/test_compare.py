@@ -119,3 +119,26 @@ def test_studies_in_parallel_processes_store_what_one_process_stores(workdir):
         study_name="tiny-parallel-tpe-s1", storage="sqlite:///studies/tiny-parallel.db"
     )
     assert parallel.user_attrs[ledger.HOLDOUT_TRIAL] == parallel.best_trial.number
+
+
+def test_compare_interleaves_its_studies_round_robin(workdir):
+    comparison = load_comparison(workdir / "tiny-comparison.toml")
+    assert comparison.interleave
+    order = comparison.interleaved()
+    assert order[: len(comparison.strategies)] == [(s, comparison.seeds[0]) for s in
+                                                   comparison.strategies]  # fmt: skip
+    assert sorted(order) == sorted(comparison.matrix())
+    assert comparison.rounds() == list(range(1, comparison.trials + 1))
+    text = (workdir / "tiny-comparison.toml").read_text()
+    (workdir / "sequential.toml").write_text(text + "interleave = false\n")
+    assert load_comparison(workdir / "sequential.toml").rounds() == [comparison.trials]
+
+    assert main(["compare", "tiny-comparison.toml", "--quiet"]) == 0
+    storage = "sqlite:///studies/tiny.db"
+    starts = {}
+    for name in comparison.study_names():
+        trials = optuna.load_study(study_name=name, storage=storage).trials
+        starts[name] = sorted(t.datetime_start for t in trials)
+    # Round k ran trial k of every study before any study's trial k + 1.
+    for k in range(comparison.trials - 1):
+        assert max(s[k] for s in starts.values()) < min(s[k + 1] for s in starts.values())

@@ -233,7 +233,7 @@ def test_an_mlp_study_gets_the_ensemble_rows_with_intervals_and_paired_tests(
     assert set(refit.baselines).isdisjoint({VOTING, STACKING, TREES})
     stored = ledger.stored_holdout(optuna.load_study(study_name="mlp-random", storage=spec.storage))
     assert list(stored) == names
-    table = holdout_table(stored, TUNED, ("accuracy", "log_loss"), n_boot=200)
+    table = holdout_table(stored, TUNED, ("accuracy", "log_loss"))
     rows = table[table["model"].isin([VOTING, STACKING, TREES])]
     assert len(rows) == 6 and rows["rows"].eq(len(test.y)).all()
     assert rows[["ci_low", "ci_high", "tuned_minus", "paired_p", "mcnemar_p"]].notna().all().all()

@@ -146,11 +146,14 @@ def test_the_fold_preprocessor_imputes_like_the_column_transformer(tmp_path):
 
 
 @pytest.mark.parametrize("trainer", ["batched", "sequential"])
-def test_a_resampler_with_nothing_to_do_is_reported_not_failed(trainer):
-    dataset = load_dataset("teleconnect")  # nearly balanced: ADASYN generates no row
+def test_adasyn_runs_on_every_fold_of_nearly_balanced_classes(trainer):
+    # Issue 20: ADASYN's default target generated no row on teleconnect and the trial trained
+    # without resampling; its target now asks for rows it can generate, on both trainers.
+    dataset = load_dataset("teleconnect")
     folds = make_folds(dataset.y, 3, seed=0)
     config = {**BASE, "max_epochs": 2, "imbalance": "adasyn"}
     evaluation = evaluate_config(config, dataset, folds, trainer=trainer)
-    skipped = evaluation.skipped_resampling()
-    assert len(skipped) == 3 and all("ADASYN" in reason for reason in skipped)
+    assert evaluation.skipped_resampling() == []
+    assert [fold.resampling for fold in evaluation.folds] == ["applied: ADASYN"] * 3
+    assert evaluation.imbalance_ran(config) == ["adasyn"] * 3
     assert np.isfinite(evaluation.mean("f1_macro"))

@@ -58,3 +58,15 @@ def test_run_uses_a_built_in_space_outside_the_checkout(installed, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "best trial" in result.stdout
     assert (tmp_path / "studies" / "harness.db").is_file()
+
+
+def test_the_installed_package_carries_every_built_in_space(installed):
+    """Every file under search_spaces/, the analytic ones in their subfolder too."""
+    shipped = {
+        path.relative_to(ROOT / "search_spaces").as_posix()
+        for path in (ROOT / "search_spaces").rglob("*.toml")
+    }
+    spaces = installed / "harness" / "search" / "builtin_spaces"
+    installed_spaces = {path.relative_to(spaces).as_posix() for path in spaces.rglob("*.toml")}
+    assert any(name.startswith("analytic/") for name in shipped)
+    assert installed_spaces == shipped

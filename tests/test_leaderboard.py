@@ -32,7 +32,7 @@ def comparison() -> pd.DataFrame:
 
 
 def test_efficiency_table_ranks_strategies(comparison):
-    table = leaderboard.efficiency_table(comparison, n_boot=200)
+    table = leaderboard.efficiency_table(comparison, optimum=1.0, n_boot=200)
     assert table["strategy"].tolist() == ["fast", "random", "slow"]
     assert table["rank"].tolist() == [1, 2, 3]
     fast = table.iloc[0]
@@ -47,6 +47,10 @@ def test_efficiency_table_ranks_strategies(comparison):
     assert slow["ttt_censored"] and math.isnan(slow["ttt_seconds"])  # a bound, not a value
     assert fast["overhead"] == pytest.approx(0.25)
     assert (fast["seeds"], fast["trials"]) == (3, 12)
+    # The optimum of the compared runs themselves: no target, so no success or time to it.
+    circular = leaderboard.efficiency_table(comparison, n_boot=50)
+    assert circular["success"].isna().all() and circular["ttt_trials"].isna().all()
+    assert not circular["ttt_censored"].any()
 
 
 def test_efficiency_ties_on_infinite_regret_are_broken_by_plain_regret():
@@ -111,11 +115,10 @@ def test_leaderboard_tables_skip_missing_parameters(comparison):
         baselines=baselines,
         n_boot=50,
     )
+    # The optimum is a compared run's: targets near it are reached by construction, so none.
     assert list(tables) == [
         "startup",
         "efficiency",
-        "targets",
-        "ecdf",
         "timing",
         "final",
         "ranking",
@@ -126,6 +129,8 @@ def test_leaderboard_tables_skip_missing_parameters(comparison):
         "generalization",
         "baselines",
     ]
+    independent = leaderboard.leaderboard_tables(comparison, optimum=1.0, n_boot=50)
+    assert {"targets", "ecdf"} <= set(independent)
 
 
 def test_curve_table_samples_each_strategy_at_the_budget_checkpoints(comparison):

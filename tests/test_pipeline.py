@@ -9,7 +9,7 @@ from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
 
 from harness.data.datasets import load_dataset
 from harness.errors import ConfigError, DataError
-from harness.model.pipeline import build_pipeline, estimator_params
+from harness.model.pipeline import adasyn_target, build_pipeline, estimator_params
 from harness.model.vocabulary import BASELINE_CONFIG, IMBALANCE_STRATEGIES
 from harness.study.evaluation import evaluate_config, make_folds
 from harness.study.metrics import task_metrics
@@ -93,17 +93,25 @@ def test_evaluate_config_scores_every_metric_on_every_fold():
     assert evaluation.mean("accuracy") > 0.7
 
 
-def test_adasyn_on_teleconnects_nearly_balanced_classes_trains_instead_of_failing(data_dir):
-    # Issue 13: every adasyn trial used to fail with "No samples will be generated ...".
+def test_adasyn_on_teleconnects_nearly_balanced_classes_generates_rows(data_dir):
+    # Issue 13: every adasyn trial used to fail with "No samples will be generated ...";
+    # issue 20: then it trained without resampling and was credited as ADASYN.
     dataset = load_dataset("teleconnect", data_dir)
     config = {**BASELINE_CONFIG, "imbalance": "adasyn", "max_epochs": 2}
-    folds = make_folds(dataset.y, 3, seed=0)
-    done = evaluate_config(config, dataset, folds, random_state=0)
-    assert len(done.folds) == 3
-    assert np.isfinite(done.mean("f1_macro"))
     model = build_pipeline(config, dataset, dataset.y.to_numpy(), random_state=0)
     model.fit(dataset.X, dataset.y)
-    assert model[-1].resampling_.startswith("skipped: ADASYN: No samples will be generated")
+    assert model[-1].resampling_ == "applied: ADASYN"
+    X = model[0].transform(dataset.X)
+    _, labels = model[-1].resampler.fit_resample(X, dataset.y.to_numpy())
+    assert len(labels) > len(dataset.y)
+
+
+def test_adasyn_target_balances_small_classes_and_grows_nearly_balanced_ones():
+    # Imbalanced: class 2 (under two thirds of the largest) balances to 100; class 1, close to
+    # the largest, would ask for too few rows to generate any and is left as it is.
+    assert adasyn_target(np.array([0] * 100 + [1] * 98 + [2] * 30)) == {2: 100}
+    # Nearly balanced: every class but the largest asks for half of itself and one more.
+    assert adasyn_target(np.array([0] * 100 + [1] * 98 + [2] * 90)) == {1: 148, 2: 136}
 
 
 @pytest.mark.parametrize("imbalance", ["smote", "adasyn", "borderline_smote", "smote_enn"])
@@ -149,3 +157,9 @@ def test_stacking_with_smote_fits_when_inner_folds_shrink_the_rarest_class():
     model = NetworkTreeEnsemble(network, method="stacking", max_iter=5, random_state=0)
     model.fit(X, y)
     assert model.predict_proba(X).shape == (len(y), 2)
+
+
+def test_adasyn_target_grows_every_class_but_the_largest_enough_to_generate():
+    y = np.array([0] * 100 + [1] * 98 + [2] * 30)
+    # Nearly balanced class 1 asks for half of itself and one more; class 2 balances to 100.
+    assert adasyn_target(y) == {1: 98 + 49 + 1, 2: 100}

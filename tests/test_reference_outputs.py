@@ -10,7 +10,9 @@ import pytest
 from harness.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCES = ("teleconnect", "teleconnect-small")
+REFERENCES = ("teleconnect", "teleconnect-small", "digits-cnn", "digits-mlp")
+"""The classification references: nothing in their outputs is retrained, so every machine
+rebuilds the same bytes (the notebooks' retraining part is not run; see test_notebook)."""
 
 
 @pytest.fixture
@@ -33,6 +35,7 @@ def test_leaderboards_rebuild_byte_identical_from_storage(copy_of_reference, nam
         assert path.read_bytes() == (ROOT / "leaderboards" / path.name).read_bytes(), path.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", REFERENCES)
 def test_report_rebuilds_byte_identical_from_storage(
     copy_of_reference, data_dir, monkeypatch, name
@@ -48,7 +51,7 @@ def test_report_rebuilds_byte_identical_from_storage(
         *(copy_of_reference / "drawio").glob(f"{name}-*.drawio"),
         *(copy_of_reference / "drawio").glob(f"{name}-*.svg"),
     ]
-    assert len(rebuilt) == 2 + 8 + 3 + 3
+    assert len(rebuilt) == 2 + 8 + 3 + 3  # report, notebook, figures, diagrams, their SVGs
     for path in rebuilt:
         committed = ROOT / path.relative_to(copy_of_reference)
         assert path.read_bytes() == committed.read_bytes(), path.name
@@ -58,6 +61,7 @@ SERIES = "sunspots-lstm"
 """The time series reference: a report without notebook or diagrams (a classifier's)."""
 
 
+@pytest.mark.slow
 def test_the_time_series_reference_rebuilds_byte_identical(tmp_path, monkeypatch):
     (tmp_path / "studies").mkdir()
     for suffix in (".toml", ".db"):

@@ -28,6 +28,7 @@ from harness.study.replay import (
     simulate,
 )
 
+ANALYTIC_SPACES = Path(__file__).resolve().parents[1] / "search_spaces" / "analytic"
 SPACE_TOML = """
 description = "A discrete space for the replay tests: six grid points, five epochs."
 
@@ -200,7 +201,7 @@ def test_analytic_optimum(name: str) -> None:
     }[name]  # fmt: skip
     task = get_task(name)
     assert task(at) == pytest.approx(task.optimum, abs=1e-5)
-    space = load_space(Path("search_spaces/analytic") / f"{task.space}.toml", allowed_names=None)
+    space = load_space(ANALYTIC_SPACES / f"{task.space}.toml", allowed_names=None)
     rng = np.random.default_rng(0)
     for _ in range(200):  # no point of the space beats the known optimum
         point = {n: p.distribution().to_external_repr(
@@ -215,7 +216,7 @@ def _bounds(distribution) -> tuple[float, float]:
 
 
 def test_analytic_noise_keeps_the_noiseless_value() -> None:
-    space = load_space("search_spaces/analytic/branin.toml", allowed_names=None)
+    space = load_space(ANALYTIC_SPACES / "branin.toml", allowed_names=None)
     task = FunctionTask(get_task("branin"), noise=0.5)
     spec = ReplaySpec(name="n", strategy="random", space=space, task=task, n_trials=5)
     study = simulate(spec).study
@@ -385,3 +386,69 @@ def test_regret_on_several_tables_is_measured_against_each_tables_own_optimum(
     # Without the per-table shift the seed on the worse table would show its gap as regret.
     assert results.regret_frame()["value"].max() == pytest.approx(max(optima))
     assert not results.regret_frame()["value"].equals(results.frame["value"])
+
+
+def _copy_table(real: dict, name: str, *, version: str | None = None, trainer=None) -> str:
+    """A copy of the real table; ``trainer(number)`` may change a trial's recorded trainer."""
+    source = optuna.load_study(study_name="grid", storage=real["storage"])
+    copy = optuna.create_study(study_name=name, storage=real["storage"], direction="maximize")
+    for key, value in source.user_attrs.items():
+        copy.set_user_attr(key, value)
+    if version is not None:
+        copy.set_user_attr(ledger.HARNESS_VERSION, version)
+    for trial in source.trials:
+        attrs = dict(trial.user_attrs)
+        if trainer is not None:
+            attrs[ledger.TRAINER] = trainer(trial.number)
+        copy.add_trial(
+            optuna.trial.create_trial(
+                params=trial.params, distributions=trial.distributions, value=trial.value,
+                user_attrs=attrs, state=trial.state,
+            )
+        )  # fmt: skip
+    return f"{real['storage']}#{name}"
+
+
+def test_a_table_records_how_it_was_made_and_the_replay_stores_it(real: dict) -> None:
+    from harness._version import __version__
+
+    table = _table(real)
+    trainers = {
+        t.user_attrs[ledger.TRAINER]
+        for t in optuna.load_study(study_name="grid", storage=real["storage"]).trials
+    }
+    assert table.provenance == {
+        ledger.TABLE_TRAINER: trainers.pop(),
+        ledger.TABLE_VERSION: __version__,
+    }
+    spec = ReplaySpec(name="p", strategy="random", space=real["space"], task=table, n_trials=2)
+    assert spec.settings()[ledger.TABLE_TRAINER] == table.provenance[ledger.TABLE_TRAINER]
+    assert FunctionTask(get_task("branin")).provenance[ledger.TABLE_TRAINER] == "analytic"
+
+
+def test_a_replay_refuses_tables_made_differently(real: dict, tmp_path: Path) -> None:
+    old = _copy_table(real, "grid-old", version="0.0.9")
+    body = (f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
+            f'tables = ["{real["storage"]}#grid", "{old}"]\nstrategies = ["random"]\n'
+            "seeds = [0, 1]\ntrials = 3\nprocesses = 1\n")  # fmt: skip
+    with pytest.raises(ConfigError, match="made differently") as raised:
+        comparison_specs(load_comparison(_write(tmp_path, "mixed", body)))
+    assert "harness 0.0.9" in str(raised.value) and "\n" not in str(raised.value)
+    assert not (tmp_path / "mixed.db").exists()
+
+
+def test_a_table_of_two_trainers_is_refused(real: dict) -> None:
+    ref = _copy_table(real, "grid-two", trainer=lambda n: "sequential" if n == 0 else "batched")
+    with pytest.raises(ConfigError, match="mixes trials of the batched and sequential trainers"):
+        TableTask(ref, real["space"], dataset="iris", metric="f1_macro", n_folds=3)
+
+
+def test_cmaes_on_an_all_categorical_space_is_refused_as_random_search(real: dict) -> None:
+    with pytest.raises(ConfigError, match="is random search"):
+        ReplaySpec(name="c", strategy="cmaes", space=real["space"], task=_table(real))
+    branin = FunctionTask(get_task("branin"))
+    space = load_space(
+        Path(__file__).parents[1] / "search_spaces" / "analytic" / "branin.toml",
+        allowed_names=None,
+    )
+    assert ReplaySpec(name="b", strategy="cmaes", space=space, task=branin).strategy == "cmaes"

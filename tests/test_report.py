@@ -189,25 +189,37 @@ def test_recommendations_state_the_computed_numbers(results, text):
     assert "did not vary imbalance handling" in text  # the tiny space has no `imbalance`
 
 
-def _group(values: dict[str, tuple[float, float, float]], param: str) -> pd.DataFrame:
-    rows = [{param: k, "seeds": 5, "mean": m, "ci_low": lo, "ci_high": hi}
-            for k, (m, lo, hi) in values.items()]  # fmt: skip
-    return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
+def _imbalance_frame(smote_effect: float) -> pd.DataFrame:
+    """Five seeds of trials where smote adds ``smote_effect`` to every configuration's score."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in range(5):
+        for position in range(1, 31):
+            imbalance = "smote" if position % 2 else "none"
+            lr = float(rng.uniform(0, 1))
+            value = 0.7 - 0.2 * lr + (smote_effect if imbalance == "smote" else 0.0)
+            rows.append({"study": f"r-{seed}", "strategy": "random", "seed": seed,
+                         "trial": position, "number": position - 1, "state": "COMPLETE",
+                         "value": value + float(rng.normal(0, 0.005)),
+                         "param_imbalance": imbalance, "param_lr": lr})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 @pytest.mark.parametrize(
-    ("smote", "verdict"),
+    ("effect", "verdict"),
     [
-        ((0.80, 0.78, 0.82), "these seeds show no difference from resampling"),
-        ((0.90, 0.88, 0.92), "resampling helped beyond the intervals' overlap"),
-        ((0.60, 0.58, 0.62), "resampling hurt beyond the intervals' overlap"),
+        (0.0, "the paired interval includes 0"),
+        (0.1, "resampling helped: the paired interval lies above 0"),
+        (-0.1, "resampling hurt: the paired interval lies below 0"),
     ],
 )
-def test_imbalance_advice_compares_the_intervals(smote, verdict):
-    table = _group({"none": (0.79, 0.77, 0.81), "smote": smote}, "imbalance")
+def test_imbalance_advice_compares_on_matched_configurations(effect, verdict):
+    from harness.results.factors import factor_effects
+
+    table = factor_effects(_imbalance_frame(effect), "imbalance")
     sentences = imbalance_advice(table, imbalance_ratio=3.0)
     assert verdict in sentences[-1]
-    assert f"{smote[0]:.4f} [{smote[1]:.4f}, {smote[2]:.4f}]" in sentences[-1]
+    assert "best resampler that ran, smote" in sentences[-1] and "over 5 seeds" in sentences[-1]
 
 
 def test_final_advice_reports_significance_from_the_tests():
@@ -220,11 +232,30 @@ def test_final_advice_reports_significance_from_the_tests():
             "ci_high": [0.91, 0.86, 0.9],
             "pairs": [8, 8, 8],
             "wilcoxon_p": [np.nan, 0.0078, 0.4],
+            "holm_p": [np.nan, 0.0156, 0.4],
         }
     )
     (sentence,) = final_advice(final, trials=20)
-    assert "random (p = 0.0078)" in sentence and "grid (p = 0.4)" in sentence
+    assert "random (p = 0.0156)" in sentence and "grid (p = 0.4)" in sentence
+    assert "Holm-corrected over the 2 comparisons" in sentence
     assert "significantly ahead of random" in sentence
+
+
+def test_final_advice_claims_nothing_the_holm_correction_removes():
+    final = pd.DataFrame(
+        {
+            "strategy": ["gp", "random", "grid"],
+            "seeds": [10] * 3,
+            "mean": [0.41, 0.40, 0.39],
+            "ci_low": [0.40, 0.39, 0.38],
+            "ci_high": [0.42, 0.41, 0.40],
+            "pairs": [10] * 3,
+            "wilcoxon_p": [np.nan, 0.037, 0.0273],
+            "holm_p": [np.nan, 0.074, 0.074],
+        }
+    )
+    (sentence,) = final_advice(final, trials=30)
+    assert "not significantly ahead of any strategy" in sentence
 
 
 def test_report_before_compare_says_what_to_run(tmp_path, monkeypatch, capsys):

@@ -25,7 +25,9 @@ def test_five_noisy_seeds_are_not_distinguishable_and_the_floor_is_stated():
     assert "No strategy is distinguishable at this budget (30 trials, 5 seeds)" in text
     assert "cannot go below p = 2/2^5 = 0.0625" in text
     assert "it needs at least 6 seeds" in text
-    assert "95% Student t-interval (Student, 1908) over 5 seeds" in text
+    assert "95% Student t-interval over 5 seeds (Student, 1908)" in text
+    assert "interquartile mean" in text and "stratified BCa bootstrap interval" in text
+    assert "Bayesian signed-rank test" in text
     assert not evidence.distinguishable(per_seed)
 
 
@@ -34,10 +36,60 @@ def test_a_clear_difference_over_many_seeds_is_named():
     noise = 0.002 * rng.standard_normal(12)
     per_seed = _per_seed({"tpe": list(0.5 + noise), "random": list(0.4 + noise[::-1])})
     text = " ".join(evidence.strategy_evidence(per_seed, trials=30))
-    assert "Wilcoxon-Holm tests separate random vs tpe" in text
+    assert "Wilcoxon signed-rank tests with Holm's correction separate random vs tpe" in text
+    assert "Friedman chi-square test" not in text  # two strategies: the paired test decides
     assert "No strategy is distinguishable" not in text
     assert "cannot go below" not in text
     assert evidence.distinguishable(per_seed)
+
+
+def test_one_friedman_p_value_named_with_three_strategies():
+    rng = np.random.default_rng(2)
+    per_seed = _per_seed({s: list(0.4 + 0.01 * rng.standard_normal(8)) for s in "abc"})
+    text = " ".join(evidence.strategy_evidence(per_seed, trials=30))
+    assert text.count("Friedman chi-square test (Friedman, 1937) over the 3 strategies") == 1
+    assert "Iman" not in text and "F form" not in text
+
+
+def test_a_tiny_consistent_edge_is_significant_yet_practically_equivalent():
+    rng = np.random.default_rng(3)
+    base = 0.40 + 0.01 * rng.standard_normal(10)
+    per_seed = _per_seed({"tpe": list(base + 0.0005), "random": list(base)})
+    text = " ".join(evidence.strategy_evidence(per_seed, trials=30))
+    assert "Holm's correction separate random vs tpe" in text
+    assert "the two are practically equivalent (within 0.01)" in text
+
+
+def test_the_report_prints_the_leaderboards_held_out_interval():
+    from harness.results.generalization import holdout_table
+
+    rng = np.random.default_rng(4)
+    truth = rng.integers(0, 3, 200)
+    held = {}
+    for name, noise in ((TUNED, 0.4), (BASELINE, 0.6)):
+        predicted = np.where(rng.random(200) < noise, rng.integers(0, 3, 200), truth)
+        proba = np.eye(3)[predicted] * 0.7 + 0.1
+        held[name] = {
+            "labels": [0, 1, 2],
+            "predicted": predicted.tolist(),
+            "proba": proba.tolist(),
+            "y_true": truth.tolist(),
+            "scores": {"f1_macro": 0.0},
+        }
+    table = holdout_table(held, TUNED, ("f1_macro",)).set_index("model")
+    report = evidence.holdout_interval(held, TUNED, "f1_macro")
+    assert table.loc[TUNED, "interval"] == report.text(".4f")
+    difference, paired = evidence.holdout_difference(held, TUNED, BASELINE, "f1_macro")
+    assert paired and difference.paired
+    assert table.loc[BASELINE, "tuned_minus"] == pytest.approx(difference.estimate)
+
+
+def test_held_out_models_are_named_by_their_family():
+    held = _holdout([[90, 10], [10, 90]], [[50, 50], [50, 50]])
+    text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200, family="cnn"))
+    assert "tuned CNN" in text and "baseline CNN" in text
+    assert "MLP" not in text
+    assert "per-row probabilities" not in text
 
 
 def test_seeds_needed_comes_from_the_observed_differences():
@@ -93,9 +145,7 @@ def test_paired_predictions_are_used_when_stored():
     held = _holdout([[90, 10], [0, 100]], [[88, 12], [0, 100]])
     held[TUNED].update(predicted=a.tolist(), y_true=truth.tolist())
     held["logistic regression"].update(predicted=b.tolist(), y_true=truth.tolist())
-    interval, paired = evidence.holdout_difference(
-        held[TUNED], held["logistic regression"], "accuracy"
-    )
+    interval, paired = evidence.holdout_difference(held, TUNED, "logistic regression", "accuracy")
     assert paired
     assert interval.estimate == pytest.approx(0.01)
     # Paired: two rows differ, so the interval is far narrower than an unpaired one.

@@ -15,7 +15,16 @@ import pandas as pd
 import pytest
 from test_analysis import make_frame
 
-from harness.results import design, generalization, leaderboard, ranking, stats, targets, timing
+from harness.results import (
+    design,
+    efficiency,
+    generalization,
+    leaderboard,
+    ranking,
+    statistics,
+    targets,
+    timing,
+)
 from harness.results.efficiency import strategy_trials
 
 
@@ -130,6 +139,30 @@ def test_timing_table_duplicates_failures_and_workers():
     assert flagged["duplicate_rate"].to_dict() == {"random": 0.25, "tpe": 0.0}
 
 
+def test_timing_uses_cpu_seconds_and_shows_wall_seconds_with_the_load():
+    runs = {("tpe", 0): [0.5, 0.6, 0.7], ("random", 0): [0.4, 0.5, 0.8]}
+    frame = make_frame(runs)
+    stored_before = timing.timing_table(frame).set_index("strategy")
+    assert set(stored_before["clock"]) == {"wall"}  # studies without CPU time still load
+    assert stored_before["cpu_seconds"].isna().all()
+    # random ran on a loaded machine: the same CPU seconds took twice the wall time.
+    cpu = {"tpe": 1.0, "random": 1.0}
+    frame["cpu_seconds"] = frame["strategy"].map(cpu)
+    frame["elapsed_cpu_seconds"] = frame.groupby("strategy")["cpu_seconds"].cumsum()
+    frame["load_average"] = frame["strategy"].map({"tpe": 1.0, "random": 4.0})
+    frame.loc[frame["strategy"] == "random", "elapsed_seconds"] *= 2
+    table = timing.timing_table(frame).set_index("strategy")
+    assert set(table["clock"]) == {"CPU"}
+    assert table.loc["random", "run_cpu_seconds"] == table.loc["tpe", "run_cpu_seconds"] == 3.0
+    assert table.loc["random", "run_seconds"] == 2 * table.loc["tpe", "run_seconds"]
+    assert table.loc["random", "load_average"] == 4.0
+    # Seconds-based analyses measure CPU seconds: the loaded run is not slower there.
+    ttt = efficiency.time_to_target(frame, optimum=0.8).set_index(["strategy", "seed"])
+    assert ttt.loc[("random", 0), "ttt_seconds"] == 3.0
+    efficiency_table = leaderboard.efficiency_table(frame)
+    assert set(efficiency_table["clock"]) == {"CPU"}
+
+
 def test_t_intervals_cover_at_five_seeds():
     rng = np.random.default_rng(0)
     samples = rng.normal(0.0, 1.0, size=(2000, 5))
@@ -137,10 +170,10 @@ def test_t_intervals_cover_at_five_seeds():
         samples.ravel(),
         index=pd.MultiIndex.from_product([range(2000), range(5)], names=["strategy", "seed"]),
     )
-    table = stats.summarize(per_seed)
+    table = statistics.summarize(per_seed)
     coverage = float(((table["ci_low"] <= 0) & (table["ci_high"] >= 0)).mean())
     assert 0.93 <= coverage <= 0.97
-    boot = stats.summarize(per_seed.loc[:199], method="bootstrap", n_boot=200)
+    boot = statistics.summarize(per_seed.loc[:199], method="bootstrap", n_boot=200)
     boot_coverage = float(((boot["ci_low"] <= 0) & (boot["ci_high"] >= 0)).mean())
     assert boot_coverage < 0.9  # why the tables no longer use the percentile bootstrap
 
@@ -225,7 +258,7 @@ def test_holdout_with_per_row_predictions_has_intervals_and_paired_tests():
         "forest": {"scores": {"accuracy": float(np.mean(bad == truth))},
                    "predicted": bad.tolist(), "labels": [0, 1]},
     }  # fmt: skip
-    table = generalization.holdout_table(holdout, "tuned MLP", ("accuracy",), n_boot=300)
+    table = generalization.holdout_table(holdout, "tuned MLP", ("accuracy",))
     table = table.set_index("model")
     tuned = table.loc["tuned MLP"]
     assert tuned["rows"] == 200 and tuned["ci_low"] < tuned["score"] < tuned["ci_high"]
@@ -305,4 +338,5 @@ def test_baseline_cv_table_pairs_each_run_with_the_baseline_on_the_same_folds():
     assert b["ci_low"] < 0 < b["ci_high"]  # b is not distinguishable from the baseline
     assert a["ci_low"] > 0
     tables = leaderboard.leaderboard_tables(frame, baseline_cv=0.34, reference="b")
-    assert "baseline_cv" in tables and list(tables).index("baseline_cv") == 6
+    order = list(tables)
+    assert "baseline_cv" in tables and order.index("baseline_cv") == order.index("final") + 1

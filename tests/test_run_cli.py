@@ -82,13 +82,13 @@ def test_postgresql_without_its_driver_names_the_extra(tmp_path, capsys, monkeyp
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg2" else real(name, *a)
-    )
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
+    )  # the README's postgresql:// form uses psycopg 3 (SQLAlchemy 2.1)
     code = main(["run", "--dataset", "iris", "--space", TINY, "--quiet",
                  "--storage", "postgresql://someone:secret@127.0.0.1:1/none"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
-    assert 'pip install -e ".[postgres]"' in err and "psycopg2" in err
+    assert 'pip install -e ".[postgres]"' in err and "psycopg (3)" in err
     assert "secret" not in err and len(err.strip().splitlines()) == 1
 
 

@@ -56,7 +56,11 @@ def test_mlp_reference_space_matches_the_brief():
     assert space.params["dropout"].high < 0.5
     assert space.params["momentum"].when == {"optimizer": ("sgd",)}
     assert set(space.params["imbalance"].choices) == set(IMBALANCE_STRATEGIES)
-    assert space.fixed["early_stopping"] is True
+    # Training length is searched (issue 20.2): epochs, and early stopping on or off.
+    assert space.params["early_stopping"].choices == (False, True)
+    assert 100 in space.params["max_epochs"].grid
+    # 0 (the baseline's) is a weight-decay value, so the space holds the baseline.
+    assert space.params["weight_decay"].choices[0] == 0.0
     # Conditional parameters are not multiplied in: momentum (2 values) only for sgd,
     # focal_gamma (2 values) only for focal.
     unconditional = 1
@@ -68,8 +72,9 @@ def test_mlp_reference_space_matches_the_brief():
 
 def test_small_space_is_fully_griddable():
     space = load_space("mlp-small")
-    # sgd: lr 3 x momentum 2 x neuron_pct 3 x dropout 3 x imbalance 2; adam: no momentum
-    assert space.grid_size == 108 + 54
+    # (sgd: lr 3 x momentum 2 x neuron_pct 3 x dropout 3 x imbalance 2; adam: no momentum)
+    # x max_epochs 2 (30, or the baseline's 100)
+    assert space.grid_size == (108 + 54) * 2
     assert len(space.grid()) == space.grid_size
 
 
@@ -269,7 +274,7 @@ def test_working_directory_spaces_come_first(tmp_path, monkeypatch):
 def test_cli_lists_and_shows_spaces(capsys):
     assert cli(["spaces"]) == 0
     listing = capsys.readouterr().out
-    assert "mlp-small" in listing and "162" in listing
+    assert "mlp-small" in listing and "324" in listing
     assert cli(["spaces", "mlp"]) == 0
     shown = capsys.readouterr().out
     assert "optimizer = sgd" in shown and "imbalance = focal" in shown

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -58,6 +59,13 @@ def test_every_trial_is_stored_with_folds_metrics_and_timings(tmp_path):
         assert trial.user_attrs[ledger.SUGGEST_SECONDS] > 0
         assert trial.user_attrs[ledger.TRIAL_SECONDS] > sum(trial.user_attrs[ledger.FIT_SECONDS])
         assert trial.user_attrs[ledger.CONFIG]["hidden_layer_sizes"] == [8]
+        # Process CPU time of the trial's work, and the load its wall time was measured under.
+        cpu = trial.user_attrs[ledger.CPU_SECONDS]
+        assert 0 < cpu < 10 * trial.user_attrs[ledger.TRIAL_SECONDS]
+        assert trial.user_attrs[ledger.LOAD_AVERAGE] >= 0
+    rows = ledger.trial_rows(study)
+    cpu = [row[ledger.CPU_SECONDS] for row in rows]
+    assert [row["elapsed_cpu_seconds"] for row in rows] == pytest.approx(np.cumsum(cpu))
     assert study.user_attrs[ledger.STRATEGY] == "random"
     assert study.best_value > 0.5  # iris: a 3-class problem the tiny MLP learns
 

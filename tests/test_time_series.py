@@ -339,19 +339,19 @@ def test_run_on_a_series_csv_finishes_and_predict_cannot_forecast_its_extra_colu
 
 
 def test_block_resamples_are_runs_of_consecutive_rows_and_block_1_is_unchanged():
-    from harness.results import significance
+    from harness.results import statistics
 
     rng = np.random.default_rng(3)
-    picks = significance._resampled_rows(rng, 10, 50, 4)
+    picks = statistics.resampled_rows(rng, 10, 50, 4)
     assert picks.shape == (50, 10)
     assert (np.diff(picks[:, :4], axis=1) == 1).all()  # the first block is consecutive
-    assert significance.block_length(62) == 4 and significance.block_length(1) == 1
-    iid = significance._resampled_rows(np.random.default_rng(3), 10, 50, 1)
+    assert statistics.block_length(62) == 4 and statistics.block_length(1) == 1
+    iid = statistics.resampled_rows(np.random.default_rng(3), 10, 50, 1)
     assert (iid == np.random.default_rng(3).integers(0, 10, size=(50, 10))).all()
 
 
 def test_the_block_bootstrap_widens_intervals_of_autocorrelated_errors():
-    from harness.results import significance
+    from harness.results import statistics
 
     rng = np.random.default_rng(0)
     errors = np.zeros(200)
@@ -362,7 +362,7 @@ def test_the_block_bootstrap_widens_intervals_of_autocorrelated_errors():
     def mean_error(y, pred):
         return float(np.mean(pred - y))
 
-    iid = significance.bootstrap_metric_interval(truth, errors, mean_error, seed=0)
-    block = significance.bootstrap_metric_interval(truth, errors, mean_error, seed=0, block=12)
+    iid = statistics.bootstrap_metric_interval(truth, errors, mean_error, seed=0)
+    block = statistics.bootstrap_metric_interval(truth, errors, mean_error, seed=0, block=12)
     assert block.sd > 1.5 * iid.sd
     assert block.method.startswith("block-percentile")

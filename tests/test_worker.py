@@ -145,3 +145,41 @@ def test_two_independent_workers_join_a_run_on_postgresql(tmp_path):
         assert len(trials) == budget
         assert "worker 1 on study 'shared'" in outputs[1][0]
         assert "worker 2 on study 'shared'" in outputs[2][0]
+
+
+@pytest.mark.slow
+def test_killing_the_parent_ends_its_worker_processes(tmp_path):
+    """``run --workers 2`` killed with SIGKILL: the child worker ends too, training nothing more."""
+    import signal
+
+    from harness.study.processes import process_alive
+
+    storage, name = f"sqlite:///{tmp_path / 'h.db'}", "orphans"
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "harness",
+         *run_command(storage, tmp_path, "--dataset", "iris", "--trials", "500",
+                      "--strategy", "random", "--study", name, "--workers", "2")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    child = None
+    deadline = time.monotonic() + 600  # a loaded machine may take minutes to start both
+    while child is None and time.monotonic() < deadline and parent.poll() is None:
+        time.sleep(0.3)
+        try:
+            trials = optuna.load_study(study_name=name, storage=storage).get_trials()
+        except KeyError:
+            continue
+        owners = [t.user_attrs.get(ledger.WORKER) for t in trials]
+        child = next((o for o in owners if o and o["index"] == 1), None)
+    parent.send_signal(signal.SIGKILL)
+    _, err = parent.communicate()
+    assert child is not None, err
+    assert child["pid"] != parent.pid
+    deadline = time.monotonic() + 15
+    while process_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert process_alive(child) is False  # no orphan trains on
+    study = optuna.load_study(study_name=name, storage=storage)
+    finished = len(study.get_trials(states=ledger.FINISHED_STATES))
+    time.sleep(2)
+    assert len(study.get_trials(states=ledger.FINISHED_STATES)) == finished

@@ -16,6 +16,7 @@ from tabulate import tabulate
 from harness.errors import HarnessError
 from harness.results.leaderboard import baselines_table, study_leaderboard, write_leaderboard
 from harness.study import ledger
+from harness.study.metrics import get_metric
 
 
 def require_complete_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
@@ -163,7 +164,7 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
         "trial": best.number,
     }
     tuned_card = model_card(
-        TUNED, study, spec, refit.results[TUNED], ledger.stored_config(best), cv
+        TUNED, study, spec, refit.results[TUNED], ledger.effective_config(best), cv
     )
     paths = {TUNED: save_model(refit.tuned, directory / f"{study.study_name}.joblib", tuned_card)}
     if refit.baseline_model is not None:
@@ -180,12 +181,28 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
     return paths
 
 
-def _counts(study: optuna.Study) -> str:
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    return ", ".join(
-        f"{states.count(state)} {state.name.lower()}"
-        for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    )
+SUMMARY_STATES = (
+    TrialState.COMPLETE,
+    TrialState.PRUNED,
+    TrialState.FAIL,
+    TrialState.RUNNING,
+    TrialState.WAITING,
+)
+
+
+def state_counts(study: optuna.Study) -> str:
+    """Every trial of ``study`` counted by state, e.g. ``28 complete, 0 pruned, 2 fail (2 lost
+    with their worker and queued again), 0 running, 0 waiting``."""
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in trials]
+    lost = len(ledger.lost_numbers(trials))
+    counts = []
+    for state in SUMMARY_STATES:
+        text = f"{states.count(state)} {state.name.lower()}"
+        if state == TrialState.FAIL and lost:
+            text += f" ({lost} lost with their worker and queued again)"
+        counts.append(text)
+    return ", ".join(counts)
 
 
 def shown_name(name: str, family: str = "mlp") -> str:
@@ -237,6 +254,84 @@ def write_study_leaderboard(
     return write_leaderboard(tables, directory, study.study_name, notes)[0]
 
 
+def _interval(low: float, high: float) -> str:
+    return "" if np.isnan(low) else f" [{low:.4f}, {high:.4f}]"
+
+
+def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[str]:
+    """Tuned, baseline and best reference on the held-out rows, paired, and the model to deploy.
+
+    The best reference is the one with the best CV score on the study's folds
+    (held-out scores where none was cross-validated). The model to deploy is
+    :func:`harness.study.holdout.model_choice`'s: chosen by CV, confirmed (or not)
+    by the held-out rows. Where the tuned model is not better, the lines say so.
+    """
+    from harness.results.generalization import holdout_table
+    from harness.study.holdout import BASELINE, TUNED, model_choice
+
+    holdout = ledger.stored_holdout(study)
+    if TUNED not in holdout:
+        return []
+    sign = 1.0 if get_metric(metric).greater_is_better else -1.0
+    choice = model_choice(study)
+    references = [n for n in holdout if n not in (TUNED, BASELINE)]
+    if choice is not None and any(n in choice.cv for n in references):
+        best = next(n for n in choice.cv if n in references)
+        how = "best reference by CV"
+    else:
+        best = max(references, key=lambda n: sign * holdout[n]["scores"][metric], default=None)
+        how = "best reference on the held-out rows (no reference was cross-validated)"
+    table = holdout_table(holdout, TUNED, (metric,)).set_index("model")
+    shown = [TUNED, BASELINE, *([best] if best else [])]
+    n_rows = int(table.loc[TUNED, "rows"]) if not np.isnan(table.loc[TUNED, "rows"]) else None
+    lines = [
+        f"\nheld-out {metric}"
+        + (f" on {n_rows} rows" if n_rows else "")
+        + " (95% bootstrap intervals over the rows; differences paired on the same rows):"
+    ]
+    for name in shown:
+        row = table.loc[name]
+        label = shown_name(name, family) + (f" ({how})" if name == best else "")
+        text = f"  {label}: {row['score']:.4f}{_interval(row['ci_low'], row['ci_high'])}"
+        if name != TUNED and not np.isnan(row["tuned_minus"]):
+            text += (
+                f"; tuned minus it {row['tuned_minus']:+.4f}"
+                f"{_interval(row['tuned_minus_low'], row['tuned_minus_high'])}"
+            )
+        lines.append(text)
+    tuned_name = shown_name(TUNED, family)
+    for name in shown[1:]:
+        row = table.loc[name]
+        difference = sign * (holdout[TUNED]["scores"][metric] - row["score"])
+        if difference <= 0:
+            separated = not np.isnan(row["tuned_minus_low"]) and (
+                row["tuned_minus_high"] < 0 if sign > 0 else row["tuned_minus_low"] > 0
+            )
+            lines.append(
+                f"The {tuned_name} is not better than the {shown_name(name, family)} on the "
+                f"held-out rows ({metric} {difference * sign:+.4f}"
+                + ("; the paired interval excludes 0" if separated else "; within the noise")
+                + ")."
+            )
+    if choice is not None:
+        chosen = shown_name(choice.chosen, family)
+        held = holdout.get(choice.chosen, {}).get("scores", {}).get(metric)
+        lines.append(
+            f"deploy: {chosen}, the best mean {len(choice.folds[choice.chosen])}-fold CV "
+            f"{metric} on the search rows ({choice.cv[choice.chosen]:.4f}) among "
+            f"{len(choice.cv)} candidates (the tuned model, the baseline, the references and "
+            "the ensembles with trees); the held-out rows only confirm it"
+            + (f": held-out {held:.4f}." if held is not None else ".")
+        )
+        if choice.chosen == TUNED:
+            lines.append(f"The {tuned_name} is the best model of any kind in CV.")
+        else:
+            lines.append(
+                f"The {tuned_name} is {choice.gap:.4f} behind it in CV ({choice.cv[TUNED]:.4f})."
+            )
+    return lines
+
+
 def print_summary(
     study: optuna.Study,
     spec: Any,
@@ -248,9 +343,9 @@ def print_summary(
     """Print the end-of-run summary: best configuration, CV and test scores, baselines."""
     best = study.best_trial
     folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])
-    config = ledger.stored_config(best)
+    config = ledger.effective_config(best)  # the imbalance strategy that ran (issue 20)
     print(f"\nstudy {study.study_name!r} ({spec.strategy}, seed {spec.seed}) in {spec.storage}")
-    print(f"trials: {_counts(study)}; this run took {wall_seconds:.1f} s")
+    print(f"trials: {state_counts(study)}; this run took {wall_seconds:.1f} s")
     print(
         f"best trial #{best.number}: CV {spec.metric} {np.mean(folds):.4f} "
         f"+/- {np.std(folds):.4f} over {len(folds)} folds"
@@ -259,6 +354,19 @@ def print_summary(
     print(f"\nheld-out test split ({len(spec.dataset.y)} training rows searched):")
     family = config.get("family", "mlp")
     print(holdout_table(holdout, family))
+    baseline = study.user_attrs.get(ledger.BASELINE_CV, {}).get(spec.metric)
+    if baseline:
+        print(
+            f"baseline in CV (same folds): {spec.metric} {np.mean(baseline):.4f}; "
+            + (
+                "the search evaluated it first, so the tuned CV score is at least it"
+                if ledger.baseline_points(study)
+                else "the space does not hold the baseline configuration, so the search may "
+                "end below it"
+            )
+        )
+    for line in model_lines(study, spec.metric, family):
+        print(line)
     print(f"\nleaderboard: {leaderboard_path}")
     for which, path in model_paths.items():
         print(f"{shown_name(which, family)}: {path} (card: {path.with_suffix('.json')})")

@@ -73,12 +73,15 @@ def main(args: argparse.Namespace) -> int:
         "test_size": comparison.test_size,
         "task_seed": comparison.task_seed,
         "repeats": comparison.repeats,
+        "batch": comparison.batch,
     }
     specs = [
         StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,
                   n_trials=comparison.trials, initial_design=comparison.initial_design, **common)
-        for strategy, seed in comparison.matrix()
+        for strategy, seed in comparison.interleaved()
     ]  # fmt: skip
+    if len(comparison.rounds()) > 1:
+        _run_round_robin(specs, comparison, args.quiet)
     if comparison.exhaustive_grid:
         specs.append(
             StudySpec(name=comparison.exhaustive_name, strategy="grid", seed=0,
@@ -123,6 +126,41 @@ def print_outputs(leaderboard: Path, storage: str) -> None:
     print(f"storage: {redact_password(storage)} (from {Path.cwd()})")
 
 
+def _run_round_robin(specs: list[Any], comparison: Any, quiet: bool) -> None:
+    """Run the compared studies round-robin: every study up to each round's budget in turn.
+
+    Every strategy then trains at every hour of the run, so a machine whose load
+    changes slows them all alike. With ``processes > 1`` one pool of spawned
+    processes serves every round; a round ends when all its studies have.
+    Resumable: a study already at a round's budget only loads.
+    """
+    from concurrent.futures import ProcessPoolExecutor, wait
+    from contextlib import nullcontext
+    from dataclasses import replace
+    from multiprocessing import get_context
+
+    rounds = comparison.rounds()
+    parallel = comparison.processes > 1
+    pool = (
+        ProcessPoolExecutor(max_workers=comparison.processes, mp_context=get_context("spawn"))
+        if parallel
+        else nullcontext()
+    )
+    with pool:
+        for number, budget in enumerate(rounds, start=1):
+            step = [replace(spec, n_trials=budget) for spec in specs]
+            if parallel:
+                futures = [pool.submit(_run_study_quietly, s, comparison.workers) for s in step]
+                for future in wait(futures).done:
+                    future.result()
+            else:
+                for spec in step:
+                    _run_study_quietly(spec, comparison.workers)
+            if not quiet:
+                print(f"round {number}/{len(rounds)}: {len(step)} studies at {budget} trials",
+                      flush=True)  # fmt: skip
+
+
 def _run_study_quietly(spec: Any, workers: int) -> str:
     from harness.study.loop import run_study
 
@@ -140,7 +178,14 @@ def _run_in_processes(specs: list[Any], workers: int, processes: int, quiet: boo
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+    from harness.study.processes import end_with_parent
+    from harness.study.storage import open_storage
+
+    # Create the storage's schema here, once: processes creating a new database at the
+    # same moment race on it (UNIQUE constraint failed: alembic_version.version_num).
+    open_storage(specs[0].storage)
+    context = get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=end_with_parent) as pool:
         futures = [pool.submit(_run_study_quietly, spec, workers) for spec in specs]
         for done, future in enumerate(as_completed(futures), start=1):
             name = future.result()

@@ -86,6 +86,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what a pruner compares: each fold's score, or each epoch's accuracy on the "
         "first fold's early-stopping split (real training rows)",
     )
+    search.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="trials asked for at once and trained together as one network (q configurations "
+        "x K folds); each sees the others as running; default 1",
+    )
     study = parser.add_argument_group("storage and workers")
     study.add_argument(
         "--storage", default=DEFAULT_STORAGE, help="Optuna storage URL, or a .journal file path"
@@ -174,6 +181,7 @@ def main(args: argparse.Namespace) -> int:
         pruner=args.pruner,
         prune_on=args.prune_on,
         test_size=args.test_size,
+        batch=args.batch,
     )
     settings = run_settings(args, spec, dataset)
     del dataset  # train and test are copies: at a million rows the whole set is 80-160 MB more

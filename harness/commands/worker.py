@@ -56,6 +56,7 @@ def main(args: argparse.Namespace) -> int:
     import optuna
 
     from harness.commands._progress import Progress
+    from harness.commands._summary import state_counts
     from harness.study.loop import create_study, run_worker
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -70,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
         run_worker(spec, index, progress)
     finally:
         progress.close()
-    counts = _states(study)
+    counts = state_counts(study)
     print(f"worker {index} on study {spec.name!r}: budget {spec.n_trials}; study now has {counts}")
     return 0
 
@@ -81,7 +82,7 @@ def existing_study(storage: str, name: str) -> optuna.Study:
 
     from harness.study.storage import open_storage, redact_password
 
-    opened = open_storage(storage)
+    opened = open_storage(storage, create=False)  # a mistyped path creates nothing
     names = [summary.study_name for summary in optuna.get_all_study_summaries(opened)]
     if name not in names:
         listed = ", ".join(sorted(names)) or "none"
@@ -188,10 +189,3 @@ def default_index() -> int:
     import zlib
 
     return 1 + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_000
-
-
-def _states(study: optuna.Study) -> str:
-    from collections import Counter
-
-    counts = Counter(t.state.name.lower() for t in study.get_trials(deepcopy=False))
-    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no trial"

@@ -1,42 +1,34 @@
 """CNNClassifier: a small torch convolutional network on images, trained by skorch.
 
-It shares the MLP's training machinery (:mod:`harness.model.estimator`): the
-tensor-slicing batches, seeding, optimizers, learning-rate schedules, early
-stopping, class weights and focal loss, and the ``callbacks`` parameter that
-the study loop's trial guard uses. What it adds is the network
+It derives from :class:`harness.model.torch_base.TorchClassifierBase`, as the MLP
+does: the tensor-slicing batches, seeding, optimizers, learning-rate schedules,
+early stopping, class weights and focal loss, and the ``callbacks`` parameter
+that the study loop's trial guard uses, live there once. What it adds is the network
 (:class:`CNNModule`), the image shape of the rows and the shift augmentation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.nn import functional as F
 
 from harness.model.cnn_vocabulary import cnn_blocks, square_image
-from harness.model.estimator import (
-    _CHOICES,
-    _NUMBER_RANGES,
-    MLPClassifier,
-    _is_int,
-    _Net,
-    _require,
-    _seeded_torch,
-    _TensorBatches,
-    _TensorDataset,
-    _to_dataset,
-)
 from harness.model.network import ACTIVATIONS
+from harness.model.torch_base import (
+    ClassifierNet,
+    TensorBatches,
+    TensorDataset,
+    TorchClassifierBase,
+    is_int,
+    require,
+    to_dataset,
+)
 
 __all__ = ["CNNClassifier", "CNNModule", "image_shape_for"]
 
@@ -163,16 +155,16 @@ def shift_images(X: torch.Tensor, generator: torch.Generator, most: int = SHIFT_
     return shifted
 
 
-class _ShiftedBatches(_TensorBatches):
+class _ShiftedBatches(TensorBatches):
     """The MLP's training batches, each image shifted by :func:`shift_images` when ``shift``.
 
     Only the training iterator is this class; validation and prediction batches are
-    plain :class:`~harness.model.estimator._TensorBatches`, so augmentation never
+    plain :class:`~harness.model.torch_base.TensorBatches`, so augmentation never
     reaches a scored row. The offsets have their own generator (seeded from
     ``seed``), so the batch order is the same with and without augmentation.
     """
 
-    def __init__(self, dataset: _TensorDataset, batch_size: int, shift: bool = False,
+    def __init__(self, dataset: TensorDataset, batch_size: int, shift: bool = False,
                  **kwargs: Any) -> None:  # fmt: skip
         super().__init__(dataset, batch_size, **kwargs)
         self.shift = shift
@@ -227,7 +219,7 @@ def _flat_rows(X: Any) -> tuple[Any, tuple[int, ...] | None]:
     return X.reshape(len(X), -1), tuple(int(side) for side in shape)
 
 
-class CNNClassifier(ClassifierMixin, BaseEstimator):
+class CNNClassifier(TorchClassifierBase):
     """A PyTorch convolutional network classifier on small images, trained by skorch.
 
     Rows are flat pixel vectors (or images, see ``fit``), reshaped to
@@ -363,15 +355,6 @@ default="relu"
         self.device = device
         self.verbose = verbose
 
-    # The MLP's versions read only parameters both estimators have, with the same meaning.
-    __sklearn_clone__ = MLPClassifier.__sklearn_clone__
-    _resolve_device = MLPClassifier._resolve_device
-    _validation_split = MLPClassifier._validation_split
-    _criterion = MLPClassifier._criterion
-    _optimizer_params = MLPClassifier._optimizer_params
-    _net_callbacks = MLPClassifier._net_callbacks
-    _training_settings = MLPClassifier._training_settings
-
     def fit(self, X: Any, y: Any) -> CNNClassifier:
         """Train the network on ``X`` and ``y``.
 
@@ -398,37 +381,23 @@ default="relu"
         device = self._resolve_device()
         X, array_shape = _flat_rows(X)
         X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_.tolist()[0]!r}); a classifier needs at least 2."
-            )
+        y = self._encode_labels(y)
         if array_shape is not None and self.image_shape is not None:
-            _require(
+            require(
                 tuple(self.image_shape) == array_shape,
                 "image_shape",
                 f"the shape of the images passed, {array_shape}",
                 self.image_shape,
             )
         self.image_shape_ = image_shape_for(self.n_features_in_, array_shape or self.image_shape)
-        y = encoder.transform(y).astype(np.int64)
-        split_seed, torch_seed = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=2
-        )
+        split_seed, torch_seed = self._seeds(2)
         valid = None
         if self.early_stopping:
-            X, X_valid, y, y_valid = self._validation_split(X, y, int(split_seed))
-            valid = _to_dataset(self._images(X_valid), y_valid, device)
-        net = self._build_net(y, valid, int(torch_seed), device)
-        with _seeded_torch(int(torch_seed), device):
-            net.fit(self._images(X), y)
-        self.net_ = net
-        self.n_iter_ = len(net.history)
-        self.n_parameters_ = sum(
-            p.numel() for p in net.module_.parameters() if p.requires_grad
-        )  # fmt: skip
+            X, X_valid, y, y_valid = self._validation_split(X, y, split_seed)
+            valid = to_dataset(self._images(X_valid), y_valid, device)
+        net = self._build_net(y, valid, torch_seed, device)
+        self._fit_net(net, self._images(X), y, torch_seed, device)
+        self.n_parameters_ = sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -446,7 +415,7 @@ default="relu"
         check_is_fitted(self)
         X, array_shape = _flat_rows(X)
         if array_shape is not None:
-            _require(
+            require(
                 array_shape == self.image_shape_,
                 "the images' shape",
                 f"{self.image_shape_}, the shape trained on",
@@ -456,86 +425,44 @@ default="relu"
         logits = self.net_.forward(self._images(X))
         return torch.softmax(logits.double(), dim=1).numpy()
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row, as original labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_pixels), or images as in ``fit``
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
-
     def _images(self, X: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(X.reshape(len(X), *self.image_shape_))
 
     def _check_params(self) -> None:
         """Validate every parameter."""
-        for name, choices in _CHOICES.items():
-            _require(getattr(self, name) in choices, name, f"one of {choices}", getattr(self, name))
-        for name, (expected, accepts) in _NUMBER_RANGES.items():
+        super()._check_params()
+        for name in ("n_blocks", "channels"):
             value = getattr(self, name)
-            _require(isinstance(value, Real) and accepts(value), name, expected, value)
-        for name in ("n_blocks", "channels", "batch_size", "max_epochs", "patience"):
-            value = getattr(self, name)
-            _require(_is_int(value) and value >= 1, name, "an integer >= 1", value)
-        _require(
-            _is_int(self.kernel_size) and self.kernel_size >= 1 and self.kernel_size % 2 == 1,
+            require(is_int(value) and value >= 1, name, "an integer >= 1", value)
+        require(
+            is_int(self.kernel_size) and self.kernel_size >= 1 and self.kernel_size % 2 == 1,
             "kernel_size",
             "an odd integer >= 1 (same padding needs an odd kernel)",
             self.kernel_size,
         )
-        _require(
-            _is_int(self.dense_units) and self.dense_units >= 0,
+        require(
+            is_int(self.dense_units) and self.dense_units >= 0,
             "dense_units",
             "an integer >= 0",
             self.dense_units,
         )
         shape = self.image_shape
-        _require(
+        require(
             shape is None
             or (
                 isinstance(shape, (list, tuple))
                 and len(shape) == 3
-                and all(_is_int(side) and side >= 1 for side in shape)
+                and all(is_int(side) and side >= 1 for side in shape)
             ),
             "image_shape",
             "None or (channels, height, width), three integers >= 1",
             shape,
         )
-        _require(
-            not (self.optimizer == "sgd" and self.nesterov and self.momentum == 0),
-            "momentum",
-            "> 0 when nesterov=True",
-            self.momentum,
-        )
-        _require(
-            not (self.batch_norm and self.batch_size == 1),
-            "batch_size",
-            ">= 2 with batch_norm=True (batch norm cannot train on one row)",
-            self.batch_size,
-        )
-        _require(
-            self.class_weight in (None, "balanced") or isinstance(self.class_weight, dict),
-            "class_weight",
-            'None, "balanced" or a dict {label: weight}',
-            self.class_weight,
-        )
-        _require(
-            self.callbacks is None or isinstance(self.callbacks, (list, tuple)),
-            "callbacks",
-            "None or a list of skorch callbacks",
-            self.callbacks,
-        )
 
     def _build_net(
-        self, y: np.ndarray, valid: _TensorDataset | None, seed: int, device: str
-    ) -> _Net:
-        return _Net(
+        self, y: np.ndarray, valid: TensorDataset | None, seed: int, device: str
+    ) -> ClassifierNet:
+        return ClassifierNet(
             module=CNNModule,
             module__image_shape=self.image_shape_,
             module__n_classes=len(self.classes_),

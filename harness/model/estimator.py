@@ -1,203 +1,37 @@
-"""MLPClassifier: a torch MLP trained by skorch, usable as a scikit-learn classifier."""
+"""MLPClassifier: a torch MLP trained by skorch, usable as a scikit-learn classifier.
+
+The MLP family's estimator. What every torch family shares (training settings,
+seeding, device, the skorch net and its batches) lives in
+:mod:`harness.model.torch_base`; this module adds the network's parameters, the
+resampler, and :meth:`MLPClassifier.prepare_fit`, the public description of one fit
+that the fold and population trainers train from.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from numbers import Integral, Real
+from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetClassifier
-from skorch.callbacks import (
-    EarlyStopping,
-    EpochScoring,
-    EpochTimer,
-    LRScheduler,
-    PassthroughScoring,
-    PrintLog,
-)
-from skorch.helper import predefined_split
-from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau, StepLR
 
-from harness.model.network import ACTIVATIONS, FocalLoss, MLPModule
+from harness.model.network import MLPModule
+from harness.model.torch_base import (
+    ClassifierNet,
+    PreparedFit,
+    TensorDataset,
+    TorchClassifierBase,
+    is_int,
+    require,
+    seeded_torch,
+    to_dataset,
+)
 from harness.model.vocabulary import layer_sizes
 
 __all__ = ["MLPClassifier"]
-
-_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "rmsprop": torch.optim.RMSprop,
-}
-# torch 2.x has no fused RMSprop; the others have fused kernels on CPU and CUDA.
-_FUSED = {"sgd", "adam", "adamw"}
-_CHOICES: dict[str, tuple] = {
-    "activation": tuple(ACTIVATIONS),
-    "optimizer": tuple(_OPTIMIZERS),
-    "lr_schedule": (None, "cosine", "step", "plateau"),
-    "loss": ("cross_entropy", "focal"),
-}
-# name -> (what the error message says is expected, test of a valid number)
-_NUMBER_RANGES: dict[str, tuple[str, Callable[[Real], bool]]] = {
-    "dropout": ("a number in [0, 0.5)", lambda value: 0 <= value < 0.5),
-    "lr": ("a number > 0", lambda value: value > 0),
-    "momentum": ("a number in [0, 1)", lambda value: 0 <= value < 1),
-    "weight_decay": ("a number >= 0", lambda value: value >= 0),
-    "validation_fraction": ("a number in (0, 1)", lambda value: 0 < value < 1),
-    "focal_gamma": ("a number >= 0", lambda value: value >= 0),
-}
-# Prediction runs in eval mode, where rows do not interact, so any batch size gives the
-# same outputs; a large one keeps per-batch overhead low.
-_PREDICT_BATCH_SIZE = 4096
-
-
-class _TensorDataset:
-    """Rows held as two tensors (``y`` may be None); skorch scoring reads ``X`` and ``y``."""
-
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None) -> None:
-        self.X = X
-        self.y = y
-
-    def __len__(self) -> int:
-        return len(self.X)
-
-
-class _TensorBatches:
-    """Mini-batches sliced from whole tensors, with no per-row collation.
-
-    A replacement for skorch's default ``DataLoader``, which builds every batch row by
-    row. With ``shuffle`` the rows are permuted once per epoch by a generator seeded
-    from ``seed``; with ``drop_single`` a last batch of one row is skipped (batch norm
-    cannot train on a single row).
-    """
-
-    def __init__(
-        self,
-        dataset: _TensorDataset,
-        batch_size: int,
-        shuffle: bool = False,
-        seed: int = 0,
-        drop_single: bool = False,
-    ) -> None:
-        self.dataset = dataset
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_single = drop_single
-        self._generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        n_rows = len(self.dataset)
-        n_batches = math.ceil(n_rows / self.batch_size)
-        if self.drop_single and n_rows % self.batch_size == 1:
-            n_batches -= 1
-        return n_batches
-
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        X, y = self.dataset.X, self.dataset.y
-        if self.shuffle:
-            order = torch.randperm(len(X), generator=self._generator).to(X.device)
-            X = X[order]
-            y = None if y is None else y[order]
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            stop = start + self.batch_size
-            yield X[start:stop], None if y is None else y[start:stop]
-
-
-class _StopTraining(Exception):
-    """Raised by :class:`_EarlyStopping` to end training."""
-
-
-class _EarlyStopping(EarlyStopping):
-    """skorch's early stopping, ending training with :class:`_StopTraining`.
-
-    skorch's own raises ``KeyboardInterrupt``, which cannot be told apart from
-    the user's Ctrl-C.
-    """
-
-    def on_epoch_end(self, net: NeuralNetClassifier, **kwargs: Any) -> None:
-        try:
-            super().on_epoch_end(net, **kwargs)
-        except KeyboardInterrupt:
-            if self.misses_ != self.patience:
-                raise
-            raise _StopTraining from None
-
-
-class _Net(NeuralNetClassifier):
-    """skorch classifier that trains on tensors and records only what it needs."""
-
-    @property
-    def _default_callbacks(self) -> list[tuple[str, Any]]:
-        callbacks = [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-        ]
-        if self.train_split is not None:
-            callbacks += [
-                ("valid_loss", PassthroughScoring(name="valid_loss")),
-                ("valid_acc", EpochScoring("accuracy", name="valid_acc", lower_is_better=False)),
-            ]
-        if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
-        return callbacks
-
-    def partial_fit(self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any) -> _Net:
-        # skorch ends training quietly on KeyboardInterrupt and returns a half-trained net;
-        # Ctrl-C must stop the caller (a study marks the trial interrupted and exits).
-        if not self.initialized_:
-            self.initialize()
-        routing_method = fit_params.pop("_routing_method", "partial_fit")
-        self.notify("on_train_begin", X=X, y=y)
-        with suppress(_StopTraining):
-            self.fit_loop(X, y, _routing_method=routing_method, **fit_params)
-        self.notify("on_train_end", X=X, y=y)
-        return self
-
-    def get_dataset(self, X: Any, y: Any = None) -> _TensorDataset:
-        if isinstance(X, _TensorDataset):
-            return X
-        return _to_dataset(X, y, self.device)
-
-
-def _to_dataset(X: np.ndarray, y: np.ndarray | None, device: str) -> _TensorDataset:
-    # torch cannot wrap read-only arrays (such as joblib's memmaps) safely: copy those.
-    def tensor(array: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.require(array, requirements="W"), device=device)
-
-    return _TensorDataset(tensor(X), None if y is None else tensor(y))
-
-
-@contextmanager
-def _seeded_torch(seed: int, device: str) -> Iterator[None]:
-    """Seed torch's default generators for the block, then restore the caller's state."""
-    on_cuda = torch.device(device).type == "cuda"
-    cuda_devices = [torch.device(device).index or 0] if on_cuda else []
-    with torch.random.fork_rng(devices=cuda_devices):
-        torch.default_generator.manual_seed(seed)
-        if on_cuda:
-            torch.cuda.manual_seed(seed)
-        yield
-
-
-def _require(condition: bool, name: str, expected: str, value: Any) -> None:
-    if not condition:
-        raise ValueError(f"{name} must be {expected}; got {value!r}.")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
 
 _NOTHING_TO_RESAMPLE = ("No samples will be generated",)
 """Messages of imbalanced-learn samplers that found no row to generate (ADASYN)."""
@@ -241,7 +75,7 @@ def _fit_neighbors(sampler: Any, classes: np.ndarray, y: np.ndarray) -> None:
             _fit_neighbors(value, classes, y)
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):
+class MLPClassifier(TorchClassifierBase):
     """A PyTorch multi-layer perceptron classifier trained by skorch.
 
     Every knob is a plain parameter, so a search space can address all of them and
@@ -410,12 +244,6 @@ default="relu"
         self.device = device
         self.verbose = verbose
 
-    def __sklearn_clone__(self) -> MLPClassifier:
-        params = self.get_params(deep=False)
-        callbacks = params.pop("callbacks")
-        params = {name: clone(value, safe=False) for name, value in params.items()}
-        return type(self)(**params, callbacks=None if callbacks is None else list(callbacks))
-
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train the network on ``X`` and ``y``.
 
@@ -440,27 +268,15 @@ default="relu"
         hidden = self._check_params()
         device = self._resolve_device()
         X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has 1 class ({self.classes_.tolist()[0]!r}); a classifier needs at least 2."
-            )
-        y = encoder.transform(y).astype(np.int64)
-        split_seed, resample_seed, torch_seed = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=3
-        )
+        y = self._encode_labels(y)
+        split_seed, resample_seed, torch_seed = self._seeds(3)
         valid = None
         if self.early_stopping:
-            X, X_valid, y, y_valid = self._validation_split(X, y, int(split_seed))
-            valid = _to_dataset(X_valid, y_valid, device)
-        X, y = self._resample(X, y, int(resample_seed))
-        net = self._build_net(hidden, y, valid, int(torch_seed), device)
-        with _seeded_torch(int(torch_seed), device):
-            net.fit(X, y)
-        self.net_ = net
-        self.n_iter_ = len(net.history)
+            X, X_valid, y, y_valid = self._validation_split(X, y, split_seed)
+            valid = to_dataset(X_valid, y_valid, device)
+        X, y = self._resample(X, y, resample_seed)
+        net = self._build_net(hidden, y, valid, torch_seed, device)
+        self._fit_net(net, X, y, torch_seed, device)
         self.n_parameters_ = sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
         return self
 
@@ -481,59 +297,94 @@ default="relu"
         logits = self.net_.forward(X)
         return torch.softmax(logits.double(), dim=1).numpy()
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row, as original labels.
+    def training_settings(self) -> dict[str, Any]:
+        """How this estimator trains, validated (see the base class), plus its network.
+
+        Returns
+        -------
+        dict
+            The shared settings of
+            :meth:`harness.model.torch_base.TorchEstimatorBase.training_settings` and
+            ``hidden`` (the resolved hidden layer widths), ``activation``, ``dropout``
+            and ``batch_norm``.
+        """
+        settings = super().training_settings()
+        settings.update(
+            hidden=self._check_params(),
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_norm=bool(self.batch_norm),
+        )
+        return settings
+
+    def prepare_fit(self, X: Any, y: Any, classes: Any = None) -> PreparedFit:
+        """What ``fit(X, y)`` would train on, without training: the public form of a fit.
+
+        The seeds drawn from ``random_state``, the stratified early-stopping split, the
+        resampling, the class weights and the initial weights (an
+        :class:`~harness.model.network.MLPModule` built under the torch seed, which also
+        seeds the batch order), computed as ``fit`` computes them. The estimator is left
+        unfitted.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The (preprocessed) training rows.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        classes : array-like or None, default=None
+            Sorted labels that the class indices refer to; ``np.unique(y)`` (what
+            ``fit`` sets as ``classes_``) when None. More labels than ``y`` holds give
+            the network extra outputs, which ``fit`` would not have.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        PreparedFit
+
+        Notes
+        -----
+        With an int ``random_state`` the result is what ``fit`` trains from; a
+        RandomState instance is advanced by each call, so two calls differ.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        est = clone(self)
+        hidden = est._check_params()
+        X = np.asarray(X, dtype=np.float32)
+        labels = np.asarray(y)
+        est.classes_ = np.unique(labels) if classes is None else np.asarray(classes)
+        y_enc = np.searchsorted(est.classes_, labels).astype(np.int64)
+        split_seed, resample_seed, torch_seed = est._seeds(3)
+        X_valid = y_valid = None
+        if est.early_stopping:
+            X, X_valid, y_enc, y_valid = est._validation_split(X, y_enc, split_seed)
+        X, y_enc = est._resample(X, y_enc, resample_seed)
+        with seeded_torch(torch_seed, "cpu"):
+            module = MLPModule(
+                X.shape[1],
+                len(est.classes_),
+                hidden,
+                activation=est.activation,
+                dropout=est.dropout,
+                batch_norm=bool(est.batch_norm),
+            )
+        return PreparedFit(
+            X_train=np.ascontiguousarray(X, dtype=np.float32),
+            y_train=np.asarray(y_enc, dtype=np.int64),
+            X_valid=None if X_valid is None else np.ascontiguousarray(X_valid, dtype=np.float32),
+            y_valid=None if y_valid is None else np.asarray(y_valid, dtype=np.int64),
+            init_state={key: value.detach().clone() for key, value in module.state_dict().items()},
+            seed=torch_seed,
+            class_weight=est._class_weights(y_enc),
+            resampling=est.resampling_,
+        )
 
     def _check_params(self) -> tuple[int, ...]:
         """Validate every parameter; return the hidden layer widths."""
-        for name, choices in _CHOICES.items():
-            _require(getattr(self, name) in choices, name, f"one of {choices}", getattr(self, name))
-        for name, (expected, accepts) in _NUMBER_RANGES.items():
-            value = getattr(self, name)
-            _require(isinstance(value, Real) and accepts(value), name, expected, value)
-        for name in ("batch_size", "max_epochs", "patience"):
-            value = getattr(self, name)
-            _require(_is_int(value) and value >= 1, name, "an integer >= 1", value)
-        _require(
-            not (self.optimizer == "sgd" and self.nesterov and self.momentum == 0),
-            "momentum",
-            "> 0 when nesterov=True",
-            self.momentum,
-        )
-        _require(
-            not (self.batch_norm and self.batch_size == 1),
-            "batch_size",
-            ">= 2 with batch_norm=True (batch norm cannot train on one row)",
-            self.batch_size,
-        )
-        _require(
+        super()._check_params()
+        require(
             self.resampler is None or hasattr(self.resampler, "fit_resample"),
             "resampler",
             "None or an imbalanced-learn sampler (with fit_resample)",
             self.resampler,
-        )
-        _require(
-            self.class_weight in (None, "balanced") or isinstance(self.class_weight, dict),
-            "class_weight",
-            'None, "balanced" or a dict {label: weight}',
-            self.class_weight,
-        )
-        _require(
-            self.callbacks is None or isinstance(self.callbacks, (list, tuple)),
-            "callbacks",
-            "None or a list of skorch callbacks",
-            self.callbacks,
         )
         if self.hidden_layer_sizes is None:
             return layer_sizes(
@@ -544,42 +395,13 @@ default="relu"
                 self.max_layers,
             )
         hidden = tuple(self.hidden_layer_sizes)
-        _require(
-            all(_is_int(width) and width >= 1 for width in hidden),
+        require(
+            all(is_int(width) and width >= 1 for width in hidden),
             "hidden_layer_sizes",
             "None or a sequence of integers >= 1",
             self.hidden_layer_sizes,
         )
         return hidden
-
-    def _resolve_device(self) -> str:
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        try:
-            kind = torch.device(self.device).type
-        except (RuntimeError, TypeError) as error:
-            raise ValueError(
-                f'device must be "cpu", "cuda", "cuda:N" or "auto"; got {self.device!r}.'
-            ) from error
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f'device={self.device!r} but CUDA is not available; use "cpu" or "auto".'
-            )
-        return self.device
-
-    def _validation_split(
-        self, X: np.ndarray, y: np.ndarray, seed: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Stratified split of the real rows into training and early-stopping rows."""
-        counts = np.bincount(y)
-        if counts.min() < 2:
-            rare = self.classes_.tolist()[counts.argmin()]
-            raise ValueError(
-                f"early_stopping needs at least 2 rows of every class for its stratified "
-                f"validation split, but class {rare!r} has 1; set early_stopping=False."
-            )
-        n_valid = max(len(counts), math.ceil(self.validation_fraction * len(y)))
-        return train_test_split(X, y, test_size=n_valid, stratify=y, random_state=seed)
 
     def _resample(self, X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Apply a clone of the resampler, seen with original labels, to training rows."""
@@ -608,11 +430,11 @@ default="relu"
         self,
         hidden: tuple[int, ...],
         y: np.ndarray,
-        valid: _TensorDataset | None,
+        valid: TensorDataset | None,
         seed: int,
         device: str,
-    ) -> _Net:
-        return _Net(
+    ) -> ClassifierNet:
+        return ClassifierNet(
             module=MLPModule,
             module__n_features=self.n_features_in_,
             module__n_classes=len(self.classes_),
@@ -622,72 +444,3 @@ default="relu"
             module__batch_norm=bool(self.batch_norm),
             **self._training_settings(y, valid, seed, device),
         )
-
-    def _training_settings(
-        self,
-        y: np.ndarray,
-        valid: _TensorDataset | None,
-        seed: int,
-        device: str,
-        iterator_train: type = _TensorBatches,
-        **iterator_train_params: Any,
-    ) -> dict[str, Any]:
-        """The skorch settings of everything but the module: loss, optimizer, batches, split,
-        callbacks (shared with :class:`harness.CNNClassifier`, whose batches augment)."""
-        criterion, criterion_params = self._criterion(y)
-        return {
-            "criterion": criterion,
-            **{f"criterion__{name}": value for name, value in criterion_params.items()},
-            "optimizer": _OPTIMIZERS[self.optimizer],
-            "lr": self.lr,
-            **{f"optimizer__{name}": value for name, value in self._optimizer_params().items()},
-            "batch_size": self.batch_size,
-            "max_epochs": self.max_epochs,
-            "train_split": None if valid is None else predefined_split(valid),
-            "iterator_train": iterator_train,
-            "iterator_train__shuffle": True,
-            "iterator_train__seed": seed,
-            "iterator_train__drop_single": bool(self.batch_norm),
-            **{f"iterator_train__{name}": value for name, value in iterator_train_params.items()},
-            "iterator_valid": _TensorBatches,
-            "iterator_valid__batch_size": _PREDICT_BATCH_SIZE,
-            "callbacks": self._net_callbacks(valid is not None),
-            "device": device,
-            "verbose": self.verbose,
-        }
-
-    def _criterion(self, y: np.ndarray) -> tuple[type[torch.nn.Module], dict[str, Any]]:
-        """The loss class and its parameters: class weights from the encoded labels ``y``."""
-        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_[y])
-        weight = None if self.class_weight is None else torch.tensor(weights, dtype=torch.float32)
-        if self.loss == "focal":
-            return FocalLoss, {"gamma": self.focal_gamma, "weight": weight}
-        return torch.nn.CrossEntropyLoss, {"weight": weight}
-
-    def _optimizer_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"weight_decay": self.weight_decay}
-        if self.optimizer in ("sgd", "rmsprop"):
-            params["momentum"] = self.momentum
-        if self.optimizer == "sgd":
-            params["nesterov"] = bool(self.nesterov)
-        if self.optimizer in _FUSED:
-            params["fused"] = True
-        return params
-
-    def _net_callbacks(self, validating: bool) -> list:
-        callbacks = list(self.callbacks or [])
-        monitor = "valid_loss" if validating else "train_loss"
-        if self.lr_schedule == "cosine":
-            callbacks.append(LRScheduler(CosineAnnealingLR, T_max=self.max_epochs))
-        elif self.lr_schedule == "step":
-            step = max(1, self.max_epochs // 3)
-            callbacks.append(LRScheduler(StepLR, step_size=step, gamma=0.1))
-        elif self.lr_schedule == "plateau":
-            patience = max(1, self.patience // 2)
-            callbacks.append(
-                LRScheduler(ReduceLROnPlateau, monitor=monitor, factor=0.1, patience=patience)
-            )
-        if validating:
-            stopper = _EarlyStopping(monitor=monitor, patience=self.patience, load_best=True)
-            callbacks.append(("EarlyStopping", stopper))
-        return callbacks

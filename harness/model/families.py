@@ -21,13 +21,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import ConfigError
-from harness.model.cnn_vocabulary import CNN_BASELINE, CNN_DEFAULTS, CNN_PARAM_NAMES
+from harness.model.cnn_vocabulary import (
+    CNN_BASELINE,
+    CNN_DEFAULTS,
+    CNN_PARAM_NAMES,
+    cnn_settings,
+)
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
     ESTIMATOR_DEFAULTS,
     IMBALANCE,
     PARAM_NAMES,
     SEARCHABLE_PARAMS,
+    hidden_layers,
+    model_settings,
 )
 
 FAMILY = "family"
@@ -76,7 +83,7 @@ class Family:
         The unoptimized configuration every study of the family is compared
         with (evaluated on the same folds, and refitted for the held-out rows).
     batched : bool
-        Whether :mod:`harness.study.batched` can train its folds as one network.
+        Whether :mod:`harness.model.fold_trainer` can train its folds as one network.
     bounds : mapping, optional
         ``{name: (low, high)}``: the closed range a space's values of that
         parameter must stay in (None: unbounded on that side); the space loader
@@ -178,6 +185,25 @@ LSTM_BASELINE = {
     "max_epochs": 50,
 }
 """The unoptimized LSTM: :class:`harness.LSTMRegressor`'s defaults."""
+LSTM_DEFAULTS = {**LSTM_BASELINE, "weight_decay": 0.0}
+"""Every ``lstm`` parameter's default (:class:`harness.LSTMRegressor`'s)."""
+ENSEMBLE_DEFAULTS = {
+    "method": "voting",
+    "weight": 0.5,
+    "learning_rate": 0.1,
+    "max_iter": 100,
+    "max_depth": None,
+    "l2_regularization": 0.0,
+    "stacking_folds": 5,
+    "meta_C": 1.0,
+}
+"""The ``ensemble`` family's own parameters' defaults (:class:`harness.NetworkTreeEnsemble`'s)."""
+UNBOUNDED_DEPTH = 30
+"""A tree depth the ensemble's trees never reach: scikit-learn's gradient boosting grows at
+most 31 leaves, so no leaf is deeper than 30; ``max_depth`` of 30 or more is its default None."""
+SIZING = ("hidden_layer_sizes", "neuron_pct", "neuron_shrink", "max_neurons", "min_neurons",
+          "max_layers")  # fmt: skip
+"""The MLP parameters that together give its hidden layers (:func:`hidden_layers`)."""
 
 # Defaults of None say nothing of the kind: these are named. class_weight may be a table.
 _NETWORK_KINDS = {"lr_schedule": "text", "random_state": "integer", IMBALANCE: "text"}
@@ -258,6 +284,69 @@ FAMILIES: dict[str, Family] = {
     ),
 }
 """Every model family, by name."""
+
+
+def _relevant(settings: dict[str, Any]) -> dict[str, Any]:
+    """A network's settings less those its other settings make it ignore."""
+    if settings.get("optimizer") not in ("sgd", "rmsprop"):
+        settings.pop("momentum", None)
+    if settings.get("optimizer") != "sgd":
+        settings.pop("nesterov", None)
+    if not settings.get("early_stopping"):
+        settings.pop("patience", None)
+        settings.pop("validation_fraction", None)
+    if settings.get("loss") != "focal" and settings.get(IMBALANCE) != "focal":
+        settings.pop("focal_gamma", None)
+    return settings
+
+
+def _network_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """An MLP configuration's settings, its sizing parameters replaced by the layers they give."""
+    settings = model_settings(config)
+    layers = hidden_layers(config)
+    for name in SIZING:
+        settings.pop(name)
+    return _relevant({**settings, "hidden_layers": layers})
+
+
+def resolved_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What a configuration trains: every setting of its family's estimator, defaults filled in.
+
+    Two configurations with the same resolved settings train the same model:
+    the MLP's width/shrink parameters are resolved to its hidden layers, and
+    settings the others make irrelevant (momentum for Adam, patience without
+    early stopping, the focal loss's gamma without it) are left out. The
+    search layer finds a family's baseline in a space with it
+    (:func:`harness.search.baseline.baseline_point`).
+
+    Parameters
+    ----------
+    config : mapping
+        A configuration of any family (with its ``family`` entry where not the MLP).
+    """
+    family = family_of(config)
+    params = without_family(config)
+    if family.name == "mlp":
+        return _network_settings(params)
+    if family.name == "cnn":
+        settings = _relevant(cnn_settings(params))
+        settings.pop("image_shape")  # the data's shape (None: inferred from it), not a choice
+        return settings
+    if family.name == "lstm":
+        return {**LSTM_DEFAULTS, **params}
+    own = {k: v for k, v in params.items() if not k.startswith(NETWORK_PREFIX)}
+    network = {
+        k.removeprefix(NETWORK_PREFIX): v for k, v in params.items() if k.startswith(NETWORK_PREFIX)
+    }
+    settings = {**ENSEMBLE_DEFAULTS, IMBALANCE: "none", **own}
+    if settings["max_depth"] is not None and settings["max_depth"] >= UNBOUNDED_DEPTH:
+        settings["max_depth"] = None  # as deep as 31 leaves can reach: no bound
+    for name in ("stacking_folds", "meta_C") if settings["method"] == "voting" else ("weight",):
+        settings.pop(name)
+    network[IMBALANCE] = settings[IMBALANCE]
+    resolved = _network_settings(network)
+    resolved.pop(IMBALANCE)
+    return {**settings, **{NETWORK_PREFIX + k: v for k, v in resolved.items()}}
 
 
 def get_family(name: str) -> Family:

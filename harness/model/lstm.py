@@ -28,30 +28,16 @@ them), and undone in ``predict``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils import check_random_state
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetRegressor
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 
 from harness.data.preprocessing import build_preprocessor
-from harness.model.estimator import (
-    _FUSED,
-    _OPTIMIZERS,
-    _PREDICT_BATCH_SIZE,
-    MLPClassifier,
-    _is_int,
-    _require,
-    _seeded_torch,
-    _TensorBatches,
-    _to_dataset,
-)
 from harness.model.forecasters import check_window, past_windows, windows
+from harness.model.torch_base import RegressorNet, TorchEstimatorBase, is_int, require
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -94,26 +80,7 @@ class LSTMModule(torch.nn.Module):
         return self.head(self.dropout(output[:, -1, :]))
 
 
-class _Net(NeuralNetRegressor):
-    """skorch regressor that trains on tensors and records only the training loss."""
-
-    @property
-    def _default_callbacks(self) -> list[tuple[str, Any]]:
-        callbacks = [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-        ]
-        if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
-        return callbacks
-
-    def get_dataset(self, X: Any, y: Any = None) -> Any:
-        if hasattr(X, "X") and hasattr(X, "y"):
-            return X
-        return _to_dataset(X, y, self.device)
-
-
-class LSTMRegressor(RegressorMixin, BaseEstimator):
+class LSTMRegressor(RegressorMixin, TorchEstimatorBase):
     """A torch LSTM forecaster, trained by skorch, usable as a scikit-learn regressor.
 
     See the module docstring for how ``fit`` and ``predict`` turn rows into
@@ -193,13 +160,6 @@ class LSTMRegressor(RegressorMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
 
-    def __sklearn_clone__(self) -> LSTMRegressor:
-        # skorch callbacks are copied as they are (like MLPClassifier's): a fresh guard per fit.
-        params = self.get_params(deep=False)
-        callbacks = params.pop("callbacks")
-        params = {name: clone(value, safe=False) for name, value in params.items()}
-        return type(self)(**params, callbacks=None if callbacks is None else list(callbacks))
-
     def fit(self, X: Any, y: Any) -> LSTMRegressor:
         """Train on every window inside ``X`` (rows in time order) and its next target.
 
@@ -231,13 +191,10 @@ class LSTMRegressor(RegressorMixin, BaseEstimator):
         self.y_scale_ = scale if scale > 0 else 1.0
         targets = ((y[self.window :] - self.y_mean_) / self.y_scale_).astype(np.float32)
         inputs = windows(X, self.window)[:-1]
-        torch_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        (torch_seed,) = self._seeds(1)
         net = self._build_net(X.shape[1], torch_seed, device)
-        with _seeded_torch(torch_seed, device):
-            net.fit(inputs, targets.reshape(-1, 1))
-        self.net_ = net
+        self._fit_net(net, inputs, targets.reshape(-1, 1), torch_seed, device)
         self.context_ = X[-self.window :].copy()
-        self.n_iter_ = len(net.history)
         return self
 
     def predict(self, X: Any, context: Any = None) -> np.ndarray:
@@ -274,53 +231,19 @@ class LSTMRegressor(RegressorMixin, BaseEstimator):
         return scaled * self.y_scale_ + self.y_mean_
 
     def _check_params(self) -> None:
-        _require(self.optimizer in _OPTIMIZERS, "optimizer", f"one of {tuple(_OPTIMIZERS)}",
-                 self.optimizer)  # fmt: skip
-        for name in ("window", "hidden_size", "n_layers", "batch_size", "max_epochs"):
+        super()._check_params()
+        for name in ("window", "hidden_size", "n_layers"):
             value = getattr(self, name)
-            _require(_is_int(value) and value >= 1, name, "an integer >= 1", value)
-        for name, expected, accepts in (
-            ("dropout", "a number in [0, 0.5)", lambda value: 0 <= value < 0.5),
-            ("lr", "a number > 0", lambda value: value > 0),
-            ("weight_decay", "a number >= 0", lambda value: value >= 0),
-        ):
-            value = getattr(self, name)
-            _require(isinstance(value, Real) and accepts(value), name, expected, value)
-        _require(
-            self.callbacks is None or isinstance(self.callbacks, (list, tuple)),
-            "callbacks",
-            "None or a list of skorch callbacks",
-            self.callbacks,
-        )
+            require(is_int(value) and value >= 1, name, "an integer >= 1", value)
 
-    # Only reads ``self.device``: the MLP's rule ("auto", a missing CUDA), not a second copy.
-    _resolve_device = MLPClassifier._resolve_device
-
-    def _build_net(self, n_features: int, seed: int, device: str) -> _Net:
-        params: dict[str, Any] = {"weight_decay": self.weight_decay}
-        if self.optimizer in _FUSED:
-            params["fused"] = True
-        return _Net(
+    def _build_net(self, n_features: int, seed: int, device: str) -> RegressorNet:
+        return RegressorNet(
             module=LSTMModule,
             module__n_features=n_features,
             module__hidden_size=self.hidden_size,
             module__n_layers=self.n_layers,
             module__dropout=self.dropout,
-            criterion=torch.nn.MSELoss,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            **{f"optimizer__{name}": value for name, value in params.items()},
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            train_split=None,
-            iterator_train=_TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_train__seed=seed,
-            iterator_valid=_TensorBatches,
-            iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
-            callbacks=list(self.callbacks or []),
-            device=device,
-            verbose=self.verbose,
+            **self._training_settings(None, None, seed, device),
         )
 
 

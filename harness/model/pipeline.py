@@ -78,8 +78,52 @@ def make_resampler(name: str, y_fit: np.ndarray, validation_fraction: float, ran
             smote=SMOTE(k_neighbors=neighbors, random_state=random_state), random_state=random_state
         )
     if name == "adasyn":
-        return ADASYN(n_neighbors=neighbors, random_state=random_state)
+        return ADASYN(
+            sampling_strategy=adasyn_target, n_neighbors=neighbors, random_state=random_state
+        )
     return RESAMPLERS[name](k_neighbors=neighbors, random_state=random_state)
+
+
+def adasyn_target(y: np.ndarray) -> dict[Any, int]:
+    """ADASYN's sampling target: the classes to grow and their sizes, always generating rows.
+
+    ADASYN spreads the rows a class asks for over its members by their share of
+    other-class neighbours and rounds each member's count; a class asking for few
+    rows relative to its size rounds to none everywhere, and imbalanced-learn then
+    raises "No samples will be generated" for the whole call. A class of ``n`` rows
+    asking for more than ``n / 2`` always generates some (its hardest member's
+    share is at least ``1 / n``). So:
+
+    - every class under two thirds of the largest class is grown to the largest
+      class's size (ADASYN's usual "balance", which then asks for more than half
+      of itself); classes closer to the largest are left as they are;
+    - where no class is that small (nearly balanced data, such as teleconnect),
+      every class but the largest grows by ``n // 2 + 1`` rows, so ADASYN still
+      adds synthetic rows in the hard regions instead of silently doing nothing.
+
+    Parameters
+    ----------
+    y : ndarray
+        The labels of the rows the sampler sees.
+
+    Returns
+    -------
+    dict
+        ``{class: number of rows after resampling}`` for the classes to grow.
+    """
+    labels, counts = np.unique(np.asarray(y), return_counts=True)
+    largest = int(np.argmax(counts))
+    most = int(counts[largest])
+    small = {
+        label: most for label, count in zip(labels, counts, strict=True) if 3 * count < 2 * most
+    }
+    if small:
+        return small
+    return {
+        label: int(count) + int(count) // 2 + 1
+        for index, (label, count) in enumerate(zip(labels, counts, strict=True))
+        if index != largest
+    }
 
 
 def estimator_params(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.data.datasets import Dataset
 from harness.report import evidence
-from harness.results import significance
+from harness.results import statistics
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
 
 #: Segment names of the registered datasets, used only when the dataset carries none.
@@ -73,7 +73,7 @@ def campaign_summary(
     support = confusion.sum(axis=1)
     largest = int(np.argmax(support))
     share = support[largest] / n
-    accuracy = evidence.holdout_interval(tuned, "accuracy")
+    accuracy = evidence.holdout_interval(holdout, TUNED, "accuracy")
     beats = accuracy.low > share
     recall = _recall(confusion)
     best, worst = int(np.argmax(recall)), int(np.argmin(recall))
@@ -98,8 +98,13 @@ def campaign_summary(
         f"{1 / support.min():.0%}.",
     ]
     if BASELINE in holdout:
-        before = evidence.holdout_interval(holdout[BASELINE], "accuracy")
-        difference, _ = evidence.holdout_difference(tuned, holdout[BASELINE], "accuracy")
+        before = evidence.holdout_interval(holdout, BASELINE, "accuracy")
+        difference, paired = evidence.holdout_difference(holdout, TUNED, BASELINE, "accuracy")
+        how = (
+            "paired bootstrap over the same customers"
+            if paired
+            else "unpaired bootstrap over the customers"
+        )
         verdict = (
             "a gain the test customers support"
             if difference.low > 0
@@ -108,8 +113,7 @@ def campaign_summary(
         sentences.append(
             f"Tuning moved that share from {before.estimate:.0%} (the unoptimized model) to "
             f"{accuracy.estimate:.0%}: {difference.estimate:+.1%} "
-            f"[{difference.low:+.1%}, {difference.high:+.1%}] (95% interval, unpaired "
-            f"bootstrap over the customers), {verdict}."
+            f"[{difference.low:+.1%}, {difference.high:+.1%}] (95% interval, {how}), {verdict}."
         )
     return sentences
 
@@ -170,7 +174,7 @@ def segment_profiles(dataset: Dataset, names: Mapping[str, str]) -> pd.DataFrame
     for label, group in frame.groupby("_segment", sort=True):
         row: dict[str, Any] = {"segment": segment(label, names), "customers": len(group)}
         for column in dataset.numeric:
-            interval = significance.t_interval(group[column].dropna().to_numpy())
+            interval = statistics.t_interval(group[column].dropna().to_numpy())
             spec = ".2f" if abs(interval.estimate) < 10 else ".1f"
             half = interval.high - interval.estimate
             row[column] = f"{interval.estimate:{spec}} ± {half:{spec}}"

@@ -14,7 +14,7 @@ from harness.data.preprocessing import holdout_split
 from harness.model.vocabulary import IMBALANCE
 from harness.report.business import class_names
 from harness.report.tuned_model import complete_trials, encoded_width, param_importances
-from harness.results import efficiency, leaderboard
+from harness.results import factors, leaderboard
 from harness.results.loading import (
     ComparisonResults,
     comparison_tables,
@@ -126,7 +126,7 @@ def _tables(results: ComparisonResults, searched: Sequence[str]) -> dict[str, pd
     tables = {"trials": board[[c for c in shown if c in board.columns]]}
     for param in ("optimizer", IMBALANCE):
         if f"param_{param}" in frame.columns:
-            tables[f"by_{param}"] = efficiency.best_by_parameter(
+            tables[f"by_{param}"] = factors.factor_effects(
                 frame, param, budget=budget, confidence=leaderboard.CONFIDENCE
             )
     return tables
@@ -150,7 +150,7 @@ def load_context(results: ComparisonResults, dataset: Dataset) -> ReportContext:
         test=test,
         study=study,
         trial=trial,
-        config=ledger.stored_config(trial),
+        config=ledger.effective_config(trial),
         holdout=ledger.stored_holdout(study),
         tables=tables,
         trials=trials,

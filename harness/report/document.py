@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from harness.data.datasets import Dataset
+from harness.model.families import family_of
 from harness.model.vocabulary import IMBALANCE
 from harness.report import (
     business,
@@ -43,7 +44,13 @@ from harness.report.context import (
     load_context,
     markdown_table,
 )
-from harness.report.notebook import execute_notebook, notebook_json, reproduction_note
+from harness.report.notebook import (
+    RETRAIN_TAG,
+    RETRAIN_TOLERANCE,
+    execute_notebook,
+    notebook_json,
+    storage_seen_from,
+)
 from harness.report.references import bibliography, cite
 from harness.report.tuned_model import class_metrics
 from harness.results import efficiency
@@ -133,6 +140,11 @@ def _holdout_text(ctx: ReportContext) -> str:
             f"regression {cite('cox1958')} (scikit-learn {cite('pedregosa2011')}) and the "
             "majority class:",
             markdown_table(models, explain=True),
+            *(
+                part
+                for part in (sections.model_choice_text(ctx), sections.published_text(ctx))
+                if part is not None
+            ),
             "### Per class",
             "From the stored confusion matrices; `macro` is the unweighted mean over classes "
             "(equal to the macro scores above):",
@@ -155,8 +167,8 @@ FIGURE_NOTES = {
                  "{} show the held-out forecasts against the truth over time, the residuals "
                  "and the learning curves of the final fits."),
     "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
-                   "{} plot the incumbents against trials and seconds and each run's time to "
-                   "target."),
+                   "{} plot the incumbents against trials and seconds and, where an optimum "
+                   "independent of the compared runs gives a target, each run's time to it."),
     "targeting": (("calibration",),
                   "{} shows whether those probabilities can be read at face value: "
                   "segment by segment, predicted probability against the share of customers "
@@ -204,7 +216,8 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
         if table is None:
             blocks.append(f"`{param}` was not searched: every trial used the same value.")
         else:
-            blocks += [f"Best score by {param}:", markdown_table(table, explain=True)]
+            heading = f"Each {param} on the same configurations:"
+            blocks += [heading, markdown_table(table, explain=True)]
     return "\n\n".join(blocks)
 
 
@@ -229,11 +242,13 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
                 lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
                                                  metric=metric)),
         _Figure("incumbents-seconds",
-                "The same against wall-clock seconds since each run's first trial.",
+                "The same against seconds: the run's process CPU seconds where every trial "
+                "recorded them (a loaded machine does not stretch them), else wall-clock "
+                "seconds since each run's first trial; the axis says which.",
                 lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
                                                  metric=metric)),
     ]  # fmt: skip
-    if ctx.comparative:
+    if ctx.comparative and not ctx.results.optimum_info().circular:
         specs.append(_Figure(
             "time-to-target",
             "Trials and seconds each run needed to come within 10% of the gap between random "
@@ -353,7 +368,7 @@ def _summary_section(ctx: ReportContext) -> str:
     else:
         supported += evidence.holdout_evidence(
             ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
-            test_scores=ctx.results.test_scores(),
+            test_scores=ctx.results.test_scores(), family=family_of(ctx.config).name,
         )  # fmt: skip
     supported += evidence.failure_evidence(
         efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),
@@ -461,7 +476,8 @@ def _forecast_recommendations(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a paired test supports it.",
+            "only where the paired test named beside them supports it after Holm's correction "
+            "for the comparisons made.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### The tuned model",
@@ -484,7 +500,8 @@ def _recommendations_section(ctx: ReportContext) -> str:
     return "\n\n".join(
         [
             "Each point is computed from the tables above; differences are called significant "
-            "only where a paired test supports it.",
+            "only where the paired test named beside them supports it after Holm's correction "
+            "for the comparisons made.",
             "### Which strategy at which budget",
             _strategy_advice(ctx),
             "### Optimizer and imbalance handling",
@@ -497,18 +514,26 @@ def _recommendations_section(ctx: ReportContext) -> str:
 
 def _notebook_section(ctx: ReportContext, path: Path, out: Path, executed: str | None) -> str:
     link = _link(path, out)
-    stored = {"before": ctx.holdout[BASELINE]["scores"], "after": ctx.holdout[TUNED]["scores"]}
-    note = reproduction_note(executed, stored)
+    ran = (
+        "It is committed with part 1's outputs, run in a Jupyter kernel from "
+        f"`{out.name}/` when the report was built"
+        if executed is not None
+        else "It was written without outputs: nbclient or a Jupyter kernel is not installed "
+        "where the report was built"
+    )
     return (
-        f"[{link}]({link}) loads `{ctx.dataset.name}`, takes the same held-out split (task "
-        f"seed {ctx.comparison.task_seed}), builds the best configuration from a literal dict, "
-        "fits it and the baseline on the search rows and prints their held-out "
-        f"{', '.join(HEADLINE_METRICS)} before and after, the per-segment results and "
-        "both confusion matrices; then it saves the tuned model (joblib) and scores new "
-        "customers with it. A setup cell comes first; the data is found from the installed "
-        "package, so it runs from `reports/`. It is committed with the outputs of a run in a "
-        "Jupyter kernel from `reports/`: training is seeded on one thread, so rebuilding the "
-        f"report gives the same file byte for byte. {note}"
+        f"[{link}]({link}) has two parts. Part 1 reads the held-out predictions stored with "
+        f"study `{ctx.study.study_name}` and prints the tuned and the unoptimized model's "
+        f"held-out {', '.join(HEADLINE_METRICS)} before and after, the per-segment results "
+        "and both confusion matrices; it trains nothing, so its outputs rebuild byte for "
+        f"byte from the storage. Part 2 (cells tagged `{RETRAIN_TAG}`) loads "
+        f"`{ctx.dataset.name}`, takes the same held-out split (task seed "
+        f"{ctx.comparison.task_seed}), fits the best configuration (a literal dict) and the "
+        "baseline on the search rows, prints their scores beside the stored ones, saves the "
+        "tuned model (joblib) and scores new rows with it. Training is seeded but not "
+        "bit-reproducible across processors, so part 2's numbers can differ in the last "
+        f"digits on another machine; the tests check them within {RETRAIN_TOLERANCE} of the "
+        f"stored scores. {ran}; part 2 was not run."
     )
 
 
@@ -567,8 +592,9 @@ def write_report(
     diagrams = drawio.write_diagrams(drawio_dir, name, documents)
     images = svg.write_svgs(diagrams)
     source = f"study {ctx.study.study_name}, trial #{ctx.trial.number}"
-    text = notebook_json(ctx.comparison, ctx.config, source=source,
-                         expected=ctx.holdout[TUNED]["scores"], data_dir=data_dir,
+    storage = storage_seen_from(redact_password(ctx.comparison.storage), out)
+    text = notebook_json(ctx.comparison, ctx.config, storage=storage,
+                         study=ctx.study.study_name, source=source, data_dir=data_dir,
                          names=ctx.names)  # fmt: skip
     executed = execute_notebook(text, out) if execute else None
     notebook.write_text(executed or text, encoding="utf-8", newline="\n")

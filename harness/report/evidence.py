@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 
 from harness.report.references import cite
-from harness.results import significance
+from harness.results import generalization, statistics
 from harness.results.leaderboard import ALPHA
+from harness.results.ranking import ROPE
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS
 
-#: Bootstrap resamples of the held-out rows.
-N_BOOT = 2000
+#: Bootstrap resamples of the held-out rows: the leaderboard's.
+N_BOOT = generalization.HOLDOUT_BOOT
 
 
 def _accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
@@ -64,7 +65,7 @@ def names(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _t(interval: significance.Interval, spec: str = ".4f") -> str:
+def _t(interval: statistics.Interval, spec: str = ".4f") -> str:
     """``0.4056 [0.4000, 0.4112]`` or the interval's note when it is no evidence."""
     return interval.format(spec)
 
@@ -73,9 +74,13 @@ def _count(value: float) -> str:
     return "more than 10,000" if math.isinf(value) else f"about {int(value)}"
 
 
-def wilcoxon_floor(n_seeds: int) -> float:
-    """Smallest two-sided exact Wilcoxon p-value on ``n_seeds`` pairs: ``2 / 2**n``."""
-    return 2.0 / 2.0**n_seeds
+#: How the text names a family's network (the stored keys say "MLP" for every family).
+FAMILY_LABELS = {"mlp": "MLP", "ensemble": "MLP", "cnn": "CNN", "lstm": "LSTM"}
+
+
+def model_label(name: str, family: str = "mlp") -> str:
+    """A stored model name as the text shows it: ``tuned MLP`` is ``tuned CNN`` for a CNN."""
+    return name.replace("MLP", FAMILY_LABELS.get(family, family.upper()))
 
 
 def seed_matrix(per_seed: pd.Series) -> pd.DataFrame:
@@ -88,7 +93,7 @@ def distinguishable(per_seed: pd.Series, *, alpha: float = ALPHA) -> bool:
     matrix = seed_matrix(per_seed).dropna()
     if matrix.shape[0] < 2 or matrix.shape[1] < 2:
         return False
-    return bool(significance.wilcoxon_holm(matrix, alpha=alpha).table["significant"].any())
+    return bool(statistics.wilcoxon_holm(matrix, alpha=alpha).table["significant"].any())
 
 
 def baseline_cv_evidence(table: pd.DataFrame) -> list[str]:
@@ -120,13 +125,15 @@ def baseline_cv_evidence(table: pd.DataFrame) -> list[str]:
 def method_notes(*, n_seeds: int, optimum_known: bool, optimum_source: str = "") -> list[str]:
     """How to read the intervals and the target of the tables below."""
     notes = [
-        "Intervals over seeds in this summary and in the `final`, `pairwise`, `baseline_cv` "
-        "and `generalization` tables are 95% Student t-intervals, which keep their coverage "
-        f"at small n (as BCa intervals {cite('efron1987')} would); the efficiency, curve and "
-        f"by-parameter bands are percentile bootstrap intervals {cite('efron1979')}, which "
-        f"under-cover at {n_seeds} seeds (about a third too narrow at 5): read them as "
-        "descriptive. Overlap of intervals is not a test: only the paired tests decide "
-        f"{cite('demsar2006')}.",
+        "Intervals over seeds in this summary and in the `final`, `pairwise`, `baseline_cv`, "
+        "`generalization` and `by_<parameter>` tables are 95% Student t-intervals "
+        f"{cite('student1908')}, which keep their coverage at small n; the interquartile "
+        f"means carry stratified BCa bootstrap intervals {cite('efron1987')}; only the "
+        f"efficiency and curve bands are percentile bootstrap intervals {cite('efron1979')}, "
+        f"which under-cover at {n_seeds} seeds (about a third too narrow at 5): read them as "
+        "descriptive. Every 'significant' comes from pairwise Wilcoxon signed-rank tests with "
+        "Holm's correction, and the critical-difference diagram draws the same test's groups; "
+        f"overlap of intervals is not a test {cite('demsar2006')}.",
     ]
     if optimum_known and optimum_source:
         source = optimum_source.removeprefix("optimum = ")
@@ -136,10 +143,10 @@ def method_notes(*, n_seeds: int, optimum_known: bool, optimum_source: str = "")
         )
     if not optimum_known:
         notes.append(
-            "No exhaustive grid covered this space, so the optimum behind normalized regret "
-            "and the time-to-target threshold is the best score one of the compared runs "
-            "found: that run reaches the target by construction, and success rates favour "
-            "its strategy."
+            "No optimum independent of the compared runs is stored (no exhaustive grid, or a "
+            "reference pool that a compared run beat), so the optimum behind normalized regret "
+            "is the best score one of the compared runs found, and no time-to-target or "
+            "success rate is reported: that run would reach any target by construction."
         )
     return notes
 
@@ -162,17 +169,20 @@ def strategy_evidence(
         The budget per study, named in the sentences.
     reference : str
         The strategy whose paired difference to the leader is sized with
-        :func:`harness.results.significance.seeds_needed`.
+        :func:`harness.results.statistics.seeds_needed`.
     alpha : float
         Family-wise level.
 
     Returns
     -------
     list of str
-        The leader with its t-interval; the Friedman test; the Wilcoxon-Holm
-        verdict ("no strategy is distinguishable at this budget" when no pair is
-        significant); the Wilcoxon floor when the seeds are too few; and the
-        seeds that would detect the observed difference.
+        The Wilcoxon-Holm verdict ("no strategy is distinguishable at this
+        budget" when no pair is significant) with the Friedman chi-square test
+        where it applies (3 strategies or more); the leader with its t-interval
+        and interquartile mean; the Bayesian signed-rank test of the leader
+        against the runner-up ("practically equivalent" where the posterior
+        says so); the Wilcoxon floor when the seeds are too few; and the seeds
+        that would detect the observed difference.
     """
     matrix = seed_matrix(per_seed).dropna()
     n, k = matrix.shape
@@ -180,50 +190,66 @@ def strategy_evidence(
         return [f"{n} complete seed(s) of {k} strategy(ies): too few to compare strategies at all."]
     means = matrix.mean().sort_values(ascending=False, kind="stable")
     leader, runner = str(means.index[0]), str(means.index[1])
-    lead = significance.t_interval(matrix[leader].to_numpy())
-    gap = significance.paired_differences_interval(matrix[leader], matrix[runner])
+    lead = statistics.t_interval(matrix[leader].to_numpy())
+    iqm = statistics.iqm_interval([matrix[leader].to_numpy()])
+    gap = statistics.paired_differences_interval(matrix[leader], matrix[runner])
     sentences = []
-    friedman = significance.friedman_test(matrix)
-    pairs = significance.wilcoxon_holm(matrix, alpha=alpha)
+    friedman = statistics.friedman_test(matrix)
+    pairs = statistics.wilcoxon_holm(matrix, alpha=alpha)
     significant = pairs.table[pairs.table["significant"]]
-    floor = wilcoxon_floor(n)
+    friedman_text = (
+        f"the {friedman.name} {cite('friedman1937')} over the {k} strategies gives "
+        f"p = {friedman.pvalue:.3g}"
+        if friedman.applies
+        else ""
+    )
     if significant.empty:
         verdict = (
             f"No strategy is distinguishable at this budget ({trials} trials, {n} seeds): "
             f"no pairwise Wilcoxon signed-rank test {cite('wilcoxon1945')} with Holm's "
             f"correction {cite('holm1979')} reaches p < {alpha}"
         )
-        if not math.isnan(friedman.pvalue):
-            verdict += f", and the Friedman test {cite('friedman1937')} over the {k} strategies "
-            verdict += "gives p = "
-            verdict += f"{friedman.pvalue:.3g}"
-        sentences.append(verdict + ".")
+        sentences.append(verdict + (f", and {friedman_text}." if friedman_text else "."))
     else:
         found = [
-            f"{r.strategy_a} vs {r.strategy_b} (Holm p = {r.holm_p:.3g})"
+            f"{r.strategy_a} vs {r.strategy_b} (Holm-corrected Wilcoxon p = {r.holm_p:.3g})"
             for r in significant.itertuples()
         ]
         sentences.append(
-            f"At {trials} trials and {n} seeds, Wilcoxon-Holm tests separate "
-            f"{names(found)}; every other pair is not distinguishable (Friedman p = "
-            f"{friedman.pvalue:.3g}; the procedure of {cite('demsar2006')})."
+            f"At {trials} trials and {n} seeds, pairwise Wilcoxon signed-rank tests with "
+            f"Holm's correction separate {names(found)}; no other pair is separated"
+            + (f" ({friedman_text})." if friedman_text else ".")
         )
     sentences.append(
-        f"Highest mean final CV score: {leader}, {_t(lead)} (95% Student t-interval "
-        f"{cite('student1908')} over {n} seeds); "
-        f"its paired difference to the next, {runner}, is {_t(gap, '+.4f')} (95% t-interval "
-        f"over {n} paired seeds)"
+        f"Highest mean final CV score: {leader}, {_t(lead)} ({lead.describe()} "
+        f"{cite('student1908')}; interquartile mean {_t(iqm)}, {iqm.describe()}); "
+        f"its paired difference to the next, {runner}, is {_t(gap, '+.4f')} "
+        f"({gap.describe()})"
         + (", an interval that includes zero." if gap.low <= 0 <= gap.high else ".")
     )
+    bayes = statistics.bayes_signed_rank(matrix[leader], matrix[runner], rope=ROPE)
+    if not math.isnan(bayes.p_equivalent):
+        reading = {
+            "better": f"{leader} is better by more than {ROPE}",
+            "worse": f"{runner} is better by more than {ROPE}",
+            "practically equivalent": f"the two are practically equivalent (within {ROPE})",
+            "undecided": "neither better nor practically equivalent is established at 0.95",
+        }[bayes.verdict]
+        sentences.append(
+            f"Bayesian signed-rank test {cite('benavoli2017')} of {leader} against {runner}, "
+            f"region of practical equivalence +-{ROPE}: P({leader} better) = "
+            f"{bayes.p_better:.2f}, P(equivalent) = {bayes.p_equivalent:.2f}, "
+            f"P({runner} better) = {bayes.p_worse:.2f}: {reading}."
+        )
     if n < pairs.min_seeds:
         sentences.append(
             f"With {n} seeds a two-sided Wilcoxon signed-rank test cannot go below p = "
-            f"2/2^{n} = {floor:.4g}, so no pairwise difference can be significant at "
-            f"{alpha}; it needs at least {pairs.min_seeds} seeds."
+            f"2/2^{n} = {statistics.wilcoxon_floor(n):.4g}, so no Wilcoxon difference can be "
+            f"significant at {alpha}; it needs at least {pairs.min_seeds} seeds."
         )
     if reference in matrix.columns and reference != leader:
         differences = (matrix[leader] - matrix[reference]).to_numpy()
-        need = significance.seeds_needed(differences, alpha=alpha)
+        need = statistics.seeds_needed(differences, alpha=alpha)
         if not math.isnan(need.wilcoxon):
             sentences.append(
                 f"Detecting {leader}'s observed mean edge over {reference} "
@@ -289,45 +315,44 @@ def rows_from_confusion(confusion: Sequence[Sequence[int]]) -> tuple[np.ndarray,
     return np.repeat(true, counts), np.repeat(predicted, counts)
 
 
-def _stored_rows(result: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-row true and predicted labels, in test-row order, where the study stored them."""
-    predicted = result.get("predicted")
-    truth = result.get("y_true", result.get("true"))
-    if predicted is None or truth is None:
-        return None
-    return np.asarray(truth), np.asarray(predicted)
-
-
 def holdout_interval(
-    result: Mapping[str, Any], metric: str, *, seed: int = 0
-) -> significance.Interval:
-    """Percentile bootstrap interval over test rows of one model's label metric."""
-    rows = _stored_rows(result) or rows_from_confusion(result["confusion"])
-    return significance.bootstrap_metric_interval(
-        *rows, LABEL_METRICS[metric], n_boot=N_BOOT, seed=seed
+    holdout: Mapping[str, Mapping[str, Any]], name: str, metric: str
+) -> statistics.Interval:
+    """Percentile bootstrap interval over the test rows of one model's label metric.
+
+    The leaderboard's interval (:func:`harness.results.generalization.holdout_interval`,
+    its one owner) where the per-row predictions are stored; for an older study
+    without them, the rows rebuilt from the stored confusion matrix (same
+    resamples and seed).
+    """
+    interval = generalization.holdout_interval(holdout, name, metric)
+    if interval is not None:
+        return interval
+    rows = rows_from_confusion(holdout[name]["confusion"])
+    return statistics.bootstrap_metric_interval(
+        *rows, LABEL_METRICS[metric], n_boot=N_BOOT, seed=generalization.HOLDOUT_SEED
     )
 
 
 def holdout_difference(
-    a: Mapping[str, Any], b: Mapping[str, Any], metric: str, *, seed: int = 0
-) -> tuple[significance.Interval, bool]:
+    holdout: Mapping[str, Mapping[str, Any]], a: str, b: str, metric: str
+) -> tuple[statistics.Interval, bool]:
     """Interval of ``metric(a) - metric(b)`` on the held-out rows, and whether it is paired.
 
-    Paired (both models on the same resampled rows) where the per-row predictions
-    are stored; otherwise the two models' rows are resampled independently from
-    their confusion matrices, which ignores the positive correlation of two
-    models scored on the same rows and so gives a wider, conservative interval.
+    Paired (both models on the same resampled rows, the leaderboard's
+    :func:`harness.results.generalization.holdout_difference`) where the per-row
+    predictions are stored; otherwise the two models' rows are resampled
+    independently from their confusion matrices, which ignores the positive
+    correlation of two models scored on the same rows: a wider, conservative
+    interval, labelled unpaired.
     """
-    function = LABEL_METRICS[metric]
-    rows_a, rows_b = _stored_rows(a), _stored_rows(b)
-    if rows_a is not None and rows_b is not None and np.array_equal(rows_a[0], rows_b[0]):
-        paired = significance.paired_bootstrap_metric(
-            rows_a[0], rows_a[1], rows_b[1], function, n_boot=N_BOOT, seed=seed
-        )
+    paired = generalization.holdout_difference(holdout, a, b, metric)
+    if paired is not None:
         return paired.difference, True
-    truth_a, pred_a = rows_from_confusion(a["confusion"])
-    truth_b, pred_b = rows_from_confusion(b["confusion"])
-    rng = np.random.default_rng(seed)
+    function = LABEL_METRICS[metric]
+    truth_a, pred_a = rows_from_confusion(holdout[a]["confusion"])
+    truth_b, pred_b = rows_from_confusion(holdout[b]["confusion"])
+    rng = np.random.default_rng(generalization.HOLDOUT_SEED)
     boots = np.empty(N_BOOT)
     for i in range(N_BOOT):
         pick_a = rng.integers(0, len(truth_a), len(truth_a))
@@ -338,13 +363,13 @@ def holdout_difference(
     estimate = function(truth_a, pred_a) - function(truth_b, pred_b)
     low, high = np.quantile(boots, [0.025, 0.975])
     sd = float(boots.std(ddof=1))
-    interval = significance.Interval(
+    interval = statistics.Interval(
         float(estimate), float(low), float(high), len(truth_a), sd, "percentile", 0.95, "rows"
     )
     return interval, False
 
 
-def _relation(interval: significance.Interval, a: str, b: str, metric: str) -> str:
+def _relation(interval: statistics.Interval, a: str, b: str, metric: str) -> str:
     if interval.low > 0:
         return f"{a} scores higher than {b} on {metric}"
     if interval.high < 0:
@@ -358,8 +383,9 @@ def holdout_evidence(
     metric: str,
     n_test: int,
     test_scores: Mapping[str, float] | None = None,
+    family: str = "mlp",
 ) -> list[str]:
-    """Tuned MLP against the unoptimized MLP and each reference on the held-out rows.
+    """The tuned network against its unoptimized baseline and each reference on held-out rows.
 
     Parameters
     ----------
@@ -372,6 +398,9 @@ def holdout_evidence(
     test_scores : mapping, optional
         Study name -> held-out ``metric`` of its tuned model, for the count of
         tuned incumbents that beat each reference.
+    family : str
+        The model family (``"mlp"``, ``"cnn"``, ``"lstm"``, ``"ensemble"``): the text
+        names the models by it (``tuned CNN``), whatever the stored keys say.
 
     Returns
     -------
@@ -382,32 +411,34 @@ def holdout_evidence(
     sentences = []
     shown = metric if metric in LABEL_METRICS else "accuracy"
     tuned = holdout[TUNED]
+    me = model_label(TUNED, family)
     references = [name for name in holdout if name not in (TUNED, MAJORITY)]
-    paired_any = False
+    paired_all = True
     parts, groups = [], {"higher": [], "lower": [], "apart": []}
     for name in references:
-        interval, paired = holdout_difference(tuned, holdout[name], shown)
-        paired_any |= paired
-        parts.append(f"{name} {_t(interval, '+.4f')}")
+        interval, paired = holdout_difference(holdout, TUNED, name, shown)
+        paired_all &= paired
+        label = model_label(name, family)
+        parts.append(f"{label} {_t(interval, '+.4f')}")
         side = "higher" if interval.low > 0 else "lower" if interval.high < 0 else "apart"
-        groups[side].append(name)
-    score = holdout_interval(tuned, shown)
+        groups[side].append(label)
+    score = holdout_interval(holdout, TUNED, shown)
     how = (
-        "paired bootstrap over the test rows"
-        if paired_any
-        else "percentile bootstrap over the test rows, unpaired: per-row predictions are not "
-        "stored for this study, so each model is resampled on its own from its confusion "
-        "matrix and the intervals are conservative"
+        "paired percentile bootstrap over the same test rows"
+        if paired_all
+        else "percentile bootstrap over the test rows, unpaired where a model's per-row "
+        "predictions are not stored: such a model is resampled on its own from its confusion "
+        "matrix, and its interval is conservative"
     )
     sentences.append(
-        f"On the {n_test} held-out rows the tuned MLP's {shown} is {_t(score)} (95% percentile "
+        f"On the {n_test} held-out rows the {me}'s {shown} is {_t(score)} (95% percentile "
         f"bootstrap over the rows {cite('efron1979')}). Its difference to each model, with a "
         f"95% interval ({how}): "
         f"{'; '.join(parts)}."
     )
     verdicts = []
     if groups["higher"]:
-        verdicts.append(f"the tuned MLP scores higher than {names(groups['higher'])}")
+        verdicts.append(f"the {me} scores higher than {names(groups['higher'])}")
     if groups["lower"]:
         verdicts.append(f"it scores lower than {names(groups['lower'])}")
     if groups["apart"]:
@@ -427,12 +458,15 @@ def holdout_evidence(
             continue
         best = max(rivals, key=lambda n: sign_of[m] * rivals[n])
         if sign_of[m] * (rivals[best] - mine) > 0:
-            better.append(f"{best} has the better {m} ({rivals[best]:.4f} against {mine:.4f})")
+            better.append(
+                f"{model_label(best, family)} has the better {m} ({rivals[best]:.4f} against "
+                f"{mine:.4f})"
+            )
     if better:
         sentences.append(
-            f"Where a reference model does better than the tuned MLP (point values on "
-            f"{n_test} rows; probability metrics get no interval without stored per-row "
-            f"probabilities): {'; '.join(better)}."
+            f"Where a reference model does better than the {me} (point values on {n_test} "
+            f"rows; every metric's interval is in the leaderboard's `holdout` table): "
+            f"{'; '.join(better)}."
         )
     if test_scores and len(test_scores) > 1:
         sign = sign_of.get(metric, 1)
@@ -442,7 +476,9 @@ def holdout_evidence(
             if value is None:
                 continue
             wins = sum(sign * (v - value) > 0 for v in test_scores.values())
-            counts.append(f"{wins} of {len(test_scores)} beat the {name} ({value:.4f})")
+            counts.append(
+                f"{wins} of {len(test_scores)} beat the {model_label(name, family)} ({value:.4f})"
+            )
         sentences.append(
             f"Across all {len(test_scores)} tuned incumbents' held-out {metric} (each refitted "
             f"and scored on the same {n_test} rows): {'; '.join(counts)}."

@@ -66,6 +66,13 @@ def zoom_floor(curves: pd.DataFrame, column: str) -> float | None:
     return float(later.min()) if later.size else None
 
 
+def _seconds_label(frame: pd.DataFrame) -> str:
+    """What the seconds axis measures: the run's process CPU seconds, or wall seconds."""
+    if efficiency.clock(frame) == "CPU":
+        return "process CPU seconds of the run"
+    return "wall seconds since the run's first trial"
+
+
 def incumbent_figure(
     frame: pd.DataFrame, *, axis: efficiency.Axis, optimum: float | None, metric: str
 ) -> Figure:
@@ -91,7 +98,7 @@ def incumbent_figure(
         top = max(float(highs.max()), optimum if optimum is not None else -np.inf)
         pad = 0.05 * (top - floor) or 0.01
         ax.set_ylim(floor - pad, top + pad)
-    ax.set_xlabel("trials" if axis == "trials" else "seconds since the run's first trial")
+    ax.set_xlabel("trials" if axis == "trials" else _seconds_label(frame))
     ax.set_ylabel(f"best mean CV {metric} so far")
     ax.set_title(f"Incumbent by {axis}: median over seeds, 95% bootstrap band")
     ax.legend(loc="lower right", fontsize="small")
@@ -116,7 +123,7 @@ def time_to_target_figure(frame: pd.DataFrame, *, optimum: float | None) -> Figu
             for mask, face in ((reached, colors[strategy]), (~reached, "none")):
                 ax.scatter(np.asarray(group[column])[mask], np.asarray(offsets)[mask],
                            facecolors=face, edgecolors=colors[strategy], s=36)  # fmt: skip
-        ax.set_xlabel(f"{label} to target")
+        ax.set_xlabel(f"{label if label == 'trials' else _seconds_label(frame)} to target")
         ax.grid(alpha=0.3)
     panels[0].set_yticks(range(len(strategies)), strategies)
     target = float(runs["target"].iloc[0])

@@ -5,7 +5,7 @@ the held-out forecasts with block-bootstrap intervals, and the forecast and resi
 (:func:`is_forecast`); the search sections and the search figures are shared
 with classification. Every number comes from the stored results and the dataset;
 every interval over held-out rows resamples moving blocks of consecutive years
-(:func:`harness.results.significance.block_length`), since one-step-ahead
+(:func:`harness.results.statistics.block_length`), since one-step-ahead
 forecast errors are correlated from one step to the next.
 """
 
@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 
 from harness.model.families import family_of, get_family
 from harness.report.context import ReportContext, markdown_table
-from harness.results import significance
-from harness.results.generalization import holdout_table
+from harness.results import statistics
+from harness.results.generalization import HOLDOUT_BOOT, holdout_table
 from harness.results.leaderboard import baselines_table
 from harness.results.ranking import interval_text
 from harness.study import ledger
@@ -29,8 +29,8 @@ from harness.study.evaluation import make_folds
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import compute_metric, headline_metrics
 
-N_BOOT = 2000
-"""Resamples of every held-out interval (seeded 0, so the report rebuilds byte for byte)."""
+N_BOOT = HOLDOUT_BOOT
+"""Resamples of every held-out interval: the leaderboard's (seeded 0, so the numbers agree)."""
 TUNED_NAME, BASELINE_NAME = "tuned LSTM", "unoptimized LSTM"
 """How the text calls the stored ``tuned MLP`` and ``baseline MLP`` entries of a time series."""
 
@@ -136,21 +136,21 @@ def baseline_section(ctx: ReportContext) -> str:
 def _bootstrap_text(n_rows: int) -> str:
     return (
         f"95% moving-block bootstrap over the held-out steps, blocks of "
-        f"{significance.block_length(n_rows)}, {N_BOOT} resamples"
+        f"{statistics.block_length(n_rows)}, {N_BOOT} resamples"
     )
 
 
-def _interval(truth: np.ndarray, predicted: np.ndarray) -> significance.Interval:
+def _interval(truth: np.ndarray, predicted: np.ndarray) -> statistics.Interval:
     """RMSE of ``predicted`` with its block-bootstrap interval over the held-out steps."""
-    return significance.bootstrap_metric_interval(
-        truth, predicted, _rmse, n_boot=N_BOOT, seed=0, block=significance.block_length(len(truth))
+    return statistics.bootstrap_metric_interval(
+        truth, predicted, _rmse, n_boot=N_BOOT, seed=0, block=statistics.block_length(len(truth))
     )
 
 
-def _paired(truth: np.ndarray, a: np.ndarray, b: np.ndarray) -> significance.PairedBootstrap:
+def _paired(truth: np.ndarray, a: np.ndarray, b: np.ndarray) -> statistics.PairedBootstrap:
     """RMSE of ``a`` minus RMSE of ``b`` on the same block-resampled steps."""
-    return significance.paired_bootstrap_metric(
-        truth, a, b, _rmse, n_boot=N_BOOT, seed=0, block=significance.block_length(len(truth))
+    return statistics.paired_bootstrap_metric(
+        truth, a, b, _rmse, n_boot=N_BOOT, seed=0, block=statistics.block_length(len(truth))
     )
 
 
@@ -184,7 +184,7 @@ def holdout_text(ctx: ReportContext) -> str:
     table = comparison_rows(ctx)
     metrics = headline_metrics("regression")
     scores = ledger.holdout_frame({shown_name(k): v for k, v in ctx.holdout.items() if k != TUNED})
-    per_metric = holdout_table(ctx.holdout, TUNED, metrics, n_boot=N_BOOT, seed=0)
+    per_metric = holdout_table(ctx.holdout, TUNED, metrics)
     per_metric = per_metric.assign(model=per_metric["model"].map(shown_name))[
         ["model", "metric", "score", "rows", "interval"]
     ]

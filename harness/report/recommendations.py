@@ -17,6 +17,7 @@ import pandas as pd
 from harness.model.vocabulary import RESAMPLER_NAMES
 from harness.report import evidence
 from harness.results import efficiency
+from harness.results.factors import paired_difference
 from harness.results.leaderboard import ALPHA
 from harness.study.holdout import BASELINE, TUNED
 
@@ -39,23 +40,6 @@ def _interval(row: Mapping[str, Any]) -> str:
 
 def _seeds(count: int) -> str:
     return f"{count} seed" if count == 1 else f"{count} seeds"
-
-
-def _compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
-    """``"overlap"``, ``"apart"`` or ``"unknown"`` (an interval needs two seeds) for two rows."""
-    bounds = [a["ci_low"], a["ci_high"], b["ci_low"], b["ci_high"]]
-    if any(pd.isna(bound) for bound in bounds):
-        return "unknown"
-    overlap = a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
-    return "overlap" if overlap else "apart"
-
-
-def _against(best: Mapping[str, Any], others: pd.DataFrame, key: str) -> dict[str, list[str]]:
-    """The ``key`` of every other row, grouped by how its interval compares with ``best``'s."""
-    groups: dict[str, list[str]] = {"overlap": [], "apart": [], "unknown": []}
-    for _, row in others.iterrows():
-        groups[_compare(best, row)].append(str(row[key]))
-    return groups
 
 
 def _verb(names: Sequence[str], singular: str, plural: str) -> str:
@@ -158,7 +142,7 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
     )
     if others.empty:
         return [sentence]
-    tested = others.dropna(subset=["wilcoxon_p"])
+    tested = others.dropna(subset=["holm_p"])
     if tested.empty:
         pairs = int(others["pairs"].max())
         return [
@@ -166,14 +150,24 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
             f"(it needs {WILCOXON_MIN_PAIRS}), so the order of final scores is not significant "
             "(overlap or separation of the intervals is no test either)."
         ]
-    worse = tested[tested["wilcoxon_p"] < ALPHA]
-    level = [f"{r['strategy']} (p = {r['wilcoxon_p']:.3g})" for _, r in tested.iterrows()]
+    worse = tested[tested["holm_p"] < ALPHA]
+    level = [f"{r['strategy']} (p = {r['holm_p']:.3g})" for _, r in tested.iterrows()]
     verdict = (
         f"significantly ahead of {_names(list(worse['strategy']))}"
         if not worse.empty
         else "not significantly ahead of any strategy"
     )
-    return [sentence + f" Paired Wilcoxon tests against it: {_names(level)}; it is {verdict}."]
+    return [
+        sentence + f" Paired Wilcoxon signed-rank tests against it, Holm-corrected over the "
+        f"{len(others)} comparisons: {_names(level)}; it is {verdict}."
+    ]
+
+
+def _clock(efficiency: pd.DataFrame) -> str:
+    """``"process CPU time"`` where the efficiency table's seconds are CPU, else wall-clock."""
+    if "clock" in efficiency.columns and (efficiency["clock"] == "CPU").all():
+        return "process CPU time"
+    return "wall-clock time"
 
 
 def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
@@ -188,7 +182,12 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     """
     reached = efficiency[(efficiency["success"] > 0) & ~efficiency["ttt_censored"].astype(bool)]
     sentences = []
-    if reached.empty:
+    if efficiency["success"].isna().all():
+        sentences.append(
+            "No optimum independent of the compared runs is stored, so there is no target and "
+            "no strategy is called fastest to it."
+        )
+    elif reached.empty:
         sentences.append(
             "Half or more of every strategy's runs missed the time-to-target threshold within "
             "the budget, so every median time to target is a lower bound (the runs' lengths) "
@@ -197,7 +196,8 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     else:
         fastest = reached.sort_values(["ttt_seconds", "strategy"], kind="stable").iloc[0]
         sentences.append(
-            f"By wall-clock time, {fastest['strategy']} has the shortest median time to target "
+            f"By {_clock(efficiency)}, {fastest['strategy']} has the shortest median time to "
+            "target "
             f"among strategies where most runs reached it: {fastest['ttt_seconds']:.1f} s, "
             f"{fastest['success']:.0%} of its runs reached it (no test behind the order)."
         )
@@ -211,43 +211,68 @@ def time_advice(efficiency: pd.DataFrame, overhead: pd.DataFrame) -> list[str]:
     return sentences
 
 
+def _effect(row: Mapping[str, Any]) -> str:
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):
+        return f"{row['effect']:.4f} (no interval from one seed)"
+    return f"{row['effect']:.4f} [{row['ci_low']:.4f}, {row['ci_high']:.4f}]"
+
+
+def _difference(mean: float, low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return f"{mean:+.4f} (no interval from one seed)"
+    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
+
+
 def group_advice(table: pd.DataFrame, param: str) -> list[str]:
-    """Best value of one parameter and which others are within its 95% interval.
+    """Best value of one parameter on matched configurations, and how far each other value is.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`harness.results.efficiency.best_by_parameter` of ``param`` (best mean first).
+        :func:`harness.results.factors.factor_effects` of ``param`` (best mean first):
+        each value's predicted score on the same configurations, and its paired
+        difference from the first row over seeds.
     param : str
         The parameter.
     """
     rows = table[table["seeds"] > 0]
     best = rows.iloc[0]
-    others = rows.iloc[1:]
     sentence = (
-        f"Highest score by {param}: {best[param]} reaches a mean best CV score of "
-        f"{_interval(best)} "
-        f"over {_seeds(best['seeds'])} (95% percentile bootstrap interval over seeds)."
+        f"Effect of {param} on the same configurations (each seed's trials with only {param} "
+        f"changed, scored by a random-forest surrogate): {best[param]} is highest, "
+        f"{_effect(best)} over {_seeds(best['seeds'])} (95% t interval over seeds)."
     )
-    groups = _against(best, others, param)
-    close, apart, unknown = groups["overlap"], groups["apart"], groups["unknown"]
-    if close:
-        verb = _verb(close, "overlaps", "overlap")
-        sentence += f" {_names(close)} {verb} its interval: not distinguishable on this data."
-    if apart:
-        verb = _verb(apart, "lies", "lie")
+    below, level, unknown = [], [], []
+    for _, row in rows.iloc[1:].iterrows():
+        shown = _difference(row["vs_top"], row["vs_top_low"], row["vs_top_high"])
+        text = f"{row[param]} {shown}"
+        if pd.isna(row["vs_top_high"]):
+            unknown.append(text)
+        elif row["vs_top_high"] < 0:
+            below.append(text)
+        else:
+            level.append(text)
+    if below:
         sentence += (
-            f" {_names(apart)} {verb} below it, outside the interval (a description: "
-            "separate intervals are not a test)."
+            f" Below it, the paired interval of the difference excluding 0: {'; '.join(below)}."
+        )
+    if level:
+        sentence += (
+            f" Not separated from it (the paired interval includes 0; not shown equivalent "
+            f"either): {'; '.join(level)}."
         )
     if unknown:
-        verb = _verb(unknown, "has", "have")
-        sentence += f" {_names(unknown)} {verb} too few seeds for an interval: no conclusion."
+        sentence += f" Too few seeds for an interval: {'; '.join(unknown)}."
     return [sentence]
 
 
 def imbalance_advice(table: pd.DataFrame | None, imbalance_ratio: float) -> list[str]:
-    """Whether resampling helped, from the ``by_imbalance`` table (None: not searched)."""
+    """Whether resampling helped, from the ``by_imbalance`` table (None: not searched).
+
+    The table credits each trial with the strategy that ran on its folds
+    (:func:`harness.study.ledger.effective_imbalance`); the best resampler and no
+    imbalance handling are compared paired over seeds on the same configurations.
+    """
     if table is None:
         return [
             f"The search space did not vary imbalance handling, so these runs cannot tell "
@@ -260,20 +285,19 @@ def imbalance_advice(table: pd.DataFrame | None, imbalance_ratio: float) -> list
     if resamplers.empty or "none" not in rows.index:
         return sentences
     best = resamplers.iloc[0]
-    plain = rows.loc["none"]
-    relation = _compare(best, plain)
-    if relation == "unknown":
-        verdict = "too few seeds for intervals, so no conclusion"
-    elif relation == "overlap":
-        verdict = "their intervals overlap, so these seeds show no difference from resampling"
-    elif best["mean"] > plain["mean"]:
-        verdict = "resampling helped beyond the intervals' overlap"
+    mean, low, high, seeds = paired_difference(table, best["imbalance"], "none")
+    if seeds < 2 or pd.isna(low):
+        verdict = "too few seeds for an interval, so no conclusion"
+    elif low > 0:
+        verdict = "resampling helped: the paired interval lies above 0"
+    elif high < 0:
+        verdict = "resampling hurt: the paired interval lies below 0"
     else:
-        verdict = "resampling hurt beyond the intervals' overlap"
+        verdict = "the paired interval includes 0, so these seeds show no effect of resampling"
     sentences.append(
-        f"Resampling: the best resampler, {best['imbalance']}, reaches {_interval(best)}, "
-        f"no imbalance handling {_interval(plain)}: {verdict} (class ratio "
-        f"{imbalance_ratio:.2f})."
+        f"Resampling: the best resampler that ran, {best['imbalance']}, against no imbalance "
+        f"handling on the same configurations: {_difference(mean, low, high)} over "
+        f"{_seeds(seeds)}; {verdict} (class ratio {imbalance_ratio:.2f})."
     )
     return sentences
 

@@ -76,6 +76,14 @@ REFERENCES: dict[str, Reference] = {
         "A study of the behavior of several methods for balancing machine learning training data",
         "*ACM SIGKDD Explorations Newsletter*, 6(1), 20-29. https://doi.org/10.1145/1007730.1007735",
     ),
+    "benavoli2017": _reference(
+        "Benavoli, A.; Corani, G.; Demšar, J.; Zaffalon, M.",
+        2017,
+        "Time for a change: A tutorial for comparing multiple classifiers through Bayesian "
+        "analysis",
+        "*Journal of Machine Learning Research*, 18(77), 1-36. "
+        "https://jmlr.org/papers/v18/16-305.html",
+    ),
     "bergstra2011": _reference(
         "Bergstra, J.; Bardenet, R.; Bengio, Y.; Kégl, B.",
         2011,

@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 from optuna.distributions import CategoricalDistribution
 
+from harness.data.datasets import get_spec
 from harness.errors import HarnessError
 from harness.model.cnn_vocabulary import cnn_blocks, cnn_settings, square_image
 from harness.model.families import DEFAULT_FAMILY, FAMILY, family_of, without_family
@@ -30,10 +31,10 @@ from harness.report.context import ReportContext, bullets, markdown_table
 from harness.report.evidence import grid_rationale
 from harness.report.references import cite
 from harness.report.tuned_model import class_metrics
-from harness.results import efficiency
+from harness.results import factors
 from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
-from harness.study.holdout import BASELINE, MAJORITY
+from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice
 
 STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
     "grid": ("the classic baseline: every grid point once, so its coverage does not depend on "
@@ -352,11 +353,11 @@ def _evidence(ctx: ReportContext, name: str) -> str:
         return importance
     table = ctx.tables.get(f"by_{name}")
     if table is None:
-        table = efficiency.best_by_parameter(ctx.results.frame, name, budget=ctx.comparison.trials)
+        table = factors.factor_effects(ctx.results.frame, name, budget=ctx.comparison.trials)
     means = "; ".join(
-        f"{row[name]}: {row['mean']:.4f}" for _, row in table.iterrows() if row["seeds"] > 0
+        f"{row[name]}: {row['effect']:.4f}" for _, row in table.iterrows() if row["seeds"] > 0
     )
-    return f"{importance}; mean best CV score per value: {means}"
+    return f"{importance}; score on the same configurations per value: {means}"
 
 
 def _family_changes_text(ctx: ReportContext) -> str:
@@ -371,8 +372,8 @@ def _family_changes_text(ctx: ReportContext) -> str:
     parts = [
         f"The tuned model: the {family.name!r} family ({family.description}). What changed "
         "against the family's baseline configuration, and the evidence from the trials "
-        "(importance: fANOVA on the pooled trials; per-value means: the best CV score of each "
-        "seed with that value, averaged over seeds):",
+        "(importance: fANOVA on the pooled trials; per-value scores: each value's effect on the "
+        "same configurations, from a surrogate per seed, averaged over seeds):",
         markdown_table(pd.DataFrame(rows)) if rows else "No setting changed.",
     ]
     if same:
@@ -407,8 +408,8 @@ def _changes_text(ctx: ReportContext) -> str:
     text = (
         f"The tuned model: {_architecture(ctx.config, ctx.n_inputs, ctx.dataset.n_classes)}. "
         "What changed against the baseline, and the evidence from the trials (importance: "
-        "fANOVA on the pooled trials, see the figures; per-value means: the best CV score "
-        "of each seed with that value, averaged over seeds):"
+        "fANOVA on the pooled trials, see the figures; per-value scores: each value's effect "
+        "on the same configurations, from a surrogate per seed, averaged over seeds):"
     )
     parts = [text, markdown_table(pd.DataFrame(rows)) if rows else "No setting changed."]
     if same:
@@ -428,3 +429,92 @@ def search_section(ctx: ReportContext) -> str:
             _changes_text(ctx),
         ]
     )
+
+
+def published_text(ctx: ReportContext) -> str | None:
+    """Scores others published on this data beside this study's, and where the protocols differ.
+
+    From the dataset registry (:class:`harness.data.datasets.PublishedResult`): each
+    published number with its source, then the majority-class rate of all the
+    data's rows, the tuned model and every reference on the held-out rows, in the
+    published numbers' metric. None for a dataset the registry says nothing about.
+    """
+    try:
+        spec = get_spec(ctx.dataset.name)
+    except HarnessError:
+        return None
+    if not spec.published:
+        if spec.published_note is None:
+            return None
+        return f"Published results on {ctx.dataset.name}: {spec.published_note}."
+    metric = spec.published[0].metric
+    rate = float(ctx.dataset.class_counts.max() / ctx.dataset.n_samples)
+    rows = [{"model": r.model, metric: r.value, "protocol": r.protocol, "source": r.source}
+            for r in spec.published]  # fmt: skip
+    rows.append({"model": "majority class (all rows)", metric: rate,
+                 "protocol": f"share of the largest class in all {ctx.dataset.n_samples} rows",
+                 "source": "computed from the data"})  # fmt: skip
+    protocol = (
+        f"trained on the {len(ctx.train.y)} search rows, scored once on the "
+        f"{len(ctx.test.y)} held-out rows (task seed {ctx.comparison.task_seed})"
+    )
+    for name, result in ctx.holdout.items():
+        if metric in result.get("scores", {}):
+            rows.append({"model": name, metric: result["scores"][metric], "protocol": protocol,
+                         "source": "this study"})  # fmt: skip
+    works = DATASET_REFERENCES.get(ctx.dataset.name, ())
+    tuned = ctx.holdout.get(TUNED, {}).get("scores", {}).get(metric, rate)
+    return "\n\n".join(
+        [
+            f"Published results on {ctx.dataset.name}"
+            + (f" {cite(*works)}" if works else "")
+            + " beside this study's models, each row with its source. The protocols differ: "
+            "the published numbers are means over repeated cross-validation on all rows, "
+            f"these are one hold-out split of {len(ctx.test.y)} rows (a standard error near "
+            f"{np.sqrt(tuned * (1 - tuned) / len(ctx.test.y)):.3f} for the tuned model), so a "
+            "difference of a few points is within that split's noise:",
+            markdown_table(pd.DataFrame(rows)),
+        ]
+    )
+
+
+def model_choice_text(ctx: ReportContext) -> str | None:
+    """Which model to deploy and why: the best CV score on the study's folds among every model.
+
+    :func:`harness.study.holdout.model_choice`: the tuned model, the baseline, the
+    references and the ensembles with trees, compared on the same folds; the
+    held-out rows only confirm the choice. None where the references were not
+    cross-validated (a study refitted before they were).
+    """
+    choice = model_choice(ctx.study)
+    if choice is None:
+        return None
+    rows = [{"model": name, f"cv_{choice.metric}": mean, "folds": len(choice.folds[name]),
+             f"test_{choice.metric}": ctx.holdout.get(name, {}).get("scores", {})
+             .get(choice.metric, np.nan)}
+            for name, mean in choice.cv.items()]  # fmt: skip
+    tuned = f"tuned {family_of(ctx.config).name.upper()}"
+    if choice.chosen == TUNED:
+        verdict = f"the {tuned} itself: no model of any kind beats it in CV."
+    else:
+        verdict = (
+            f"{choice.chosen}, ahead of the {tuned} by {choice.gap:.4f} in mean CV "
+            f"{choice.metric} ({choice.cv[choice.chosen]:.4f} against "
+            f"{choice.cv[TUNED]:.4f})."
+        )
+    held = ctx.holdout.get(choice.chosen, {}).get("scores", {}).get(choice.metric)
+    parts = [
+        f"Model to deploy, chosen as an AutoML system chooses: the best mean CV "
+        f"{choice.metric} on the study's own {len(choice.folds[TUNED])} folds of the search "
+        f"rows, among the tuned model, the baseline, the references and the ensembles with "
+        f"trees. The held-out rows play no part in the choice; they only confirm it. "
+        f"Deploy {verdict}"
+        + (f" On the held-out rows it scores {held:.4f}." if held is not None else ""),
+        markdown_table(pd.DataFrame(rows)),
+    ]
+    if choice.missing:
+        parts.append(
+            f"Not cross-validated, so not candidates: {', '.join(choice.missing)} (stacking "
+            "fits the network six times per fold)."
+        )
+    return "\n\n".join(parts)

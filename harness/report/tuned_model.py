@@ -14,10 +14,13 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from optuna.distributions import CategoricalDistribution
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
+from harness.model.vocabulary import IMBALANCE
 from harness.report.business import segment
+from harness.study import ledger
 
 
 def class_metrics(
@@ -71,16 +74,59 @@ def complete_trials(studies: Sequence[optuna.Study]) -> list[optuna.trial.Frozen
     return [t for study in studies for t in study.get_trials(deepcopy=False, states=states)]
 
 
+def effective_trials(
+    trials: Sequence[optuna.trial.FrozenTrial],
+) -> list[optuna.trial.FrozenTrial]:
+    """``trials`` with each one's ``imbalance`` parameter set to the strategy that ran.
+
+    A trial whose resampler ran on none of its folds trained without imbalance
+    handling (:func:`harness.study.ledger.effective_imbalance`), so it is
+    credited to ``"none"``; the parameter's choices gain every value that ran.
+    """
+    ran = [
+        ledger.effective_imbalance(t.params, t.user_attrs) if IMBALANCE in t.params else None
+        for t in trials
+    ]
+    pairs = list(zip(ran, trials, strict=True))
+    if all(value is None or value == t.params[IMBALANCE] for value, t in pairs):
+        return list(trials)
+    choices = tuple(
+        dict.fromkeys(
+            [
+                *(c for t in trials if IMBALANCE in t.distributions
+                  for c in t.distributions[IMBALANCE].choices),
+                *(value for value in ran if value is not None),
+            ]
+        )
+    )  # fmt: skip
+    rebuilt = []
+    for trial, value in zip(trials, ran, strict=True):
+        if value is None:
+            rebuilt.append(trial)
+            continue
+        distributions = {**trial.distributions, IMBALANCE: CategoricalDistribution(choices)}
+        rebuilt.append(
+            optuna.trial.create_trial(
+                params={**trial.params, IMBALANCE: value},
+                distributions=distributions,
+                value=trial.value,
+                user_attrs=trial.user_attrs,
+            )
+        )
+    return rebuilt
+
+
 def param_importances(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, float]:
     """fANOVA importances (seeded) of the parameters every trial has; most important first.
 
-    Empty when there is nothing to explain: no searched parameter, or fewer
-    than two distinct scores.
+    The imbalance strategy is the one that ran (:func:`effective_trials`). Empty
+    when there is nothing to explain: no searched parameter, or fewer than two
+    distinct scores.
     """
     if len({t.value for t in trials}) < 2 or not trials[0].params:
         return {}
     pooled = optuna.create_study(direction="maximize")
-    pooled.add_trials(trials)
+    pooled.add_trials(effective_trials(trials))
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
     scores = optuna.importance.get_param_importances(pooled, evaluator=evaluator)
     return {name: float(value) for name, value in scores.items()}

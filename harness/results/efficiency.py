@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
 from harness.errors import ConfigError
-from harness.results.stats import bootstrap_ci, summarize
+from harness.results.statistics import bootstrap_ci, summarize
 
 Axis = Literal["trials", "seconds"]
 
@@ -69,8 +69,12 @@ REQUIRED = (
 TIME_POINTS = 100
 
 
-def _prepare(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
-    """Validate ``frame``, drop trials past ``budget`` and blank non-complete values."""
+def prepare_trials(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
+    """Validate ``frame``, drop trials past ``budget`` and blank non-complete values.
+
+    The first step of every analysis here; the other results modules call it
+    too, so they all read the same trials.
+    """
     missing = [column for column in REQUIRED if column not in frame.columns]
     if missing:
         raise ConfigError(
@@ -96,7 +100,27 @@ def _prepare(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
         raise ConfigError(
             "no complete trial to analyse: every trial failed, was pruned or is past the budget"
         )
+    if clock(trials) == "CPU":
+        # Seconds-based analyses measure compute, not the hour: process CPU seconds.
+        trials = trials.assign(
+            wall_elapsed_seconds=trials["elapsed_seconds"],
+            elapsed_seconds=trials["elapsed_cpu_seconds"],
+        )
     return trials.sort_values([*RUN, "trial"], kind="stable")
+
+
+def clock(frame: pd.DataFrame) -> str:
+    """``"CPU"`` where every trial recorded its process CPU time, else ``"wall"``.
+
+    Time-based curves, times to target and speed-ups use process CPU seconds
+    (``elapsed_cpu_seconds``), which a loaded machine does not inflate; studies
+    stored before CPU time was recorded (or replays, whose clock is simulated)
+    fall back to wall seconds, and the tables say which.
+    """
+    column = frame.get("elapsed_cpu_seconds")
+    if column is None or column.empty or column.isna().any():
+        return "wall"
+    return "CPU"
 
 
 def strategy_trials(frame: pd.DataFrame) -> pd.DataFrame:
@@ -163,6 +187,15 @@ def _filled(trials: pd.DataFrame, matrix: pd.DataFrame) -> pd.DataFrame:
     return matrix.fillna(float(trials["value"].min()))
 
 
+def filled_incumbents(trials: pd.DataFrame, budget: int | None) -> pd.DataFrame:
+    """Runs x trials incumbent matrix of :func:`prepare_trials`' output, before-first filled.
+
+    A run's incumbent before its first complete trial is the worst value of any
+    trial, so every run has a value at every trial count.
+    """
+    return _filled(trials, _matrix(trials, "trials", None, budget))
+
+
 def _long(
     strategies: Sequence[str], points: np.ndarray, column: str, **values: np.ndarray
 ) -> pd.DataFrame:
@@ -204,7 +237,7 @@ def incumbents(
         Index ``(strategy, seed)``, one column per point (named ``trial`` or
         ``seconds``), NaN before a run's first complete trial.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     return _matrix(trials, axis, grid, budget)
 
 
@@ -231,7 +264,7 @@ def incumbent_curves(
         NaN with one seed), ``seeds`` and ``floored`` (seeds without a complete
         trial yet, counted at the floor).
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     matrix = _matrix(trials, axis, grid, budget)
     filled = _filled(trials, matrix)
     parts = []
@@ -254,12 +287,14 @@ def incumbent_curves(
     return pd.concat(parts, ignore_index=True)
 
 
-def _optimum(trials: pd.DataFrame, optimum: float | None) -> float:
+def effective_optimum(trials: pd.DataFrame, optimum: float | None) -> float:
+    """The optimum raised to the best trial where a trial beat it (None: the best trial)."""
     best = float(trials["value"].max())
     return best if optimum is None else max(float(optimum), best)
 
 
-def _reference_medians(filled: pd.DataFrame, reference: str) -> pd.DataFrame:
+def reference_medians(filled: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Median incumbent per strategy at every point; refuses a missing ``reference``."""
     medians = filled.groupby(level="strategy").median()
     if reference not in medians.index:
         raise ConfigError(
@@ -303,10 +338,10 @@ def regret_curves(
         ``strategy``, ``trial`` or ``seconds``, ``median`` (over seeds, floored),
         ``regret`` (``opt_p - median``), ``nr`` and ``seeds``.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     filled = _filled(trials, _matrix(trials, axis, grid, budget))
-    medians = _reference_medians(filled, reference)
-    opt = _optimum(trials, optimum)
+    medians = reference_medians(filled, reference)
+    opt = effective_optimum(trials, optimum)
     regret = opt - medians.to_numpy()
     nr = _normalized(regret, opt - medians.loc[reference].to_numpy())
     seeds = filled.groupby(level="strategy").size().to_numpy()
@@ -374,10 +409,10 @@ def time_to_target(
         ``reached``, ``ttt_trials`` and ``ttt_seconds`` (censored at the budget
         where not reached).
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     matrix = _matrix(trials, "trials", None, budget)
-    medians = _reference_medians(_filled(trials, matrix), reference)
-    opt = _optimum(trials, optimum)
+    medians = reference_medians(_filled(trials, matrix), reference)
+    opt = effective_optimum(trials, optimum)
     target = opt - q * (opt - float(medians.loc[reference].iloc[-1]))
     horizon = int(matrix.columns[-1])
     rows = []
@@ -472,7 +507,7 @@ def rank_curves(
     pandas.DataFrame
         ``strategy``, ``trial``, ``mean_rank``, ``ci_low``, ``ci_high``, ``seeds``.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     filled = _filled(trials, _matrix(trials, "trials", None, budget))
     strategies = sorted(filled.index.unique("strategy"))
     common = set.intersection(*(set(filled.loc[s].index) for s in strategies))
@@ -505,7 +540,7 @@ def final_incumbents(frame: pd.DataFrame, *, budget: int | None = None) -> pd.Se
     pandas.Series
         Indexed by ``(strategy, seed)``; runs without a complete trial are left out.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     return trials.groupby(RUN, sort=True)["value"].max().dropna()
 
 
@@ -517,7 +552,7 @@ def final_scores(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Final incumbent per strategy summarised over seeds (:func:`harness.results.stats.summarize`).
+    """Final incumbent per strategy over seeds (:func:`harness.results.statistics.summarize`).
 
     Returns
     -------
@@ -525,7 +560,7 @@ def final_scores(
         ``strategy``, ``seeds`` (runs with a complete trial), ``trials`` (every
         finished trial of the strategy), ``mean``, ``std``, ``ci_low``, ``ci_high``.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     table = summarize(
         final_incumbents(frame, budget=budget), n_boot=n_boot, confidence=confidence, seed=seed
     )
@@ -545,7 +580,7 @@ def overhead(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataFrame:
         ``strategy``, ``seeds``, ``trials`` (all finished), ``suggest_seconds``,
         ``trial_seconds``, ``overhead``.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     timed = trials[["suggest_seconds", "trial_seconds"]].notna().all(axis=1)
     table = trials.assign(
         suggest_seconds=trials["suggest_seconds"].where(timed, 0.0),
@@ -571,7 +606,7 @@ def failure_rates(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataF
     pandas.DataFrame
         ``strategy``, ``seeds``, ``trials``, ``failed``, ``pruned``, ``fail_rate``, ``prune_rate``.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     flags = trials.assign(failed=trials["state"] == "FAIL", pruned=trials["state"] == "PRUNED")
     table = flags.groupby("strategy", sort=True).agg(
         seeds=("seed", "nunique"),
@@ -602,7 +637,7 @@ def generalization_gap(
         Study name -> test score of its refitted incumbent, in the metric of
         ``value``. Studies missing here are left out; ``seeds`` counts the rest.
     n_boot, confidence, seed
-        As in :func:`harness.results.stats.bootstrap_ci`.
+        As in :func:`harness.results.statistics.bootstrap_ci`.
 
     Returns
     -------
@@ -610,7 +645,7 @@ def generalization_gap(
         ``strategy``, ``seeds``, ``cv_score`` and ``test_score`` (means over
         seeds), ``gap`` (mean of test minus CV), ``std``, ``ci_low``, ``ci_high``.
     """
-    trials = _prepare(frame, None)
+    trials = prepare_trials(frame, None)
     runs = trials.groupby([*RUN, "study"], sort=True)["value"].max().reset_index()
     runs["test_score"] = runs["study"].map(test_scores)
     runs = runs.dropna(subset=["value", "test_score"]).set_index(RUN)
@@ -636,7 +671,7 @@ def best_by_parameter(
     """Best score reached with each value of one parameter, over all strategies and seeds.
 
     Per seed, the best complete value among every strategy's trials with that
-    parameter value; then the mean and bootstrap interval over seeds. Trials
+    parameter value; then the mean and Student-t interval over seeds. Trials
     where the parameter is absent (a conditional parameter) are left out;
     list values are grouped as tuples.
 
@@ -656,7 +691,7 @@ def best_by_parameter(
         ``trials`` (finished), ``complete``, ``mean``, ``std``, ``ci_low``,
         ``ci_high``, ``best`` (over all of them); best mean first.
     """
-    trials = _prepare(frame, budget)
+    trials = prepare_trials(frame, budget)
     column = f"param_{param}"
     if column not in trials.columns:
         known = sorted(c.removeprefix("param_") for c in trials.columns if c.startswith("param_"))

@@ -12,7 +12,7 @@ predictions (``predicted`` labels, ``proba`` and the true labels). Where they
 do not, the table says "not stored" instead of inventing an uncertainty.
 
 A regression (time series) result is resampled in moving blocks of
-consecutive test rows (:func:`harness.results.significance.block_length`):
+consecutive test rows (:func:`harness.results.statistics.block_length`):
 one-step-ahead forecast errors are autocorrelated (a forecast that misses a
 solar maximum misses the next year too), and an iid bootstrap would treat
 them as independent and give intervals that are too narrow. McNemar is
@@ -27,11 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.results import efficiency, significance
+from harness.results import efficiency, statistics
 from harness.results.ranking import interval_text
 from harness.study.metrics import compute_metric, task_of
 
 NOT_STORED = "not stored (no per-row predictions in the held-out results)"
+#: Bootstrap resamples of the held-out rows: every held-out interval, in every output, uses these.
+HOLDOUT_BOOT = 2000
+#: Seed of the held-out bootstraps.
+HOLDOUT_SEED = 0
 #: Keys under which the stored held-out results may keep the true test labels.
 TRUTH_KEYS = ("y_true", "true", "true_labels", "truth")
 
@@ -57,14 +61,14 @@ def gap_table(
         (t interval of the gap over seeds) and ``interval`` (text, or why it is
         no evidence); CV leader first.
     """
-    trials = efficiency._prepare(frame, None)
+    trials = efficiency.prepare_trials(frame, None)
     runs = trials.groupby([*efficiency.RUN, "study"], sort=True)["value"].max().reset_index()
     runs["test_score"] = runs["study"].map(test_scores)
     runs = runs.dropna(subset=["value", "test_score"])
     rows = []
     for strategy, group in runs.groupby("strategy", sort=True):
         gap = (group["test_score"] - group["value"]).to_numpy(float)
-        interval = significance.t_interval(gap, confidence)
+        interval = statistics.t_interval(gap, confidence)
         rows.append(
             {
                 "strategy": strategy,
@@ -123,14 +127,57 @@ def _metric(name: str, predicted: np.ndarray, proba: np.ndarray | None, labels: 
     return metric
 
 
+def _block(holdout: Mapping[str, Any], metric: str, n_rows: int) -> int:
+    """Moving-block length for a regression (time series) metric, 1 for a classification one."""
+    return statistics.block_length(n_rows) if task_of((metric,)) == "regression" else 1
+
+
+def _scorable(data: tuple | None, metric: str) -> bool:
+    return data is not None and not (metric in ("log_loss", "roc_auc_ovr") and data[2] is None)
+
+
+def holdout_interval(
+    holdout: Mapping[str, Any], model: str, metric: str, *, confidence: float = 0.95
+) -> statistics.Interval | None:
+    """The held-out interval of one model's metric: the one owner every output reads.
+
+    A percentile bootstrap over the test rows (:data:`HOLDOUT_BOOT` resamples,
+    seed :data:`HOLDOUT_SEED`; moving blocks for a time series), from the stored
+    per-row predictions and probabilities. None where they are not stored.
+    """
+    data = _rows_of(holdout, model)
+    if not _scorable(data, metric):
+        return None
+    truth, predicted, proba, labels = data
+    return statistics.bootstrap_metric_interval(
+        truth, np.arange(len(truth)), _metric(metric, predicted, proba, labels),
+        n_boot=HOLDOUT_BOOT, confidence=confidence, seed=HOLDOUT_SEED,
+        block=_block(holdout, metric, len(truth)),
+    )  # fmt: skip
+
+
+def holdout_difference(
+    holdout: Mapping[str, Any], a: str, b: str, metric: str, *, confidence: float = 0.95
+) -> statistics.PairedBootstrap | None:
+    """Model ``a`` minus model ``b`` on the same held-out rows: the paired bootstrap.
+
+    None where either model's per-row predictions are not stored or the row
+    counts differ.
+    """
+    rows_a, rows_b = _rows_of(holdout, a), _rows_of(holdout, b)
+    if not (_scorable(rows_a, metric) and _scorable(rows_b, metric)):
+        return None
+    if len(rows_a[0]) != len(rows_b[0]) or not np.array_equal(rows_a[0], rows_b[0]):
+        return None
+    return _paired(metric, rows_a, rows_b, confidence, _block(holdout, metric, len(rows_a[0])))
+
+
 def holdout_table(
     holdout: Mapping[str, Any],
     tuned: str,
     metrics: tuple[str, ...],
     *,
-    n_boot: int = 1000,
     confidence: float = 0.95,
-    seed: int = 0,
 ) -> pd.DataFrame:
     """Held-out metrics with bootstrap intervals over the test rows, and paired comparisons.
 
@@ -151,28 +198,25 @@ def holdout_table(
     -------
     pandas.DataFrame
         ``model``, ``metric``, ``score`` (stored), ``rows``, ``ci_low``,
-        ``ci_high`` (percentile bootstrap over rows), ``interval`` (text, or
+        ``ci_high`` (:func:`holdout_interval`), ``interval`` (text, or
         :data:`NOT_STORED`), ``tuned_minus`` (tuned minus this model, paired
-        bootstrap over the same rows), ``paired_p`` and ``mcnemar_p`` (exact,
+        bootstrap over the same rows: :func:`holdout_difference`) with its interval
+        ``tuned_minus_low``, ``tuned_minus_high``, ``paired_p`` and ``mcnemar_p`` (exact,
         on correct/incorrect; the same for every metric of a model).
     """
     rows = []
     tuned_rows = _rows_of(holdout, tuned)
     if all(_rows_of(holdout, model) is None for model in holdout):
         metrics = metrics[:1]  # nothing to resample: one line per model says so
-    # Forecast errors of consecutive steps are correlated: a time series' rows are resampled
-    # in moving blocks, and McNemar (right or wrong per row) has no meaning for them.
+    # McNemar (right or wrong per row) has no meaning for a time series' forecasts.
     regression = task_of(metrics) == "regression"
-    block = 1
-    if regression and tuned_rows is not None:
-        block = significance.block_length(len(tuned_rows[0]))
     for model, result in holdout.items():
         if not isinstance(result, Mapping) or "scores" not in result:
             continue
         data = _rows_of(holdout, model)
         mcnemar = float("nan")
         if data is not None and tuned_rows is not None and model != tuned and not regression:
-            mcnemar = significance.mcnemar_test(data[0], tuned_rows[1], data[1]).pvalue
+            mcnemar = statistics.mcnemar_test(data[0], tuned_rows[1], data[1]).pvalue
         for metric in metrics:
             row = {
                 "model": model,
@@ -183,32 +227,37 @@ def holdout_table(
                 "ci_high": np.nan,
                 "interval": NOT_STORED,
                 "tuned_minus": np.nan,
+                "tuned_minus_low": np.nan,
+                "tuned_minus_high": np.nan,
                 "paired_p": np.nan,
                 "mcnemar_p": mcnemar,
             }
-            if data is not None and not (metric in ("log_loss", "roc_auc_ovr") and data[2] is None):
-                truth, predicted, proba, labels = data
-                index = np.arange(len(truth))
-                score = _metric(metric, predicted, proba, labels)
-                interval = significance.bootstrap_metric_interval(
-                    truth, index, score, n_boot=n_boot, confidence=confidence, seed=seed,
-                    block=block,
-                )  # fmt: skip
+            interval = holdout_interval(holdout, model, metric, confidence=confidence)
+            if interval is not None:
                 row.update(
-                    rows=len(truth),
+                    rows=interval.n,
                     ci_low=float(interval.low),
                     ci_high=float(interval.high),
                     interval=interval_text(interval),
                 )
-                if tuned_rows is not None and model != tuned and len(tuned_rows[0]) == len(truth):
-                    paired = _paired(metric, tuned_rows, data, n_boot, confidence, seed, block)
-                    row.update(tuned_minus=paired[0], paired_p=paired[1])
+                paired = None
+                if tuned_rows is not None and model != tuned:
+                    paired = holdout_difference(
+                        holdout, tuned, model, metric, confidence=confidence
+                    )
+                if paired is not None:
+                    row.update(
+                        tuned_minus=float(paired.difference.estimate),
+                        tuned_minus_low=float(paired.difference.low),
+                        tuned_minus_high=float(paired.difference.high),
+                        paired_p=paired.pvalue,
+                    )
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _paired(metric, tuned_rows, data, n_boot, confidence, seed, block=1) -> tuple[float, float]:
-    """Tuned minus reference on the same rows: paired bootstrap difference and p-value."""
+def _paired(metric, tuned_rows, data, confidence, block=1) -> statistics.PairedBootstrap:
+    """Tuned minus reference on the same rows: the paired bootstrap."""
     truth = data[0]
     index = np.arange(len(truth))
     # Both models are scored on the same resampled rows: pred_a is the tuned model's.
@@ -221,11 +270,10 @@ def _paired(metric, tuned_rows, data, n_boot, confidence, seed, block=1) -> tupl
             return reference_metric(y_true, rows - len(truth))
         return tuned_metric(y_true, rows)
 
-    result = significance.paired_bootstrap_metric(
+    return statistics.paired_bootstrap_metric(
         truth, index, index + len(truth), difference_metric,
-        n_boot=n_boot, confidence=confidence, seed=seed, block=block,
+        n_boot=HOLDOUT_BOOT, confidence=confidence, seed=HOLDOUT_SEED, block=block,
     )  # fmt: skip
-    return float(result.difference.estimate), float(result.pvalue)
 
 
 def beaten_table(
@@ -284,7 +332,7 @@ def baseline_cv_table(
     rows = []
     for strategy, values in finals.groupby(level=0, sort=True):
         difference = values.to_numpy(float) - baseline
-        interval = significance.t_interval(difference, confidence)
+        interval = statistics.t_interval(difference, confidence)
         rows.append(
             {
                 "strategy": strategy,

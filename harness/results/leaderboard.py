@@ -23,7 +23,16 @@ from matplotlib.figure import Figure
 from tabulate import tabulate
 
 from harness.errors import ConfigError
-from harness.results import design, efficiency, generalization, ranking, stats, targets, timing
+from harness.results import (
+    design,
+    efficiency,
+    factors,
+    generalization,
+    ranking,
+    statistics,
+    targets,
+    timing,
+)
 from harness.results.targets import Optimum
 
 #: Level of every test and coverage of every interval in the tables.
@@ -44,7 +53,8 @@ GLOSSARY = {
     "auc_nr": "mean normalized regret over trials 1..T (0 = optimum, 1 = random search)",
     "auc_regret": "mean of best known score minus median incumbent over trials 1..T",
     "ttt_trials": "median trials to reach the q = 0.1 target (n/a: censored, see `targets`)",
-    "ttt_seconds": "median seconds to reach it (n/a: censored, see `targets`)",
+    "ttt_seconds": "median seconds (process CPU seconds; see `clock`) to reach it (n/a: "
+    "censored, see `targets`)",
     "ttt_censored": "yes: half the runs or more missed the target, so the median is only a bound",
     "success": "share of runs that reached the target",
     "speedup_trials": "random search's median trials to target / this one's (n/a: both censored)",
@@ -56,16 +66,22 @@ GLOSSARY = {
     "ci_low": f"lower end of the {CONFIDENCE:.0%} interval (method in the table's note)",
     "ci_high": "upper end of that interval",
     "interval": "the interval as text; n/a (all seeds equal) where it has zero width",
-    "wilcoxon_p": f"paired Wilcoxon p against rank 1 (n/a: too few pairs to reach {ALPHA})",
+    "wilcoxon_p": "raw two-sided paired Wilcoxon signed-rank p, against rank 1 in `final` "
+    f"(n/a: too few pairs to reach {ALPHA}); verdicts use `holm_p`",
+    "iqm": "interquartile mean over seeds of the final score (robust to one lucky seed)",
+    "iqm_interval": f"{CONFIDENCE:.0%} stratified BCa bootstrap interval of the IQM over seeds",
+    "p_a_better": f"Bayesian signed-rank posterior probability that a beats b by more than "
+    f"{ranking.ROPE}",
+    "p_equivalent": f"posterior probability that a and b are within {ranking.ROPE} "
+    "(practically equivalent)",
+    "p_b_better": f"posterior probability that b beats a by more than {ranking.ROPE}",
+    "bayes": "the Bayesian verdict where a posterior probability exceeds 0.95, else undecided",
     "fail_rate": "share of trials that failed",
     "prune_rate": "share of trials that were pruned",
     "strategy_a": "first strategy of the pair",
     "strategy_b": "second strategy of the pair",
-    "seeds_a": "seeds of strategy_a",
-    "seeds_b": "seeds of strategy_b",
-    "u": "Mann-Whitney U of strategy_a",
-    "mannwhitney_p": f"two-sided Mann-Whitney p (n/a: too few seeds to reach {ALPHA})",
-    "holm_p": "Holm-adjusted p over the tested pairs",
+    "holm_p": "Holm-adjusted Wilcoxon p over the tested comparisons (every pair in "
+    "`pairwise`; each strategy against rank 1 in `final`)",
     "significant": f"holm_p below {ALPHA}",
     "complete": "complete trials",
     "best": "best score of any trial",
@@ -93,7 +109,8 @@ GLOSSARY = {
     "(inf: none did)",
     "ert_seconds": "the same in seconds",
     "median_trials": "median trials to the target; '>= x' where half the seeds or more missed it",
-    "median_seconds": "median seconds to the target, as a bound where censored",
+    "median_seconds": "median seconds (CPU where recorded, see `efficiency`'s `clock`) to the "
+    "target, as a bound where censored",
     "lowest_ert": "lowest finite ERT in trials at this target (a description, not a test)",
     "optimum": "where the optimum comes from",
     "axis": "budget measured in trials or seconds",
@@ -111,20 +128,31 @@ GLOSSARY = {
     "n_parameters": "trainable parameters of the network",
     "beaten_rate": "share of those studies",
     "workers": "parallel workers the comparison ran with",
-    "run_seconds": "median over seeds of a run's wall time",
+    "run_seconds": "median over seeds of a run's wall time (read it with `load_average`)",
+    "load_average": "mean over the trials of the machine's 1-minute load average when each ended",
+    "run_cpu_seconds": "median over seeds of a run's process CPU time (the fair cost)",
+    "cpu_seconds": "mean process CPU seconds per trial, proposal included",
+    "clock": "what the seconds columns measure: process CPU seconds, or wall seconds for "
+    "studies stored before CPU time was recorded",
     "fit_seconds": "mean seconds per trial spent fitting (all folds)",
     "predict_seconds": "mean seconds per trial spent predicting (n/a: not recorded)",
     "suggest_seconds": "mean seconds per trial spent proposing the configuration",
     "duplicate_rate": "share of trials repeating a configuration already evaluated in the run",
     "fail_reason": "most common failure reason (count)",
     "avg_rank": "rank of the final CV score among strategies, averaged over shared seeds",
-    "friedman_p": "Friedman test (Iman-Davenport F) that all strategies rank alike",
-    "nemenyi_cd": f"Nemenyi critical difference of average ranks at alpha {ALPHA}",
+    "friedman_p": "Friedman chi-square test that all strategies rank alike (shown only with "
+    "3 strategies or more)",
     "group": "strategies the Holm-corrected paired Wilcoxon tests do not tell apart from it",
     "mean_difference": "mean over paired seeds of a minus b (best minus runner-up in power)",
-    "diff_low": f"lower end of the {CONFIDENCE:.0%} t interval of the paired difference "
-    "(one pair, uncorrected)",
+    "diff_low": f"lower end of the {CONFIDENCE:.0%} paired Student-t interval of the "
+    "difference (one pair, uncorrected)",
     "diff_high": "upper end of that interval",
+    "effect": "mean over seeds of the value's predicted score on each seed's configurations",
+    "effect_sd": "standard deviation of the effect over seeds",
+    "vs_top": "mean over seeds of this value's effect minus the first row's (paired, same "
+    "configurations)",
+    "vs_top_low": f"lower end of the {CONFIDENCE:.0%} t interval of `vs_top` over seeds",
+    "vs_top_high": "upper end of that interval",
     "best_strategy": "highest mean final score",
     "runner_up": "second highest mean final score",
     "sd_difference": "seed-to-seed standard deviation of the paired differences",
@@ -139,6 +167,8 @@ GLOSSARY = {
     "score": "stored held-out score",
     "rows": "held-out rows behind the interval",
     "tuned_minus": "tuned model minus this one on the same rows (paired bootstrap)",
+    "tuned_minus_low": "lower end of the paired bootstrap interval of `tuned_minus`",
+    "tuned_minus_high": "upper end of that interval",
     "paired_p": "paired bootstrap p of that difference",
     "mcnemar_p": "exact McNemar p, tuned against this model, on correct/incorrect rows",
 }
@@ -152,23 +182,38 @@ TABLE_NOTES = {
     "that many trials they compare one random draw with itself.",
     "efficiency": "Ranked by the anytime AUC over the trials after the shared start-up only; "
     "`success` is the share of runs reaching the q = 0.1 target (see `targets`).",
-    "targets": "A ladder of targets; censored medians are bounds ('>= x'), never point values, "
+    "targets": "A ladder of targets below an optimum independent of the compared runs (without "
+    "one, no target table is reported); censored medians are bounds ('>= x'), never point values, "
     "and a strategy that never reaches a target is never the fastest there.",
     "ecdf": "The COCO-style ECDF: share of the (seed, target) pairs of the ladder reached within "
     "a budget of trials or seconds.",
-    "timing": "Equal trials are not equal compute: the cost behind each strategy's trials.",
-    "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); overlap of "
-    "intervals is not a test: see `pairwise` and `power`.",
-    "ranking": "Friedman test over seeds (blocks) x strategies, Nemenyi critical difference, and "
-    "groups from paired Wilcoxon signed-rank tests with Holm's correction; the "
-    "critical-difference diagram is the `-ranking.png` beside this file.",
+    "timing": "Equal trials are not equal compute: the cost behind each strategy's trials. "
+    "CPU seconds are the fair measure; wall seconds grow with the machine's load "
+    "(`load_average`), and `compare` interleaves its studies so every strategy sees the same "
+    "load.",
+    "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); the IQM's: "
+    "stratified BCa bootstrap over seeds. Tests: paired Wilcoxon signed-rank against rank 1, "
+    "Holm-corrected over the other strategies; overlap of intervals is not a test.",
+    "ranking": "Average ranks over seeds (blocks) x strategies, the Friedman chi-square test "
+    "(with 3 strategies or more), and groups from paired Wilcoxon signed-rank tests with "
+    "Holm's correction; the critical-difference diagram (`-ranking.png` beside this file) draws "
+    "the same Wilcoxon-Holm groups.",
     "pairwise": "Paired (same seeds) Wilcoxon signed-rank tests with Holm's correction; n/a where "
-    "the pairs cannot reach p < 0.05 (fewer than 6 non-tied pairs).",
+    "the pairs cannot reach p < 0.05 (fewer than 6 non-tied pairs: with 5 seeds the smallest "
+    "two-sided p is 2/2^5 = 0.0625). The Bayesian signed-rank test (Benavoli et al. 2017) "
+    f"with a region of practical equivalence of {ranking.ROPE} says where two strategies are "
+    "practically equivalent rather than only not separated.",
     "power": "The best strategy against the runner-up: how many seeds would detect the observed "
     "difference with its observed seed-to-seed spread.",
     "curves": "Intervals: percentile bootstrap over seeds of the median incumbent.",
     "generalization": f"Gap intervals: {CONFIDENCE:.0%} Student-t over seeds.",
-    "by_param": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds of each seed's best score.",
+    "by_param": "Each value compared on the same configurations, not by the best score it "
+    "happened to reach (that grows with how often a strategy proposed it): per seed, a "
+    "random-forest surrogate of the score fitted on every complete trial, then its mean "
+    "prediction over all of that seed's configurations with only this parameter set to the "
+    f"value (partial dependence, the marginal of functional ANOVA). Intervals: {CONFIDENCE:.0%} "
+    "Student-t over seeds; `vs_top` is paired over seeds. An imbalance strategy is credited only "
+    "where it ran: a resampler skipped on every fold counts as `none`.",
     "holdout": "Intervals: percentile bootstrap over the held-out rows; paired comparisons on the "
     "same rows.",
     "versus": "Each comparison's tuned model (its best study by CV score) and its family's "
@@ -188,7 +233,7 @@ PREFIXES = {
 RATES = {"success", "overhead"}
 SCORES = {
     "mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value", "median",
-    "nr", "mean_rank", "baseline_cv", "incumbent", "difference",
+    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm",
 }  # fmt: skip
 #: Fractions of the budget at which :func:`curve_table` samples the incumbent curves.
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -247,7 +292,13 @@ def efficiency_table(
     auc = efficiency.anytime_auc(
         frame, optimum=opt.value, reference=reference, budget=budget, after=horizon
     )
-    hits = targets.target_table(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
+    if opt.circular:
+        # No target without an optimum independent of the compared runs: n/a, not a number.
+        hits = auc[["strategy"]].assign(
+            success=np.nan, median_trials="n/a", median_seconds="n/a", reached=0
+        )
+    else:
+        hits = targets.target_table(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
     cost = efficiency.overhead(frame, budget=budget)
     ranks = efficiency.rank_curves(frame, budget=budget, n_boot=n_boot, seed=seed)
     final = ranks[ranks["trial"] == ranks["trial"].max()]
@@ -270,9 +321,10 @@ def efficiency_table(
     )
     table["from_trial"] = horizon + 1 if horizon < last else 1
     table["optimum"] = opt.label
+    table["clock"] = efficiency.clock(efficiency.prepare_trials(frame, budget))
     columns = ["strategy", "seeds", "trials", "from_trial", "auc_nr", "auc_regret", "success",
                "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank",
-               "optimum"]  # fmt: skip
+               "optimum", "clock"]  # fmt: skip
     return _ranked(table[columns], ["auc_nr", "auc_regret"], [True, True])
 
 
@@ -297,19 +349,22 @@ def final_score_table(
         ``rank``, ``strategy``, ``seeds``, ``trials``, ``mean``, ``std``,
         ``ci_low``, ``ci_high`` (95% Student-t interval of the mean over seeds),
         ``interval`` (text; ``"n/a (all seeds equal)"`` for a zero width),
-        ``pairs``, ``wilcoxon_p`` (against rank 1), ``fail_rate``, ``prune_rate``.
+        ``iqm``, ``iqm_interval`` (interquartile mean, stratified BCa interval),
+        ``pairs``, ``wilcoxon_p`` (raw, against rank 1), ``holm_p`` (Holm-corrected over
+        the other strategies: the p-value every verdict uses), ``fail_rate``, ``prune_rate``.
     """
     scores = efficiency.final_scores(
         frame, budget=budget, n_boot=n_boot, confidence=CONFIDENCE, seed=seed
     )
     finals = efficiency.final_incumbents(frame, budget=budget)
-    tests = stats.wilcoxon_vs_best(finals, alpha=ALPHA)
+    tests = statistics.wilcoxon_vs_best(finals, alpha=ALPHA)
     fails = efficiency.failure_rates(frame, budget=budget)
     intervals = ranking.interval_table(frame, budget=budget, confidence=CONFIDENCE)
     scores = scores.drop(columns=["ci_low", "ci_high"]).merge(
-        intervals[["strategy", "ci_low", "ci_high", "interval"]], on="strategy"
+        intervals[["strategy", "ci_low", "ci_high", "interval", "iqm", "iqm_interval"]],
+        on="strategy",
     )
-    table = scores.merge(tests[["strategy", "pairs", "wilcoxon_p"]], on="strategy").merge(
+    table = scores.merge(tests[["strategy", "pairs", "wilcoxon_p", "holm_p"]], on="strategy").merge(
         fails[["strategy", "fail_rate", "prune_rate"]], on="strategy"
     )
     return _ranked(table, ["mean"], [False])
@@ -470,7 +525,8 @@ def leaderboard_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``startup``, ``efficiency``, ``targets``, ``ecdf``, ``timing``,
+        ``startup``, ``efficiency``, ``targets`` and ``ecdf`` (only with an optimum
+        independent of the compared runs), ``timing``,
         ``final``, ``ranking``, ``pairwise``, ``power``, ``curves``,
         ``by_<param>`` and, when their inputs are given, ``generalization``,
         ``holdout`` and ``baselines``, in that order (see :data:`TABLE_NOTES`).
@@ -482,8 +538,11 @@ def leaderboard_tables(
     tables = {
         "startup": design.shared_startup(frame),
         "efficiency": efficiency_table(regret, optimum=opt, **where, **boot),
-        "targets": targets.target_table(regret, opt, **where),
-        "ecdf": targets.ecdf_table(regret, opt, **where),
+    }
+    if not opt.circular:  # targets near an optimum a compared run set are reached by construction
+        tables["targets"] = targets.target_table(regret, opt, **where)
+        tables["ecdf"] = targets.ecdf_table(regret, opt, **where)
+    tables |= {
         "timing": timing.timing_table(frame, workers=workers, budget=budget),
         "final": final_score_table(frame, budget=budget, **boot),
     }
@@ -499,8 +558,8 @@ def leaderboard_tables(
     }
     for param in params:
         if f"param_{param}" in frame.columns:
-            tables[f"by_{param}"] = efficiency.best_by_parameter(
-                frame, param, budget=budget, confidence=CONFIDENCE, **boot
+            tables[f"by_{param}"] = factors.factor_effects(
+                frame, param, budget=budget, confidence=CONFIDENCE, seed=seed
             )
     if test_scores is not None:
         tables["generalization"] = generalization.gap_table(
@@ -508,7 +567,7 @@ def leaderboard_tables(
         )
     if holdout and tuned is not None and metrics:
         tables["holdout"] = generalization.holdout_table(
-            holdout, tuned, tuple(metrics), confidence=CONFIDENCE, **boot
+            holdout, tuned, tuple(metrics), confidence=CONFIDENCE
         )
     if baselines is not None:
         tables["baselines"] = baselines_table(baselines)
@@ -525,7 +584,8 @@ def leaderboard_tables(
 def _with_interval_text(table: pd.DataFrame) -> pd.DataFrame:
     """Add an ``interval`` column: the bounds as text, or why there is no interval."""
     texts = []
-    for low, high, std, seeds in table[["ci_low", "ci_high", "std", "seeds"]].itertuples(
+    spread = "effect_sd" if "effect_sd" in table.columns else "std"
+    for low, high, std, seeds in table[["ci_low", "ci_high", spread, "seeds"]].itertuples(
         index=False
     ):
         if seeds < 2 or math.isnan(low):

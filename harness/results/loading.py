@@ -12,7 +12,7 @@ import pandas as pd
 
 from harness.errors import ConfigError
 from harness.model.families import family_of
-from harness.results import design, significance, targets
+from harness.results import design, statistics, targets
 from harness.results.generalization import holdout_table
 from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
 from harness.results.ranking import interval_text
@@ -21,7 +21,7 @@ from harness.study import ledger
 from harness.study.comparison import Comparison, load_comparison
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
-from harness.study.storage import open_storage, redact_password
+from harness.study.storage import open_storage, redact_password, storage_exists
 
 
 @dataclass
@@ -194,10 +194,11 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     ConfigError
         If none of its studies is stored yet.
     """
-    storage = open_storage(comparison.storage)
-    stored = {
-        s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-    }
+    stored: set[str] = set()
+    if storage_exists(comparison.storage):  # only read: a missing file is not created
+        storage = open_storage(comparison.storage, create=False)
+        summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+        stored = {s.study_name for s in summaries}
     names = comparison.study_names()
     studies = [optuna.load_study(study_name=n, storage=storage) for n in names if n in stored]
     if not studies:
@@ -266,7 +267,7 @@ def study_results(name: str, storage: str) -> ComparisonResults:
     """
     from harness.data.datasets import DATASETS, SYNTHETIC
 
-    opened = open_storage(storage)
+    opened = open_storage(storage, create=False)  # only read: creates nothing
     stored = sorted(optuna.get_all_study_names(opened))
     if name not in stored:
         raise ConfigError(
@@ -402,7 +403,7 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
             )
         truth = rows
         scores = list(entry.test_scores().values())
-        over = significance.t_interval(scores) if len(scores) > 1 else None
+        over = statistics.t_interval(scores) if len(scores) > 1 else None
         name = entry.comparison.name
         models[f"tuned {family} ({name})"] = holdout[TUNED]
         extra[f"tuned {family} ({name})"] = {
@@ -450,8 +451,8 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
             else optimum.source
         )
         source = (
-            f"**{optimum.label.upper()}**: {why}, so targets near the optimum are reached by "
-            "construction by the run that found it"
+            f"**{optimum.label.upper()}**: {why}; targets near it would be reached by "
+            "construction by the run that found it, so no target table is reported"
         )
     startup = results.startup_trials()
     workers = getattr(comparison, "workers", None)
@@ -489,3 +490,43 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
     return write_leaderboard(
         comparison_tables(results), directory, comparison.name, notes, figures
     )[0]
+
+
+def load_holdout(storage: str, study: str) -> dict[str, dict[str, Any]]:
+    """Read the held-out results a study stored when it ran: nothing is trained.
+
+    What a reader (the generated notebook, a script) needs to show a refitted
+    model's held-out results exactly as they were measured: training is
+    seeded, but not bit-reproducible across processors, so numbers that must
+    rebuild exactly come from here.
+
+    Parameters
+    ----------
+    storage : str
+        The study's storage URL (a local SQLite file must exist: it is only read).
+    study : str
+        The study name.
+
+    Returns
+    -------
+    dict
+        ``{model name: entry}`` in stored order, the tuned model first; each entry
+        holds ``scores`` (every metric on every held-out row), ``labels`` (the
+        class order of ``proba``), ``predicted`` and ``proba`` (per stored
+        held-out row, in test order), ``y_true`` (their true labels) and
+        ``confusion``; see :func:`harness.study.ledger.stored_holdout`.
+
+    Raises
+    ------
+    ConfigError
+        If the storage or the study does not exist or has no held-out results.
+    """
+    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).is_file():
+        raise ConfigError(f"no storage file {storage.removeprefix('sqlite:///')!r}: check the path")
+    opened = open_storage(storage)
+    if study not in optuna.get_all_study_names(opened):
+        raise ConfigError(f"no study {study!r} in {redact_password(storage)}")
+    holdout = ledger.stored_holdout(optuna.load_study(study_name=study, storage=opened))
+    if not holdout:
+        raise ConfigError(f"study {study!r} has no held-out results: run it to the end first")
+    return holdout

@@ -103,7 +103,7 @@ def strategy_values(frame: pd.DataFrame) -> pd.Series:
 
 
 def _runs(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
-    return efficiency._prepare(frame, budget)
+    return efficiency.prepare_trials(frame, budget)
 
 
 def targets(
@@ -136,9 +136,9 @@ def targets(
         random search's median already reaches it.
     """
     trials = _runs(frame, budget)
-    matrix = efficiency._filled(trials, efficiency._matrix(trials, "trials", None, budget))
-    medians = efficiency._reference_medians(matrix, reference)
-    opt = efficiency._optimum(trials, optimum.value)
+    matrix = efficiency.filled_incumbents(trials, budget)
+    medians = efficiency.reference_medians(matrix, reference)
+    opt = efficiency.effective_optimum(trials, optimum.value)
     random_final = float(medians.loc[reference].iloc[-1])
     return {float(q): opt - q * max(opt - random_final, 0.0) for q in ladder}
 

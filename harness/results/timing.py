@@ -1,10 +1,12 @@
-"""What each strategy's trials cost: wall time, fitting, proposing, duplicates and failures.
+"""What each strategy's trials cost: CPU and wall time, fitting, proposing, duplicates, failures.
 
 Equal numbers of trials are not equal compute: a sampler that proposes slowly,
 re-trains a configuration it already evaluated or spends trials on failures
 gets less from the same budget. :func:`timing_table` puts those numbers side by
 side, with the number of workers the comparison ran with (pending trials change
-what a sequential model-based sampler sees).
+what a sequential model-based sampler sees). Process CPU seconds are the fair
+measure (a loaded machine stretches wall time, not CPU time); wall seconds are
+shown beside the machine's load average while the trials ran.
 """
 
 from __future__ import annotations
@@ -71,23 +73,33 @@ def timing_table(
     -------
     pandas.DataFrame
         ``strategy``, ``seeds``, ``trials``, ``workers``, ``run_seconds``
-        (median over seeds of a run's wall time), ``trial_seconds``,
-        ``fit_seconds``, ``predict_seconds``, ``suggest_seconds`` (means per
-        trial; NaN where not recorded), ``overhead`` (proposing / trial time),
+        (median over seeds of a run's wall time), ``load_average`` (mean over
+        its trials of the machine's 1-minute load when each ended),
+        ``run_cpu_seconds`` (median over seeds of a run's process CPU time),
+        ``cpu_seconds`` (mean CPU seconds per trial), ``trial_seconds``,
+        ``fit_seconds``, ``predict_seconds``, ``suggest_seconds`` (wall
+        seconds, means per trial), all NaN where not recorded (studies stored
+        before CPU time and load were), ``overhead`` (proposing / trial time),
         ``duplicate_rate`` (share of trials repeating a configuration of their
         run: the ledger's ``duplicate`` flag, else found from the
         configurations), ``fail_rate`` and
         ``fail_reason`` (the most common reason, with its count).
     """
-    trials = efficiency._prepare(frame, budget)
+    trials = efficiency.prepare_trials(frame, budget)
     by = trials.groupby("strategy", sort=True)
-    run_seconds = trials.groupby(efficiency.RUN)["elapsed_seconds"].max()
+    wall = trials.get("wall_elapsed_seconds", trials["elapsed_seconds"])
+    run_seconds = wall.groupby([trials[c] for c in efficiency.RUN]).max()
+    cpu = trials.get("elapsed_cpu_seconds", pd.Series(np.nan, index=trials.index))
+    run_cpu = cpu.groupby([trials[c] for c in efficiency.RUN]).max()
     table = pd.DataFrame(
         {
             "seeds": by["seed"].nunique(),
             "trials": by.size(),
             "workers": workers if workers is not None else np.nan,
             "run_seconds": run_seconds.groupby(level="strategy").median(),
+            "load_average": _mean(trials, "load_average"),
+            "run_cpu_seconds": run_cpu.groupby(level="strategy").median(),
+            "cpu_seconds": _mean(trials, "cpu_seconds"),
             "trial_seconds": _mean(trials, "trial_seconds"),
             "fit_seconds": _mean(trials, "fit_seconds"),
             "predict_seconds": _mean(trials, "predict_seconds"),
@@ -104,4 +116,5 @@ def timing_table(
     table["fail_reason"] = reasons.groupby(trials["strategy"]).apply(_top_reason)
     if workers is not None:
         table["workers"] = int(workers)
+    table["clock"] = efficiency.clock(trials)
     return table.rename_axis("strategy").reset_index()

@@ -102,9 +102,17 @@ class GridSearchSampler(BaseSampler):
         attrs = trial.system_attrs
         # A retried trial keeps its point; an enqueued trial brings its own values (an empty
         # budget slot brings none, so it gets a point like any new trial).
-        if GRID_POINT in attrs or attrs.get("fixed_params"):
+        if GRID_POINT in attrs:
             return
         storage = study._storage
+        if attrs.get("fixed_params"):
+            # An enqueued grid point (the baseline every study starts from) claims its point,
+            # so the grid still covers every point once within a budget of its size.
+            point = self._space.grid_index(attrs["fixed_params"])
+            if point is not None and point not in self._taken(study, trial):
+                storage.set_trial_system_attr(trial._trial_id, GRID_SPACE, self._fingerprint)
+                storage.set_trial_system_attr(trial._trial_id, GRID_POINT, point)
+            return
         storage.set_trial_system_attr(trial._trial_id, GRID_SPACE, self._fingerprint)
         taken = self._taken(study, trial)
         for attempt in itertools.count():

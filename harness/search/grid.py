@@ -28,6 +28,9 @@ class Param(Protocol):
         """Whether the parameter is searched given the values of its parents."""
 
 
+_MISSING = object()
+
+
 class Grid:
     """The grid points of a search space.
 
@@ -73,6 +76,26 @@ class Grid:
             rest, position = divmod(rest, len(param.grid))
             values[param.name] = param.grid[position]
         return {name: values[name] for name in self._order if name in values}
+
+    def index(self, values: Mapping[str, Any]) -> int | None:
+        """The index of the grid point whose active values are ``values``, or None.
+
+        The inverse of :meth:`point`: ``index(point(i)) == i``. Entries of
+        ``values`` that are not searched parameters are ignored.
+        """
+        for (prefix, active), offset in zip(self._blocks, self._offsets, strict=False):
+            if any(values.get(name, _MISSING) != value for name, value in prefix.items()):
+                continue
+            names = {*prefix, *(param.name for param in active)}
+            if {n for n in values if n in self._order} != names:
+                continue
+            rest = 0
+            for param in active:
+                if values[param.name] not in param.grid:
+                    return None
+                rest = rest * len(param.grid) + list(param.grid).index(values[param.name])
+            return offset + rest
+        return None
 
     def __len__(self) -> int:
         return self.size

@@ -345,6 +345,10 @@ class SearchSpace:
         """Return grid point ``index`` (``0 <= index < grid_size``): its active parameters."""
         return self._grid.point(index)
 
+    def grid_index(self, values: Mapping[str, Any]) -> int | None:
+        """The index of the grid point equal to ``values`` (active searched values), or None."""
+        return self._grid.index(values)
+
     def grid(self) -> list[dict[str, Any]]:
         """Return every grid point (active searched parameters only), without duplicates."""
         return list(self._grid)

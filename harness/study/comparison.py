@@ -46,6 +46,16 @@ stored seconds are charged to a simulated clock. Keys:
 
 Both modes:
 
+``interleave = true``
+    Training mode: run the studies round-robin, one trial of every (seed,
+    strategy) study per round, so every strategy trains at every hour of the
+    run and sees the same machine load (the fair way to time them). ``false``
+    runs each study to its end before the next. Without effect with a
+    ``timeout`` (a time budget per study cannot be split into rounds). Each
+    round resumes every study, and a resumed study seeds its strategy from
+    (seed, worker, trials finished), so an interleaved comparison is
+    reproducible round for round, not trial for trial the same as a
+    ``false`` one.
 ``initial_design = N``
     The first N trials of every study evaluate the same N configurations,
     drawn from the space by a random sampler seeded with the task seed
@@ -164,6 +174,11 @@ class Comparison:
         Shared first configurations of every study (see the module docstring).
     repeats : int
         Repeats of the stratified K-fold.
+    interleave : bool
+        Run the studies round-robin, one trial each per round (see :meth:`rounds`).
+    batch : int
+        Trials each worker asks for at once and trains as one population
+        (``run --batch``; see :mod:`harness.study.batch`); training mode only.
     versus : tuple of str
         Comparison files of the same task whose models the ``versus`` table shows.
     path : Path
@@ -200,7 +215,9 @@ class Comparison:
     processes: int = 2
     initial_design: int = 0
     repeats: int = 1
+    batch: int = 1
     reference_pool: int = 0
+    interleave: bool = True
     versus: tuple[str, ...] = ()
     path: Path = field(default=Path("."), compare=False)
 
@@ -230,6 +247,24 @@ class Comparison:
     def matrix(self) -> list[tuple[str, int]]:
         """Return every (strategy, seed) pair, strategies outermost."""
         return [(strategy, seed) for strategy in self.strategies for seed in self.seeds]
+
+    def interleaved(self) -> list[tuple[str, int]]:
+        """Every (strategy, seed) pair, seeds outermost: the order of one round-robin round."""
+        return [(strategy, seed) for seed in self.seeds for strategy in self.strategies]
+
+    def rounds(self) -> list[int]:
+        """Cumulative trial budgets of the round-robin rounds ``compare`` runs the studies in.
+
+        ``[T]`` (one round: each study to its end) when :attr:`interleave` is off
+        or a ``timeout`` is set; else one round per trial (per ``workers``
+        trials when several workers share a study), the first covering the
+        shared initial design.
+        """
+        if not self.interleave or self.timeout is not None:
+            return [self.trials]
+        step = max(1, self.workers)
+        budgets = {max(b, self.initial_design, 1) for b in range(step, self.trials, step)}
+        return sorted(budgets | {self.trials})
 
     def study_names(self) -> list[str]:
         """Return the names of the (strategy, seed) studies, in :meth:`matrix` order."""
@@ -305,6 +340,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "processes": (int,),
     "initial_design": (int,),
     "repeats": (int,),
+    "interleave": (bool,),
+    "batch": (int,),
     "versus": (list,),
 }
 
@@ -334,6 +371,10 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(
             f"{path}: grid search visits its own points: drop 'grid' or initial_design"
         )
+    if values.get("batch", 1) < 1:
+        raise ConfigError(f"{path}: batch must be at least 1, got {values['batch']}")
+    if values.get("mode") == "replay" and values.get("batch", 1) != 1:
+        raise ConfigError(f"{path}: a replay runs trials one at a time: remove batch")
     if values.get("mode") == "replay" and values.get("repeats", 1) != 1:
         raise ConfigError(f"{path}: a replay's folds are its tables': remove repeats")
     if values.get("mode", "train") not in MODES:

@@ -3,7 +3,7 @@
 :func:`evaluate_config` is the one entry point from a configuration and the
 folds to per-fold results; the study loop and the held-out evaluation meet
 here. It trains the K fold models as one batched network
-(:mod:`harness.study.batched`) where it can, else one skorch fit per fold.
+(:mod:`harness.model.fold_trainer`) where it can, else one skorch fit per fold.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from harness.data.datasets import Dataset, check_class_counts
 from harness.errors import ConfigError
 from harness.model.families import family_of
 from harness.model.pipeline import build_pipeline
+from harness.model.vocabulary import IMBALANCE
 from harness.study.guards import TrialGuard, TrialStopped, check_progress
 from harness.study.metrics import score_predictions, score_regression
 
@@ -122,8 +123,24 @@ class Evaluation:
         return {name: [f.scores[name] for f in self.folds] for name in self.folds[0].scores}
 
     def skipped_resampling(self) -> list[str]:
-        """Why folds trained without their resampler (``"skipped: ..."``), one entry each."""
-        return [f.resampling for f in self.folds if f.resampling.startswith("skipped")]
+        """Why folds trained without their resampler, one entry each: ``"fold K: skipped: ..."``.
+
+        The fold's index (from 0) leads each entry, so the ledger knows which folds
+        ran the configured imbalance strategy (:func:`harness.study.ledger.imbalance_ran`).
+        """
+        return [
+            f"fold {index}: {fold.resampling}"
+            for index, fold in enumerate(self.folds)
+            if fold.resampling.startswith("skipped")
+        ]
+
+    def imbalance_ran(self, config: Mapping[str, Any]) -> list[str]:
+        """The imbalance strategy each fold trained with: the configured one, or ``"none"``
+        where its resampler was skipped."""
+        configured = config.get(IMBALANCE, "none")
+        return [
+            "none" if fold.resampling.startswith("skipped") else configured for fold in self.folds
+        ]
 
     def mean(self, metric: str) -> float:
         """Return the mean of ``metric`` over the folds."""
@@ -168,7 +185,7 @@ def evaluate_config(
     """Cross-validate one configuration on ``folds``.
 
     Two trainers compute the same thing. ``"batched"`` trains the K fold models
-    at once as one batched network (:func:`harness.study.batched.train_folds`:
+    at once as one batched network (:func:`harness.model.fold_trainer.train_folds`:
     each fold with its own preprocessing, resampling, rows, batches, initial
     weights, optimizer state and early stopping); ``"sequential"`` fits one
     :class:`~harness.MLPClassifier` per fold through skorch. Without dropout the
@@ -289,7 +306,7 @@ def _evaluate_batched(
     on_fold: Callable[[int, FoldResult], None] | None,
     on_epoch: Callable[[int, float], None] | None,
 ) -> Evaluation:
-    from harness.study import batched
+    from harness.model import fold_trainer
 
     y = dataset.y.to_numpy()
     classes = np.unique(y)
@@ -298,12 +315,13 @@ def _evaluate_batched(
     prepared, X_tests, prep_seconds = [], [], []
     for train, test in folds:
         begun = time.perf_counter()
+        # built per fold: the resampler is sized to the fold's labels
         model = build_pipeline(config, dataset, y[train], random_state=random_state)[-1]
         X_train, X_test = columns.fit_transform(train, test)
-        prepared.append(batched.fold_data_like_estimator(model, X_train, y[train], classes))
+        prepared.append(model.prepare_fit(X_train, y[train], classes))
         X_tests.append(X_test)
         prep_seconds.append(time.perf_counter() - begun)
-    spec = batched.net_spec_like_estimator(model, prepared[0].X_train.shape[1], len(classes))
+    spec = fold_trainer.net_spec_like_estimator(model, prepared[0].X_train.shape[1], len(classes))
     device = _device(model.device)
 
     def each_epoch(epoch: int, losses: np.ndarray, valid_acc: np.ndarray) -> None:
@@ -312,10 +330,10 @@ def _evaluate_batched(
             on_epoch(epoch - 1, float(np.nanmean(valid_acc)))
 
     trained = time.perf_counter()
-    fits = batched.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
+    fits = fold_trainer.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
     train_share = (time.perf_counter() - trained) / len(folds)
     begun = time.perf_counter()
-    probas = batched.predict_proba_folds(fits, spec, X_tests, device=device)
+    probas = fold_trainer.predict_proba_folds(fits, spec, X_tests, device=device)
     predict_share = (time.perf_counter() - begun) / len(folds)
     evaluation = Evaluation(trainer="batched")
     for index, ((_, test), proba) in enumerate(zip(folds, probas, strict=True)):
@@ -329,6 +347,141 @@ def _evaluate_batched(
             on_fold(index, result)
     evaluation.seconds = time.perf_counter() - started
     return evaluation
+
+
+POPULATION = "population"
+"""The trainer name :func:`evaluate_population` records for configurations it trained together."""
+
+
+def evaluate_population(
+    configs: Sequence[Mapping[str, Any]],
+    dataset: Dataset,
+    folds: Sequence[Fold],
+    *,
+    random_state: int = 0,
+    deadline: float | None = None,
+    on_epoch: Callable[[int, dict[int, float]], Mapping[int, Exception] | None] | None = None,
+) -> list[Evaluation | Exception]:
+    """Cross-validate several configurations at once: q configurations x K folds together.
+
+    The configurations the batched trainer can train (see :func:`chosen_trainer`) are
+    trained as one population (:func:`harness.model.population.train_population`): each
+    member is one configuration on one fold, with everything it has in the batched
+    trainer, and members that can share a network train in one. The others are
+    evaluated one after the other by :func:`evaluate_config`. Without dropout each
+    configuration's scores equal :func:`evaluate_config`'s to float32 rounding.
+
+    Parameters
+    ----------
+    configs : sequence of mapping
+        The configurations.
+    dataset, folds, random_state, deadline
+        As for :func:`evaluate_config`; the deadline applies to each configuration.
+    on_epoch : callable, optional
+        Called as ``on_epoch(epoch_index, values)`` after every epoch of a network:
+        ``values`` maps each configuration still training there (its index in
+        ``configs``) to the mean over its still-training folds of their early-stopping
+        accuracy. It returns ``{config_index: exception}`` for the configurations to
+        stop now (epoch-level pruning, judged against each other), or None; a stopped
+        configuration's result is its exception, as for a diverged loss or the deadline.
+
+    Returns
+    -------
+    list of Evaluation or Exception
+        One per configuration, in order: its evaluation (``trainer`` is
+        ``"population"`` for those trained together), or what stopped it.
+    """
+    from harness.model import fold_trainer, population
+
+    results: list[Evaluation | Exception | None] = [None] * len(configs)
+    y = dataset.y.to_numpy()
+    classes = np.unique(y)
+    columns = FoldPreprocessor(dataset)
+    fold_rows = [columns.fit_transform(train, test) for train, test in folds]
+    members, owners, specs, prep = [], [], {}, {}
+    devices = set()
+    for index, config in enumerate(configs):
+        if chosen_trainer(config, False) != "batched":
+            try:
+                results[index] = evaluate_config(
+                    config, dataset, folds, random_state=random_state, deadline=deadline
+                )
+            except Exception as error:  # stored as this configuration's failure
+                results[index] = error
+            continue
+        begun = time.perf_counter()
+        try:
+            prepared = []
+            for (train, _), (X_train, _) in zip(folds, fold_rows, strict=True):
+                model = build_pipeline(config, dataset, y[train], random_state=random_state)[-1]
+                prepared.append(model.prepare_fit(X_train, y[train], classes))
+            spec = fold_trainer.net_spec_like_estimator(model, X_train.shape[1], len(classes))
+        except Exception as error:
+            results[index] = error
+            continue
+        devices.add(_device(model.device))
+        specs[index] = spec
+        prep[index] = (time.perf_counter() - begun) / len(folds)
+        for data in prepared:
+            members.append(population.Member(data, spec))
+            owners.append(index)
+    if members:
+        _train_population(
+            members, owners, specs, prep, fold_rows, folds, classes, y, results, deadline,
+            on_epoch, devices.pop() if len(devices) == 1 else "cpu",
+        )  # fmt: skip
+    return results  # type: ignore[return-value]
+
+
+def _train_population(
+    members, owners, specs, prep, fold_rows, folds, classes, y, results, deadline, on_epoch,
+    device,
+) -> None:  # fmt: skip
+    """Train the members together and score each configuration's folds into ``results``."""
+    from harness.model import population
+
+    def each_epoch(epoch: int, alive: list[int], losses: np.ndarray, valid_acc: np.ndarray):
+        values = {}
+        for config in dict.fromkeys(owners[i] for i in alive):
+            if isinstance(results[config], Exception):
+                continue
+            mine = [k for k, i in enumerate(alive) if owners[i] == config]
+            try:
+                check_progress(losses[mine], epoch, deadline)
+            except Exception as error:
+                results[config] = error
+                continue
+            if np.isfinite(valid_acc[mine]).any():
+                values[config] = float(np.nanmean(valid_acc[mine]))
+        if on_epoch is not None and values:
+            for config, error in (on_epoch(epoch - 1, values) or {}).items():
+                results[config] = error
+        return [i for i in alive if isinstance(results[owners[i]], Exception)]
+
+    started = time.perf_counter()
+    fits = population.train_population(members, device=device, on_epoch=each_epoch)
+    train_share = (time.perf_counter() - started) / len(members)
+    done = [i for i, fit in enumerate(fits) if not isinstance(results[owners[i]], Exception)]
+    begun = time.perf_counter()
+    n_folds = len(folds)
+    probas = population.predict_proba_population(
+        [fits[i] for i in done],
+        [members[i].spec for i in done],
+        [fold_rows[i % n_folds][1] for i in done],
+        device=device,
+    )
+    predict_share = (time.perf_counter() - begun) / max(1, len(done))
+    for i, proba in zip(done, probas, strict=True):
+        config, fold = owners[i], i % n_folds
+        if results[config] is None:
+            results[config] = Evaluation(trainer=POPULATION, seconds=0.0)
+        test = folds[fold][1]
+        y_pred = classes[np.argmax(proba, axis=1)]
+        scores = score_predictions(y[test], y_pred, proba, classes)
+        seconds = prep[config] + train_share
+        result = FoldResult(scores, seconds, predict_share, members[i].data.resampling)
+        results[config].folds.append(result)
+        results[config].seconds += seconds + predict_share
 
 
 class FoldPreprocessor:

@@ -8,14 +8,16 @@ import time
 import numpy as np
 from skorch.callbacks import Callback
 
-from harness.errors import HarnessError
-
 #: A training loss above this is treated as exploding.
 EXPLODING_LOSS = 1e6
 
 
-class TrialStopped(HarnessError):
-    """A trial was stopped by a guard; its message is the stored failure reason."""
+class TrialStopped(RuntimeError):
+    """A trial was stopped by a guard; its message is the stored failure reason.
+
+    Not a :class:`~harness.errors.HarnessError`: nothing the user gave is wrong, the
+    trial's training diverged or ran out of time, and the study records it and goes on.
+    """
 
 
 def check_progress(losses, epoch: int, deadline: float | None) -> None:

@@ -23,11 +23,12 @@ from threadpoolctl import threadpool_limits
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
 from harness.errors import ConfigError
-from harness.model.ensemble import ensemble_models
+from harness.model.ensemble import TREES, VOTING, ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.forecasters import LastValueForecaster, WindowedRegressor
 from harness.model.pipeline import build_pipeline
 from harness.study import ledger
+from harness.study.evaluation import fit_and_score, make_folds
 from harness.study.metrics import get_metric, score_predictions, score_regression
 
 TUNED = "tuned MLP"
@@ -352,6 +353,63 @@ class HoldoutRefit:
     failures: dict[str, str] = field(default_factory=dict)
 
 
+_REFERENCE_CV: dict[tuple, dict[str, dict[str, list[float]]]] = {}
+"""The task-level references' CV scores, once per process (a comparison's studies share them)."""
+
+
+def cross_validate(
+    models: Mapping[str, Any], train: Dataset, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> dict[str, dict[str, list[float]]]:
+    """Each model's per-fold scores (every metric) on ``folds`` of ``train``: a clone per fold.
+
+    Returns
+    -------
+    dict
+        ``{model name: {metric: [score of fold 0, fold 1, ...]}}``.
+    """
+    from sklearn.base import clone
+
+    X, y = train.X, train.y.to_numpy()
+    scores: dict[str, dict[str, list[float]]] = {}
+    for name, model in models.items():
+        results = [
+            fit_and_score(clone(model), X.iloc[tr], y[tr], X.iloc[te], y[te]) for tr, te in folds
+        ]
+        scores[name] = {m: [float(r.scores[m]) for r in results] for m in results[0].scores}
+    return scores
+
+
+def reference_cv(
+    study: optuna.Study, train: Dataset, seed: int, config: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, list[float]]]:
+    """The references (and, given the tuned ``config``, its voting ensemble with trees and the
+    trees alone) cross-validated on the study's own folds.
+
+    The folds are :func:`~harness.study.evaluation.make_folds` of the search rows with
+    the study's fold count, task seed and repeats: the ones every trial and the
+    baseline in CV were scored on, so the comparison is paired. The stacking
+    ensemble (six network fits per fold) and the baseline (its ``baseline_cv`` is
+    stored already) are not refitted here; above :data:`REFERENCE_ROW_CAP` rows
+    nothing is (the references' held-out fits are subsampled there).
+    """
+    if train.n_samples > REFERENCE_ROW_CAP or train.task != "classification":
+        return {}
+    attrs = study.user_attrs
+    n_folds, repeats = int(attrs.get(ledger.N_FOLDS, 5)), int(attrs.get(ledger.REPEATS, 1))
+    folds = make_folds(train, n_folds, seed, repeats)
+    key = (train.name, train.n_samples, n_folds, seed, repeats)
+    if key not in _REFERENCE_CV:
+        models = {n: m for n, m in baseline_models(train, seed).items() if n != BASELINE}
+        # The trees alone do not depend on the network's configuration: the baseline's will do.
+        trees = ensemble_models(get_family(DEFAULT_FAMILY).baseline_config(), train, seed)[TREES]
+        _REFERENCE_CV[key] = cross_validate({**models, TREES: trees}, train, folds)
+    scores = dict(_REFERENCE_CV[key])
+    if config is not None and family_of(config).name == DEFAULT_FAMILY:
+        voting = {VOTING: ensemble_models(config, train, seed)[VOTING]}
+        scores.update(cross_validate(voting, train, folds))
+    return scores
+
+
 def refit_best(
     study: optuna.Study,
     train: Dataset,
@@ -401,7 +459,7 @@ def refit_best(
     HoldoutRefit
     """
     best = study.best_trial
-    config = ledger.stored_config(best)
+    config = ledger.effective_config(best)  # what the trial trained with (issue 20)
     tuned = build_pipeline(config, train, train.y.to_numpy(), seed)
     baseline_model = None
     failures: dict[str, str] = {}
@@ -410,9 +468,14 @@ def refit_best(
         baselines = score_on_holdout(models, train, test, seed, failures=failures)
         baseline_model = models[BASELINE]
     results = {**score_on_holdout({TUNED: tuned}, train, test, seed), **baselines}
-    if ensembles and family_of(config).name == DEFAULT_FAMILY:
+    with_ensembles = ensembles and family_of(config).name == DEFAULT_FAMILY
+    if with_ensembles:
         trees = with_trees(config, train, seed)
         results.update(score_on_holdout(trees, train, test, seed, failures=failures))
+    # The references in CV on the study's folds: the deployed model is chosen by them.
+    ledger.record_reference_cv(
+        study, reference_cv(study, train, seed, config if with_ensembles else None)
+    )
     ledger.record_holdout(study, results, best.number, failures)
     stored = sample_positions(test.n_samples, STORED_ROWS, seed)
     ledger.record_holdout_rows(
@@ -448,20 +511,96 @@ def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int)
             f"study {study.study_name!r} has no held-out results to extend: refit it first"
         )
     trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
-    config = ledger.stored_config(trial)
+    config = ledger.effective_config(trial)
     if family_of(config).name != DEFAULT_FAMILY:
         return []
     missing = {n: m for n, m in with_trees(config, train, seed).items() if n not in holdout}
-    if not missing:
-        return []
-    failures = dict(study.user_attrs.get(ledger.HOLDOUT_FAILURES) or {})
-    for name in missing:
-        failures.pop(name, None)
-    added = score_on_holdout(missing, train, test, seed, failures=failures)
-    ledger.record_holdout(study, {**holdout, **added}, number, failures)
-    return list(added)
+    if missing:
+        failures = dict(study.user_attrs.get(ledger.HOLDOUT_FAILURES) or {})
+        for name in missing:
+            failures.pop(name, None)
+        added = score_on_holdout(missing, train, test, seed, failures=failures)
+        ledger.record_holdout(study, {**holdout, **added}, number, failures)
+        missing = added
+    if VOTING not in (study.user_attrs.get(ledger.REFERENCE_CV) or {}):
+        ledger.record_reference_cv(study, reference_cv(study, train, seed, config))
+    return list(missing)
 
 
 def _plain(value: Any) -> Any:
     # numpy scalars are not JSON-serialisable in study attributes.
     return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass
+class ModelChoice:
+    """The model to deploy, chosen by cross-validation on the study's folds.
+
+    Attributes
+    ----------
+    chosen : str
+        The model's name, as in the held-out results.
+    metric : str
+        The objective it was chosen by.
+    cv : dict
+        ``{model: mean CV score}`` of every candidate, best first.
+    folds : dict
+        ``{model: [score per fold]}`` of every candidate (the same folds).
+    tuned : str
+        The tuned model's name.
+    missing : list of str
+        Held-out models without a CV score, so not candidates (stacking: six
+        network fits per fold).
+    """
+
+    chosen: str
+    metric: str
+    cv: dict[str, float]
+    folds: dict[str, list[float]]
+    tuned: str = TUNED
+    missing: list[str] | None = None
+
+    @property
+    def gap(self) -> float:
+        """How far the tuned model's CV score is from the chosen one's (>= 0: behind it)."""
+        sign = 1.0 if get_metric(self.metric).greater_is_better else -1.0
+        return sign * (self.cv[self.chosen] - self.cv[self.tuned])
+
+
+def model_choice(study: optuna.Study) -> ModelChoice | None:
+    """Choose the model to deploy as an AutoML system does: by CV on the same folds.
+
+    The candidates are the refitted trial's configuration (the tuned model, its
+    folds as stored with the trial), the family's baseline (``baseline_cv``) and the
+    references and ensembles cross-validated at refit time (``reference_cv``); the
+    best mean CV score of the study's metric wins, an exact tie going to the
+    candidate listed first (tuned, baseline, then the references). The held-out
+    rows play no part: they only confirm the choice.
+
+    Returns None for a study without held-out results or CV scores of references.
+    """
+    attrs = study.user_attrs
+    metric = attrs.get(ledger.METRIC)
+    number = attrs.get(ledger.HOLDOUT_TRIAL)
+    references = attrs.get(ledger.REFERENCE_CV) or {}
+    if metric is None or number is None or not references:
+        return None
+    trial = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    folds = {TUNED: trial.user_attrs.get(ledger.FOLD_SCORES, {}).get(metric)}
+    folds[BASELINE] = (attrs.get(ledger.BASELINE_CV) or {}).get(metric)
+    folds.update({name: scores.get(metric) for name, scores in references.items()})
+    folds = {name: list(values) for name, values in folds.items() if values}
+    if TUNED not in folds:
+        return None
+    sign = 1.0 if get_metric(metric).greater_is_better else -1.0
+    means = {name: float(np.mean(values)) for name, values in folds.items()}
+    order = sorted(means, key=lambda name: -sign * means[name])  # stable: ties keep the order
+    holdout = attrs.get(ledger.HOLDOUT) or {}
+    missing = [name for name in holdout if name not in folds]
+    return ModelChoice(
+        chosen=order[0],
+        metric=metric,
+        cv={name: means[name] for name in order},
+        folds={name: folds[name] for name in order},
+        missing=missing,
+    )

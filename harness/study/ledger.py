@@ -13,16 +13,34 @@ Trial user attributes
 ``predict_seconds``  per-fold scoring wall time
 ``suggest_seconds``  time the strategy spent proposing this trial
 ``trial_seconds``    wall time of the whole trial, proposal included
+``cpu_seconds``      process CPU time of the whole trial (``time.process_time``), proposal
+                     included: unlike wall time, it does not grow when the machine is loaded
+``load_average``     the machine's 1-minute load average when the trial ended (``os.getloadavg``),
+                     to read its wall time by
 ``fail_reason``      why a failed or pruned trial stopped
-``trainer``          ``"batched"`` (the K folds as one network) or ``"sequential"`` (skorch fits)
+``trainer``          ``"batched"`` (the K folds as one network), ``"population"`` (a batch's
+                     trials and folds as one network) or ``"sequential"`` (skorch fits)
 ``resampling_skipped`` per fold whose resampler had nothing to generate, why it trained on
-                     the real rows only (absent when every resampler ran)
+                     the real rows only (absent when every resampler ran); each entry starts
+                     with ``fold K:`` (fold index from 0; entries stored before issue 20 lack it).
+                     With ``config``'s ``imbalance`` it is the record of the strategy each fold
+                     ran: :func:`imbalance_ran`, :func:`effective_imbalance`
+``baseline_point``   true on the trial that evaluates the family's baseline configuration,
+                     enqueued first in every study (see :func:`harness.study.loop.start_points`)
 ``sim_start_seconds`` replay only: simulated start of the trial (seconds from the study's start)
 ``sim_end_seconds``  replay only: simulated end; ``trial_rows`` reports it as ``elapsed_seconds``
 ``replay_of``        replay only: the table trial replayed, ``<study>#<number>``
 ``duplicate_of``     on a discrete space, a repeated proposal is not trained again: the number
                      of the earlier trial whose stored folds answer it (it counts against the
                      budget and stores no training time)
+``worker``           who ran the trial: ``{"host", "pid", "started", "index"}`` (host name,
+                     process id, process start time, worker number); lets a process on the
+                     same host see at once that a trial's worker is gone
+``retry_of``         on a trial queued again: the number of the trial whose worker was lost
+                     (killed) before it finished; that trial is stored failed with the reason
+                     and no longer counts against the budget, this one runs its configuration
+``batch``            with batch proposals (``run --batch q``): ``{"id": number of the batch's
+                     first trial, "position": index in the batch, "size": trials in it}``
 
 Study user attributes
 ---------------------
@@ -30,18 +48,22 @@ Study user attributes
 initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 ``test_size``, ``harness_version``, and after the final refit ``holdout``
 (test-split metrics of the best configuration and the baselines) with
-``holdout_trial``, the number of the trial it refitted, and ``holdout_failures``
-(``{model: reason}``) for reference models whose fit failed (left out of ``holdout``);
-for a study of a CSV file, ``data_source`` (``path``, ``target``, ``sep``,
-``categorical``) to load it again;
+``holdout_trial``, the number of the trial it refitted, ``holdout_failures``
+(``{model: reason}``) for reference models whose fit failed (left out of ``holdout``),
+and ``reference_cv`` (the references' and ensembles' per-fold scores on the study's own
+folds, which the deployed model is chosen by); for a study of a CSV file,
+``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
 ``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
 
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
 (``"replay"``), ``table`` (the table it looked trials up in, or the analytic
 task), ``workers`` (simulated workers), ``charge_proposals`` (whether the
-simulated clock charged the measured proposal time) and ``optimum`` (the best
+simulated clock charged the measured proposal time), ``optimum`` (the best
 value of the objective: the table's best mean score, or an analytic task's
-known optimum, in the stored objective's direction).
+known optimum, in the stored objective's direction), and how the table was
+made: ``table_trainer`` (the trainer of its trials: ``"batched"``,
+``"sequential"``, ``"unrecorded"`` for tables stored before trials recorded it,
+``"analytic"``) and ``table_harness_version``.
 """
 
 from __future__ import annotations
@@ -55,6 +77,7 @@ import optuna
 import pandas as pd
 
 from harness.errors import ConfigError
+from harness.model.vocabulary import IMBALANCE
 from harness.study.metrics import headline_metrics, task_of
 
 CONFIG = "config"
@@ -63,11 +86,16 @@ FIT_SECONDS = "fit_seconds"
 PREDICT_SECONDS = "predict_seconds"
 SUGGEST_SECONDS = "suggest_seconds"
 TRIAL_SECONDS = "trial_seconds"
+CPU_SECONDS = "cpu_seconds"
+LOAD_AVERAGE = "load_average"
 FAIL_REASON = "fail_reason"
 SIM_START = "sim_start_seconds"
 SIM_END = "sim_end_seconds"
 REPLAY_OF = "replay_of"
 DUPLICATE_OF = "duplicate_of"
+WORKER = "worker"
+RETRY_OF = "retry_of"
+BATCH = "batch"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -116,6 +144,10 @@ def stored_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     """Return one flat record per finished trial of ``study``, in trial-number order.
 
+    A trial lost with its worker and queued again (see :func:`lost_numbers`) has
+    no row: it evaluated nothing, and the trial queued in its place has the row,
+    so a study's rows match its budget.
+
     Parameters
     ----------
     study : optuna.Study
@@ -131,18 +163,28 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         (from the study's first trial start to this trial's end; in a replay,
         the trial's simulated end),
         ``suggest_seconds``, ``trial_seconds``, ``fit_seconds`` (all folds),
+        ``cpu_seconds`` and ``load_average`` (NaN for studies stored before they
+        were recorded), ``elapsed_cpu_seconds`` (the study's CPU seconds up to
+        and including this trial, in trial-number order; NaN once a trial before
+        it lacks its CPU time),
         ``fail_reason``, ``duplicate`` (whether it repeated an earlier trial's
-        configuration and was answered from it), one
-        ``param_<name>`` per configuration entry and one ``score_<metric>``
-        (mean over folds) per stored metric.
+        configuration and was answered from it), ``baseline_point`` (whether it
+        is the enqueued baseline configuration), one
+        ``param_<name>`` per configuration entry (``param_imbalance`` is the
+        strategy that ran, :func:`effective_imbalance`; ``proposed_imbalance``
+        the one proposed) and one ``score_<metric>`` (mean over folds) per stored metric.
     """
+    stored = study.get_trials(deepcopy=False)
+    lost = lost_numbers(stored)  # queued again: the trial that ran in its place is the row
     trials = sorted(
-        study.get_trials(deepcopy=False, states=FINISHED_STATES), key=lambda t: t.number
+        (t for t in stored if t.state in FINISHED_STATES and t.number not in lost),
+        key=lambda t: t.number,
     )
     attrs = study.user_attrs
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]
     origin = min(starts) if starts else None
     rows = []
+    cpu_total = 0.0
     for position, trial in enumerate(trials, start=1):
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         end = trial.datetime_complete or trial.datetime_start
@@ -160,11 +202,19 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
+            CPU_SECONDS: trial.user_attrs.get(CPU_SECONDS, float("nan")),
+            LOAD_AVERAGE: trial.user_attrs.get(LOAD_AVERAGE, float("nan")),
             FAIL_REASON: trial.user_attrs.get(FAIL_REASON, _default_reason(trial.state)),
             "duplicate": DUPLICATE_OF in trial.user_attrs,
         }
+        cpu_total += row[CPU_SECONDS]  # NaN from the first trial without CPU time on
+        row["elapsed_cpu_seconds"] = cpu_total
         config = trial.user_attrs.get(CONFIG, trial.params)
         row.update({f"param_{name}": value for name, value in config.items()})
+        if IMBALANCE in config:  # the strategy that ran, not the one proposed (issue 20)
+            row[f"param_{IMBALANCE}"] = effective_imbalance(config, trial.user_attrs)
+            row[f"proposed_{IMBALANCE}"] = config[IMBALANCE]
+        row[BASELINE_POINT] = bool(trial.user_attrs.get(BASELINE_POINT, False))
         row[FIT_SECONDS] = float(np.sum(trial.user_attrs.get(FIT_SECONDS, [])))
         for metric, scores in trial.user_attrs.get(FOLD_SCORES, {}).items():
             values = np.asarray([np.nan if s is None else s for s in scores], dtype=float)
@@ -238,19 +288,31 @@ def record_evaluation(
     predict_seconds: list[float],
     trial_seconds: float,
     reason: str | None = None,
+    *,
+    cpu_seconds: float | None = None,
+    load_average: float | None = None,
 ) -> None:
-    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish."""
+    """Store a trial's per-fold scores and timings, and why it stopped when it did not finish.
+
+    ``cpu_seconds`` and ``load_average`` are stored where given (a replay,
+    whose seconds are simulated, gives neither).
+    """
     trial.set_user_attr(FOLD_SCORES, fold_scores)
     trial.set_user_attr(FIT_SECONDS, fit_seconds)
     trial.set_user_attr(PREDICT_SECONDS, predict_seconds)
     trial.set_user_attr(TRIAL_SECONDS, trial_seconds)
+    if cpu_seconds is not None:
+        trial.set_user_attr(CPU_SECONDS, cpu_seconds)
+    if load_average is not None:
+        trial.set_user_attr(LOAD_AVERAGE, load_average)
     if reason is not None:
         trial.set_user_attr(FAIL_REASON, reason)
 
 
 def record_replay(study: optuna.Study, settings: dict[str, Any]) -> None:
-    """Store how a replayed study was simulated: mode, table, workers, clock and optimum."""
-    for key in (MODE, TABLE, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
+    """Store how a replayed study was simulated: mode, table and how it was made, workers,
+    clock and optimum."""
+    for key in (MODE, TABLE, TABLE_TRAINER, TABLE_VERSION, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
         study.set_user_attr(key, settings[key])
 
 
@@ -264,9 +326,28 @@ def record_simulated_time(
         trial.set_user_attr(REPLAY_OF, replay_of)
 
 
+def record_worker(trial: optuna.Trial, identity: dict[str, Any]) -> None:
+    """Store which worker runs the trial (see :func:`harness.study.processes.worker_identity`)."""
+    trial.set_user_attr(WORKER, identity)
+
+
+def lost_numbers(trials: Iterable[optuna.trial.FrozenTrial]) -> set[int]:
+    """Numbers of the trials whose worker was lost and whose configuration was queued again.
+
+    They are failed trials that do not count against the budget: the trial that
+    names them in ``retry_of`` runs their configuration instead.
+    """
+    return {t.user_attrs[RETRY_OF] for t in trials if RETRY_OF in t.user_attrs}
+
+
 def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
     """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
     trial.set_user_attr(DUPLICATE_OF, earlier)
+
+
+def record_batch(trial: optuna.Trial, batch_id: int, position: int, size: int) -> None:
+    """Mark a trial as proposed in a batch: its first trial's number, its index, its size."""
+    trial.set_user_attr(BATCH, {"id": batch_id, "position": position, "size": size})
 
 
 def record_holdout(
@@ -316,8 +397,78 @@ def holdout_frame(holdout: dict[str, dict[str, Any]]) -> pd.DataFrame:
 
 
 TRAINER = "trainer"
+#: A replayed study: the trainer and harness version its lookup table was made with.
+TABLE_TRAINER = "table_trainer"
+TABLE_VERSION = "table_harness_version"
+#: What a table's trainer is called when its trials did not record one.
+UNRECORDED = "unrecorded"
 RESAMPLING_SKIPPED = "resampling_skipped"
 BASELINE_CV = "baseline_cv"
+BASELINE_POINT = "baseline_point"
+NO_IMBALANCE = "none"
+
+
+def imbalance_ran(config: dict[str, Any], attrs: dict[str, Any]) -> list[str]:
+    """The imbalance strategy each fold of a trial trained with, from what the trial stored.
+
+    A fold ran the configured strategy unless ``resampling_skipped`` names it
+    (``"fold K: ..."``), in which case it trained on the real rows without any
+    imbalance handling: ``"none"``. Entries stored before the fold index was
+    (issue 20) say only how many folds skipped: the first that many are marked.
+
+    Parameters
+    ----------
+    config : dict
+        The trial's configuration (``imbalance`` absent means ``"none"``).
+    attrs : dict
+        The trial's user attributes.
+    """
+    configured = config.get(IMBALANCE, NO_IMBALANCE)
+    n_folds = max((len(v) for v in attrs.get(FOLD_SCORES, {}).values()), default=0)
+    skipped = list(attrs.get(RESAMPLING_SKIPPED, ()))
+    indexed = {
+        int(entry.split(":", 1)[0].removeprefix("fold "))
+        for entry in skipped
+        if entry.startswith("fold ") and entry.split(":", 1)[0].removeprefix("fold ").isdigit()
+    }
+    if len(indexed) != len(skipped):  # stored without fold indices
+        indexed = set(range(min(len(skipped), n_folds)))
+    return [NO_IMBALANCE if fold in indexed else configured for fold in range(n_folds)]
+
+
+def effective_imbalance(config: dict[str, Any], attrs: dict[str, Any]) -> str:
+    """The imbalance strategy a trial is credited with: the one that ran on its folds.
+
+    The configured strategy when it ran on every fold, ``"none"`` when it ran on
+    none (a resampler that had nothing to generate trains on the real rows
+    only), else ``"<strategy> (K of N folds)"``.
+    """
+    configured = config.get(IMBALANCE, NO_IMBALANCE)
+    ran = imbalance_ran(config, attrs)
+    count = sum(value == configured for value in ran)
+    if not ran or count == len(ran):
+        return configured
+    if count == 0:
+        return NO_IMBALANCE
+    return f"{configured} ({count} of {len(ran)} folds)"
+
+
+def effective_config(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """The configuration a trial trained with: :func:`stored_config` with the imbalance
+    strategy that ran on every fold (:func:`effective_imbalance`).
+
+    A strategy that ran on only some folds is kept as configured: no single
+    configuration describes that trial.
+    """
+    config = stored_config(trial)
+    if IMBALANCE in config and effective_imbalance(config, trial.user_attrs) == NO_IMBALANCE:
+        config[IMBALANCE] = NO_IMBALANCE
+    return config
+
+
+def baseline_points(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials that evaluate the enqueued baseline configuration."""
+    return [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(BASELINE_POINT)]
 
 
 def record_baseline_cv(study: optuna.Study, fold_scores: dict[str, list[float]]) -> None:
@@ -415,3 +566,20 @@ def stored_holdout(study: optuna.Study) -> dict[str, dict[str, Any]]:
             for feature, values in importance["features"].items()
         }
     return merged
+
+
+# --- references in CV and the model choice (issue 20.3) ---
+REFERENCE_CV = "reference_cv"
+
+
+def record_reference_cv(study: optuna.Study, scores: dict[str, dict[str, list[float]]]) -> None:
+    """Add per-fold scores of reference models, cross-validated on the study's own folds.
+
+    ``{model name (as in the held-out results): {metric: [score per fold]}}``; merged
+    with what is stored, so a later refit (the ensembles of a comparison's shown
+    study) adds rows. With the tuned trial's folds and ``baseline_cv`` they are what
+    the deployed model is chosen by (:func:`harness.study.holdout.model_choice`).
+    """
+    stored = dict(study.user_attrs.get(REFERENCE_CV) or {})
+    stored.update(scores)
+    study.set_user_attr(REFERENCE_CV, stored)

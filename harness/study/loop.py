@@ -8,6 +8,8 @@ is what makes their comparison fair.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from harness._version import __version__
 from harness.data.datasets import Dataset
 from harness.errors import ConfigError, WorkerError
 from harness.model.families import get_family
+from harness.search.baseline import baseline_point
 from harness.search.pruners import check_pruner, make_pruner
 from harness.search.space import CategoricalParam, IntParam, SearchSpace
 from harness.search.strategies import (
@@ -31,6 +34,7 @@ from harness.search.strategies import (
     search_exhausted,
 )
 from harness.study import ledger
+from harness.study.batch import run_batch
 from harness.study.checks import check_budget
 from harness.study.evaluation import (
     Evaluation,
@@ -42,6 +46,8 @@ from harness.study.evaluation import (
 )
 from harness.study.guards import EpochPruning
 from harness.study.metrics import get_metric
+from harness.study.processes import INTERRUPTS, end_with_parent, worker_identity
+from harness.study.recovery import reclaim_lost_trials, requeue
 from harness.study.storage import open_storage
 
 ACTIVE_STATES = (*ledger.FINISHED_STATES, TrialState.RUNNING)
@@ -74,8 +80,15 @@ def _own_attrs(trial: FrozenTrial) -> dict[str, Any]:
 def find_duplicate(
     study: optuna.Study, params: dict[str, Any], attrs_of: AttrsOf = _own_attrs
 ) -> FrozenTrial | None:
-    """The first finished, not itself repeated, trial of ``study`` that evaluated ``params``."""
-    for other in study.get_trials(deepcopy=False, states=ledger.FINISHED_STATES):
+    """The first finished, not itself repeated, trial of ``study`` that evaluated ``params``.
+
+    A trial whose worker was lost (queued again) evaluated nothing: it is skipped.
+    """
+    trials = study.get_trials(deepcopy=False)
+    lost = {attrs_of(t)[ledger.RETRY_OF] for t in trials if ledger.RETRY_OF in attrs_of(t)}
+    for other in trials:
+        if other.state not in ledger.FINISHED_STATES or other.number in lost:
+            continue
         if other.params == params and ledger.DUPLICATE_OF not in attrs_of(other):
             return other
     return None
@@ -130,6 +143,10 @@ class StudySpec:
         the space by a random sampler seeded with the task seed, the same in
         every study of a comparison (enqueued when the study is created;
         counted against the budget); stored only when not 0.
+    batch : int
+        Trials a worker asks for at once and trains as one population (see
+        :mod:`harness.study.batch`); 1 is one trial at a time. Not part of the
+        study's identity: how trials are run, like the number of workers.
     """
 
     name: str
@@ -149,6 +166,7 @@ class StudySpec:
     task_seed: int | None = None
     repeats: int = 1
     initial_design: int = 0
+    batch: int = 1
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -169,6 +187,8 @@ class StudySpec:
             )
         check_pruner(self.pruner, self.prune_on)
         check_strategy(self.strategy, self.space)
+        if self.batch < 1:
+            raise ConfigError(f"batch must be at least 1 (trials asked at once), got {self.batch}")
         if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
             raise ConfigError(
                 f"repeats must be >= 1 and initial_design between 0 and the budget "
@@ -208,7 +228,10 @@ def create_study(spec: StudySpec) -> optuna.Study:
     ConfigError
         If a study of that name exists with another definition (dataset,
         strategy, seed, ...); the stored study is left untouched.
+    DataError
+        If a class has fewer rows than the folds: checked before anything is stored.
     """
+    make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)  # fails before storing
     storage = open_storage(spec.storage)
     direction = "maximize" if get_metric(spec.metric).greater_is_better else "minimize"
     study = optuna.create_study(
@@ -228,12 +251,18 @@ def create_study(spec: StudySpec) -> optuna.Study:
             )
     else:
         ledger.record_identity(study, spec.identity, __version__)
-        for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
-            study.enqueue_trial(params)
+        points = start_points(spec.space, spec.initial_design, spec.task_seed)
+        for params, attrs in points[: spec.n_trials]:
+            study.enqueue_trial(params, user_attrs=attrs or None)
     if ledger.BASELINE_CV not in study.user_attrs:
         ledger.record_baseline_cv(study, baseline_cv(spec))
-    # Grid search stops at the grid's end: no slot beyond it.
-    grid = spec.space.grid_size if get_strategy(spec.strategy).needs_grid else spec.n_trials
+    # Grid search stops at the grid's end: no slot beyond it (an enqueued baseline point claims
+    # its grid point; one off the grid needs a slot of its own).
+    grid = spec.n_trials
+    if get_strategy(spec.strategy).needs_grid:
+        point = baseline_point(spec.space)
+        grid = spec.space.grid_size + (point is not None and spec.space.grid_index(point) is None)
+    reclaim_lost_trials(study)  # trials of killed workers: failed and queued again
     _fill_budget(study, min(spec.n_trials, grid))
     return study
 
@@ -265,6 +294,13 @@ def baseline_cv(spec: StudySpec) -> dict[str, list[float]]:
     return _BASELINES[key]
 
 
+def _held(study: optuna.Study, states: tuple[TrialState, ...]) -> int:
+    """How many trials of ``study`` are in ``states``, not counting trials lost with a worker."""
+    trials = study.get_trials(deepcopy=False)
+    lost = ledger.lost_numbers(trials)
+    return sum(1 for t in trials if t.state in states and t.number not in lost)
+
+
 def _fill_budget(study: optuna.Study, n_trials: int) -> None:
     """Enqueue empty trials until the study holds ``n_trials`` trials: the budget's slots.
 
@@ -272,9 +308,10 @@ def _fill_budget(study: optuna.Study, n_trials: int) -> None:
     atomic in every storage, so however many workers share the study it never holds
     more trials than its budget. A slot has no fixed values: the strategy proposes
     all of them. Run by the one process that creates or resumes the study, before
-    any worker starts.
+    any worker starts. A trial lost with its worker (see
+    :mod:`harness.study.recovery`) holds no slot: the trial queued in its place does.
     """
-    held = len(study.get_trials(deepcopy=False, states=(*ACTIVE_STATES, TrialState.WAITING)))
+    held = _held(study, (*ACTIVE_STATES, TrialState.WAITING))
     for _ in range(n_trials - held):
         study.enqueue_trial({}, skip_if_exists=False)
 
@@ -323,6 +360,22 @@ def initial_design(space: SearchSpace, n: int, task_seed: int) -> list[dict[str,
     return points
 
 
+def start_points(
+    space: SearchSpace, n: int, task_seed: int
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The trials every study of a task is created with: ``(params, user_attrs)`` pairs.
+
+    First the family's baseline configuration where the space holds it
+    (:func:`harness.search.baseline.baseline_point`), marked ``baseline_point``
+    in the ledger, so the tuned CV score is never below the baseline's on the
+    same folds; then the ``n`` shared :func:`initial_design` points. Every
+    strategy gets the same ones, counted against the budget.
+    """
+    baseline = baseline_point(space)
+    points = [] if baseline is None else [(baseline, {ledger.BASELINE_POINT: True})]
+    return points + [(params, {}) for params in initial_design(space, n, task_seed)]
+
+
 def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
     """Load an existing study with this worker's sampler and the spec's pruner.
 
@@ -334,7 +387,7 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
     """
     study = optuna.load_study(
         study_name=spec.name,
-        storage=open_storage(spec.storage),
+        storage=open_storage(spec.storage, on_stale=requeue),
         sampler=create_sampler(spec.strategy, spec.space, spec.seed + worker),
         pruner=make_pruner(spec.pruner, spec.folds_per_trial, spec.prune_on),
     )
@@ -346,8 +399,11 @@ def load_study(spec: StudySpec, worker: int = 0) -> optuna.Study:
 
 
 def _budget_left(study: optuna.Study, n_trials: int) -> bool:
-    """Whether the study holds fewer trials than ``n_trials`` (a smaller budget on resume wins)."""
-    return len(study.get_trials(deepcopy=False, states=ACTIVE_STATES)) < n_trials
+    """Whether the study holds fewer trials than ``n_trials`` (a smaller budget on resume wins).
+
+    Trials lost with their worker do not count: their configurations run again.
+    """
+    return _held(study, ACTIVE_STATES) < n_trials
 
 
 class TrialFailed(Exception):
@@ -382,6 +438,8 @@ class TrialProcedure:
         ``set_user_attr``); default ``trial``. A replay collects them aside and
         stores them with the finished trial, so that Optuna does not copy them
         at every report and tell of a simulation.
+    cpu_started : float, optional
+        :func:`time.process_time` value when proposing began; default now.
     """
 
     def __init__(
@@ -393,6 +451,7 @@ class TrialProcedure:
         by_folds: bool,
         started: float,
         recorder: Any = None,
+        cpu_started: float | None = None,
     ) -> None:
         self.trial = trial
         self.recorder = trial if recorder is None else recorder
@@ -401,6 +460,7 @@ class TrialProcedure:
         self.n_folds = n_folds
         self.by_folds = by_folds
         self.started = started
+        self.cpu_started = time.process_time() if cpu_started is None else cpu_started
         self.done = Evaluation()
         self.suggest_seconds = float("nan")
         #: Seconds to store as the trial's time instead of the wall time since
@@ -491,37 +551,54 @@ class TrialProcedure:
         return value
 
     def record(self, reason: str | None) -> None:
-        """Store the folds done so far, their timings and ``reason`` (None: finished)."""
+        """Store the folds done so far, their timings and ``reason`` (None: finished).
+
+        A measured trial also stores its process CPU time and the machine's
+        load; a replayed one (``charged``) stores neither.
+        """
+        measured = self.charged is None
         ledger.record_evaluation(
             self.recorder,
             self.done.fold_scores(),
             [r.fit_seconds for r in self.done.folds],
             [r.predict_seconds for r in self.done.folds],
-            time.perf_counter() - self.started if self.charged is None else self.charged,
+            time.perf_counter() - self.started if measured else self.charged,
             reason,
+            cpu_seconds=time.process_time() - self.cpu_started if measured else None,
+            load_average=os.getloadavg()[0] if measured else None,
         )
 
 
 def run_one_trial(
-    study: optuna.Study, spec: StudySpec, folds: list[Fold]
+    study: optuna.Study,
+    spec: StudySpec,
+    folds: list[Fold],
+    owner: dict[str, Any] | None = None,
 ) -> optuna.trial.FrozenTrial:
     """Ask the strategy for one configuration, cross-validate it and store the result.
 
     A failure (an exception, a diverged loss, the trial time limit, a NaN
     objective) is stored as a failed trial with its reason; a pruned trial
     keeps the folds it finished. Only :class:`KeyboardInterrupt` propagates,
-    after the trial is stored as failed. The trial runs through
+    after the trial is stored as failed with its reason (under
+    :data:`~harness.study.processes.INTERRUPTS`, Ctrl-C stops the training at
+    once but waits for a storage write to end). The trial records ``owner``
+    (default: this process as worker 0) and runs through
     :meth:`optuna.Study.optimize`, whose heartbeat lets another worker fail it
     if this process is killed.
     """
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
     discrete = discrete_problem(spec.space) is None
-    asked = time.perf_counter()
+    asked, asked_cpu = time.perf_counter(), time.process_time()
     numbers: list[int] = []
+    owner = worker_identity(0) if owner is None else owner
 
     def objective(trial: optuna.Trial) -> float:
         numbers.append(trial.number)
-        procedure = TrialProcedure(trial, spec.space, spec.metric, len(folds), by_folds, asked)
+        ledger.record_worker(trial, owner)
+        procedure = TrialProcedure(
+            trial, spec.space, spec.metric, len(folds), by_folds, asked, cpu_started=asked_cpu
+        )
         config = procedure.propose()
         if discrete:  # no configuration is trained twice in a study
             answered = procedure.answer_duplicate(study)
@@ -530,28 +607,34 @@ def run_one_trial(
 
         def on_epoch(epoch: int, valid_acc: float) -> None:
             # Epoch-level pruning on the mean over folds of their early-stopping accuracy.
-            trial.report(valid_acc, epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
+            with INTERRUPTS.held():  # these writes are not split by Ctrl-C
+                trial.report(valid_acc, epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
 
         def fold_callbacks(index: int) -> list:
             return [EpochPruning(trial)] if not by_folds and index == 0 else []
+
+        def on_fold(index: int, result: FoldResult) -> None:
+            with INTERRUPTS.held():
+                procedure.on_fold(index, result)
 
         deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
         trainer = chosen_trainer(config, fold_callbacks=False)
         sequential = trainer == "sequential"  # only then can epoch pruning be a skorch callback
         ledger.record_training(trial, trainer)
         try:
-            done = evaluate_config(
-                config,
-                spec.dataset,
-                folds,
-                random_state=spec.task_seed,
-                deadline=deadline,
-                on_fold=procedure.on_fold,
-                fold_callbacks=fold_callbacks if sequential else None,
-                on_epoch=None if by_folds else on_epoch,
-            )
+            with INTERRUPTS.allowed():  # Ctrl-C stops the training at once
+                done = evaluate_config(
+                    config,
+                    spec.dataset,
+                    folds,
+                    random_state=spec.task_seed,
+                    deadline=deadline,
+                    on_fold=on_fold,
+                    fold_callbacks=fold_callbacks if sequential else None,
+                    on_epoch=None if by_folds else on_epoch,
+                )
             ledger.record_training(trial, None, done.skipped_resampling())
         except optuna.TrialPruned as pruned:
             if not procedure.by_folds:  # epoch pruning: the folds done so far are not recorded
@@ -583,6 +666,8 @@ def run_worker(
         Worker index; worker ``i`` seeds its strategy with ``seed + i``.
     on_trial : callable, optional
         Called after each trial with the study and the finished trial.
+
+    The trials run through :func:`run_slots`.
     """
     import torch
 
@@ -590,22 +675,82 @@ def run_worker(
     # Failures are stored with their reasons and shown by the progress line and the summary;
     # Optuna's per-trial log lines (with tracebacks) would only repeat them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = _slots_only(load_study(spec, worker))
+    study = load_study(spec, worker)
     folds = make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)
     stop_at = None if spec.timeout is None else time.monotonic() + spec.timeout
-    while _budget_left(study, spec.n_trials) and not search_exhausted(study):
-        if stop_at is not None and time.monotonic() >= stop_at:
-            break
-        try:
-            finished = run_one_trial(study, spec, folds)
-        except BudgetUsed:
-            break
-        if on_trial is not None:
-            on_trial(study, finished)
+    owner = worker_identity(worker)
+    if spec.batch > 1:
+        kit = {"procedure": TrialProcedure, "failed": TrialFailed, "budget_used": BudgetUsed}
+        discrete = discrete_problem(spec.space) is None
+
+        def run_trials(slotted: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+            return run_batch(
+                slotted, spec, folds, spec.batch, discrete=discrete, owner=owner, **kit
+            )
+    else:
+
+        def run_trials(slotted: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+            return [run_one_trial(slotted, spec, folds, owner)]
+
+    run_slots(study, spec.n_trials, run_trials, stop_at=stop_at, on_trial=on_trial)
+
+
+def run_slots(
+    study: optuna.Study,
+    n_trials: int,
+    run_trials: Callable[[optuna.Study], list[optuna.trial.FrozenTrial]],
+    stop_at: float | None = None,
+    on_trial: Callable[[optuna.Study, optuna.trial.FrozenTrial], None] | None = None,
+) -> None:
+    """The loop of every worker: run trials until the budget, ``stop_at`` or the grid is used up.
+
+    Parameters
+    ----------
+    study : optuna.Study
+        A study whose budget slots are enqueued (see :func:`create_study`).
+    n_trials : int
+        The budget (a smaller one than the slots on resume wins).
+    run_trials : callable
+        Runs one trial, or one batch of trials (``run --batch``), on the study it is
+        given (whose ``ask`` only takes a waiting slot) and returns them finished
+        (empty: no slot was left).
+    stop_at : float, optional
+        A :func:`time.monotonic` value after which no trial starts.
+    on_trial : callable, optional
+        Called after each trial with the study and the finished trial.
+
+    Before each trial, trials whose worker is gone are failed and queued again
+    (see :mod:`harness.study.recovery`), so a killed worker's trial never holds
+    the budget. Ctrl-C (SIGINT) stops the running trial, stored as failed with
+    its reason, and raises :class:`KeyboardInterrupt`.
+    """
+    study = _slots_only(study)
+    with INTERRUPTS.deferred():
+        while True:
+            INTERRUPTS.raise_pending()
+            reclaim_lost_trials(study)
+            if not _budget_left(study, n_trials) or search_exhausted(study):
+                break
+            if stop_at is not None and time.monotonic() >= stop_at:
+                break
+            try:
+                done = run_trials(study)
+            except BudgetUsed:
+                break
+            if not done:
+                break
+            for finished in done:
+                if on_trial is not None:
+                    on_trial(study, finished)
 
 
 def _worker_process(spec: StudySpec, worker: int) -> None:
-    run_worker(spec, worker)
+    """A child worker of :func:`run_study`: ends with its parent; Ctrl-C ends it quietly."""
+    end_with_parent()
+    try:
+        run_worker(spec, worker)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
 
 
 def run_study(
@@ -625,7 +770,7 @@ def run_study(
     # One torch thread, as every worker trains with: the baseline in CV that
     # create_study evaluates runs here, before worker 0 would set it.
     torch.set_num_threads(1)
-    study = create_study(spec)
+    study = create_study(spec)  # creates the storage's schema before any child opens it
     context = multiprocessing.get_context("spawn")
     helpers = workers - 1 if _budget_left(study, spec.n_trials) else 0
     children = [
@@ -636,10 +781,18 @@ def run_study(
         child.start()
     try:
         run_worker(spec, 0, on_trial)
+    except BaseException:
+        for child in children:  # Ctrl-C here: the children store their trials as interrupted
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGINT)
+        raise
     finally:
         for child in children:
             child.join()
-    failed = [c.exitcode for c in children if c.exitcode not in (0, None)]
+    killed = [c for c in children if c.exitcode is not None and c.exitcode < 0]
+    if killed:  # their trials were queued again: finish them here
+        run_worker(spec, 0, on_trial)
+    failed = [c.exitcode for c in children if c.exitcode not in (0, None) and c not in killed]
     if failed:
         raise WorkerError(
             f"{len(failed)} worker process(es) failed (exit codes {failed}); "

@@ -42,7 +42,7 @@ from harness._version import __version__
 from harness.data.analytic import AnalyticTask
 from harness.errors import ConfigError
 from harness.search.pruners import check_pruner, make_pruner
-from harness.search.space import SearchSpace
+from harness.search.space import CategoricalParam, SearchSpace
 from harness.search.strategies import check_strategy, create_sampler, search_exhausted
 from harness.study import ledger
 from harness.study.comparison import Comparison
@@ -51,10 +51,15 @@ from harness.study.loop import (
     TrialFailed,
     TrialProcedure,
     discrete_problem,
-    initial_design,
+    start_points,
 )
 from harness.study.storage import open_storage, redact_password
 
+#: How a task that does not say how it was made is recorded.
+UNKNOWN_PROVENANCE = {
+    ledger.TABLE_TRAINER: ledger.UNRECORDED,
+    ledger.TABLE_VERSION: ledger.UNRECORDED,
+}
 #: Separates a table's storage URL from its study name: ``sqlite:///a.db#study``.
 TABLE_SEPARATOR = "#"
 #: The objective of an analytic task: the function's value, negated so that
@@ -126,7 +131,7 @@ class TableTask:
                 f"table {ref!r} is not '<storage URL>#<study name>'; e.g. "
                 "'sqlite:///studies/teleconnect-small-tables.db#teleconnect-small-grid-full-t0'"
             )
-        storage = open_storage(url)
+        storage = open_storage(url, create=False)  # a table is only read
         stored = optuna.get_all_study_names(storage)
         if name not in stored:
             raise ConfigError(
@@ -164,6 +169,23 @@ class TableTask:
         complete = [np.mean(r.folds_metric) for r in self.rows.values() if r.reason is None]
         best = max if self.direction == optuna.study.StudyDirection.MAXIMIZE else min
         self.optimum = float(best(complete))
+        trainers = sorted(
+            {
+                str(t.user_attrs.get(ledger.TRAINER, ledger.UNRECORDED))
+                for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                if ledger.DUPLICATE_OF not in t.user_attrs
+            }
+        )
+        if len(trainers) > 1:
+            raise ConfigError(
+                f"table {ref!r} mixes trials of the {' and '.join(trainers)} trainers; rebuild "
+                "it with one trainer (`python -m harness run --strategy grid` on a new study)"
+            )
+        #: How the table was made: the trainer of its trials and the harness version.
+        self.provenance = {
+            ledger.TABLE_TRAINER: trainers[0] if trainers else ledger.UNRECORDED,
+            ledger.TABLE_VERSION: str(attrs.get(ledger.HARNESS_VERSION, ledger.UNRECORDED)),
+        }
 
     def _rows(self, study: optuna.Study, space: SearchSpace) -> dict[tuple, _Row]:
         rows: dict[tuple, _Row] = {}
@@ -231,6 +253,7 @@ class FunctionTask:
         self.ref = f"analytic:{task.name}" + (f" (noise sd {noise:g})" if noise else "")
         self.dataset = task.name
         self.optimum = -task.optimum
+        self.provenance = {ledger.TABLE_TRAINER: "analytic", ledger.TABLE_VERSION: __version__}
 
     def lookup(self, config: Mapping[str, Any], space: SearchSpace, rng: np.random.Generator):
         """Evaluate the function at ``config`` (see :class:`Lookup`)."""
@@ -284,6 +307,7 @@ class ReplaySpec:
 
     def __post_init__(self) -> None:
         check_strategy(self.strategy, self.space)
+        check_degenerate(self.strategy, self.space)
         check_pruner(self.pruner, "folds")
         if self.n_trials < 1 or self.workers < 1:
             raise ConfigError(
@@ -310,10 +334,33 @@ class ReplaySpec:
         return {
             ledger.MODE: "replay",
             ledger.TABLE: self.task.ref,
+            **getattr(self.task, "provenance", UNKNOWN_PROVENANCE),
             ledger.WORKERS: self.workers,
             ledger.CHARGE_PROPOSALS: self.charge_proposals,
             ledger.OPTIMUM: self.task.optimum,
         }
+
+
+def check_degenerate(strategy: str, space: SearchSpace) -> None:
+    """Refuse a strategy that becomes another one on ``space``.
+
+    Optuna's CMA-ES models numeric parameters only and draws categorical ones
+    from its independent (random) sampler: on an all-categorical space every
+    CMA-ES trial is a random-search trial, so ranking it beside random search
+    would rank random search against itself.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the strategy, the space and the fix.
+    """
+    params = list(space.params.values())
+    if strategy == "cmaes" and params and all(isinstance(p, CategoricalParam) for p in params):
+        raise ConfigError(
+            f"cmaes on the all-categorical space {space.name!r} is random search (CMA-ES models "
+            "numeric parameters only): drop 'cmaes' from the strategies, or give the space "
+            "numeric parameters"
+        )
 
 
 class _Attrs(dict):
@@ -399,8 +446,8 @@ def simulate(spec: ReplaySpec) -> Simulated:
     )
     ledger.record_identity(study, spec.identity(), __version__)
     ledger.record_replay(study, spec.settings())
-    for params in initial_design(spec.space, spec.initial_design, spec.task_seed):
-        study.enqueue_trial(params)
+    for params, attrs in start_points(spec.space, spec.initial_design, spec.task_seed):
+        study.enqueue_trial(params, user_attrs=attrs or None)
     rng = np.random.default_rng([spec.task_seed, spec.seed])
     events: list[tuple[float, int, _Running]] = []
     order = itertools.count()
@@ -691,6 +738,18 @@ def comparison_specs(comparison: Comparison) -> list[ReplaySpec]:
                 )
                 for ref in dict.fromkeys(comparison.tables)
             }
+            made = {}
+            for ref, table in loaded.items():
+                made.setdefault(tuple(table.provenance.values()), []).append(ref)
+            if len(made) > 1:
+                kinds = "; ".join(
+                    f"{', '.join(refs)}: trainer {trainer}, harness {version}"
+                    for (trainer, version), refs in made.items()
+                )
+                raise ConfigError(
+                    f"the tables were made differently ({kinds}): a replay mixes no tables of "
+                    "different trainers or harness versions; rebuild them the same way"
+                )
             tasks = {seed: loaded[comparison.table_for(seed)] for seed in comparison.seeds}
         return [
             ReplaySpec(

@@ -3,7 +3,7 @@
 :func:`train_folds` trains K copies of :class:`harness.model.network.MLPModule` (one per fold) at
 once. The weights of layer ``l`` are stacked as a ``(K, in, out)`` tensor and every batch
 step is one ``torch.baddbmm`` per layer, but the computation is that of K separate fits,
-each what :meth:`harness.model.estimator.MLPClassifier.fit` computes for its fold:
+each what :meth:`harness.MLPClassifier.fit` computes for its fold:
 
 - each fold walks its own rows in its own order (one ``torch.randperm`` per epoch from a
   ``torch.Generator`` seeded with the fold's seed, like the estimator's batch iterator);
@@ -29,19 +29,24 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from harness.model.network import ACTIVATIONS
+from harness.model.torch_base import PreparedFit
+
 __all__ = [
     "FoldData",
     "FoldFit",
+    "LRSchedule",
     "NetSpec",
     "fold_data_like_estimator",
     "net_spec_like_estimator",
+    "pad_rows",
     "predict_proba_folds",
     "train_folds",
 ]
@@ -58,45 +63,18 @@ _RMSPROP_ALPHA = 0.99
 _RMSPROP_EPS = 1e-8
 
 
-@dataclass
-class FoldData:
-    """One fold's training data, already preprocessed, resampled and label-encoded.
-
-    Attributes
-    ----------
-    X_train : ndarray of shape (n_rows, n_features), float32
-        Training rows; the number of rows may differ between folds.
-    y_train : ndarray of shape (n_rows,), int64
-        Class indices in ``[0, n_classes)``.
-    X_valid, y_valid : ndarray or None
-        Early-stopping rows (real rows, never resampled), or None.
-    init_state : dict of str to Tensor
-        A :class:`harness.model.network.MLPModule` state dict: the fold's initial weights.
-    seed : int
-        Seeds the fold's batch order (one ``randperm`` per epoch from
-        ``torch.Generator().manual_seed(seed)``) and its dropout masks.
-    class_weight : ndarray of shape (n_classes,) or None
-        Per-class loss weights, or None for equal weights.
-    resampling : str
-        What the resampler did: ``"none"``, ``"applied: NAME"`` or ``"skipped: NAME: why"``
-        (see ``MLPClassifier.resampling_``); descriptive only.
-    """
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_valid: np.ndarray | None
-    y_valid: np.ndarray | None
-    init_state: dict[str, torch.Tensor]
-    seed: int
-    class_weight: np.ndarray | None = None
-    resampling: str = "none"
+FoldData = PreparedFit
+"""One fold's training data, already preprocessed, resampled and label-encoded: what
+:meth:`harness.MLPClassifier.prepare_fit` returns (see
+:class:`harness.model.torch_base.PreparedFit` for the fields). The number of rows may
+differ between folds; ``seed`` also seeds the fold's dropout masks here."""
 
 
 @dataclass
 class NetSpec:
     """Network, optimizer and training settings shared by all folds.
 
-    The fields mean what the :class:`harness.model.estimator.MLPClassifier` parameters of the
+    The fields mean what the :class:`harness.MLPClassifier` parameters of the
     same names mean; ``hidden`` is its resolved ``hidden_layer_sizes``.
     """
 
@@ -179,8 +157,6 @@ def _layers(spec: NetSpec) -> list[_Layer]:
 
 
 def _check_spec(spec: NetSpec) -> None:
-    from harness.model.network import ACTIVATIONS
-
     choices = {
         "activation": tuple(ACTIVATIONS),
         "optimizer": ("sgd", "adam", "adamw", "rmsprop"),
@@ -201,8 +177,6 @@ class _StackedNet:
     """K MLPModules as stacked tensors, with a masked forward for the (K, B, C) layout."""
 
     def __init__(self, spec: NetSpec, states: Sequence[dict[str, torch.Tensor]], device: str):
-        from harness.model.network import ACTIVATIONS
-
         self.spec = spec
         self.layers = _layers(spec)
         self.activation = ACTIVATIONS[spec.activation]()
@@ -506,8 +480,8 @@ class _StackedOptimizer:
 # ----------------------------------------------------------------------------- per fold
 
 
-class _Schedule:
-    """One fold's learning rate: torch's scheduler on a stand-in optimizer.
+class LRSchedule:
+    """One model's learning rate: torch's scheduler on a stand-in optimizer.
 
     skorch's ``LRScheduler`` builds the scheduler at the start of training (``last_epoch``
     -1) and steps it at each epoch end, so epoch ``e`` trains with the scheduler's rate
@@ -571,7 +545,7 @@ class _Fold:
         if data.class_weight is not None:
             weights = np.asarray(data.class_weight, dtype=np.float32)
         self.class_weight = torch.as_tensor(weights)
-        self.schedule = _Schedule(spec)
+        self.schedule = LRSchedule(spec)
         self.history: list[dict] = []
         self.misses = 0
         self.threshold = math.inf
@@ -593,7 +567,7 @@ def _check_fold(data: FoldData, spec: NetSpec) -> None:
         raise ValueError("early_stopping needs X_valid and y_valid in every fold.")
 
 
-def _pad_rows(arrays: Sequence[np.ndarray], dtype: np.dtype, width: int | None) -> np.ndarray:
+def pad_rows(arrays: Sequence[np.ndarray], dtype: np.dtype, width: int | None) -> np.ndarray:
     """Stack ragged arrays along a new first axis, zero-padding their rows."""
     n_max = max(1, max(len(a) for a in arrays))
     shape = (len(arrays), n_max) if width is None else (len(arrays), n_max, width)
@@ -610,8 +584,8 @@ class _Validation:
         X = [np.asarray(d.X_valid, dtype=np.float32) for d in datas]
         y = [np.asarray(d.y_valid, dtype=np.int64) for d in datas]
         n = [len(a) for a in y]
-        self.X = torch.as_tensor(_pad_rows(X, np.float32, X[0].shape[1]), device=device)
-        self.y = torch.as_tensor(_pad_rows(y, np.int64, None), device=device)
+        self.X = torch.as_tensor(pad_rows(X, np.float32, X[0].shape[1]), device=device)
+        self.y = torch.as_tensor(pad_rows(y, np.int64, None), device=device)
         position = torch.arange(self.y.shape[1], device=device)
         self.real = (position[None, :] < torch.tensor(n, device=device)[:, None]).float()
         weights = torch.stack([f.class_weight for f in folds]).to(device)
@@ -656,7 +630,7 @@ def train_folds(
 ) -> list[FoldFit]:
     """Train one network per fold, all folds as one batched network.
 
-    Each fold's result is what :meth:`harness.model.estimator.MLPClassifier.fit` computes from
+    Each fold's result is what :meth:`harness.MLPClassifier.fit` computes from
     the same data, initial weights and seed (up to float32 rounding; dropout masks differ).
 
     Parameters
@@ -694,11 +668,11 @@ def train_folds(
     net = _StackedNet(spec, [d.init_state for d in folds], device)
     optimizer = _StackedOptimizer(spec, net.params)
     X_all = torch.as_tensor(
-        _pad_rows([np.asarray(d.X_train, np.float32) for d in folds], np.float32, spec.n_features),
+        pad_rows([np.asarray(d.X_train, np.float32) for d in folds], np.float32, spec.n_features),
         device=device,
     )
     y_all = torch.as_tensor(
-        _pad_rows([np.asarray(d.y_train, np.int64) for d in folds], np.int64, None), device=device
+        pad_rows([np.asarray(d.y_train, np.int64) for d in folds], np.int64, None), device=device
     )
     class_weight = torch.stack([f.class_weight for f in state]).to(device)
     validation = _Validation(folds, state, device) if spec.early_stopping else None
@@ -893,7 +867,7 @@ def predict_proba_folds(
         return []
     net = _StackedNet(spec, [fit.state for fit in fits], device)
     arrays = [np.asarray(X, dtype=np.float32).reshape(-1, spec.n_features) for X in X_list]
-    X = torch.as_tensor(_pad_rows(arrays, np.float32, spec.n_features), device=device)
+    X = torch.as_tensor(pad_rows(arrays, np.float32, spec.n_features), device=device)
     with torch.no_grad():
         logits = net.forward(X, train=False)
         proba = torch.softmax(logits.double(), dim=-1).cpu().numpy()
@@ -904,12 +878,13 @@ def predict_proba_folds(
 
 
 def net_spec_like_estimator(estimator: Any, n_features: int, n_classes: int) -> NetSpec:
-    """The :class:`NetSpec` that ``MLPClassifier`` parameters describe.
+    """The :class:`NetSpec` of an estimator's public training settings.
 
     Parameters
     ----------
-    estimator : harness.model.estimator.MLPClassifier
-        An (unfitted) estimator; only its parameters are read.
+    estimator : harness.MLPClassifier
+        An (unfitted) estimator; only its
+        :meth:`~harness.MLPClassifier.training_settings` are read.
     n_features, n_classes : int
         Width of the rows and number of classes.
 
@@ -917,19 +892,10 @@ def net_spec_like_estimator(estimator: Any, n_features: int, n_classes: int) -> 
     -------
     NetSpec
     """
-    from sklearn.base import clone
-
-    params = clone(estimator)
-    hidden = params._check_params()
-    names = [
-        "activation", "dropout", "batch_norm", "optimizer", "lr", "momentum", "nesterov",
-        "weight_decay", "lr_schedule", "batch_size", "max_epochs", "early_stopping", "patience",
-        "loss", "focal_gamma",
-    ]  # fmt: skip
-    values = {name: getattr(params, name) for name in names}
-    values["batch_norm"] = bool(values["batch_norm"])
-    values["nesterov"] = bool(values["nesterov"]) and values["optimizer"] == "sgd"
-    return NetSpec(n_features=n_features, n_classes=n_classes, hidden=hidden, **values)
+    settings = estimator.training_settings()
+    names = {f.name for f in fields(NetSpec)} - {"n_features", "n_classes"}
+    values = {name: value for name, value in settings.items() if name in names}
+    return NetSpec(n_features=n_features, n_classes=n_classes, **values)
 
 
 def fold_data_like_estimator(
@@ -937,14 +903,13 @@ def fold_data_like_estimator(
 ) -> FoldData:
     """The :class:`FoldData` that ``estimator.fit(X, y)`` would train on.
 
-    Reproduces ``MLPClassifier.fit`` up to the training loop: the seeds drawn from
-    ``random_state``, the stratified early-stopping split, the resampling, the class
-    weights, and the initial weights (an MLPModule built under the torch seed, which also
-    seeds the batch order).
+    :meth:`harness.MLPClassifier.prepare_fit`: the seeds drawn from ``random_state``,
+    the stratified early-stopping split, the resampling, the class weights, and the
+    initial weights, computed as ``fit`` computes them.
 
     Parameters
     ----------
-    estimator : harness.model.estimator.MLPClassifier
+    estimator : harness.MLPClassifier
         An (unfitted) estimator with an int ``random_state`` (a RandomState instance would
         be advanced by the real fit, so the two would differ).
     X : array-like of shape (n_samples, n_features)
@@ -952,56 +917,10 @@ def fold_data_like_estimator(
     y : array-like of shape (n_samples,)
         Their labels.
     classes : array-like or None, default=None
-        Sorted labels that the class indices refer to; ``np.unique(y)`` (the estimator's
-        ``classes_``) when None. Passing more labels than ``y`` holds gives the network
-        extra outputs, which the estimator would not have.
+        Sorted labels that the class indices refer to; ``np.unique(y)`` when None.
 
     Returns
     -------
     FoldData
     """
-    from sklearn.base import clone
-    from sklearn.utils import check_random_state
-    from sklearn.utils.class_weight import compute_class_weight
-
-    from harness.model.estimator import _seeded_torch
-    from harness.model.network import MLPModule
-
-    est = clone(estimator)
-    hidden = est._check_params()
-    X = np.asarray(X, dtype=np.float32)
-    labels = np.asarray(y)
-    est.classes_ = np.unique(labels) if classes is None else np.asarray(classes)
-    y_enc = np.searchsorted(est.classes_, labels).astype(np.int64)
-    split_seed, resample_seed, torch_seed = check_random_state(est.random_state).randint(
-        np.iinfo(np.int32).max, size=3
-    )
-    X_valid = y_valid = None
-    if est.early_stopping:
-        X, X_valid, y_enc, y_valid = est._validation_split(X, y_enc, int(split_seed))
-    X, y_enc = est._resample(X, y_enc, int(resample_seed))
-    class_weight = None
-    if est.class_weight is not None:
-        class_weight = compute_class_weight(
-            est.class_weight, classes=est.classes_, y=est.classes_[y_enc]
-        ).astype(np.float32)
-    with _seeded_torch(int(torch_seed), "cpu"):
-        module = MLPModule(
-            X.shape[1],
-            len(est.classes_),
-            hidden,
-            activation=est.activation,
-            dropout=est.dropout,
-            batch_norm=bool(est.batch_norm),
-        )
-    init_state = {key: value.detach().clone() for key, value in module.state_dict().items()}
-    return FoldData(
-        X_train=np.ascontiguousarray(X, dtype=np.float32),
-        y_train=np.asarray(y_enc, dtype=np.int64),
-        X_valid=None if X_valid is None else np.ascontiguousarray(X_valid, dtype=np.float32),
-        y_valid=None if y_valid is None else np.asarray(y_valid, dtype=np.int64),
-        init_state=init_state,
-        seed=int(torch_seed),
-        class_weight=class_weight,
-        resampling=getattr(est, "resampling_", "none"),
-    )
+    return estimator.prepare_fit(X, y, classes)

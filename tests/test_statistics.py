@@ -1,4 +1,4 @@
-"""harness.results.significance: each number checked against a table, scipy or a simulation."""
+"""harness.results.statistics: each number checked against a table, a library or a simulation."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
-from harness.results import significance as sig
-from harness.results.stats import bootstrap_ci, holm
+from harness.results import statistics as sig
+from harness.results.figures import critical_difference_figure
+from harness.results.statistics import bootstrap_ci, holm
 
 
 def _accuracy(y_true: np.ndarray, pred: np.ndarray) -> float:
@@ -93,14 +94,14 @@ def test_bca_coverage_on_skewed_data():
     assert 0.89 <= covered / 1000 <= 0.96
 
 
-def test_bca_agrees_with_scipy_bootstrap():
+def test_bca_is_scipys_bootstrap():
     sample = np.random.default_rng(1).exponential(size=20)
-    ours = sig.bca_interval(sample, n_boot=20_000, seed=3)
+    ours = sig.bca_interval(sample, n_boot=5000, seed=3)
     theirs = stats.bootstrap(
-        (sample,), np.mean, method="BCa", n_resamples=20_000, random_state=4
+        (sample,), np.mean, method="BCa", n_resamples=5000, rng=np.random.default_rng(3)
     ).confidence_interval
-    assert ours.low == pytest.approx(theirs.low, abs=0.02)
-    assert ours.high == pytest.approx(theirs.high, abs=0.04)
+    assert (ours.low, ours.high) == pytest.approx((theirs.low, theirs.high))
+    assert ours.describe() == "95% BCa bootstrap interval over 20 seeds"
     median = sig.bca_interval(sample, statistic=np.median, seed=3)
     assert median.estimate == pytest.approx(np.median(sample))
     assert median.low <= median.estimate <= median.high
@@ -112,22 +113,75 @@ def test_bca_falls_back_to_t_when_the_bootstrap_is_degenerate():
     assert equal.low == equal.high == 0.9 and equal.note == "n/a (all seeds equal)"
     single = sig.bca_interval([0.9])
     assert single.method == "t-fallback" and math.isnan(single.low)
-    # A discrete statistic: every resample rounds to 10, so BCa has no distribution to correct.
     values = np.array([10.1, 9.9, 10.0, 10.2, 9.8])
     fallback = sig.bca_interval(values, statistic=lambda a, axis: np.round(np.mean(a, axis=axis)))
     assert fallback.method == "t-fallback"
     assert fallback.high == pytest.approx(sig.t_interval(values).high)
-    assert fallback.note is None
-    # Mostly tied values: a BCa interval of zero width is flagged although the data vary.
-    tied = sig.bca_interval([0.0] * 9 + [1.0], statistic=np.median)
-    assert tied.method == "bca" and tied.low == tied.high == 0.0
-    assert tied.zero_width and tied.note == "n/a (zero-width interval)"
 
 
 def test_bca_is_seeded():
     sample = np.random.default_rng(5).normal(size=12)
     assert sig.bca_interval(sample, seed=11) == sig.bca_interval(sample, seed=11)
     assert sig.bca_interval(sample, seed=11).low != sig.bca_interval(sample, seed=12).low
+
+
+def test_interval_labels_say_t_or_bootstrap_and_paired():
+    t = sig.t_interval([0.1, 0.2, 0.3, 0.25, 0.15])
+    assert t.describe() == "95% Student t-interval over 5 seeds" and not t.paired
+    paired = sig.paired_differences_interval([0.3, 0.2, 0.4], [0.1, 0.2, 0.1])
+    assert (
+        paired.paired and paired.describe() == "95% paired Student t-interval over 3 paired seeds"
+    )
+    y = np.array([0, 1] * 20)
+    rows = sig.paired_bootstrap_metric(y, y, 1 - y, _accuracy, n_boot=200)
+    assert rows.difference.paired
+    assert (
+        rows.difference.describe() == "95% paired percentile bootstrap interval over the test rows"
+    )
+
+
+# --- interquartile mean -----------------------------------------------------------------------
+
+
+def test_iqm_is_the_trimmed_mean_and_resists_one_lucky_seed():
+    seeds = np.array([0.40, 0.41, 0.39, 0.40, 0.41, 0.40, 0.39, 0.40, 0.41, 0.60])
+    interval = sig.iqm_interval([seeds])
+    assert interval.estimate == pytest.approx(stats.trim_mean(seeds, 0.25))
+    assert interval.estimate < seeds.mean() - 0.01  # the lucky 0.60 barely moves it
+    assert interval.method == "stratified-bca"
+    assert interval.low <= interval.estimate <= interval.high
+    assert sig.iqm_interval([seeds], seed=1) == sig.iqm_interval([seeds], seed=1)
+
+
+def test_iqm_stratified_bootstrap_resamples_within_each_task():
+    a = np.array([0.1, 0.12, 0.11, 0.13, 0.1])
+    b = np.array([0.9, 0.91, 0.92, 0.9, 0.93])
+    interval = sig.iqm_interval([a, b], n_boot=500)
+    # Each resample keeps 5 runs of each task, so the pooled IQM never leaves the middle.
+    assert interval.n == 10
+    assert 0.1 < interval.low <= interval.high < 0.93
+    equal = sig.iqm_interval([[0.5, 0.5, 0.5]])
+    assert equal.low == equal.high == 0.5 and equal.note == "n/a (all seeds equal)"
+    assert math.isnan(sig.iqm_interval([[0.5]]).low)
+
+
+# --- Bayesian signed-rank ---------------------------------------------------------------------
+
+
+def test_bayes_signed_rank_says_practically_equivalent_where_wilcoxon_only_fails_to_separate():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.40, 0.01, size=10)
+    y = x + rng.normal(0.0, 0.001, size=10)
+    assert not sig.paired_wilcoxon(x, y) < 0.05
+    result = sig.bayes_signed_rank(x, y, rope=0.01)
+    assert result.verdict == "practically equivalent"
+    assert result.p_better + result.p_equivalent + result.p_worse == pytest.approx(1.0)
+    better = sig.bayes_signed_rank(x + 0.05, y, rope=0.01)
+    assert better.verdict == "better" and better.p_better > 0.95
+    assert sig.bayes_signed_rank(y, x + 0.05, rope=0.01).verdict == "worse"
+    assert math.isnan(sig.bayes_signed_rank([0.1], [0.2], rope=0.01).p_better)
+    with pytest.raises(ValueError, match="positive"):
+        sig.bayes_signed_rank(x, y, rope=0)
 
 
 # --- Friedman, Nemenyi, Wilcoxon-Holm ---------------------------------------------------------
@@ -145,32 +199,24 @@ MATRIX = np.array(
 )
 
 
-def test_friedman_matches_scipy_and_ranks_the_best_first():
+def test_friedman_is_scipys_chi_square_and_ranks_the_best_first():
     result = sig.friedman_test(pd.DataFrame(MATRIX, columns=["a", "b", "c", "d"]))
     expected = stats.friedmanchisquare(*MATRIX.T)
     assert result.statistic == pytest.approx(expected.statistic)
     assert result.pvalue == pytest.approx(expected.pvalue)
+    assert result.name == "Friedman chi-square test" and result.applies
     ranks = stats.rankdata(-MATRIX, axis=1).mean(axis=0)
     assert list(result.avg_ranks) == ["a", "b", "c", "d"]
     np.testing.assert_allclose(list(result.avg_ranks.values()), ranks)
-    assert min(result.avg_ranks, key=result.avg_ranks.get) == "d"  # highest scores -> rank 1
     assert result.avg_ranks["d"] == pytest.approx((1 + 1 + 2 + 1.5 + 1 + 1) / 6)
-    n, k = MATRIX.shape
-    f = (n - 1) * result.statistic / (n * (k - 1) - result.statistic)
-    assert result.f_statistic == pytest.approx(f)
-    assert result.f_pvalue == pytest.approx(stats.f.sf(f, k - 1, (k - 1) * (n - 1)))
-
-    losses = sig.friedman_test(-MATRIX, names=list("abcd"), maximize=False)
-    assert losses.avg_ranks == pytest.approx(result.avg_ranks)
-    assert losses.statistic == pytest.approx(result.statistic)
 
 
-def test_friedman_cannot_decide_without_two_seeds_and_two_strategies():
+def test_friedman_does_not_apply_to_two_strategies_or_one_seed():
+    two = sig.friedman_test(MATRIX[:, :2])
+    assert not two.applies and math.isnan(two.pvalue)
+    assert two.avg_ranks["s1"] < two.avg_ranks["s0"]  # the ranks are still there
     one_seed = sig.friedman_test(MATRIX[:1])
-    assert math.isnan(one_seed.statistic) and math.isnan(one_seed.pvalue)
-    assert one_seed.avg_ranks["s3"] == 1.0
-    one_strategy = sig.friedman_test(MATRIX[:, :1])
-    assert math.isnan(one_strategy.pvalue)
+    assert math.isnan(one_seed.pvalue) and one_seed.avg_ranks["s3"] == 1.0
     with_nan = MATRIX.copy()
     with_nan[0, 1] = np.nan
     assert sig.friedman_test(with_nan).n_seeds == 5
@@ -178,25 +224,28 @@ def test_friedman_cannot_decide_without_two_seeds_and_two_strategies():
     assert (tied.statistic, tied.pvalue) == (0.0, 1.0)
 
 
-@pytest.mark.parametrize(
-    ("k", "q"), [(2, 1.960), (3, 2.343), (4, 2.569), (5, 2.728), (6, 2.850), (10, 3.164)]
-)
-def test_nemenyi_q_matches_demsar_table_5(k, q):
-    assert sig.nemenyi_q(k, 0.05) == pytest.approx(q, abs=1e-3)  # the table truncates
-
-
-def test_nemenyi_critical_difference():
+def test_nemenyi_critical_difference_matches_demsar():
     assert sig.nemenyi_critical_difference(4, 10, alpha=0.05) == pytest.approx(1.483, abs=5e-4)
-    assert sig.nemenyi_q(4, 0.10) == pytest.approx(2.291, abs=5e-4)  # Table 5(b)
     assert math.isnan(sig.nemenyi_critical_difference(1, 10))
     assert math.isnan(sig.nemenyi_critical_difference(4, 0))
 
 
-def test_nemenyi_critical_difference_agrees_with_autorank():
-    util = pytest.importorskip("autorank._util")
-    for k, n in [(3, 5), (4, 10), (7, 20)]:
-        expected = util._critical_distance(0.05, k, n)
-        assert sig.nemenyi_critical_difference(k, n) == pytest.approx(expected, rel=1e-3)
+def test_nemenyi_pvalues_separate_exactly_the_pairs_beyond_the_cd():
+    rng = np.random.default_rng(3)
+    names = ["a", "b", "c", "d", "e"]
+    scores = pd.DataFrame(rng.normal(size=(12, 5)) + np.arange(5) * 0.4, columns=names)
+    ranking = sig.ranking(scores, test="nemenyi")
+    cd = sig.nemenyi_critical_difference(5, 12)
+    assert ranking.cd == pytest.approx(cd)
+    for a in names:
+        for b in names:
+            if a != b:
+                apart = abs(ranking.avg_ranks[a] - ranking.avg_ranks[b]) >= cd
+                assert ranking.separated(a, b) == apart
+    holm_ranking = sig.ranking(scores)
+    assert holm_ranking.test == "wilcoxon-holm" and math.isnan(holm_ranking.cd)
+    with pytest.raises(ValueError, match="wilcoxon-holm"):
+        sig.ranking(scores, test="tukey")
 
 
 def _scores(n_seeds: int) -> np.ndarray:
@@ -224,7 +273,8 @@ def test_wilcoxon_holm_decides_on_ten_seeds():
     np.testing.assert_allclose(table["holm_p"], expected)
     assert table.loc[("a", "b"), "significant"]  # 0.83 vs 0.80 on every seed
     assert table.loc[("a", "b"), "mean_difference"] < 0
-    assert result.pvalues[("a", "b")] == table.loc[("a", "b"), "holm_p"]
+    matrix = result.pvalue_matrix(["a", "b", "c"])
+    assert matrix.loc["b", "a"] == table.loc[("a", "b"), "holm_p"]
 
 
 def test_wilcoxon_holm_agrees_with_scikit_posthocs():
@@ -234,9 +284,31 @@ def test_wilcoxon_holm_agrees_with_scikit_posthocs():
         {"value": scores.T.ravel(), "group": np.repeat(["a", "b", "c"], len(scores))}
     )
     theirs = sp.posthoc_wilcoxon(long, val_col="value", group_col="group", p_adjust="holm")
-    ours = sig.wilcoxon_holm(scores, names=["a", "b", "c"]).pvalues
-    for (a, b), p in ours.items():
-        assert p == pytest.approx(theirs.loc[a, b])
+    ours = sig.wilcoxon_holm(scores, names=["a", "b", "c"]).pvalue_matrix(["a", "b", "c"])
+    np.testing.assert_allclose(ours.to_numpy(), theirs.loc[["a", "b", "c"], ["a", "b", "c"]])
+
+
+def test_holm_is_statsmodels_and_skips_untested_hypotheses():
+    from statsmodels.stats.multitest import multipletests
+
+    adjusted = holm(np.array([0.01, 0.04, np.nan, 0.03]))
+    assert math.isnan(adjusted[2])
+    np.testing.assert_allclose(
+        adjusted[[0, 1, 3]], multipletests([0.01, 0.04, 0.03], method="holm")[1]
+    )
+
+
+def test_wilcoxon_vs_best_is_holm_corrected():
+    rng = np.random.default_rng(1)
+    index = pd.MultiIndex.from_product([["a", "b", "c"], range(10)], names=["strategy", "seed"])
+    values = np.concatenate([rng.normal(m, 0.01, 10) for m in (0.80, 0.79, 0.795)])
+    table = sig.wilcoxon_vs_best(pd.Series(values, index=index)).set_index("strategy")
+    assert table.loc["a", "best"] == "a" and math.isnan(table.loc["a", "holm_p"])
+    np.testing.assert_allclose(
+        table.loc[["b", "c"], "holm_p"], holm(table.loc[["b", "c"], "wilcoxon_p"].to_numpy())
+    )
+    assert (table["holm_p"].dropna() >= table["wilcoxon_p"].dropna()).all()
+    assert table["significant"].tolist() == list(table["holm_p"] < 0.05)
 
 
 @pytest.mark.parametrize(("alpha", "seeds"), [(0.05, 6), (0.1, 5), (0.01, 8), (0.0625, 5)])
@@ -245,39 +317,7 @@ def test_wilcoxon_min_seeds(alpha, seeds):
     assert 2 / 2**seeds <= alpha < 2 / 2 ** (seeds - 1)
 
 
-# --- groups and the figure --------------------------------------------------------------------
-
-
-def test_cliques_from_ranks_are_maximal_runs_within_the_cd():
-    ranks = {"a": 1.0, "b": 2.3, "c": 2.7, "d": 4.0}
-    assert sig.cliques_from_ranks(ranks, 1.483) == [("a", "b"), ("b", "c"), ("c", "d")]
-    assert sig.cliques_from_ranks(ranks, 3.5) == [("a", "b", "c", "d")]
-    assert sig.cliques_from_ranks(ranks, 0.1) == []
-    assert sig.cliques_from_ranks(ranks, float("nan")) == []
-
-
-def test_cliques_from_pvalues_finds_maximal_non_contiguous_groups():
-    names = ["a", "b", "c", "d"]
-    p = {("a", "b"): 0.2, ("a", "c"): 0.01, ("a", "d"): 0.3, ("b", "c"): float("nan")}
-    p |= {("d", "b"): 0.04, ("c", "d"): 0.5}
-    expected = [("a", "b"), ("a", "d"), ("b", "c"), ("c", "d")]
-    assert sig.cliques_from_pvalues(names, p, alpha=0.05) == expected
-    frame = pd.DataFrame(1.0, index=names, columns=names)
-    assert sig.cliques_from_pvalues(names, frame) == [tuple(names)]
-    with pytest.raises(KeyError):
-        sig.cliques_from_pvalues(names, {("a", "b"): 0.5})
-
-
-def test_cliques_from_nemenyi_pvalues_match_cliques_from_the_cd():
-    sp = pytest.importorskip("scikit_posthocs")
-    rng = np.random.default_rng(3)
-    scores = rng.normal(size=(12, 5)) + np.array([0.0, 0.4, 0.8, 1.2, 1.6])
-    names = ["a", "b", "c", "d", "e"]
-    ranks = sig.friedman_test(scores, names).avg_ranks
-    order = sorted(ranks, key=ranks.get)
-    pvalues = sp.posthoc_nemenyi_friedman(pd.DataFrame(-scores, columns=names))
-    cd = sig.nemenyi_critical_difference(5, 12)
-    assert sig.cliques_from_pvalues(order, pvalues) == sig.cliques_from_ranks(ranks, cd)
+# --- the figure -----------------------------------------------------------------------------
 
 
 def _png(figure: Figure) -> bytes:
@@ -286,29 +326,22 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def test_critical_difference_figure_names_every_strategy_and_is_deterministic():
-    ranks = {"random": 3.1, "tpe": 1.6, "cmaes": 2.2, "gp": 2.9, "grid": 5.2, "hyperband": 4.0}
-    cd = sig.nemenyi_critical_difference(6, 10)
-    figure = sig.critical_difference_figure(ranks, cd, 10)
-    assert isinstance(figure, Figure)
-    texts = {text.get_text() for ax in figure.axes for text in ax.texts}
-    assert set(ranks) <= texts
-    assert f"CD = {cd:.3f}" in texts and "3.10" in texts
+def test_critical_difference_figure_draws_the_tests_own_bars_and_is_deterministic():
+    rng = np.random.default_rng(3)
+    names = ["random", "tpe", "cmaes", "gp", "grid", "qmc"]
+    scores = pd.DataFrame(rng.normal(size=(10, 6)) + np.arange(6) * 0.3, columns=names)
+    nemenyi = sig.ranking(scores, test="nemenyi")
+    figure = critical_difference_figure(nemenyi)
+    texts = " ".join(text.get_text() for ax in figure.axes for text in ax.texts)
+    assert all(name in texts for name in names)
+    assert f"CD = {nemenyi.cd:.2g}" in texts
+    assert "Nemenyi" in figure._suptitle.get_text()
     first = _png(figure)
-    assert first == _png(figure)
-    assert first == _png(sig.critical_difference_figure(ranks, cd, 10))
-    other = sig.critical_difference_figure(ranks, cd, 10, cliques=[("tpe", "cmaes")])
-    assert _png(other) != first
-    bars = [line for line in figure.axes[0].lines if line.get_linewidth() == 3.0]
-    assert len(bars) == len(sig.cliques_from_ranks(ranks, cd))
-    with pytest.raises(ValueError, match="no average rank"):
-        sig.critical_difference_figure(ranks, cd, 10, cliques=[("tpe", "smac")])
-
-
-def test_critical_difference_figure_without_a_cd():
-    figure = sig.critical_difference_figure({"a": 1.5, "b": 1.5}, float("nan"), 1)
-    texts = {text.get_text() for text in figure.axes[0].texts}
-    assert {"a", "b", "CD n/a", "Average rank over 1 seed (1 = best)"} <= texts
+    assert first == _png(critical_difference_figure(nemenyi))
+    holm_figure = critical_difference_figure(sig.ranking(scores))
+    holm_texts = " ".join(text.get_text() for ax in holm_figure.axes for text in ax.texts)
+    assert "CD =" not in holm_texts  # no Nemenyi CD drawn beside Holm-Wilcoxon bars
+    assert "Holm" in holm_figure._suptitle.get_text()
 
 
 # --- seeds needed -----------------------------------------------------------------------------
@@ -396,7 +429,7 @@ def test_paired_bootstrap_detects_a_clearly_better_model():
     swapped = sig.paired_bootstrap_metric(y, poor, good, _accuracy, seed=2)
     assert swapped.difference.high == pytest.approx(-result.difference.low)
     bca = sig.paired_bootstrap_metric(y, good, poor, _accuracy, seed=2, method="bca")
-    assert bca.difference.method == "bca" and bca.difference.low > 0
+    assert bca.difference.method == "paired-bca" and bca.difference.low > 0
 
 
 def test_paired_bootstrap_uses_the_pairing_of_rows():

@@ -1,0 +1,940 @@
+"""Population training: q configurations x K folds trained as one batched network.
+
+The fold trainer (:mod:`harness.model.fold_trainer`) trains the K fold models of one
+trial as one network; :func:`train_population` does the same one level up, for the
+members of a population, each a configuration on a fold. Every member keeps what it
+has in the fold trainer: its own rows (preprocessed, resampled), batch order, initial
+weights, class weights, optimizer state, learning-rate schedule, early stopping and
+number of epochs. What may differ between members that share a network:
+
+- the hidden widths: each layer is padded to the widest member's width with zero
+  weights that stay zero (activations map 0 to 0; no gradient reaches them); with ReLU
+  and no batch norm also the depth (frozen identity layers after a shallower member's
+  last hidden layer: ReLU of a ReLU output is itself);
+- the optimizer and its settings (learning rate and schedule, weight decay, momentum,
+  Nesterov, betas): the parameters are one ``(M, P)`` tensor, and the members with the
+  same update this step are one call of torch's fused kernel on their rows;
+- dropout (a per-member keep probability), focal gamma, class weights, patience,
+  ``max_epochs``.
+
+Members that cannot share a network (another activation, batch size, loss, batch norm
+or early stopping) are grouped, and a key's members are split where padding a narrow
+member to a wide network would cost more than another network's overhead
+(:func:`group_members`). The groups train one after the other. A member that finishes
+(its ``max_epochs``, early stopping) or is stopped by ``on_epoch`` (pruned, diverged,
+out of time) leaves the stack and costs nothing after.
+
+Without dropout each member's result is what the fold trainer (and
+:meth:`harness.MLPClassifier.fit`) computes for it alone, to float32 rounding (the
+optimizer steps are the same fused kernels; padding changes the order of the sums in
+the matrix products, so the last bits differ). Dropout masks come from one generator per
+network, seeded from its members' seeds, drawn for all members at once: they differ from
+the fold trainer's (as the fold trainer's differ from the estimator's), and a member's
+masks depend on its batch-mates.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from harness.model.fold_trainer import FoldData, FoldFit, LRSchedule, NetSpec, pad_rows
+from harness.model.network import ACTIVATIONS
+
+__all__ = [
+    "Member",
+    "group_members",
+    "predict_proba_population",
+    "share_key",
+    "train_population",
+]
+
+_BN_EPS = 1e-5
+_BN_MOMENTUM = 0.1
+_VALID_BATCH = 4096  # the estimator's predict batch size, as in the fold trainer
+_ES_THRESHOLD = 1e-4
+_ADAM_EPS = 1e-8
+_RMSPROP_ALPHA = 0.99
+_RMSPROP_EPS = 1e-8
+_SELU_ALPHA = 1.7580993408473766
+_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+
+EpochCallback = Callable[[int, list[int], np.ndarray, np.ndarray], "Iterable[int] | None"]
+"""``on_epoch(epoch, members, train_losses, valid_acc)``: see :func:`train_population`."""
+
+
+@dataclass
+class Member:
+    """One model of a population: a configuration's settings and one fold's data.
+
+    Attributes
+    ----------
+    data : FoldData
+        The fold's rows, initial weights and seed (``MLPClassifier.prepare_fit``).
+    spec : NetSpec
+        The configuration's network and training settings
+        (``fold_trainer.net_spec_like_estimator``).
+    betas : (float, float), default=(0.9, 0.999)
+        Adam's and AdamW's coefficients (torch's defaults, what the estimator uses).
+    """
+
+    data: FoldData
+    spec: NetSpec
+    betas: tuple[float, float] = (0.9, 0.999)
+
+
+def share_key(spec: NetSpec) -> tuple:
+    """What members must have in common to train in one network.
+
+    Parameters
+    ----------
+    spec : NetSpec
+
+    Returns
+    -------
+    tuple
+        Members with equal keys share a network: the activation, the number of hidden
+        layers (not with ReLU and no batch norm, where identity layers pad a shallower
+        member), batch norm, batch size, loss, early stopping, and the input and output
+        widths. The optimizer is not in it: each member keeps its own.
+    """
+    stackable = spec.activation == "relu" and not spec.batch_norm and len(spec.hidden) > 0
+    return (
+        spec.activation,
+        "any depth" if stackable else len(spec.hidden),
+        bool(spec.batch_norm),
+        int(spec.batch_size),
+        spec.loss,
+        bool(spec.early_stopping),
+        int(spec.n_features),
+        int(spec.n_classes),
+    )
+
+
+_STEP_OVERHEAD = {"cpu": 3e6, "cuda": 1e9}
+"""The fixed cost of one training step of a network, in multiply-adds (batch rows times
+weights): about 0.25 ms of operator overhead against about 12 multiply-adds per
+nanosecond on one CPU core (measured on the 2-core machine of BENCHMARKS.md); on a GPU
+the overhead dominates any small MLP, so everything that can share a network does."""
+
+
+def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[int]]:
+    """Partition members into networks: by :func:`share_key`, then by size.
+
+    Members that share a key could all train in one network, padded to its widest
+    layers; but a narrow member padded to a wide network costs what a wide one does.
+    Within a key the members, sorted by their own cost, are cut into consecutive groups
+    that minimise the estimated step cost: per group a fixed overhead plus, per member,
+    ``batch_size`` times the padded network's weights.
+
+    Parameters
+    ----------
+    specs : sequence of NetSpec
+    device : str, default="cpu"
+        Sets the overhead; on CUDA it is large, so a key is one group.
+
+    Returns
+    -------
+    list of list of int
+        Indices into ``specs``, each group sorted.
+    """
+    overhead = _STEP_OVERHEAD["cuda" if str(device).startswith("cuda") else "cpu"]
+    by_key: dict[tuple, list[int]] = {}
+    for index, spec in enumerate(specs):
+        by_key.setdefault(share_key(spec), []).append(index)
+    groups = []
+    for members in by_key.values():
+        order = sorted(members, key=lambda i: (_cost([specs[i]]), i))
+        # best[j]: least cost of the first j members; cut[j]: where its last group starts
+        best, cut = [0.0] + [math.inf] * len(order), [0] * (len(order) + 1)
+        for stop in range(1, len(order) + 1):
+            for start in range(stop):
+                chunk = [specs[i] for i in order[start:stop]]
+                cost = best[start] + overhead + len(chunk) * _cost(chunk)
+                if cost < best[stop]:
+                    best[stop], cut[stop] = cost, start
+        stop = len(order)
+        while stop:
+            groups.append(sorted(order[cut[stop] : stop]))
+            stop = cut[stop]
+    return sorted(groups)
+
+
+def _cost(specs: Sequence[NetSpec]) -> float:
+    """Multiply-adds of one step of one member of a network padded to fit ``specs``."""
+    depth = max(len(s.hidden) for s in specs)
+    widths = [max(_member_widths(s, depth)[i] for s in specs) for i in range(depth)]
+    sizes = [specs[0].n_features, *widths, specs[0].n_classes]
+    weights = sum(a * b for a, b in itertools.pairwise(sizes))
+    return float(max(s.batch_size for s in specs) * weights)
+
+
+# ----------------------------------------------------------------------------- network
+
+
+def _layout(spec: NetSpec) -> list[tuple[str, str | None]]:
+    """(linear prefix, batch-norm prefix or None) of each layer of an MLPModule state dict."""
+    layers, index = [], 0
+    for _ in spec.hidden:
+        linear = f"layers.{index}"
+        index += 1
+        norm = None
+        if spec.batch_norm:
+            norm = f"layers.{index}"
+            index += 1
+        index += 1 + (spec.dropout > 0)  # activation, dropout
+        layers.append((linear, norm))
+    layers.append((f"layers.{index}", None))
+    return layers
+
+
+class _PopulationNet:
+    """M MLPModules as one flat ``(M, P)`` parameter tensor, zero-padded to shared shapes.
+
+    Layer ``l``'s weight is the view ``flat[:, a:b]`` shaped ``(M, in, out)``, so the
+    forward pass is one ``torch.baddbmm`` per layer for all members and the optimizer
+    updates every parameter of every member in a few operations on ``flat``. With ReLU
+    and no batch norm, a member with fewer hidden layers than the network gets identity
+    layers after its last hidden layer (ReLU of a ReLU output is itself); they are frozen
+    (``trainable`` is 0 there) and skip dropout.
+    """
+
+    def __init__(self, members: Sequence[Member], device: str) -> None:
+        specs = [m.spec for m in members]
+        first = specs[0]
+        M = len(members)
+        self.depth = max(len(s.hidden) for s in specs)
+        self.widths = [
+            max(_member_widths(s, self.depth)[i] for s in specs) for i in range(self.depth)
+        ]
+        self.member_widths = [_member_widths(s, self.depth) for s in specs]
+        self.real_layers = [len(s.hidden) for s in specs]
+        self.batch_norm = bool(first.batch_norm)
+        self.activation = ACTIVATIONS[first.activation]()
+        self.alpha_dropout = first.activation == "selu"
+        self.layouts = [_layout(s) for s in specs]
+        ins = [first.n_features, *self.widths]
+        outs = [*self.widths, first.n_classes]
+        # (name, layer, shape): the slices of the flat tensor
+        slots: list[tuple[str, int, tuple[int, ...]]] = []
+        for layer, (n_in, n_out) in enumerate(zip(ins, outs, strict=True)):
+            slots += [("weight", layer, (n_in, n_out)), ("bias", layer, (1, n_out))]
+            if self.batch_norm and layer < self.depth:
+                slots += [("gamma", layer, (1, n_out)), ("beta", layer, (1, n_out))]
+        self.slots: list[tuple[str, int, tuple[int, ...], int, int]] = []
+        start = 0
+        for name, layer, shape in slots:
+            size = int(np.prod(shape))
+            self.slots.append((name, layer, shape, start, start + size))
+            start += size
+        flat = torch.zeros(M, start)
+        trainable = torch.ones(M, start)
+        self.buffers: list[torch.Tensor] = []
+        means = [torch.zeros(M, 1, w) for w in self.widths] if self.batch_norm else []
+        variances = [torch.ones(M, 1, w) for w in self.widths] if self.batch_norm else []
+        for k, member in enumerate(members):
+            self._place(k, member.data.init_state, flat, trainable, means, variances)
+        for mean, var in zip(means, variances, strict=True):
+            self.buffers += [mean.to(device), var.to(device)]
+        self.flat = flat.to(device)
+        self._bind()
+        self.trainable: torch.Tensor | None = None
+        if not bool((trainable > 0).all()):
+            self.trainable = trainable.to(device)
+        self.batches_tracked = [0] * M
+        dropout = torch.zeros(M, max(self.depth, 1))
+        for k, spec in enumerate(specs):
+            dropout[k, : len(spec.hidden)] = float(spec.dropout)
+        self.dropout = dropout.to(device)
+        # per hidden layer, a (M, 1, width) mask of each member's real units (None: all real)
+        self.unit_masks: list[torch.Tensor | None] = []
+        for layer, width in enumerate(self.widths):
+            own = torch.tensor([w[layer] for w in self.member_widths], device=device)
+            if bool((own == width).all()):
+                self.unit_masks.append(None)
+            else:
+                units = torch.arange(width, device=device)
+                self.unit_masks.append((units[None, :] < own[:, None]).float().unsqueeze(1))
+
+    def _place(self, k, state, flat, trainable, means, variances) -> None:
+        """Write member ``k``'s state dict into the padded tensors (identity where padded)."""
+        n_real = self.real_layers[k]
+        widths = self.member_widths[k]
+        layout = self.layouts[k]
+        for name, layer, shape, start, stop in self.slots:
+            block = flat[k, start:stop].view(shape)
+            if layer < n_real or layer == self.depth:
+                linear, norm = layout[min(layer, n_real)]
+                if name == "weight":
+                    w = state[f"{linear}.weight"].detach().to(torch.float32).T
+                    block[: w.shape[0], : w.shape[1]] = w
+                elif name == "bias":
+                    b = state[f"{linear}.bias"].detach()
+                    block[0, : len(b)] = b
+                else:
+                    key = f"{norm}.weight" if name == "gamma" else f"{norm}.bias"
+                    values = state[key].detach()
+                    block[0, : len(values)] = values
+                    if name == "gamma":
+                        means[layer][k, 0, : len(values)] = state[f"{norm}.running_mean"]
+                        variances[layer][k, 0, : len(values)] = state[f"{norm}.running_var"]
+            else:  # a padded layer: identity on the member's last hidden width, frozen
+                if name == "weight":
+                    width = widths[layer]
+                    block[:width, :width] = torch.eye(width)
+                trainable[k, start:stop] = 0.0
+
+    def _bind(self) -> None:
+        """Make the per-layer parameters: leaf tensors that are views of ``flat``.
+
+        Autograd sees one leaf per layer (no gradient of a slice of ``flat``, which
+        would fill a whole ``(M, P)`` tensor per layer); the optimizer updates ``flat``
+        in place, which updates them.
+        """
+        M = self.flat.shape[0]
+        self.params = [
+            self.flat[:, a:b].view(M, *shape).requires_grad_(True)
+            for _, _, shape, a, b in self.slots
+        ]
+
+    def flat_grad(self, loss: torch.Tensor) -> torch.Tensor:
+        """The gradient of ``loss`` with respect to ``flat``, shape ``(M, P)``."""
+        grads = torch.autograd.grad(loss, self.params)
+        M = self.flat.shape[0]
+        return torch.cat([g.reshape(M, -1) for g in grads], dim=1)
+
+    def keep(self, positions: list[int]) -> None:
+        """Keep only the members at ``positions`` of the stack, in that order."""
+        index = torch.tensor(positions, device=self.flat.device)
+        self.flat = self.flat.index_select(0, index)
+        self._bind()
+        if self.trainable is not None:
+            self.trainable = self.trainable.index_select(0, index)
+        self.buffers = [b.index_select(0, index) for b in self.buffers]
+        self.dropout = self.dropout.index_select(0, index)
+        self.unit_masks = [None if m is None else m.index_select(0, index) for m in self.unit_masks]
+        for name in ("member_widths", "real_layers", "layouts", "batches_tracked"):
+            values = getattr(self, name)
+            setattr(self, name, [values[i] for i in positions])
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        train: bool,
+        rows: torch.Tensor | None = None,
+        stepping: torch.Tensor | None = None,
+        masks: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Logits (M, B, n_classes) of ``x`` (M, B, n_features); see the fold trainer."""
+        h = x
+        params = iter(self.params)
+        buffers = iter(self.buffers)
+        for layer in range(self.depth + 1):
+            weight, bias = next(params), next(params)
+            h = torch.baddbmm(bias, h, weight)
+            if layer == self.depth:
+                break
+            if self.batch_norm:
+                gamma, beta = next(params), next(params)
+                mean_buf, var_buf = next(buffers), next(buffers)
+                if train:
+                    h = _batch_norm_train(h, gamma, beta, mean_buf, var_buf, rows, stepping)
+                else:
+                    h = (h - mean_buf) * torch.rsqrt(var_buf + _BN_EPS) * gamma + beta
+            h = self.activation(h)
+            if train and masks is not None:
+                h = self._dropout(h, masks(h, layer), layer)
+                if self.alpha_dropout and self.unit_masks[layer] is not None:
+                    h = h * self.unit_masks[layer]  # padded units stay 0
+        return h
+
+    def _dropout(self, h: torch.Tensor, keep: torch.Tensor, layer: int) -> torch.Tensor:
+        p = self.dropout[:, layer].reshape(-1, 1, 1)
+        if not self.alpha_dropout:
+            return h * keep * (1.0 / (1.0 - p))
+        a = 1.0 / torch.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
+        return h * keep * a + (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+
+    def state_dict(self, position: int) -> dict[str, torch.Tensor]:
+        """The MLPModule state dict of the member at ``position`` (CPU tensors, unpadded)."""
+        state: dict[str, torch.Tensor] = {}
+        flat = self.flat[position]
+        n_real = self.real_layers[position]
+        widths = [*self.member_widths[position][:n_real], None]
+        layout = self.layouts[position]
+        for name, layer, shape, start, stop in self.slots:
+            if n_real <= layer < self.depth:
+                continue
+            real = min(layer, n_real)
+            linear, norm = layout[real]
+            block = flat[start:stop].view(shape)
+            n_out = widths[real] if widths[real] is not None else shape[1]
+            if name == "weight":
+                n_in = shape[0] if real == 0 else widths[real - 1]
+                state[f"{linear}.weight"] = block[:n_in, :n_out].T.contiguous()
+            elif name == "bias":
+                state[f"{linear}.bias"] = block[0, :n_out]
+            elif name == "gamma":
+                state[f"{norm}.weight"] = block[0, :n_out]
+            else:
+                state[f"{norm}.bias"] = block[0, :n_out]
+                state[f"{norm}.running_mean"] = self.buffers[2 * layer][position, 0, :n_out]
+                state[f"{norm}.running_var"] = self.buffers[2 * layer + 1][position, 0, :n_out]
+                state[f"{norm}.num_batches_tracked"] = torch.tensor(self.batches_tracked[position])
+        return {key: value.cpu().clone() for key, value in state.items()}
+
+
+def _member_widths(spec: NetSpec, depth: int) -> list[int]:
+    """A member's hidden widths, its last width repeated for padded (identity) layers."""
+    hidden = list(spec.hidden)
+    return hidden + [hidden[-1]] * (depth - len(hidden)) if hidden else [0] * depth
+
+
+def _batch_norm_train(
+    h: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    mean_buf: torch.Tensor,
+    var_buf: torch.Tensor,
+    rows: torch.Tensor | None,
+    stepping: torch.Tensor | None,
+) -> torch.Tensor:
+    """Training-mode batch norm over each member's real rows (as the fold trainer's)."""
+    if rows is None:
+        n = torch.full((h.shape[0], 1, 1), float(h.shape[1]), device=h.device)
+        var, mean = torch.var_mean(h, dim=1, keepdim=True, correction=0)
+    else:
+        n = rows.sum(1, keepdim=True)
+        n_safe = n.clamp_min(1.0)
+        mean = (h * rows).sum(1, keepdim=True) / n_safe
+        centred = (h - mean) * rows
+        var = (centred * centred).sum(1, keepdim=True) / n_safe
+    with torch.no_grad():
+        unbiased = var * (n / (n - 1).clamp_min(1.0))
+        new_mean = (1 - _BN_MOMENTUM) * mean_buf + _BN_MOMENTUM * mean
+        new_var = (1 - _BN_MOMENTUM) * var_buf + _BN_MOMENTUM * unbiased
+        if stepping is not None:
+            new_mean = torch.where(stepping, new_mean, mean_buf)
+            new_var = torch.where(stepping, new_var, var_buf)
+        mean_buf.copy_(new_mean)
+        var_buf.copy_(new_var)
+    return (h - mean) * torch.rsqrt(var + _BN_EPS) * gamma + beta
+
+
+# ----------------------------------------------------------------------------- optimizer
+
+
+class _PopulationOptimizer:
+    """Every member's own optimizer (SGD, Adam, AdamW or RMSprop) on its row of ``flat``.
+
+    Members with the same update this step (optimizer, learning rate, weight decay,
+    momentum, Nesterov, betas) are one call of torch's fused kernel (SGD, Adam, AdamW:
+    what the estimator uses; RMSprop, which has none, the formulas of torch's
+    multi-tensor implementation) on the list of their rows: one fused update per
+    distinct setting, whatever the number of members. Each member has its own state and
+    step count, so members of different optimizers share a network. A member without a
+    batch in a step is left out; frozen entries (``trainable`` 0) never change.
+    """
+
+    def __init__(self, members: Sequence[Member], flat: torch.Tensor) -> None:
+        self.kinds = [m.spec.optimizer for m in members]
+        self.static = [
+            (
+                m.spec.optimizer,
+                float(m.spec.weight_decay),
+                float(m.spec.momentum) if m.spec.optimizer in ("sgd", "rmsprop") else 0.0,
+                bool(m.spec.nesterov) and m.spec.optimizer == "sgd",
+                tuple(m.betas) if m.spec.optimizer in ("adam", "adamw") else (),
+            )
+            for m in members
+        ]
+        kinds = set(self.kinds)
+        names = []
+        if kinds & {"adam", "adamw"}:
+            names += ["exp_avg", "exp_avg_sq"]
+        if kinds & {"sgd", "rmsprop"}:
+            names += ["momentum"]
+        if "rmsprop" in kinds:
+            names += ["square_avg"]
+        self.state = {name: torch.zeros_like(flat) for name in names}
+        self.steps = torch.zeros(len(members), dtype=torch.float32, device=flat.device)
+        self.frozen: torch.Tensor | None = None
+        self._bind(flat)
+
+    def _bind(self, flat: torch.Tensor) -> None:
+        self.rows = list(flat.unbind(0))
+        self._plan_key: bytes | None = None
+        self._cached_plan: list[tuple] = []
+        self.state_rows = {name: list(t.unbind(0)) for name, t in self.state.items()}
+        self.step_rows = list(self.steps.unbind(0))
+
+    def freeze(self, flat: torch.Tensor, trainable: torch.Tensor) -> None:
+        """Keep the entries where ``trainable`` is 0 at their values in ``flat`` (when a
+        member with frozen entries has weight decay, which would move them)."""
+        decays = torch.tensor([key[1] > 0 for key in self.static], device=flat.device)
+        if bool(((trainable == 0).any(1) & decays).any()):
+            self.frozen = flat.clone()
+
+    def keep(self, positions: list[int], flat: torch.Tensor) -> None:
+        """Keep the members at ``positions``; ``flat`` is the network's new tensor."""
+        index = torch.tensor(positions, device=flat.device)
+        self.kinds = [self.kinds[i] for i in positions]
+        self.static = [self.static[i] for i in positions]
+        self.state = {name: t.index_select(0, index) for name, t in self.state.items()}
+        self.steps = self.steps.index_select(0, index)
+        if self.frozen is not None:
+            self.frozen = self.frozen.index_select(0, index)
+        self._bind(flat)
+
+    def _plan(self, lr: np.ndarray, stepping: np.ndarray) -> list[tuple]:
+        """One fused call per distinct update among the members at ``stepping``: the
+        settings, the members and their rows of the parameters, state and step counts."""
+        groups: dict[tuple, list[int]] = {}
+        for k in stepping:
+            groups.setdefault((*self.static[k], float(lr[k])), []).append(int(k))
+        return [
+            (
+                *settings,
+                members,
+                [self.rows[k] for k in members],
+                {name: [rows[k] for k in members] for name, rows in self.state_rows.items()},
+                [self.step_rows[k] for k in members],
+            )
+            for settings, members in groups.items()
+        ]
+
+    def step(
+        self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray, stepping: np.ndarray,
+        trainable: torch.Tensor | None,
+    ) -> None:  # fmt: skip
+        """Update every member whose ``stepping`` flag is set, member k with ``lr[k]``."""
+        if trainable is not None:
+            grad = grad * trainable
+        grads = grad.unbind(0)
+        if stepping.all():
+            self.steps.add_(1.0)
+        else:
+            index = torch.as_tensor(np.flatnonzero(stepping), device=self.steps.device)
+            self.steps.index_add_(0, index, torch.ones(len(index), device=self.steps.device))
+        everyone = bool(stepping.all())
+        key = lr.tobytes()
+        if not everyone or self._plan_key != key:
+            plan = self._plan(lr, np.flatnonzero(stepping))
+            if everyone:  # the same until the rates change (an epoch) or a member leaves
+                self._plan_key, self._cached_plan = key, plan
+        else:
+            plan = self._cached_plan
+        for kind, decay, momentum, nesterov, betas, rate, members, params, state, steps in plan:
+            grads_ = [grads[k] for k in members]
+            if kind in ("adam", "adamw"):
+                fused = torch._fused_adam_ if kind == "adam" else torch._fused_adamw_
+                fused(
+                    params, grads_, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
+                    beta1=betas[0], beta2=betas[1], weight_decay=decay, eps=_ADAM_EPS,
+                    amsgrad=False, maximize=False, grad_scale=None, found_inf=None,
+                )  # fmt: skip
+            elif kind == "sgd":
+                torch._fused_sgd_(
+                    params, grads_, state["momentum"] if momentum > 0 else [],
+                    weight_decay=decay, momentum=momentum, lr=rate, dampening=0.0,
+                    nesterov=nesterov, maximize=False, is_first_step=False, grad_scale=None,
+                    found_inf=None,
+                )  # fmt: skip
+            else:
+                _rmsprop(params, grads_, state, decay, momentum, rate)
+        if self.frozen is not None and trainable is not None:
+            flat.copy_(torch.where(trainable > 0, flat, self.frozen))
+
+
+def _rmsprop(params, grads, state, decay: float, momentum: float, lr: float) -> None:
+    """torch.optim.RMSprop's multi-tensor update (centered=False), as the fold trainer's."""
+    if decay != 0:
+        grads = torch._foreach_add(grads, params, alpha=decay)
+    square_avg = state["square_avg"]
+    torch._foreach_mul_(square_avg, _RMSPROP_ALPHA)
+    torch._foreach_addcmul_(square_avg, grads, grads, value=1 - _RMSPROP_ALPHA)
+    avg = torch._foreach_sqrt(square_avg)
+    torch._foreach_add_(avg, _RMSPROP_EPS)
+    if momentum > 0:
+        buffers = state["momentum"]
+        torch._foreach_mul_(buffers, momentum)
+        torch._foreach_addcdiv_(buffers, grads, avg)
+        torch._foreach_add_(params, buffers, alpha=-lr)
+    else:
+        torch._foreach_addcdiv_(params, grads, avg, value=-lr)
+
+
+# ----------------------------------------------------------------------------- per member
+
+
+class _MemberState:
+    """One member's batches, dropout generator, class weights, schedule, history, stopping."""
+
+    def __init__(self, member: Member, n_classes: int, device: str) -> None:
+        data, spec = member.data, member.spec
+        self.spec = spec
+        self.n_rows = len(data.X_train)
+        batch = spec.batch_size
+        n_batches = math.ceil(self.n_rows / batch)
+        if spec.batch_norm and self.n_rows % batch == 1:
+            n_batches -= 1
+        self.n_batches = n_batches
+        self.n_used = min(self.n_rows, n_batches * batch)
+        self.order = torch.Generator().manual_seed(int(data.seed))
+        weights = np.ones(n_classes, dtype=np.float32)
+        if data.class_weight is not None:
+            weights = np.asarray(data.class_weight, dtype=np.float32)
+        self.class_weight = torch.as_tensor(weights)
+        self.schedule = LRSchedule(spec)
+        self.history: list[dict] = []
+        self.misses = 0
+        self.threshold = math.inf
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+
+def _per_row_loss(logits: torch.Tensor, target: torch.Tensor, gamma: torch.Tensor | None):
+    """Unweighted per-row loss (M, B); ``gamma`` (M, 1) for the focal loss, else None."""
+    if gamma is not None:
+        log_p_t = F.log_softmax(logits, dim=-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        return -((1.0 - log_p_t.exp()) ** gamma) * log_p_t
+    n_classes = logits.shape[-1]
+    flat = F.cross_entropy(logits.reshape(-1, n_classes), target.reshape(-1), reduction="none")
+    return flat.reshape(target.shape)
+
+
+def _weighted_mean(loss: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    total = weight.sum(1)
+    return (weight * loss).sum(1) / torch.where(total > 0, total, torch.ones_like(total))
+
+
+class _Validation:
+    """The early-stopping rows of the members still training, padded, on the device."""
+
+    def __init__(self, members: Sequence[Member], states: Sequence[_MemberState], device: str):
+        X = [np.asarray(m.data.X_valid, dtype=np.float32) for m in members]
+        y = [np.asarray(m.data.y_valid, dtype=np.int64) for m in members]
+        n = [len(a) for a in y]
+        self.X = torch.as_tensor(pad_rows(X, np.float32, X[0].shape[1]), device=device)
+        self.y = torch.as_tensor(pad_rows(y, np.int64, None), device=device)
+        position = torch.arange(self.y.shape[1], device=device)
+        self.real = (position[None, :] < torch.tensor(n, device=device)[:, None]).float()
+        weights = torch.stack([s.class_weight for s in states]).to(device)
+        self.weight = weights.gather(1, self.y) * self.real
+        self.n_chunks = max(1, math.ceil(max(n) / _VALID_BATCH))
+
+    def keep(self, positions: list[int]) -> None:
+        index = torch.tensor(positions, device=self.X.device)
+        self.X, self.y = self.X.index_select(0, index), self.y.index_select(0, index)
+        self.real = self.real.index_select(0, index)
+        self.weight = self.weight.index_select(0, index)
+
+    def score(self, net: _PopulationNet, gamma: torch.Tensor | None):
+        """Per-member valid_loss and valid_acc, as skorch computes them."""
+        with torch.no_grad():
+            logits = net.forward(self.X, train=False)
+            loss = _per_row_loss(logits, self.y, gamma)
+            correct = (logits.argmax(-1) == self.y).float() * self.real
+            accuracy = correct.sum(1) / self.real.sum(1)
+            M, n = loss.shape
+            if self.n_chunks > 1:
+                pad = self.n_chunks * _VALID_BATCH - n
+                chunks = [F.pad(t, (0, pad)) for t in (loss, self.weight, self.real)]
+                loss_c, weight_c, real_c = (t.reshape(M * self.n_chunks, -1) for t in chunks)
+                chunk_loss = _weighted_mean(loss_c, weight_c).reshape(M, -1)
+                chunk_rows = real_c.sum(1).reshape(M, -1)
+                valid_loss = (chunk_loss * chunk_rows).sum(1) / chunk_rows.sum(1)
+            else:
+                valid_loss = _weighted_mean(loss, self.weight)
+        return valid_loss.double().cpu().numpy(), accuracy.double().cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train_population(
+    members: Sequence[Member],
+    *,
+    device: str = "cpu",
+    on_epoch: EpochCallback | None = None,
+) -> list[FoldFit | None]:
+    """Train every member, the members of each :func:`group_members` group as one network.
+
+    Parameters
+    ----------
+    members : sequence of Member
+        The population: typically q configurations x K folds.
+    device : str, default="cpu"
+        Torch device.
+    on_epoch : callable or None, default=None
+        Called after every epoch of a group as ``on_epoch(epoch, members, train_losses,
+        valid_acc)``: ``members`` are the indices (into ``members``) still training,
+        ``train_losses`` and ``valid_acc`` float64 arrays in that order (``valid_acc``
+        NaN without early stopping). It returns the indices to stop now (pruned,
+        diverged, out of time), or None; a stopped member's result is None.
+
+    Returns
+    -------
+    list of FoldFit or None
+        One per member, in order.
+
+    Raises
+    ------
+    ValueError
+        If a member's data does not fit its spec, or a spec has an unknown choice.
+    """
+    fits: list[FoldFit | None] = [None] * len(members)
+    for group in group_members([m.spec for m in members], device):
+        for index in group:
+            _check_member(members[index])
+        results = _train_group([members[i] for i in group], group, device, on_epoch)
+        for index, fit in zip(group, results, strict=True):
+            fits[index] = fit
+    return fits
+
+
+def _check_member(member: Member) -> None:
+    spec, data = member.spec, member.data
+    if spec.optimizer not in _OPTIMIZERS or spec.activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown optimizer or activation: {spec.optimizer!r}, {spec.activation!r}."
+        )
+    X, y = np.asarray(data.X_train), np.asarray(data.y_train)
+    if X.ndim != 2 or X.shape[1] != spec.n_features or len(y) != len(X):
+        raise ValueError(
+            f"X_train must have shape (n, {spec.n_features}) and y_train length n; "
+            f"got {X.shape} and {y.shape}."
+        )
+    if len(y) and (y.min() < 0 or y.max() >= spec.n_classes):
+        raise ValueError(f"y_train must hold class indices in [0, {spec.n_classes}).")
+    if spec.early_stopping and (data.X_valid is None or len(data.X_valid) == 0):
+        raise ValueError("early_stopping needs X_valid and y_valid in every member.")
+
+
+def _train_group(
+    members: Sequence[Member],
+    ids: list[int],
+    device: str,
+    on_epoch: EpochCallback | None,
+) -> list[FoldFit | None]:
+    first = members[0].spec
+    M, B = len(members), first.batch_size
+    state = [_MemberState(m, first.n_classes, device) for m in members]
+    net = _PopulationNet(members, device)
+    optimizer = _PopulationOptimizer(members, net.flat)
+    if net.trainable is not None:
+        optimizer.freeze(net.flat, net.trainable)
+    X_all = torch.as_tensor(
+        pad_rows([np.asarray(m.data.X_train, np.float32) for m in members], np.float32,
+                 first.n_features),
+        device=device,
+    )  # fmt: skip
+    y_all = torch.as_tensor(
+        pad_rows([np.asarray(m.data.y_train, np.int64) for m in members], np.int64, None),
+        device=device,
+    )
+    n_max = X_all.shape[1]
+    X_flat, y_flat = X_all.reshape(M * n_max, -1), y_all.reshape(-1)
+    class_weight = torch.stack([s.class_weight for s in state]).to(device)
+    dropout = None
+    if any(m.spec.dropout > 0 for m in members):
+        # one generator per network, seeded from its members' seeds
+        seed = np.random.SeedSequence([int(m.data.seed) for m in members]).generate_state(1)[0]
+        dropout = torch.Generator(device=device).manual_seed(int(seed))
+    focal = first.loss == "focal"
+    gammas = torch.tensor([float(m.spec.focal_gamma) for m in members], device=device)
+    validation = _Validation(members, state, device) if first.early_stopping else None
+    alive = list(range(M))
+    fits: list[FoldFit | None] = [None] * M
+    epoch = 0
+    while alive:
+        epoch += 1
+        live = [state[i] for i in alive]
+        gamma = gammas[torch.tensor(alive, device=device)].reshape(-1, 1) if focal else None
+        n_steps = max(s.n_batches for s in live)
+        index = torch.zeros((len(alive), n_steps * B), dtype=torch.int64)
+        used = []
+        for k, member in enumerate(live):
+            order = torch.randperm(member.n_rows, generator=member.order)
+            index[k, : member.n_used] = order[: member.n_used]
+            used.append(member.n_used)
+        index = index.reshape(len(alive), n_steps, B).transpose(0, 1).to(device)
+        rows_at = torch.arange(n_steps * B, device=device).reshape(n_steps, 1, B)
+        real = (rows_at < torch.tensor(used, device=device).reshape(1, -1, 1)).float()
+        alive_t = torch.tensor(alive, device=device).reshape(1, -1, 1)
+        rows_of = (alive_t * n_max + index).reshape(-1)  # into the (M * n_max) flat rows
+        X_epoch = X_flat.index_select(0, rows_of).reshape(n_steps, len(alive), B, -1)
+        y_epoch = y_flat.index_select(0, rows_of).reshape(n_steps, len(alive), B)
+        w_epoch = class_weight[alive_t, y_epoch] * real
+        lrs = np.array([s.schedule.lr for s in live], dtype=np.float64)
+        losses = np.zeros((0, len(alive)))
+        if n_steps:
+            losses = _run_epoch(
+                net, optimizer, live, X_epoch, y_epoch, w_epoch, real, lrs, gamma, dropout
+            )
+        sizes = np.clip(np.array(used)[None, :] - B * np.arange(n_steps)[:, None], 0, B)
+        totals = sizes.sum(0)
+        train_loss = np.full(len(alive), np.nan)
+        nonzero = totals > 0
+        train_loss[nonzero] = (losses * sizes).sum(0)[nonzero] / totals[nonzero]
+        valid_acc = np.full(len(alive), np.nan)
+        finished: list[int] = []
+        if validation is not None:
+            valid_loss, valid_acc = validation.score(net, gamma)
+        for k, member in enumerate(live):
+            record = {"epoch": epoch, "train_loss": float(train_loss[k])}
+            if member.spec.lr_schedule is not None:
+                record["event_lr"] = float(lrs[k])
+            monitored = float(train_loss[k])
+            if validation is not None:
+                record["valid_loss"] = float(valid_loss[k])
+                record["valid_acc"] = float(valid_acc[k])
+                monitored = float(valid_loss[k])
+            member.history.append(record)
+            member.schedule.epoch_end(monitored)
+            stop = validation is not None and _early_stop(member, net, k, monitored, epoch)
+            if stop or epoch == member.spec.max_epochs:
+                finished.append(k)
+        stopped: set[int] = set()
+        if on_epoch is not None:
+            chosen = on_epoch(epoch, [ids[i] for i in alive], train_loss, valid_acc)
+            wanted = set(chosen or ())
+            stopped = {k for k in range(len(alive)) if ids[alive[k]] in wanted}
+        for k in finished:
+            if k not in stopped:
+                fits[alive[k]] = _finish(state[alive[k]], net, k)
+        leaving = set(finished) | stopped
+        if leaving:
+            keep = [k for k in range(len(alive)) if k not in leaving]
+            alive = [alive[k] for k in keep]
+            if alive:
+                net.keep(keep)
+                optimizer.keep(keep, net.flat)
+                if validation is not None:
+                    validation.keep(keep)
+    return fits
+
+
+def _run_epoch(
+    net: _PopulationNet,
+    optimizer: _PopulationOptimizer,
+    members: Sequence[_MemberState],
+    X_epoch: torch.Tensor,
+    y_epoch: torch.Tensor,
+    w_epoch: torch.Tensor,
+    real: torch.Tensor,
+    lrs: np.ndarray,
+    gamma: torch.Tensor | None,
+    dropout: torch.Generator | None,
+) -> np.ndarray:
+    """One epoch of batch steps on rows laid out (n_steps, M, B, ...); the batch losses."""
+    B = X_epoch.shape[2]
+    M = len(members)
+    n_batches = np.array([m.n_batches for m in members])
+    n_used = np.array([m.n_used for m in members])
+    totals = w_epoch.sum(-1, keepdim=True)
+    w_epoch = w_epoch / torch.where(totals > 0, totals, torch.ones_like(totals))
+    step_losses = []
+    for step in range(X_epoch.shape[0]):
+        stepping = n_batches > step
+        full = bool((n_used >= (step + 1) * B).all())
+        rows = None if full else real[step].unsqueeze(-1)
+        stepping_t = None
+        if not stepping.all():
+            stepping_t = torch.as_tensor(stepping, device=real.device).reshape(M, 1, 1)
+        masks = None if dropout is None else _dropout_masks(net, dropout)
+        logits = net.forward(X_epoch[step], train=True, rows=rows, stepping=stepping_t, masks=masks)
+        loss = (_per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
+        grad = net.flat_grad(loss.sum())
+        with torch.no_grad():
+            optimizer.step(net.flat, grad, lrs, stepping, net.trainable)
+        for k in np.flatnonzero(stepping):
+            net.batches_tracked[k] += 1
+        step_losses.append(loss.detach())
+    return torch.stack(step_losses).double().cpu().numpy()
+
+
+def _dropout_masks(
+    net: _PopulationNet, generator: torch.Generator
+) -> Callable[[torch.Tensor, int], torch.Tensor]:
+    """Keep masks for every member at once, member k keeping a unit with 1 - its dropout."""
+
+    def masks(h: torch.Tensor, layer: int) -> torch.Tensor:
+        keep = (1.0 - net.dropout[:, layer]).reshape(-1, 1, 1)
+        return (torch.rand(h.shape, generator=generator, device=h.device) < keep).to(h.dtype)
+
+    return masks
+
+
+def _early_stop(member: _MemberState, net: _PopulationNet, k: int, score: float, epoch: int):
+    """skorch's EarlyStopping(monitor="valid_loss", load_best=True) for one member."""
+    if score < member.threshold:
+        member.misses = 0
+        member.threshold = score - _ES_THRESHOLD * score
+        member.best_epoch = epoch
+        member.best_state = net.state_dict(k)
+    else:
+        member.misses += 1
+    return member.misses == member.spec.patience
+
+
+def _finish(member: _MemberState, net: _PopulationNet, k: int) -> FoldFit:
+    state = net.state_dict(k)
+    if member.spec.early_stopping and member.best_state is not None:
+        state = member.best_state
+    return FoldFit(
+        state=state,
+        history=member.history,
+        n_epochs=len(member.history),
+        best_epoch=member.best_epoch if member.spec.early_stopping else None,
+    )
+
+
+# ----------------------------------------------------------------------------- prediction
+
+
+def predict_proba_population(
+    fits: Sequence[FoldFit],
+    specs: Sequence[NetSpec],
+    X_list: Sequence[np.ndarray],
+    device: str = "cpu",
+) -> list[np.ndarray]:
+    """Class probabilities of each member's model on its rows, grouped into stacked passes.
+
+    Parameters
+    ----------
+    fits : sequence of FoldFit
+        Trained members (:func:`train_population`).
+    specs : sequence of NetSpec
+        Their settings.
+    X_list : sequence of ndarray
+        ``X_list[i]`` of shape (n_i, n_features): the rows member ``i`` predicts.
+    device : str, default="cpu"
+
+    Returns
+    -------
+    list of ndarray
+        ``(n_i, n_classes)`` float64 softmax probabilities, one array per member.
+    """
+    if not (len(fits) == len(specs) == len(X_list)):
+        raise ValueError(f"{len(fits)} fits, {len(specs)} specs and {len(X_list)} row arrays.")
+    out: list[np.ndarray] = [np.empty(0)] * len(fits)
+    for group in group_members(specs, device):
+        members = [
+            Member(FoldData(None, None, None, None, fits[i].state, 0), specs[i]) for i in group
+        ]
+        net = _PopulationNet(members, device)
+        arrays = [np.asarray(X_list[i], dtype=np.float32) for i in group]
+        X = torch.as_tensor(pad_rows(arrays, np.float32, specs[group[0]].n_features), device=device)
+        with torch.no_grad():
+            proba = torch.softmax(net.forward(X, train=False).double(), dim=-1).cpu().numpy()
+        for k, i in enumerate(group):
+            out[i] = proba[k, : len(arrays[k])]
+    return out

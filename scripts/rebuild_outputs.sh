@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Rebuild every committed output that a committed storage holds, without training anything:
+# the leaderboards, reports, figures, diagrams and notebooks of the reference comparisons
+# (studies/*.toml with a studies/<name>.db beside them). tests/test_reference_outputs.py checks
+# that the committed files are exactly what this writes. Replay leaderboards come from
+# `python -m harness compare studies/replay-*.toml` (their storage is not committed: the tables
+# it replays are, in studies/teleconnect-small-tables.db).
+#
+#   bash scripts/rebuild_outputs.sh [NAME ...]     e.g. bash scripts/rebuild_outputs.sh teleconnect
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# The data is found through the environment, as a reader's notebook finds it: a --data-dir path
+# would be written into the notebooks.
+export HARNESS_DATA_DIR="$PWD/data"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+    for db in studies/*.db; do
+        name="$(basename "$db" .db)"
+        [ -f "studies/$name.toml" ] && names+=("$name")
+    done
+fi
+for name in "${names[@]}"; do
+    echo "== $name"
+    python -m harness leaderboard "studies/$name.toml" --leaderboards leaderboards
+    python -m harness report "studies/$name.toml"
+done
