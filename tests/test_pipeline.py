@@ -157,9 +157,3 @@ def test_stacking_with_smote_fits_when_inner_folds_shrink_the_rarest_class():
     model = NetworkTreeEnsemble(network, method="stacking", max_iter=5, random_state=0)
     model.fit(X, y)
     assert model.predict_proba(X).shape == (len(y), 2)
-
-
-def test_adasyn_target_grows_every_class_but_the_largest_enough_to_generate():
-    y = np.array([0] * 100 + [1] * 98 + [2] * 30)
-    # Nearly balanced class 1 asks for half of itself and one more; class 2 balances to 100.
-    assert adasyn_target(y) == {1: 98 + 49 + 1, 2: 100}

@@ -476,8 +476,10 @@ def record_baseline_cv(study: optuna.Study, fold_scores: dict[str, list[float]])
 
     The baseline (:data:`harness.BASELINE_CONFIG`) is evaluated once per task on the
     same folds as every trial, so "tuned against baseline" is a paired comparison in
-    CV. It is a study attribute rather than a trial: a trial would enter the
-    strategies' histories and ``best_trial`` without a strategy having proposed it.
+    CV. It is a study attribute, so every study has it, also one whose space does not
+    hold the baseline; where the space does, the baseline is also the study's first
+    trial (enqueued and marked :data:`BASELINE_POINT`), so every strategy starts from
+    it and ``best_trial`` is never below it.
     """
     study.set_user_attr(BASELINE_CV, fold_scores)
 
