@@ -221,6 +221,17 @@ def main() -> None:
                 result = run_once(fresh(), workers, max(20, per_worker * workers))
                 rows.append((kind, result))
                 print(kind, result, flush=True)
+    body = render(rows, per_worker, load_before, os.getloadavg()[0])
+    print(body)
+    if not args.quick:
+        write_section(NAME, body)
+        print("wrote BENCHMARKS.md")
+
+
+def render(
+    rows: list[tuple[str, dict]], per_worker: int, load_before: float, load_after: float
+) -> str:
+    """The BENCHMARKS.md section: the table, what it implies, the machine."""
     lines = [
         "| storage | workers | trials | trials/s | ideal | overhead | connections | "
         "failed trials | crashed workers |",
@@ -234,9 +245,7 @@ def main() -> None:
             f"{r['failed']} | {r['crashed']} |"
         )
     table = "\n".join(lines)
-    print(table)
-    if not args.quick:
-        body = f"""## Workers on one study: scale-out
+    return f"""## Workers on one study: scale-out
 
 `python benchmarks/workers_scale.py` ({date.today().isoformat()}): 1, 4, 8 and 16 worker
 processes on one study, each running the harness's worker loop with the analytic `{TASK}`
@@ -248,12 +257,10 @@ workers / {SECONDS} s; the overhead is what the storage and the harness cost aga
 
 {conclusion(rows)}
 
-{machine_note(load_before, os.getloadavg()[0])} This is a loaded 2-core machine (other jobs ran
+{machine_note(load_before, load_after)} This is a loaded 2-core machine (other jobs ran
 beside it): every worker's Python (Optuna's ask and tell, the harness's checks) and the
 database share 2 cores, so even one worker is far below the ideal, and the rates are lower
 bounds of what a database on its own host serves; the connection counts do not depend on it."""
-        write_section(NAME, body)
-        print("wrote BENCHMARKS.md")
 
 
 if __name__ == "__main__":
