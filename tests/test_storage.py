@@ -108,6 +108,7 @@ def test_a_killed_workers_trial_is_failed_with_its_reason_and_run_again(
     monkeypatch.setattr(storage, "GRACE_SECONDS", 1)
     monkeypatch.setattr(storage, "HEARTBEAT_SECONDS", 1)
     monkeypatch.setattr("harness.study.recovery.GRACE_SECONDS", 1)
+    monkeypatch.setattr("harness.study.recovery.UNOWNED_SECONDS", 1)
     identity = {
         "dead process": dead_worker(),
         "silent host": {"host": "elsewhere", "pid": 1, "started": None, "index": 3},
@@ -133,9 +134,12 @@ def test_a_killed_workers_trial_is_failed_with_its_reason_and_run_again(
 
 
 @ASKED_BY_HAND
-def test_a_live_workers_trial_is_left_running(tmp_path):
+def test_a_live_workers_trial_is_left_running(tmp_path, monkeypatch):
+    monkeypatch.setattr(storage, "GRACE_SECONDS", 1)
+    monkeypatch.setattr(storage, "HEARTBEAT_SECONDS", 1)
     spec = make_spec(tmp_path, n_trials=2)
     stranded = strand_a_trial(spec, worker_identity(5))  # this process: alive
+    time.sleep(2.5)  # its heartbeat is stale, as on a storage too busy to take it in time
     study = run_study(spec)
     assert study.get_trials()[stranded.number].state == TrialState.RUNNING
     assert not ledger.lost_numbers(study.get_trials())

@@ -9,8 +9,12 @@ process that creates, resumes or works on a study calls
   worker's host, process id and start time: see :mod:`harness.study.processes`),
 - its heartbeat is older than the grace period (an RDB storage; the trial's
   worker may be on any host), or
-- it records no worker and started more than the grace period ago (its worker
-  was killed between taking the trial and recording itself).
+- it records no worker and started more than :data:`UNOWNED_SECONDS` ago (its
+  worker was killed between taking the trial and recording itself).
+
+A worker on this host whose process lives is never judged lost, whatever its
+heartbeat: a storage busy with many workers can delay a heartbeat past the grace
+period (seen with 16 workers on one SQLite file).
 
 A lost trial is stored FAIL with the reason (written before the state, so no
 interruption separates them) and a new waiting trial with the same parameters
@@ -44,17 +48,27 @@ def _heartbeat_stale(study: optuna.Study) -> set[int]:
     return set(storage._get_stale_trial_ids(study._study_id))
 
 
+#: A trial that records no worker is lost after this many seconds: its worker records itself
+#: right after taking the trial, but on a storage busy with many workers that can take a while.
+UNOWNED_SECONDS = 5 * GRACE_SECONDS
+
+
 def why_lost(trial: FrozenTrial, stale: set[int], now: datetime.datetime) -> str | None:
-    """Why ``trial`` (RUNNING) has no live worker, or None while it may still be running."""
+    """Why ``trial`` (RUNNING) has no live worker, or None while it may still be running.
+
+    A worker on this host is judged by its process alone: while it lives, a
+    heartbeat delayed by a busy storage does not make its trial lost.
+    """
     owner = trial.user_attrs.get(ledger.WORKER)
     who = describe_worker(owner)
-    if owner is not None and process_alive(owner) is False:
-        return f"{who} ended before the trial finished"
+    alive = None if owner is None else process_alive(owner)
+    if alive is not None:
+        return None if alive else f"{who} ended before the trial finished"
     if trial._trial_id in stale:
         return f"{who} sent no heartbeat for {GRACE_SECONDS} s"
     started = trial.datetime_start
-    if owner is None and started is not None and (now - started).total_seconds() > GRACE_SECONDS:
-        return f"its worker stopped within {GRACE_SECONDS} s of taking the trial"
+    if owner is None and started is not None and (now - started).total_seconds() > UNOWNED_SECONDS:
+        return f"its worker stopped within {UNOWNED_SECONDS} s of taking the trial"
     return None
 
 

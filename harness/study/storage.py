@@ -116,10 +116,33 @@ def open_storage(
     return storage
 
 
+class _RDBStorage(optuna.storages.RDBStorage):
+    """Optuna's RDB storage whose heartbeat check spares a live worker of this host.
+
+    Optuna fails a trial whose heartbeat is older than the grace period before
+    every trial it runs. A worker on a storage busy with many workers (16 on one
+    SQLite file here) can be late with its heartbeat while it trains; where its
+    process is on this host and alive (:func:`~harness.study.processes.process_alive`),
+    its trial is not stale.
+    """
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        from harness.study.ledger import WORKER
+        from harness.study.processes import process_alive
+
+        stale = super()._get_stale_trial_ids(study_id)
+        lost = []
+        for trial_id in stale:
+            owner = self.get_trial(trial_id).user_attrs.get(WORKER)
+            if owner is None or process_alive(owner) is not True:
+                lost.append(trial_id)
+        return lost
+
+
 def _rdb_storage(url: str, on_stale: StaleCallback | None) -> optuna.storages.RDBStorage:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
+        return _RDBStorage(
             url,
             heartbeat_interval=HEARTBEAT_SECONDS,
             grace_period=GRACE_SECONDS,
