@@ -123,3 +123,24 @@ def test_run_says_when_the_tuned_model_is_not_better_and_what_to_deploy():
     assert "the paired interval excludes 0" in text
     assert "deploy: random forest, the best mean 2-fold CV accuracy" in text
     assert "The tuned MLP is 0.1000 behind it in CV (0.6100)." in text
+
+
+def test_run_says_when_the_tuned_model_is_the_baseline_point():
+    truth = [0, 1] * 50
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(
+        value=0.6, user_attrs={ledger.FOLD_SCORES: {"accuracy": [0.6, 0.6]},
+                               ledger.BASELINE_POINT: True}))  # fmt: skip
+    study.set_user_attr(ledger.METRIC, "accuracy")
+    study.set_user_attr(ledger.HOLDOUT_TRIAL, 0)
+    study.set_user_attr(ledger.BASELINE_CV, {"accuracy": [0.6, 0.6]})
+    study.set_user_attr(ledger.REFERENCE_CV, {MAJORITY: {"accuracy": [0.5, 0.5]}})
+    same = _held_out(truth[:60] + [1 - t for t in truth[60:]], truth)
+    study.set_user_attr(ledger.HOLDOUT, {TUNED: same, BASELINE: same,
+                                         MAJORITY: _held_out([0] * 100, truth)})  # fmt: skip
+    study.set_user_attr(ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)),
+                                              "n_test": 100})  # fmt: skip
+    text = "\n".join(model_lines(study, "accuracy"))
+    assert "The tuned MLP is the baseline configuration" in text
+    assert "not better than the baseline MLP" not in text
+    assert "deploy: tuned MLP" in text and "best model of any kind in CV" in text

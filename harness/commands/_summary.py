@@ -300,7 +300,14 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
             )
         lines.append(text)
     tuned_name = shown_name(TUNED, family)
-    for name in shown[1:]:
+    refitted = study.user_attrs.get(ledger.HOLDOUT_TRIAL)
+    is_baseline = any(t.number == refitted for t in ledger.baseline_points(study))
+    if is_baseline:
+        lines.append(
+            f"The {tuned_name} is the baseline configuration: no trial beat the baseline point "
+            "in CV, so the search kept it."
+        )
+    for name in shown[1 if not is_baseline else 2 :]:
         row = table.loc[name]
         difference = sign * (holdout[TUNED]["scores"][metric] - row["score"])
         if difference <= 0:
