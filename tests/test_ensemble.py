@@ -266,3 +266,28 @@ def test_a_voting_weight_outside_its_range_is_one_line_and_exit_status_2(tmp_pat
         assert "parameter 'weight': range end 1.5 is outside [0, 1]" in err
         assert "keep it within [0, 1]" in err
     assert not (tmp_path / "s.db").exists()  # refused before any study was created
+
+
+@pytest.mark.slow
+def test_the_report_of_an_ensemble_study_draws_no_learning_curve_it_has_no_history_for(
+    tmp_path, cheap_baselines
+):
+    # It once failed with KeyError: 'epoch': an ensemble's held-out entry has no epochs.
+    from harness.cli import main
+
+    space = {
+        "family": "ensemble",
+        "params": {"weight": {"type": "float", "low": 0.0, "high": 1.0}},
+        "fixed": {"network__max_epochs": 3, "max_iter": 10},
+    }
+    spec, train, test = _iris_spec(tmp_path, space, "ensemble-report")
+    refit_best(run_study(spec), train, test, 0, importance=False)
+    out = tmp_path / "reports"
+    code = main(["report", "--study", "ensemble-report", "--storage", spec.storage,
+                 "--out", str(out), "--drawio", str(tmp_path / "drawio")])  # fmt: skip
+    assert code == 0
+    figures = {path.name for path in (out / "figures").glob("*.png")}
+    assert "ensemble-report-confusion.png" in figures
+    assert "ensemble-report-learning-curve.png" not in figures
+    text = (out / "ensemble-report.md").read_text(encoding="utf-8")
+    assert "shows the held-out confusion matrices of these two fits" in text

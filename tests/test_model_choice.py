@@ -86,3 +86,40 @@ def test_refit_cross_validates_the_references_on_the_studys_folds(tmp_path):
     assert any("tuned minus it" in line for line in lines)
     if choice.chosen != TUNED:
         assert any("behind it in CV" in line for line in lines)
+
+
+def _held_out(predicted: list[int], truth: list[int]) -> dict:
+    accuracy = float(np.mean(np.asarray(predicted) == np.asarray(truth)))
+    proba = [[1.0, 0.0] if p == 0 else [0.0, 1.0] for p in predicted]
+    return {"scores": {"accuracy": accuracy}, "labels": [0, 1], "predicted": predicted,
+            "proba": proba}  # fmt: skip
+
+
+def test_run_says_when_the_tuned_model_is_not_better_and_what_to_deploy():
+    truth = [0, 1] * 50
+    study = _study_with(
+        {TUNED: [0.6, 0.62], BASELINE: [0.6, 0.6]},
+        {"random forest": [0.7, 0.72], MAJORITY: [0.5, 0.5]},
+    )
+    wrong = [1 - t for t in truth]
+    study.set_user_attr(
+        ledger.HOLDOUT,
+        {
+            TUNED: _held_out(truth[:60] + wrong[60:], truth),  # 0.60
+            BASELINE: _held_out(truth[:70] + wrong[70:], truth),  # 0.70
+            "random forest": _held_out(truth[:90] + wrong[90:], truth),  # 0.90
+            MAJORITY: _held_out([0] * 100, truth),
+        },
+    )
+    study.set_user_attr(ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)),
+                                              "n_test": 100})  # fmt: skip
+    lines = model_lines(study, "accuracy")
+    text = "\n".join(lines)
+    assert "held-out accuracy on 100 rows" in text
+    assert "random forest (best reference by CV): 0.9000" in text
+    assert "tuned minus it -0.1000 [" in text and "tuned minus it -0.3000 [" in text
+    assert "The tuned MLP is not better than the baseline MLP on the held-out rows" in text
+    assert "The tuned MLP is not better than the random forest" in text
+    assert "the paired interval excludes 0" in text
+    assert "deploy: random forest, the best mean 2-fold CV accuracy" in text
+    assert "The tuned MLP is 0.1000 behind it in CV (0.6100)." in text

@@ -106,6 +106,14 @@ def test_adasyn_on_teleconnects_nearly_balanced_classes_generates_rows(data_dir)
     assert len(labels) > len(dataset.y)
 
 
+def test_adasyn_target_balances_small_classes_and_grows_nearly_balanced_ones():
+    # Imbalanced: class 2 (under two thirds of the largest) balances to 100; class 1, close to
+    # the largest, would ask for too few rows to generate any and is left as it is.
+    assert adasyn_target(np.array([0] * 100 + [1] * 98 + [2] * 30)) == {2: 100}
+    # Nearly balanced: every class but the largest asks for half of itself and one more.
+    assert adasyn_target(np.array([0] * 100 + [1] * 98 + [2] * 90)) == {1: 148, 2: 136}
+
+
 @pytest.mark.parametrize("imbalance", ["smote", "adasyn", "borderline_smote", "smote_enn"])
 def test_a_resampler_refitted_on_fewer_rows_shrinks_its_neighbours(imbalance):
     # Sized for 7 rows of class 1 (5 neighbours), then fitted on rows with 4 of them (as a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -12,6 +13,7 @@ import optuna
 import pytest
 import torch
 from optuna.trial import TrialState
+from postgres import find_bindir, postgres_server
 
 from harness import evaluate_config, load_dataset, make_folds
 from harness.errors import ConfigError
@@ -210,15 +212,34 @@ def test_epoch_pruning_stops_one_configuration_inside_the_population(wine, wine_
     configs = [{**CONFIGS[3], "max_epochs": 6}, {**CONFIGS[3], "lr": 0.01, "max_epochs": 6}]
     reports = []
 
-    def on_epoch(index, epoch, valid_acc):
-        reports.append((index, epoch))
-        if index == 1 and epoch == 1:
-            raise optuna.TrialPruned("pruned at epoch 2")
+    def on_epoch(epoch, values):
+        reports.append((epoch, sorted(values)))
+        return {1: optuna.TrialPruned("pruned at epoch 2")} if epoch == 1 else None
 
     results = evaluate_population(configs, wine, wine_folds, random_state=3, on_epoch=on_epoch)
     assert isinstance(results[1], optuna.TrialPruned)
     assert results[0].trainer == POPULATION
-    assert (1, 2) not in reports and (0, 2) in reports
+    assert reports[:3] == [(0, [0, 1]), (1, [0, 1]), (2, [0])]
+
+
+def test_a_batch_is_pruned_against_its_batch_mates_like_a_rung(tmp_path):
+    space = tmp_path / "rung.toml"
+    space.write_text(
+        '[params.lr]\ntype = "categorical"\nchoices = [0.0001, 0.001, 0.01, 0.05]\n'
+        '[params.optimizer]\ntype = "categorical"\nchoices = ["adam", "sgd"]\n'
+        "[fixed]\nhidden_layer_sizes = [8]\nmax_epochs = 12\nearly_stopping = true\n"
+        "patience = 12\n"
+    )
+    # grid: the 8 points, all different (grid search skips the points that are running)
+    spec = _spec(tmp_path, strategy="grid", batch=8, n_trials=8, space=load_space(space),
+                 pruner="median", prune_on="epochs")  # fmt: skip
+    trials = run_study(spec).get_trials(deepcopy=False)
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    # no trial had finished before: only the batch-mates' epochs can have pruned these
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 8
+    assert pruned and len(pruned) < len(trials)
+    assert all(t.user_attrs[ledger.FAIL_REASON].startswith("pruned at epoch") for t in pruned)
+    assert all(max(t.intermediate_values) >= 5 for t in pruned)  # the median's warm-up
 
 
 def _spec(tmp_path, **overrides) -> StudySpec:
@@ -249,6 +270,20 @@ def test_a_batched_study_stores_ordinary_trials_with_their_batch_and_an_exact_bu
     # resuming with a larger budget goes on in batches
     resumed = run_study(_spec(tmp_path, batch=3, n_trials=9))
     assert len(resumed.trials) == 9
+
+
+def test_two_batching_workers_keep_the_budget_exact_on_postgresql(tmp_path):
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: scripts/test.sh installs it")
+        pytest.skip("PostgreSQL server binaries not installed")
+    with postgres_server(bindir) as url:
+        study = run_study(_spec(tmp_path, storage=url, batch=4, n_trials=7), workers=2)
+        trials = study.get_trials(deepcopy=False)
+        assert sorted(t.number for t in trials) == list(range(7))
+        assert all(t.state == TrialState.COMPLETE for t in trials)
+        assert sum(1 for t in trials if t.user_attrs[ledger.BATCH]["position"] == 0) >= 2
 
 
 def test_repeats_inside_a_batch_are_trained_once(tmp_path):

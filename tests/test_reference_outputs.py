@@ -18,7 +18,8 @@ rebuilds the same bytes (the notebooks' retraining part is not run; see test_not
 @pytest.fixture
 def copy_of_reference(tmp_path, monkeypatch):
     """A working folder with the comparison files and copies of their storage."""
-    (tmp_path / "studies").mkdir()
+    # The spaces the stored studies searched, as they were then (the comparison files name them).
+    shutil.copytree(ROOT / "studies" / "spaces", tmp_path / "studies" / "spaces")
     for name in REFERENCES:
         for suffix in (".toml", ".db"):
             shutil.copy(ROOT / "studies" / f"{name}{suffix}", tmp_path / "studies")
@@ -63,7 +64,7 @@ SERIES = "sunspots-lstm"
 
 @pytest.mark.slow
 def test_the_time_series_reference_rebuilds_byte_identical(tmp_path, monkeypatch):
-    (tmp_path / "studies").mkdir()
+    shutil.copytree(ROOT / "studies" / "spaces", tmp_path / "studies" / "spaces")
     for suffix in (".toml", ".db"):
         shutil.copy(ROOT / "studies" / f"{SERIES}{suffix}", tmp_path / "studies")
     monkeypatch.chdir(tmp_path)

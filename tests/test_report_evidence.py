@@ -60,6 +60,30 @@ def test_a_tiny_consistent_edge_is_significant_yet_practically_equivalent():
     assert "the two are practically equivalent (within 0.01)" in text
 
 
+def test_the_report_prints_the_leaderboards_held_out_interval():
+    from harness.results.generalization import holdout_table
+
+    rng = np.random.default_rng(4)
+    truth = rng.integers(0, 3, 200)
+    held = {}
+    for name, noise in ((TUNED, 0.4), (BASELINE, 0.6)):
+        predicted = np.where(rng.random(200) < noise, rng.integers(0, 3, 200), truth)
+        proba = np.eye(3)[predicted] * 0.7 + 0.1
+        held[name] = {
+            "labels": [0, 1, 2],
+            "predicted": predicted.tolist(),
+            "proba": proba.tolist(),
+            "y_true": truth.tolist(),
+            "scores": {"f1_macro": 0.0},
+        }
+    table = holdout_table(held, TUNED, ("f1_macro",)).set_index("model")
+    report = evidence.holdout_interval(held, TUNED, "f1_macro")
+    assert table.loc[TUNED, "interval"] == report.text(".4f")
+    difference, paired = evidence.holdout_difference(held, TUNED, BASELINE, "f1_macro")
+    assert paired and difference.paired
+    assert table.loc[BASELINE, "tuned_minus"] == pytest.approx(difference.estimate)
+
+
 def test_held_out_models_are_named_by_their_family():
     held = _holdout([[90, 10], [10, 90]], [[50, 50], [50, 50]])
     text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200, family="cnn"))

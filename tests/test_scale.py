@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline
 
@@ -74,7 +75,7 @@ def test_above_the_cap_a_seeded_sample_of_held_out_rows_is_stored():
     assert sample.max() > 500  # spread over the rows, not the first ones
 
 
-class _Broken:
+class _Broken(ClassifierMixin, BaseEstimator):
     """A reference model whose fit fails, as the stacking refit once did on wine-red."""
 
     def fit(self, X, y):
@@ -109,3 +110,18 @@ def test_reference_failures_are_stored_with_the_study_and_cleared_by_a_later_ref
     assert study.user_attrs[ledger.HOLDOUT_FAILURES] == {"broken": "ValueError: no"}
     ledger.record_holdout(study, {}, 1, {})
     assert study.user_attrs[ledger.HOLDOUT_FAILURES] == {}
+
+
+def test_a_reference_failing_in_cross_validation_is_recorded_and_the_others_kept():
+    from harness.study.evaluation import make_folds
+    from harness.study.holdout import cross_validate
+
+    train, _ = holdout_split(load_dataset("iris"), 0.2, 0)
+    folds = make_folds(train, 3, 0, 1)
+    models = {"broken": _Broken(), MAJORITY: Pipeline([("model", DummyClassifier())])}
+    failures: dict[str, str] = {}
+    scores = cross_validate(models, train, folds, failures=failures)
+    assert list(scores) == [MAJORITY] and len(scores[MAJORITY]["accuracy"]) == 3
+    assert failures["broken"].startswith("cross-validation: ValueError: Expected n_neighbors")
+    with pytest.raises(ValueError, match="n_neighbors"):
+        cross_validate(models, train, folds)

@@ -85,17 +85,21 @@ def make_resampler(name: str, y_fit: np.ndarray, validation_fraction: float, ran
 
 
 def adasyn_target(y: np.ndarray) -> dict[Any, int]:
-    """ADASYN's sampling target: every class but the largest grows to a size that generates rows.
+    """ADASYN's sampling target: the classes to grow and their sizes, always generating rows.
 
     ADASYN spreads the rows a class asks for over its members by their share of
-    other-class neighbours and rounds each member's count; on nearly balanced
-    classes the few rows asked for round to none everywhere and imbalanced-learn
-    raises "No samples will be generated". A class of ``n`` rows asking for more
-    than ``n / 2`` always generates some (its hardest member's share is at least
-    ``1 / n``), so each class but the largest is grown to the largest class's
-    size or by ``n // 2 + 1`` rows, whichever is more. On imbalanced data (every
-    smaller class under two thirds of the largest) that is ADASYN's usual
-    "balance to the largest class".
+    other-class neighbours and rounds each member's count; a class asking for few
+    rows relative to its size rounds to none everywhere, and imbalanced-learn then
+    raises "No samples will be generated" for the whole call. A class of ``n`` rows
+    asking for more than ``n / 2`` always generates some (its hardest member's
+    share is at least ``1 / n``). So:
+
+    - every class under two thirds of the largest class is grown to the largest
+      class's size (ADASYN's usual "balance", which then asks for more than half
+      of itself); classes closer to the largest are left as they are;
+    - where no class is that small (nearly balanced data, such as teleconnect),
+      every class but the largest grows by ``n // 2 + 1`` rows, so ADASYN still
+      adds synthetic rows in the hard regions instead of silently doing nothing.
 
     Parameters
     ----------
@@ -109,8 +113,14 @@ def adasyn_target(y: np.ndarray) -> dict[Any, int]:
     """
     labels, counts = np.unique(np.asarray(y), return_counts=True)
     largest = int(np.argmax(counts))
+    most = int(counts[largest])
+    small = {
+        label: most for label, count in zip(labels, counts, strict=True) if 3 * count < 2 * most
+    }
+    if small:
+        return small
     return {
-        label: max(int(counts[largest]), int(count) + int(count) // 2 + 1)
+        label: int(count) + int(count) // 2 + 1
         for index, (label, count) in enumerate(zip(labels, counts, strict=True))
         if index != largest
     }

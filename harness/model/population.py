@@ -470,6 +470,8 @@ class _PopulationOptimizer:
 
     def _bind(self, flat: torch.Tensor) -> None:
         self.rows = list(flat.unbind(0))
+        self._plan_key: bytes | None = None
+        self._cached_plan: list[tuple] = []
         self.state_rows = {name: list(t.unbind(0)) for name, t in self.state.items()}
         self.step_rows = list(self.steps.unbind(0))
 
@@ -491,6 +493,23 @@ class _PopulationOptimizer:
             self.frozen = self.frozen.index_select(0, index)
         self._bind(flat)
 
+    def _plan(self, lr: np.ndarray, stepping: np.ndarray) -> list[tuple]:
+        """One fused call per distinct update among the members at ``stepping``: the
+        settings, the members and their rows of the parameters, state and step counts."""
+        groups: dict[tuple, list[int]] = {}
+        for k in stepping:
+            groups.setdefault((*self.static[k], float(lr[k])), []).append(int(k))
+        return [
+            (
+                *settings,
+                members,
+                [self.rows[k] for k in members],
+                {name: [rows[k] for k in members] for name, rows in self.state_rows.items()},
+                [self.step_rows[k] for k in members],
+            )
+            for settings, members in groups.items()
+        ]
+
     def step(
         self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray, stepping: np.ndarray,
         trainable: torch.Tensor | None,
@@ -504,20 +523,22 @@ class _PopulationOptimizer:
         else:
             index = torch.as_tensor(np.flatnonzero(stepping), device=self.steps.device)
             self.steps.index_add_(0, index, torch.ones(len(index), device=self.steps.device))
-        groups: dict[tuple, list[int]] = {}
-        for k in np.flatnonzero(stepping):
-            groups.setdefault((*self.static[k], float(lr[k])), []).append(int(k))
-        for (kind, decay, momentum, nesterov, betas, rate), members in groups.items():
-            params = [self.rows[k] for k in members]
+        everyone = bool(stepping.all())
+        key = lr.tobytes()
+        if not everyone or self._plan_key != key:
+            plan = self._plan(lr, np.flatnonzero(stepping))
+            if everyone:  # the same until the rates change (an epoch) or a member leaves
+                self._plan_key, self._cached_plan = key, plan
+        else:
+            plan = self._cached_plan
+        for kind, decay, momentum, nesterov, betas, rate, members, params, state, steps in plan:
             grads_ = [grads[k] for k in members]
-            state = {name: [rows[k] for k in members] for name, rows in self.state_rows.items()}
             if kind in ("adam", "adamw"):
                 fused = torch._fused_adam_ if kind == "adam" else torch._fused_adamw_
                 fused(
-                    params, grads_, state["exp_avg"], state["exp_avg_sq"], [],
-                    [self.step_rows[k] for k in members], lr=rate, beta1=betas[0],
-                    beta2=betas[1], weight_decay=decay, eps=_ADAM_EPS, amsgrad=False,
-                    maximize=False, grad_scale=None, found_inf=None,
+                    params, grads_, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
+                    beta1=betas[0], beta2=betas[1], weight_decay=decay, eps=_ADAM_EPS,
+                    amsgrad=False, maximize=False, grad_scale=None, found_inf=None,
                 )  # fmt: skip
             elif kind == "sgd":
                 torch._fused_sgd_(

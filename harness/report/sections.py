@@ -8,6 +8,7 @@ from the context, and every work named is cited through :mod:`harness.report.ref
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -284,7 +285,7 @@ def _strategies_text(ctx: ReportContext) -> str:
         strategy = STRATEGIES[name]
         why, refs = STRATEGY_RATIONALE[name]
         if name == "grid":
-            why = grid_rationale(_grid_size(ctx.comparison.space), ctx.comparison.trials)
+            why = grid_rationale(_grid_size(ctx.comparison.space_source()), ctx.comparison.trials)
         lines.append(f"**{name}** ({strategy.library}): {strategy.description}. Why: {why} "
                      f"{cite(*refs)}.")  # fmt: skip
     if ctx.comparison.exhaustive_grid:
@@ -298,7 +299,7 @@ def _strategies_text(ctx: ReportContext) -> str:
     )
 
 
-def _grid_size(space: str) -> int | None:
+def _grid_size(space: str | Path) -> int | None:
     try:
         return load_space(space).grid_size
     except HarnessError:

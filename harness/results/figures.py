@@ -11,6 +11,7 @@ difference is drawn only for the Nemenyi test it belongs to.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -41,10 +42,12 @@ def critical_difference_figure(ranking: Ranking, *, title: str | None = None) ->
     if ranks.empty:
         raise ValueError("critical_difference_figure needs at least one strategy")
     k = len(ranks)
-    width = max(6.0, 0.9 * k + 3.0)
-    height = 1.6 + 0.3 * math.ceil(k / 2)
+    longest = max(len(str(name)) for name in ranks.index)
+    side = 0.09 * longest + 0.5  # inches for the names on each side
+    width = max(4.0, 0.9 * k) + 2 * side
+    height = 1.9 + 0.3 * math.ceil(k / 2)
     figure = Figure(figsize=(width, height))
-    ax = figure.add_axes((0.05, 0.05, 0.9, 0.6))
+    ax = figure.add_axes((side / width, 0.05, 1 - 2 * side / width, 1 - 1.1 / height))
     cd = ranking.cd if math.isfinite(ranking.cd) else None
     scikit_posthocs.critical_difference_diagram(
         ranks,
@@ -58,10 +61,9 @@ def critical_difference_figure(ranking: Ranking, *, title: str | None = None) ->
         label_props={"fontsize": 9},
     )
     seeds = f"{ranking.n_seeds} seed" + ("" if ranking.n_seeds == 1 else "s")
-    figure.suptitle(
-        title
-        or f"Average rank over {seeds} (1 = best); bars: not separated by the "
-        f"{ranking.label} at {ranking.alpha}",
-        fontsize=9,
+    heading = title or (
+        f"Average rank over {seeds} (1 = best); bars: not separated by the "
+        f"{ranking.label} at {ranking.alpha}"
     )
+    figure.suptitle(textwrap.fill(heading, width=int(width * 14)), fontsize=9)
     return figure

@@ -584,7 +584,8 @@ def leaderboard_tables(
 def _with_interval_text(table: pd.DataFrame) -> pd.DataFrame:
     """Add an ``interval`` column: the bounds as text, or why there is no interval."""
     texts = []
-    for low, high, std, seeds in table[["ci_low", "ci_high", "std", "seeds"]].itertuples(
+    spread = "effect_sd" if "effect_sd" in table.columns else "std"
+    for low, high, std, seeds in table[["ci_low", "ci_high", spread, "seeds"]].itertuples(
         index=False
     ):
         if seeds < 2 or math.isnan(low):

@@ -9,6 +9,9 @@ One module, built on well-kept libraries, so that each number has one owner:
   bootstrap (:func:`bootstrap_ci`) only for descriptive bands;
 * the interquartile mean with a stratified bootstrap interval over seeds
   (:func:`iqm_interval`, Agarwal et al. 2021), robust to one lucky seed;
+  written with :func:`scipy.stats.trim_mean` and :func:`scipy.stats.bootstrap`
+  rather than ``rliable``, which would bring ``arch`` (compiled) and
+  ``absl-py`` for the same resampling and gives percentile intervals only;
 * paired Wilcoxon signed-rank tests (:func:`scipy.stats.wilcoxon`) with Holm's
   correction (:func:`statsmodels.stats.multitest.multipletests`), against the
   best (:func:`wilcoxon_vs_best`) or for every pair (:func:`wilcoxon_holm`);

@@ -1,2 +1,2 @@
-"""Stage 4, study: the study loop, evaluation on folds, guards, metrics, the held-out refit,
-storage, the ledger and comparison files."""
+"""Stage 4, study: the study loop, batch proposals, evaluation on folds, guards, metrics, the
+held-out refit, storage, the ledger and comparison files."""

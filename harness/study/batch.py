@@ -165,12 +165,15 @@ def _evaluate(study, spec, folds, batch, discrete, by_folds, failed) -> None:
     training = [a for a in batch if a.state is None and a.same_as is None]
     deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
 
-    def on_epoch(index: int, epoch: int, valid_acc: float) -> None:
-        trial = training[index].trial
+    def on_epoch(epoch: int, values: dict[int, float]) -> dict[int, Exception]:
         with INTERRUPTS.held():  # these writes are not split by Ctrl-C
-            trial.report(valid_acc, epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
+            for index, value in values.items():
+                training[index].trial.report(value, epoch)
+            return {
+                index: optuna.TrialPruned(f"pruned at epoch {epoch + 1} (mean of the folds)")
+                for index in values
+                if _should_prune(study, training[index].trial, [training[i].trial for i in values])
+            }
 
     for asked in training:
         ledger.record_training(asked.trial, POPULATION)
@@ -188,6 +191,50 @@ def _evaluate(study, spec, folds, batch, discrete, by_folds, failed) -> None:
     for asked in batch:
         if asked.same_as is not None and asked.state is None:
             _answer(study, asked, lambda a=asked: a.procedure.answer_duplicate(study), failed)
+
+
+class _WithBatchMates:
+    """The study as a pruner sees it, with the batch-mates' epochs counted as finished trials.
+
+    A percentile pruner (median) compares a trial at step ``e`` with the finished
+    trials' values at ``e``; the batch-mates are still running, so they would not
+    count. Here they do: a batch is pruned against itself and the history, like a
+    rung of successive halving.
+    """
+
+    def __init__(self, study: optuna.Study, mates: list[FrozenTrial]) -> None:
+        self._study = study
+        self._mates = mates
+
+    def get_trials(self, deepcopy: bool = True, states=None) -> list[FrozenTrial]:
+        trials = self._study.get_trials(deepcopy=deepcopy, states=states)
+        if states is None or TrialState.COMPLETE in states:
+            trials = [*trials, *self._mates]
+        return trials
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._study, name)
+
+
+def _should_prune(study: optuna.Study, trial: optuna.Trial, batch: list[optuna.Trial]) -> bool:
+    """The pruner's decision on ``trial`` at its last step, against history and batch-mates.
+
+    Percentile pruners (median) see the other trials of the batch that reported this
+    step as finished trials; the others (Hyperband's brackets) decide as for a lone trial.
+    """
+    if not isinstance(study.pruner, optuna.pruners.PercentilePruner):
+        return trial.should_prune()
+    storage = study._storage
+    mates = []
+    for other in batch:
+        if other.number == trial.number:
+            continue
+        frozen = storage.get_trial(other._trial_id)
+        frozen.state = TrialState.COMPLETE
+        frozen.value = frozen.intermediate_values[frozen.last_step]
+        mates.append(frozen)
+    this = storage.get_trial(trial._trial_id)
+    return study.pruner.prune(_WithBatchMates(study, mates), this)
 
 
 def _conclude(asked: _Asked, result: Evaluation | Exception, by_folds: bool) -> float:

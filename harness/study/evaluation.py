@@ -360,7 +360,7 @@ def evaluate_population(
     *,
     random_state: int = 0,
     deadline: float | None = None,
-    on_epoch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[int, dict[int, float]], Mapping[int, Exception] | None] | None = None,
 ) -> list[Evaluation | Exception]:
     """Cross-validate several configurations at once: q configurations x K folds together.
 
@@ -378,10 +378,12 @@ def evaluate_population(
     dataset, folds, random_state, deadline
         As for :func:`evaluate_config`; the deadline applies to each configuration.
     on_epoch : callable, optional
-        Called as ``on_epoch(config_index, epoch_index, valid_acc)`` after every epoch
-        with the mean over that configuration's still-training folds of their
-        early-stopping accuracy; what it raises stops that configuration only (its
-        result is the exception), as a diverged loss or the deadline does.
+        Called as ``on_epoch(epoch_index, values)`` after every epoch of a network:
+        ``values`` maps each configuration still training there (its index in
+        ``configs``) to the mean over its still-training folds of their early-stopping
+        accuracy. It returns ``{config_index: exception}`` for the configurations to
+        stop now (epoch-level pruning, judged against each other), or None; a stopped
+        configuration's result is its exception, as for a diverged loss or the deadline.
 
     Returns
     -------
@@ -439,15 +441,20 @@ def _train_population(
     from harness.model import population
 
     def each_epoch(epoch: int, alive: list[int], losses: np.ndarray, valid_acc: np.ndarray):
+        values = {}
         for config in dict.fromkeys(owners[i] for i in alive):
             if isinstance(results[config], Exception):
                 continue
             mine = [k for k, i in enumerate(alive) if owners[i] == config]
             try:
                 check_progress(losses[mine], epoch, deadline)
-                if on_epoch is not None and np.isfinite(valid_acc[mine]).any():
-                    on_epoch(config, epoch - 1, float(np.nanmean(valid_acc[mine])))
             except Exception as error:
+                results[config] = error
+                continue
+            if np.isfinite(valid_acc[mine]).any():
+                values[config] = float(np.nanmean(valid_acc[mine]))
+        if on_epoch is not None and values:
+            for config, error in (on_epoch(epoch - 1, values) or {}).items():
                 results[config] = error
         return [i for i in alive if isinstance(results[owners[i]], Exception)]
 

@@ -358,9 +358,16 @@ _REFERENCE_CV: dict[tuple, dict[str, dict[str, list[float]]]] = {}
 
 
 def cross_validate(
-    models: Mapping[str, Any], train: Dataset, folds: list[tuple[np.ndarray, np.ndarray]]
+    models: Mapping[str, Any],
+    train: Dataset,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    failures: dict[str, str] | None = None,
 ) -> dict[str, dict[str, list[float]]]:
     """Each model's per-fold scores (every metric) on ``folds`` of ``train``: a clone per fold.
+
+    With ``failures`` (filled in place), a model whose fit or scoring raises is
+    left out and its reason stored there, as in :func:`score_on_holdout`.
 
     Returns
     -------
@@ -372,15 +379,30 @@ def cross_validate(
     X, y = train.X, train.y.to_numpy()
     scores: dict[str, dict[str, list[float]]] = {}
     for name, model in models.items():
-        results = [
-            fit_and_score(clone(model), X.iloc[tr], y[tr], X.iloc[te], y[te]) for tr, te in folds
-        ]
+        try:
+            # One OpenMP thread, for the reason given in score_on_holdout.
+            with threadpool_limits(limits=1, user_api="openmp"):
+                results = [
+                    fit_and_score(clone(model), X.iloc[tr], y[tr], X.iloc[te], y[te])
+                    for tr, te in folds
+                ]
+        except Exception as error:  # any library's error: the reason is recorded, not lost
+            if failures is None:
+                raise
+            reason = " ".join(str(error).split())
+            failures.setdefault(name, f"cross-validation: {type(error).__name__}: {reason}")
+            continue
         scores[name] = {m: [float(r.scores[m]) for r in results] for m in results[0].scores}
     return scores
 
 
 def reference_cv(
-    study: optuna.Study, train: Dataset, seed: int, config: Mapping[str, Any] | None = None
+    study: optuna.Study,
+    train: Dataset,
+    seed: int,
+    config: Mapping[str, Any] | None = None,
+    *,
+    failures: dict[str, str] | None = None,
 ) -> dict[str, dict[str, list[float]]]:
     """The references (and, given the tuned ``config``, its voting ensemble with trees and the
     trees alone) cross-validated on the study's own folds.
@@ -390,7 +412,8 @@ def reference_cv(
     baseline in CV were scored on, so the comparison is paired. The stacking
     ensemble (six network fits per fold) and the baseline (its ``baseline_cv`` is
     stored already) are not refitted here; above :data:`REFERENCE_ROW_CAP` rows
-    nothing is (the references' held-out fits are subsampled there).
+    nothing is (the references' held-out fits are subsampled there). ``failures`` is
+    passed to :func:`cross_validate`.
     """
     if train.n_samples > REFERENCE_ROW_CAP or train.task != "classification":
         return {}
@@ -402,11 +425,12 @@ def reference_cv(
         models = {n: m for n, m in baseline_models(train, seed).items() if n != BASELINE}
         # The trees alone do not depend on the network's configuration: the baseline's will do.
         trees = ensemble_models(get_family(DEFAULT_FAMILY).baseline_config(), train, seed)[TREES]
-        _REFERENCE_CV[key] = cross_validate({**models, TREES: trees}, train, folds)
+        models = {**models, TREES: trees}
+        _REFERENCE_CV[key] = cross_validate(models, train, folds, failures=failures)
     scores = dict(_REFERENCE_CV[key])
     if config is not None and family_of(config).name == DEFAULT_FAMILY:
         voting = {VOTING: ensemble_models(config, train, seed)[VOTING]}
-        scores.update(cross_validate(voting, train, folds))
+        scores.update(cross_validate(voting, train, folds, failures=failures))
     return scores
 
 
@@ -474,7 +498,8 @@ def refit_best(
         results.update(score_on_holdout(trees, train, test, seed, failures=failures))
     # The references in CV on the study's folds: the deployed model is chosen by them.
     ledger.record_reference_cv(
-        study, reference_cv(study, train, seed, config if with_ensembles else None)
+        study,
+        reference_cv(study, train, seed, config if with_ensembles else None, failures=failures),
     )
     ledger.record_holdout(study, results, best.number, failures)
     stored = sample_positions(test.n_samples, STORED_ROWS, seed)
@@ -523,7 +548,11 @@ def add_ensembles(study: optuna.Study, train: Dataset, test: Dataset, seed: int)
         ledger.record_holdout(study, {**holdout, **added}, number, failures)
         missing = added
     if VOTING not in (study.user_attrs.get(ledger.REFERENCE_CV) or {}):
-        ledger.record_reference_cv(study, reference_cv(study, train, seed, config))
+        failures = dict(study.user_attrs.get(ledger.HOLDOUT_FAILURES) or {})
+        scores = reference_cv(study, train, seed, config, failures=failures)
+        ledger.record_reference_cv(study, scores)
+        if failures:
+            study.set_user_attr(ledger.HOLDOUT_FAILURES, failures)
     return list(missing)
 
 
