@@ -14,9 +14,10 @@ cd "$(dirname "$0")/.."
 export HARNESS_DATA_DIR="$PWD/data"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-    for db in studies/*.db; do
+    # The committed storages (local ones, replays' included, are git-ignored).
+    for db in $(git ls-files 'studies/*.db'); do
         name="$(basename "$db" .db)"
-        [ -f "studies/$name.toml" ] && names+=("$name")
+        if [ -f "studies/$name.toml" ]; then names+=("$name"); fi
     done
 fi
 for name in "${names[@]}"; do

@@ -298,15 +298,23 @@ def test_holm_is_statsmodels_and_skips_untested_hypotheses():
     )
 
 
-def test_wilcoxon_vs_best_is_holm_corrected():
+def test_wilcoxon_vs_best_reads_the_all_pairs_holm_family():
+    # The best is chosen after seeing the scores: its comparisons are Holm-corrected within
+    # every pair (the ranking groups' and the diagram's family), not within its own k - 1.
     rng = np.random.default_rng(1)
     index = pd.MultiIndex.from_product([["a", "b", "c"], range(10)], names=["strategy", "seed"])
     values = np.concatenate([rng.normal(m, 0.01, 10) for m in (0.80, 0.79, 0.795)])
-    table = sig.wilcoxon_vs_best(pd.Series(values, index=index)).set_index("strategy")
+    per_seed = pd.Series(values, index=index)
+    table = sig.wilcoxon_vs_best(per_seed).set_index("strategy")
     assert table.loc["a", "best"] == "a" and math.isnan(table.loc["a", "holm_p"])
-    np.testing.assert_allclose(
-        table.loc[["b", "c"], "holm_p"], holm(table.loc[["b", "c"], "wilcoxon_p"].to_numpy())
-    )
+    pairwise = sig.wilcoxon_holm(per_seed.unstack(0).sort_index(axis=1)).table
+    all_pairs = holm(pairwise["wilcoxon_p"].to_numpy())
+    expected = {
+        frozenset((a, b)): p
+        for a, b, p in zip(pairwise["strategy_a"], pairwise["strategy_b"], all_pairs, strict=True)
+    }
+    for other in ("b", "c"):
+        assert table.loc[other, "holm_p"] == pytest.approx(expected[frozenset(("a", other))])
     assert (table["holm_p"].dropna() >= table["wilcoxon_p"].dropna()).all()
     assert table["significant"].tolist() == list(table["holm_p"] < 0.05)
 

@@ -80,8 +80,9 @@ GLOSSARY = {
     "prune_rate": "share of trials that were pruned",
     "strategy_a": "first strategy of the pair",
     "strategy_b": "second strategy of the pair",
-    "holm_p": "Holm-adjusted Wilcoxon p over the tested comparisons (every pair in "
-    "`pairwise`; each strategy against rank 1 in `final`)",
+    "holm_p": "Holm-adjusted Wilcoxon p over every pair of strategies (the family of "
+    "`pairwise`, the ranking groups and the diagram; `final` shows each strategy's pair with "
+    "rank 1)",
     "significant": f"holm_p below {ALPHA}",
     "complete": "complete trials",
     "best": "best score of any trial",
@@ -193,7 +194,9 @@ TABLE_NOTES = {
     "load.",
     "final": f"Intervals: {CONFIDENCE:.0%} Student-t over seeds (valid at small n); the IQM's: "
     "stratified BCa bootstrap over seeds. Tests: paired Wilcoxon signed-rank against rank 1, "
-    "Holm-corrected over the other strategies; overlap of intervals is not a test.",
+    "Holm-corrected over every pair of strategies (the family the ranking groups and the "
+    "diagram use: rank 1 is chosen after seeing the scores, so it is no pre-set control); "
+    "overlap of intervals is not a test.",
     "ranking": "Average ranks over seeds (blocks) x strategies, the Friedman chi-square test "
     "(with 3 strategies or more), and groups from paired Wilcoxon signed-rank tests with "
     "Holm's correction; the critical-difference diagram (`-ranking.png` beside this file) draws "
@@ -350,8 +353,9 @@ def final_score_table(
         ``ci_low``, ``ci_high`` (95% Student-t interval of the mean over seeds),
         ``interval`` (text; ``"n/a (all seeds equal)"`` for a zero width),
         ``iqm``, ``iqm_interval`` (interquartile mean, stratified BCa interval),
-        ``pairs``, ``wilcoxon_p`` (raw, against rank 1), ``holm_p`` (Holm-corrected over
-        the other strategies: the p-value every verdict uses), ``fail_rate``, ``prune_rate``.
+        ``pairs``, ``wilcoxon_p`` (raw, against rank 1), ``holm_p`` (the pair's
+        Holm-corrected p over every pair of strategies: the p-value every verdict uses),
+        ``fail_rate``, ``prune_rate``.
     """
     scores = efficiency.final_scores(
         frame, budget=budget, n_boot=n_boot, confidence=CONFIDENCE, seed=seed

@@ -544,20 +544,32 @@ def wilcoxon_vs_best(per_seed: pd.Series, *, alpha: float = 0.05) -> pd.DataFram
     pandas.DataFrame
         ``strategy``, ``best`` (highest mean; the first by name on a tie),
         ``pairs``, ``wilcoxon_p`` (raw; NaN for the best and where the pairs
-        cannot reach ``alpha``), ``holm_p`` (adjusted over the k - 1 tested
-        comparisons) and ``significant`` (``holm_p < alpha``).
+        cannot reach ``alpha``), ``holm_p`` (the pair's Holm-adjusted p over every
+        pair of strategies: :func:`wilcoxon_holm`'s family) and ``significant``
+        (``holm_p < alpha``).
+
+    The best is chosen after seeing the scores, so it is not a control fixed in
+    advance: a Holm family of its k - 1 comparisons only would call more
+    differences significant than the all-pairs family the ranking groups and the
+    critical-difference diagram use. Every verdict reads that one family.
     """
     wide = per_seed.unstack(0).sort_index(axis=1)
     best = wide.mean().idxmax()
+    pairwise = wilcoxon_holm(wide, alpha=alpha).table
+    adjusted = {
+        frozenset((a, b)): p
+        for a, b, p in pairwise[["strategy_a", "strategy_b", "holm_p"]].itertuples(index=False)
+    }
     rows = []
     for strategy in wide.columns:
         pairs = wide[[strategy, best]].dropna()
-        p = float("nan")
+        p = adjusted_p = float("nan")
         if strategy != best:
             p = paired_wilcoxon(pairs[strategy], pairs[best], alpha=alpha)
-        rows.append({"strategy": strategy, "best": best, "pairs": len(pairs), "wilcoxon_p": p})
+            adjusted_p = adjusted.get(frozenset((strategy, best)), float("nan"))
+        rows.append({"strategy": strategy, "best": best, "pairs": len(pairs), "wilcoxon_p": p,
+                     "holm_p": adjusted_p})  # fmt: skip
     table = pd.DataFrame(rows)
-    table["holm_p"] = holm(table["wilcoxon_p"].to_numpy(float))
     table["significant"] = (table["holm_p"] < alpha).astype(bool)
     return table
 
