@@ -35,7 +35,10 @@ def run_code_cells(
 
 def assert_shows_stored_holdout(printed: str, holdout: dict[str, Any]) -> None:
     """Part 1's before/after table is the stored held-out scores, to the printed digits."""
-    rows = {line.split()[0]: line.split()[1:] for line in printed.splitlines() if line.split()}
+    rows: dict[str, list[str]] = {}
+    for line in printed.splitlines():  # part 1's table comes first; part 2's rows follow it
+        if line.split():
+            rows.setdefault(line.split()[0], line.split()[1:])
     for metric in HEADLINE_METRICS:
         before, after, change = map(float, rows[metric][:3])
         assert before == pytest.approx(holdout[BASELINE]["scores"][metric], abs=5e-5)

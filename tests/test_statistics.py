@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -471,3 +474,31 @@ def test_bootstrap_metric_interval_and_its_validation():
         sig.bootstrap_metric_interval(y, pred[:-1], _accuracy)
     with pytest.raises(ValueError, match="method"):
         sig.bootstrap_metric_interval(y, pred, _accuracy, method="student")
+
+
+def test_critical_difference_figure_bytes_do_not_depend_on_string_hashing():
+    # scikit-posthocs draws a crossbar through a set of names; its order follows
+    # PYTHONHASHSEED, so the same diagram could antialias to other bytes in another process.
+    code = (
+        "import hashlib, io, numpy as np, pandas as pd\n"
+        "from harness.results import statistics as sig\n"
+        "from harness.results.figures import critical_difference_figure\n"
+        "names = ['gp', 'bayesopt', 'tpe', 'random', 'skopt']\n"
+        "rng = np.random.default_rng(0)\n"
+        "scores = pd.DataFrame(rng.normal(size=(10, 5)) * 0.01, columns=names)\n"
+        "buffer = io.BytesIO()\n"
+        "critical_difference_figure(sig.ranking(scores)).savefig(\n"
+        "    buffer, format='png', dpi=100, metadata={'Software': None})\n"
+        "print(hashlib.sha256(buffer.getvalue()).hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(digests) == 1

@@ -60,6 +60,13 @@ def critical_difference_figure(ranking: Ranking, *, title: str | None = None) ->
         label_fmt_right="({rank:.2f}) {label}",
         label_props={"fontsize": 9},
     )
+    # scikit-posthocs draws each crossbar through a set of names, whose order follows the
+    # string hashes of this process (PYTHONHASHSEED): the same bar drawn in another order
+    # antialiases to other bytes. A horizontal bar drawn left to right is the same bar.
+    for line in ax.get_lines():
+        xs, ys = (list(values) for values in line.get_data())
+        if len(xs) >= 2 and len(set(ys)) == 1:
+            line.set_data(sorted(xs), ys)
     seeds = f"{ranking.n_seeds} seed" + ("" if ranking.n_seeds == 1 else "s")
     heading = title or (
         f"Average rank over {seeds} (1 = best); bars: not separated by the "
