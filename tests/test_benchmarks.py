@@ -13,6 +13,9 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from _common import write_section  # noqa: E402
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 
 def test_a_benchmark_replaces_only_its_own_section(tmp_path):
     path = tmp_path / "BENCHMARKS.md"

@@ -241,6 +241,7 @@ TINY_SPACE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_every_strategy_searches_a_tiny_cnn_space(strategy, small_digits, tmp_path):
     spec = StudySpec(
@@ -260,6 +261,7 @@ def test_every_strategy_searches_a_tiny_cnn_space(strategy, small_digits, tmp_pa
     assert 0.0 < study.best_value <= 1.0
 
 
+@pytest.mark.slow
 def test_a_cnn_study_refits_its_best_and_stores_both_parameter_counts(tmp_path):
     train, test = holdout_split(load_dataset("digits").take(np.arange(400)), 0.25, 0)
     spec = StudySpec(
@@ -333,6 +335,7 @@ def test_the_notebook_rebuilds_a_cnn_from_its_stored_configuration_and_names_it(
     assert "MLP" not in code.replace("'baseline MLP'", "").replace("'tuned MLP'", "")
 
 
+@pytest.mark.slow
 def test_two_tiny_comparisons_of_one_task_put_both_families_side_by_side(tmp_path, monkeypatch):
     """The versus table of a CNN and an MLP comparison on 300 digit images (150 held out, so
     that no bootstrap resample of the held-out rows misses one of the 10 classes)."""

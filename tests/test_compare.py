@@ -14,6 +14,9 @@ from harness.errors import ConfigError
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -27,6 +27,9 @@ from harness.study import ledger
 from harness.study.comparison import load_comparison
 from harness.study.storage import redact_password
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):

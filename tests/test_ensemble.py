@@ -58,6 +58,7 @@ def _ensemble(**params) -> NetworkTreeEnsemble:
     return NetworkTreeEnsemble(clone(NETWORK), **TREES_PARAMS, random_state=0, **params)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["voting", pytest.param("stacking", marks=pytest.mark.slow)])
 def test_every_sklearn_estimator_check_passes(method):
     """No check is declared as an expected failure (stacking: about 100 fits, 20 s)."""

@@ -486,6 +486,7 @@ def test_works_in_sklearn_and_imblearn_pipelines(imbalanced):
     assert np.sum(resampled.predict(X) == 1) > np.sum(plain.predict(X) == 1)
 
 
+@pytest.mark.slow
 def test_grid_search_and_cross_validate_in_two_processes(four_classes):
     X, y = four_classes
     search = GridSearchCV(

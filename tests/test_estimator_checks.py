@@ -39,6 +39,7 @@ INSTANCES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", INSTANCES.values(), ids=INSTANCES.keys())
 def test_every_sklearn_estimator_check_passes(estimator):
     threads = torch.get_num_threads()

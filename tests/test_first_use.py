@@ -55,6 +55,7 @@ def test_a_five_trial_quick_run_finishes(tmp_path):
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) >= 5
 
 
+@pytest.mark.slow
 def test_the_commands_run_suggests_quote_paths_with_spaces(tmp_path, capsys):
     folder = tmp_path / "my models"
     code = main(["run", "--dataset", "iris", "--space", TINY, "--trials", "2", "--folds", "3",

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

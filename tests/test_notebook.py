@@ -20,6 +20,9 @@ from harness.results.loading import load_results, refitted_trial
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):

@@ -272,6 +272,7 @@ def test_a_batched_study_stores_ordinary_trials_with_their_batch_and_an_exact_bu
     assert len(resumed.trials) == 9
 
 
+@pytest.mark.slow
 def test_two_batching_workers_keep_the_budget_exact_on_postgresql(tmp_path):
     bindir = find_bindir()
     if bindir is None:
@@ -322,6 +323,7 @@ def test_batch_must_be_positive_and_is_a_training_key(tmp_path):
         load_comparison(path)
 
 
+@pytest.mark.slow
 def test_run_rejects_a_batch_below_one_before_writing(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--batch", "0", "--storage",

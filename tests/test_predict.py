@@ -49,6 +49,7 @@ def iris_csv(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_run_saves_the_tuned_and_the_baseline_model_each_with_a_card(ran, study):
     iris = load_dataset("iris")
     for stem, which in ((NAME, "tuned MLP"), (f"{NAME}-baseline", "baseline MLP")):

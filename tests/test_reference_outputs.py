@@ -9,6 +9,9 @@ import pytest
 
 from harness.cli import main
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = ("teleconnect", "teleconnect-small", "digits-cnn", "digits-mlp")
 """The classification references: nothing in their outputs is retrained, so every machine

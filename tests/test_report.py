@@ -28,6 +28,9 @@ from harness.study import ledger
 from harness.study.comparison import load_comparison
 from harness.study.holdout import BASELINE, TUNED
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):

@@ -23,6 +23,9 @@ from harness.report.document import SECTIONS
 from harness.report.drawio import DIAGRAMS, validate_drawio
 from harness.study import ledger
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 DATA = Path(__file__).parent / "data"
 STUDY = "iris-tiny-tpe-s0"
 

@@ -29,6 +29,7 @@ def run(tmp_path: Path, *options: str) -> int:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_run_stores_the_study_saves_the_model_and_writes_the_leaderboard(tmp_path, capsys):
     code = run(tmp_path, "--dataset", "iris", "--space", TINY, "--trials", "3", "--folds", "3")
     out = capsys.readouterr().out

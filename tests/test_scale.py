@@ -18,6 +18,9 @@ from harness.data.preprocessing import holdout_split
 from harness.study import ledger
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, baseline_models, score_on_holdout
 
+# End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
+pytestmark = pytest.mark.slow
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 

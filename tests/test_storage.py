@@ -192,6 +192,7 @@ print(refused)
 """
 
 
+@pytest.mark.slow
 def test_processes_never_take_the_same_budget_slot_on_sqlite(tmp_path):
     """Taking a waiting trial reads, then writes: on SQLite both must be one transaction.
 

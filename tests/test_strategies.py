@@ -205,6 +205,7 @@ def test_same_seed_same_proposals(strategy):
     assert _proposals(strategy, space, seed=8, n_trials=6) != first
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("space_name", ["mlp", "mlp-small"])
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_strategies_respect_the_mlp_spaces(strategy, space_name):

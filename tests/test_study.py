@@ -160,6 +160,7 @@ def test_an_unknown_pruner_or_level_names_the_valid_ones():
         make_pruner("median", 5, "batches")
 
 
+@pytest.mark.slow
 def test_two_workers_share_one_study_without_losing_or_repeating_grid_points(tmp_path):
     study = run_study(make_spec(tmp_path, strategy="grid", n_trials=10), workers=2)
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
@@ -171,6 +172,7 @@ def test_two_workers_share_one_study_without_losing_or_repeating_grid_points(tmp
             assert "is exhausted" in trial.user_attrs[ledger.FAIL_REASON]
 
 
+@pytest.mark.slow
 def test_two_workers_run_one_study_on_postgresql(tmp_path):
     bindir = find_bindir()
     if bindir is None:
@@ -209,6 +211,7 @@ def wait_for_complete_trials(storage: str, name: str, count: int) -> list[optuna
     return finished
 
 
+@pytest.mark.slow
 def test_a_run_killed_with_sigkill_loses_no_finished_trial(tmp_path):
     process, storage = start_run(tmp_path, "killed")
     try:
@@ -221,6 +224,7 @@ def test_a_run_killed_with_sigkill_loses_no_finished_trial(tmp_path):
     assert all(kept[t.number] == t.value for t in finished)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_leaves_the_study_resumable(tmp_path):
     process, storage = start_run(tmp_path, "interrupted")
     try:
@@ -275,6 +279,7 @@ def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
     assert sum(row["duplicate"] for row in ledger.trial_rows(study)) == len(duplicates)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_study_never_holds_more_trials_than_its_budget(tmp_path, workers):
     study = run_study(make_spec(tmp_path, n_trials=6), workers=workers)
@@ -289,6 +294,7 @@ def test_each_trial_records_its_trainer(tmp_path):
     assert {t.user_attrs[ledger.TRAINER] for t in study.trials} == {"batched"}
 
 
+@pytest.mark.slow
 def test_epoch_pruning_uses_the_mean_over_folds(tmp_path):
     path = tmp_path / "es.toml"
     path.write_text(

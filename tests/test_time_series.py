@@ -267,6 +267,7 @@ max_epochs = 3
 """
 
 
+@pytest.mark.slow
 def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatch, capsys):
     import contextlib
 

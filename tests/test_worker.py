@@ -88,6 +88,7 @@ def test_a_study_the_worker_cannot_join_gives_one_line_and_exit_2(tmp_path, caps
     assert optuna.load_study(study_name="bare", storage=storage).trials == []
 
 
+@pytest.mark.slow
 def test_two_independent_workers_join_a_run_on_postgresql(tmp_path):
     bindir = find_bindir()
     if bindir is None:
