@@ -240,7 +240,7 @@ def test_final_advice_reports_significance_from_the_tests():
     )
     (sentence,) = final_advice(final, trials=20)
     assert "random (p = 0.0156)" in sentence and "grid (p = 0.4)" in sentence
-    assert "Holm-corrected over the 2 comparisons" in sentence
+    assert "Holm-corrected over all 3 pairs of strategies" in sentence  # the diagram's family
     assert "significantly ahead of random" in sentence
 
 

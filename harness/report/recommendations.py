@@ -158,9 +158,16 @@ def final_advice(final: pd.DataFrame, *, trials: int) -> list[str]:
         else "not significantly ahead of any strategy"
     )
     return [
-        sentence + f" Paired Wilcoxon signed-rank tests against it, Holm-corrected over the "
-        f"{len(others)} comparisons: {_names(level)}; it is {verdict}."
+        sentence + " Paired Wilcoxon signed-rank tests against it, Holm-corrected over "
+        f"{_all_pairs(len(final))}: {_names(level)}; it is {verdict}."
     ]
+
+
+def _all_pairs(strategies: int) -> str:
+    """The Holm family of the final verdicts: every pair of strategies (the ranking groups' and
+    the diagram's), not only the leader's comparisons, since the leader is picked after the fact."""
+    pairs = strategies * (strategies - 1) // 2
+    return "the one pair" if pairs == 1 else f"all {pairs} pairs of strategies"
 
 
 def _clock(efficiency: pd.DataFrame) -> str:
