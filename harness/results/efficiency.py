@@ -3,8 +3,8 @@
 Every function takes a frame from :func:`harness.study.ledger.trials_frame` holding
 the trials of one task (one dataset, search space and metric) with one study
 per strategy and seed, and returns a DataFrame; nothing is trained, so tables
-can be rebuilt at any time. Definitions follow DESIGN.md ("Search-efficiency
-metrics"); the choices these notes leave open are fixed as follows.
+can be rebuilt at any time. The definitions, and the choices they leave open,
+are fixed as follows (the repository has no DESIGN.md to cite).
 
 Conventions
 -----------
