@@ -27,15 +27,18 @@ from harness.study import ledger
 from harness.study.evaluation import evaluate_config, make_folds
 from harness.study.processes import process_alive
 
-TINY = str(Path(__file__).parent / "data" / "tiny.toml")
-BUDGET, KILLS, NAME = 24, 3, "chaos"
+SPACE = str(Path(__file__).parent / "data" / "chaos.toml")
+BUDGET, NAME = 24, "chaos"
+#: Complete trials before each kill: early, so that most of the budget is left to run
+#: after the last kill and the poller cannot miss the window on a fast machine.
+KILL_AFTER = (2, 5, 8)
 
 pytestmark = pytest.mark.slow
 
 
 def start(url: str, root: Path) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "harness", "run", "--dataset", "iris", "--space", TINY,
+        sys.executable, "-m", "harness", "run", "--dataset", "iris", "--space", SPACE,
         "--strategy", "random", "--folds", "3", "--trials", str(BUDGET), "--workers", "3",
         "--storage", url, "--study", NAME, "--quiet",
         "--leaderboards", str(root / "boards"), "--models", str(root / "models"),
@@ -66,7 +69,7 @@ def kill_a_worker_when(url: str, process: subprocess.Popen, complete: int, rng) 
             victim = rng.choice(live)
             os.kill(victim, signal.SIGKILL)
             return victim
-        time.sleep(0.2)
+        time.sleep(0.05)
     return None
 
 
@@ -77,15 +80,19 @@ def worker(pid: int) -> dict:
 
 
 def chaos(url: str, root: Path) -> dict[int, float]:
-    """Run the study, killing a worker KILLS times; return the values seen before each kill."""
+    """Run the study, killing a worker at each of KILL_AFTER; return the values seen then."""
     rng = random.Random(0)
     process = start(url, root)
     seen: dict[int, float] = {}
-    for kill in range(KILLS):
-        victim = kill_a_worker_when(url, process, (kill + 1) * BUDGET // (KILLS + 2), rng)
+    for kill, complete in enumerate(KILL_AFTER):
+        victim = kill_a_worker_when(url, process, complete, rng)
         if victim is None:  # timed out, or the run ended before the kill
             process.kill()
-            pytest.fail(f"no worker to kill before kill {kill + 1}: {process.communicate()[1]}")
+            states = [t.state.name for t in trials_now(url)]
+            pytest.fail(
+                f"no worker to kill before kill {kill + 1} (run exit {process.returncode}, "
+                f"trials {states}): {process.communicate()[1]}"
+            )
         seen.update({t.number: t.value for t in trials_now(url) if t.state == TrialState.COMPLETE})
         if victim == process.pid:  # the parent: its children end with it; resume
             process.wait(timeout=60)
