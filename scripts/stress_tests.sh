@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The suite on a fresh clone, under load, several times in a row (default 3): what "passes on
-# every fresh clone, every time" means. A clone of this checkout's HEAD gets a new virtual
-# environment; one busy process per core runs beside the README's test command; the first
-# failing run stops the script (exit 1) and names its log. No test is retried.
+# every fresh clone, every time" means. Each run clones this checkout's HEAD afresh (one new
+# virtual environment serves all runs); one busy process per core runs beside the README's
+# test command; the first failing run stops the script (exit 1) and names its log. No test is
+# retried.
 #
 #   bash scripts/stress_tests.sh [RUNS] [-- PYTEST ARGS]     e.g. bash scripts/stress_tests.sh 3
 set -euo pipefail
@@ -12,7 +13,6 @@ shift || true
 source_dir="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/harness-stress.XXXXXX")"
 
-git clone --quiet "$source_dir" "$work/clone"
 python3 -m venv "$work/venv"
 # shellcheck disable=SC1091
 source "$work/venv/bin/activate"
@@ -27,12 +27,14 @@ done
 
 for run in $(seq "$runs"); do
     log="$work/run-$run.log"
+    clone="$work/clone-$run"
+    git clone --quiet "$source_dir" "$clone"
     started=$(date +%s)
-    if (cd "$work/clone" && CI=true bash scripts/test.sh -p no:cacheprovider "$@") >"$log" 2>&1; then
+    if (cd "$clone" && CI=true bash scripts/test.sh -p no:cacheprovider "$@") >"$log" 2>&1; then
         echo "run $run of $runs passed in $(( $(date +%s) - started )) s: $(tail -n 1 "$log")"
     else
         echo "run $run of $runs FAILED after $(( $(date +%s) - started )) s; log: $log"
         exit 1
     fi
 done
-echo "all $runs runs passed under load (clone and logs in $work)"
+echo "all $runs runs passed under load at $(git -C "$source_dir" rev-parse --short HEAD) (clones and logs in $work)"
