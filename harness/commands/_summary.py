@@ -266,7 +266,7 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
     :func:`harness.study.holdout.model_choice`'s: chosen by CV, confirmed (or not)
     by the held-out rows. Where the tuned model is not better, the lines say so.
     """
-    from harness.results.generalization import holdout_table
+    from harness.results.generalization import holdout_confirmation, holdout_table
     from harness.study.holdout import BASELINE, TUNED, model_choice
 
     holdout = ledger.stored_holdout(study)
@@ -322,14 +322,15 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
             )
     if choice is not None:
         chosen = shown_name(choice.chosen, family)
-        held = holdout.get(choice.chosen, {}).get("scores", {}).get(metric)
         lines.append(
             f"deploy: {chosen}, the best mean {len(choice.folds[choice.chosen])}-fold CV "
             f"{metric} on the search rows ({choice.cv[choice.chosen]:.4f}) among "
             f"{len(choice.cv)} candidates (the tuned model, the baseline, the references and "
-            "the ensembles with trees); the held-out rows only confirm it"
-            + (f": held-out {held:.4f}." if held is not None else ".")
+            "the ensembles with trees); the held-out rows play no part in the choice."
         )
+        confirmation = holdout_confirmation(holdout, choice.chosen, list(choice.cv), metric)
+        if confirmation is not None:
+            lines.append(confirmation.sentence(lambda name: shown_name(name, family)))
         if choice.chosen == TUNED:
             lines.append(f"The {tuned_name} is the best model of any kind in CV.")
         else:

@@ -604,7 +604,7 @@ def model_choice(study: optuna.Study) -> ModelChoice | None:
     references and ensembles cross-validated at refit time (``reference_cv``); the
     best mean CV score of the study's metric wins, an exact tie going to the
     candidate listed first (tuned, baseline, then the references). The held-out
-    rows play no part: they only confirm the choice.
+    rows play no part in the choice; `run` and the report say whether they agree.
 
     Returns None for a study without held-out results or CV scores of references.
     """
