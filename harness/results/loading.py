@@ -14,13 +14,20 @@ from harness.errors import ConfigError
 from harness.model.families import family_of
 from harness.results import design, statistics, targets
 from harness.results.generalization import holdout_table
-from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
+from harness.results.leaderboard import (
+    leaderboard_figures,
+    leaderboard_tables,
+    pareto_figures,
+    pareto_tables,
+    write_leaderboard,
+)
 from harness.results.ranking import interval_text
 from harness.results.targets import Optimum
 from harness.study import ledger
 from harness.study.comparison import Comparison, load_comparison
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
+from harness.study.objectives import directions
 from harness.study.storage import open_storage, redact_password, storage_exists
 
 
@@ -350,7 +357,15 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
     )
     if getattr(results.comparison, "versus", ()):
         tables["versus"] = versus_table(results)
+    objectives = _objectives(results.comparison)
+    if len(objectives) > 1:
+        tables |= pareto_tables(results.frame, objectives, budget=results.comparison.trials)
     return tables
+
+
+def _objectives(comparison: Any) -> tuple[str, ...]:
+    """A comparison's objectives (a replay's or an older spec's: its one metric)."""
+    return tuple(getattr(comparison, "objectives", ()) or (comparison.metric,))
 
 
 VERSUS_TASK = ("dataset", "data", "target", "metric", "folds", "repeats", "test_size", "task_seed")
@@ -487,6 +502,16 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
             "here they are the tuned and the unoptimized LSTM."
         )
     figures = leaderboard_figures(results.frame, budget=comparison.trials)
+    objectives = _objectives(comparison)
+    if len(objectives) > 1:
+        notes.append(
+            f"Several objectives: {objectives[0]} ({directions(objectives)[0]}d) against "
+            f"{', '.join(objectives[1:])} (minimised). The tables up to `pareto` read the first "
+            "objective alone; `pareto` is the comparison's front, and the studies compare by "
+            "the hypervolume of their fronts (`hypervolume` and the `hv_` tables), with the "
+            "tests of the single-objective tables."
+        )
+        figures |= pareto_figures(results.frame, objectives, budget=comparison.trials)
     return write_leaderboard(
         comparison_tables(results), directory, comparison.name, notes, figures
     )[0]
