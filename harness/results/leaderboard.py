@@ -177,6 +177,11 @@ GLOSSARY = {
     "objectives, up to the worst observed value of each (0 to 1, greater is better)",
     "front": "trials on the study's own Pareto front (Optuna's best_trials)",
     "complete_trials": "complete trials within the budget",
+    "mean_hv": "mean over seeds of the hypervolume",
+    "std_hv": "standard deviation over seeds of the hypervolume",
+    "iqm_hv": "interquartile mean over seeds of the hypervolume (robust to one lucky seed)",
+    "iqm_hv_interval": f"{CONFIDENCE:.0%} stratified BCa bootstrap interval of that IQM",
+    "avg_hv_rank": "rank of the hypervolume among strategies, averaged over shared seeds",
     "n_params": "trainable weights of the configuration's network",
     "objective": "an objective of the study",
     "direction": "whether the objective is maximised or minimised",
@@ -266,7 +271,8 @@ PREFIXES = {
 RATES = {"success", "overhead"}
 SCORES = {
     "mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value", "median",
-    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm",
+    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm", "mean_hv", "std_hv",
+    "iqm_hv", "hypervolume",
 }  # fmt: skip
 #: Fractions of the budget at which :func:`curve_table` samples the incumbent curves.
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -367,6 +373,17 @@ def _as_optimum(frame: pd.DataFrame, optimum: float | Optimum | None) -> Optimum
     return targets.resolve_optimum(frame, optimum, "given")
 
 
+#: Columns of the hypervolume tables renamed from the final-score tables' (their glossary
+#: entries speak of CV scores).
+HV_COLUMNS = {
+    "mean": "mean_hv",
+    "std": "std_hv",
+    "iqm": "iqm_hv",
+    "iqm_interval": "iqm_hv_interval",
+    "avg_rank": "avg_hv_rank",
+}
+
+
 def pareto_tables(
     frame: pd.DataFrame, objectives: Sequence[str], *, budget: int | None = None
 ) -> dict[str, pd.DataFrame]:
@@ -399,8 +416,8 @@ def pareto_tables(
         "pareto": pareto.front_table(frame, objectives, budget=budget, pooled=True),
         "hv_scale": pareto.normalised(frame, objectives, budget=budget)[1],
         "hypervolume": table,
-        "hv_final": _ranked(final, ["mean"], [False]),
-        "hv_ranking": ranking.ranking_table_of(finals),
+        "hv_final": _ranked(final, ["mean"], [False]).rename(columns=HV_COLUMNS),
+        "hv_ranking": ranking.ranking_table_of(finals).rename(columns=HV_COLUMNS),
         "hv_pairwise": ranking.pairwise_table_of(finals),
         "hv_power": ranking.power_table_of(finals),
     }
