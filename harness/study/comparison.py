@@ -91,7 +91,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, StrategyError
 from harness.search.pruners import check_pruner
 from harness.search.strategies import STRATEGIES
 from harness.study.checks import check_budget
@@ -487,7 +487,7 @@ def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -
         check_pruner(values.get("pruner", "none"), values.get("prune_on", "folds"))
         if values.get("objectives"):
             values["metric"] = _checked_objectives(values)
-    except ConfigError as error:
+    except (ConfigError, StrategyError) as error:
         raise ConfigError(f"{path}: {error}") from None
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     values.setdefault("storage", f"sqlite:///studies/{values['name']}.db")
