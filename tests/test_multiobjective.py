@@ -321,6 +321,11 @@ def test_run_prints_and_stores_the_front_and_its_leaderboard(tmp_path, capsys):
     assert sorted(table["number"]) == front
     assert (boards / "iris-tiny-nsga2-s0-pareto_front.png").stat().st_size > 0
     assert "## pareto_front" in (boards / "iris-tiny-nsga2-s0.md").read_text()
+    # A worker on another host rebuilds the spec with its objectives (the stored identity
+    # would refuse one without them) and stops at the used budget.
+    storage = f"sqlite:///{tmp_path / 'out' / 'h.db'}"
+    assert main(["worker", "--storage", storage, "--study", study.study_name, "--quiet"]) == 0
+    assert "budget 5; study now has 5 complete" in capsys.readouterr().out
 
 
 # --- comparisons -----------------------------------------------------------------------------
@@ -394,3 +399,23 @@ def test_compare_and_leaderboard_of_two_objectives_rebuild_identically(tmp_path,
     assert main(["leaderboard", "mo.toml"]) == 0
     assert board.read_text() == written
     assert (tmp_path / "leaderboards" / "mo-pareto.png").read_bytes() == figure
+
+
+def test_a_repeated_configuration_keeps_the_costs_of_the_trial_that_trained_it(tmp_path):
+    # Two grid points only: random search repeats them, and a repeat trains nothing.
+    space = tmp_path / "two.toml"
+    space.write_text(
+        TINY.read_text()
+        .replace(
+            "low = 1e-3\nhigh = 1e-1\nlog = true\ngrid = [1e-2, 1e-1]",
+            'type = "categorical"\nchoices = [0.01]',
+        )
+        .replace('[params.lr]\ntype = "float"\n', "[params.lr]\n")
+    )
+    study = run_study(make_spec(tmp_path, space=load_space(space), n_trials=6))
+    repeats = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
+    assert repeats
+    for trial in repeats:
+        earlier = study.trials[trial.user_attrs[ledger.DUPLICATE_OF]]
+        assert trial.values == earlier.values and trial.values[1] > 0
+        assert sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0  # nothing was trained
