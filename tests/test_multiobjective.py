@@ -30,6 +30,7 @@ from harness.study.comparison import load_comparison
 from harness.study.loop import StudySpec, run_study
 from harness.study.objectives import (
     best_trial,
+    check_multi_objective,
     directions,
     objective_values,
     pareto_front,
@@ -112,6 +113,12 @@ def test_objectives_are_a_metric_then_costs_with_fixed_directions():
 def test_bad_objectives_name_the_problem(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_objectives(text, "classification")
+
+
+def test_n_params_is_refused_for_a_family_it_is_not_counted_for():
+    with pytest.raises(ConfigError, match="n_params is counted for the mlp family's network"):
+        check_multi_objective(("f1_macro", "n_params"), STRATEGIES["random"], family="cnn")
+    check_multi_objective(("f1_macro", "fit_seconds"), STRATEGIES["random"], family="cnn")
 
 
 # --- hypervolume -----------------------------------------------------------------------------
