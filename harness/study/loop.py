@@ -7,6 +7,7 @@ is what makes their comparison fair.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -240,6 +241,12 @@ class StudySpec:
                 **({ledger.OBJECTIVES: list(objectives)} if self.multi_objective else {}),
             },
         )
+
+    @functools.cached_property
+    def input_width(self) -> int:
+        """Columns of the search rows after preprocessing: the network's input width
+        (computed once, for ``n_params``)."""
+        return preprocessed_width(self.dataset)
 
     @property
     def multi_objective(self) -> bool:
@@ -646,7 +653,6 @@ def run_one_trial(
     # Optuna cannot report (or prune) a multi-objective trial's intermediate values.
     by_folds = spec.prune_on == "folds" or spec.pruner == "none" or spec.multi_objective
     discrete = discrete_problem(spec.space) is None
-    width = preprocessed_width(spec.dataset) if "n_params" in spec.objectives else 0
     asked, asked_cpu = time.perf_counter(), time.process_time()
     numbers: list[int] = []
     owner = worker_identity(0) if owner is None else owner
@@ -666,7 +672,8 @@ def run_one_trial(
         )
         config = procedure.propose()
         if "n_params" in spec.objectives:  # the network of the configuration that runs
-            procedure.n_params = network_size(config, width, int(spec.dataset.y.nunique()))
+            classes = int(spec.dataset.y.nunique())
+            procedure.n_params = network_size(config, spec.input_width, classes)
             ledger.record_network_size(trial, procedure.n_params)
         if discrete:  # no configuration is trained twice in a study
             answered = procedure.answer_duplicate(study)
