@@ -354,6 +354,10 @@ def _comparison(tmp_path: Path, text: str) -> Path:
         ('strategies = ["random"]\nmetric = "accuracy"\n', "is not the first objective"),
         ('strategies = ["random"]\nbatch = 2\n', "leave --batch at 1"),
         ('strategies = ["random"]\npruner = "median"\n', "use --pruner none"),
+        (
+            'strategies = ["random"]\nmode = "replay"\ntables = ["sqlite:///t.db#grid"]\n',
+            "a replay or an analytic task has one objective",
+        ),
     ],
 )
 def test_a_comparison_of_several_objectives_refuses_what_cannot_run(tmp_path, text, message):
