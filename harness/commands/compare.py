@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run every study of the comparison, then write its leaderboards."""
+    from optuna.trial import TrialState
+
     from harness.commands._progress import Progress
     from harness.data.preprocessing import holdout_split
     from harness.model.pipeline import build_pipeline
@@ -51,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
     )
     from harness.study.holdout import add_ensembles, refit_best
     from harness.study.loop import StudySpec, run_study
+    from harness.study.objectives import best_trial
 
     comparison = load_comparison(args.comparison)
     if comparison.replay:
@@ -74,6 +77,7 @@ def main(args: argparse.Namespace) -> int:
         "task_seed": comparison.task_seed,
         "repeats": comparison.repeats,
         "batch": comparison.batch,
+        "objectives": comparison.objectives,
     }
     specs = [
         StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,
@@ -103,7 +107,8 @@ def main(args: argparse.Namespace) -> int:
             study = run_study(spec, workers=comparison.workers, on_trial=progress)
         finally:
             progress.close()
-        best = study.best_trial if any(t.value is not None for t in study.trials) else None
+        complete = any(t.state == TrialState.COMPLETE for t in study.trials)
+        best = best_trial(study) if complete else None
         if best is None or ledger.holdout_is_current(study, best.number):
             continue
         baselines = refit_best(

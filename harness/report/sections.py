@@ -46,6 +46,9 @@ STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
     "tpe": ("Optuna's default model-based sampler: cheap proposals from densities of good and "
             "bad trials, natural with categorical and conditional parameters",
             ("bergstra2011",)),
+    "nsga2": ("a genetic algorithm with non-dominated sorting and crowding distance: the "
+              "standard evolutionary method for several objectives, which needs a budget of "
+              "several generations", ("deb2002",)),
     "gp": ("Gaussian-process Bayesian optimisation with log expected improvement: "
            "sample-efficient on small numeric spaces, with proposals that cost more as trials "
            "accumulate", ("snoek2012", "ament2023")),

@@ -30,6 +30,7 @@ from harness.model.pipeline import build_pipeline
 from harness.study import ledger
 from harness.study.evaluation import fit_and_score, make_folds
 from harness.study.metrics import get_metric, score_predictions, score_regression
+from harness.study.objectives import best_trial
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
@@ -482,7 +483,7 @@ def refit_best(
     -------
     HoldoutRefit
     """
-    best = study.best_trial
+    best = best_trial(study)  # with several objectives: the front's best by the metric
     config = ledger.effective_config(best)  # what the trial trained with (issue 20)
     tuned = build_pipeline(config, train, train.y.to_numpy(), seed)
     baseline_model = None
