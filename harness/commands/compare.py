@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.study.holdout import add_ensembles, refit_best
     from harness.study.loop import StudySpec, run_study
     from harness.study.objectives import best_trial
+    from harness.study.storage import open_storage
 
     comparison = load_comparison(args.comparison)
     if comparison.replay:
@@ -84,6 +85,10 @@ def main(args: argparse.Namespace) -> int:
                   n_trials=comparison.trials, initial_design=comparison.initial_design, **common)
         for strategy, seed in comparison.interleaved()
     ]  # fmt: skip
+    # Create the storage's schema here, once, before any process opens it: processes that
+    # create a new database at the same moment race on it (UNIQUE constraint failed:
+    # alembic_version.version_num, or "table studies already exists").
+    open_storage(comparison.storage)
     if len(comparison.rounds()) > 1:
         _run_round_robin(specs, comparison, args.quiet)
     if comparison.exhaustive_grid:
@@ -184,11 +189,7 @@ def _run_in_processes(specs: list[Any], workers: int, processes: int, quiet: boo
     from multiprocessing import get_context
 
     from harness.study.processes import end_with_parent
-    from harness.study.storage import open_storage
 
-    # Create the storage's schema here, once: processes creating a new database at the
-    # same moment race on it (UNIQUE constraint failed: alembic_version.version_num).
-    open_storage(specs[0].storage)
     context = get_context("spawn")
     with ProcessPoolExecutor(processes, mp_context=context, initializer=end_with_parent) as pool:
         futures = [pool.submit(_run_study_quietly, spec, workers) for spec in specs]
