@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.data.datasets import load_dataset  # noqa: E402
-from harness.data.preprocessing import holdout_split  # noqa: E402
+from harness.data.splits import holdout_split  # noqa: E402
 from harness.model.ensemble import STACKING, TREES, VOTING, ensemble_models  # noqa: E402
 from harness.model.pipeline import build_pipeline  # noqa: E402
 from harness.report.tuned_model import best_study, refitted_trial  # noqa: E402

@@ -52,7 +52,7 @@ def measure(rows: int, directory: Path) -> dict[str, dict[str, float]]:
 
     from harness.commands._summary import save_models
     from harness.data.datasets import SYNTHETIC, load_dataset
-    from harness.data.preprocessing import holdout_split
+    from harness.data.splits import holdout_split
     from harness.search.space import load_space
     from harness.study.holdout import refit_best
     from harness.study.loop import StudySpec, run_study

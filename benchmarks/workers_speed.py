@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_note, write_section
 
 from harness.data.datasets import is_available, load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.search.space import load_space
 from harness.study.loop import StudySpec, run_study
 

@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "load_dataset": "harness.data.datasets",
     "load_csv": "harness.data.datasets",
     "list_datasets": "harness.data.datasets",
-    "holdout_split": "harness.data.preprocessing",
+    "holdout_split": "harness.data.splits",
     "build_preprocessor": "harness.data.preprocessing",
     # model
     "MLPClassifier": "harness.model.estimator",
@@ -53,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "HEADLINE_METRICS": "harness.study.metrics",
     "score_predictions": "harness.study.metrics",
     "score_regression": "harness.study.metrics",
-    "make_folds": "harness.study.evaluation",
+    "make_folds": "harness.data.splits",
     "evaluate_config": "harness.study.evaluation",
     "Evaluation": "harness.study.evaluation",
     "StudySpec": "harness.study.loop",

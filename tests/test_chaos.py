@@ -22,9 +22,9 @@ from optuna.trial import TrialState
 from postgres import find_bindir, postgres_server
 
 from harness.data.datasets import load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split, make_folds
 from harness.study import ledger
-from harness.study.evaluation import evaluate_config, make_folds
+from harness.study.evaluation import evaluate_config
 from harness.study.processes import process_alive
 
 SPACE = str(Path(__file__).parent / "data" / "chaos.toml")

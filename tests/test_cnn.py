@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from harness import cli
 from harness.data.datasets import load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.errors import ConfigError
 from harness.model.cnn import CNNClassifier, _ShiftedBatches, image_shape_for, shift_images
 from harness.model.cnn_vocabulary import CNN_DEFAULTS, cnn_blocks

@@ -16,7 +16,6 @@ from harness.data.datasets import (
     PROJECT_DATA_DIR,
     ChecksumWarning,
     Dataset,
-    check_class_counts,
     file_sha256,
     get_spec,
     is_available,
@@ -25,6 +24,7 @@ from harness.data.datasets import (
     load_dataset,
     resolve_data_dir,
 )
+from harness.data.splits import check_class_counts
 from harness.errors import ConfigError, DataError
 
 # Shapes and class counts from /work/shared/data/SOURCES.md.

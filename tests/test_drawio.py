@@ -10,7 +10,7 @@ import pytest
 from tiny_comparison import COMPARISON, build_tiny_report
 
 from harness.data.datasets import load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.model.vocabulary import hidden_layers, layer_sizes
 from harness.report.drawio import (
     DIAGRAMS,

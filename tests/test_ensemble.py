@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from harness.cli import main
 from harness.data.datasets import load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.errors import SpaceError
 from harness.model import families
 from harness.model.ensemble import (

@@ -10,13 +10,14 @@ from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import load_dataset
 from harness.data.preprocessing import build_preprocessor, holdout_split
+from harness.data.splits import make_folds
 from harness.errors import ConfigError, SpaceError
 from harness.model import families
 from harness.model.families import FAMILY, Family, family_of, get_family
 from harness.model.pipeline import build_pipeline
 from harness.search.space import parse_space
 from harness.study import ledger
-from harness.study.evaluation import chosen_trainer, evaluate_config, make_folds
+from harness.study.evaluation import chosen_trainer, evaluate_config
 from harness.study.holdout import BASELINE, TUNED, refit_best
 from harness.study.loop import StudySpec, baseline_cv, run_study
 

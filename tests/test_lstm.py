@@ -13,14 +13,14 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
 from harness.data.datasets import Dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split, make_folds
 from harness.errors import DataError
 from harness.model.families import FAMILY, LSTM_BASELINE, LSTM_PARAMS, get_family
 from harness.model.lstm import LSTMRegressor
 from harness.search.space import parse_space
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
-from harness.study.evaluation import evaluate_config, make_folds
+from harness.study.evaluation import evaluate_config
 from harness.study.guards import TrialGuard, TrialStopped
 from harness.study.loop import StudySpec, run_study
 

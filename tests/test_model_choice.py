@@ -8,7 +8,7 @@ import pytest
 
 from harness.commands._summary import model_lines
 from harness.data.datasets import load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.model.ensemble import TREES, VOTING
 from harness.results.generalization import holdout_confirmation
 from harness.search.space import load_space

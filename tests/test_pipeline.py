@@ -8,10 +8,11 @@ from imblearn.combine import SMOTEENN
 from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
 
 from harness.data.datasets import load_dataset
+from harness.data.splits import make_folds
 from harness.errors import ConfigError, DataError
 from harness.model.pipeline import adasyn_target, build_pipeline, estimator_params
 from harness.model.vocabulary import BASELINE_CONFIG, IMBALANCE_STRATEGIES
-from harness.study.evaluation import evaluate_config, make_folds
+from harness.study.evaluation import evaluate_config
 from harness.study.metrics import task_metrics
 
 Y = np.array([0] * 40 + [1] * 7)

@@ -11,8 +11,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
-from harness.data.datasets import Dataset, check_class_counts, load_dataset
+from harness.data.datasets import Dataset, load_dataset
 from harness.data.preprocessing import build_preprocessor, column_preprocessor, holdout_split
+from harness.data.splits import check_class_counts
 from harness.errors import ConfigError, DataError
 
 

@@ -14,7 +14,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import load_dataset, make_synthetic
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.study import ledger
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, baseline_models, score_on_holdout
 
@@ -69,7 +69,7 @@ def test_the_scale_benchmark_runs_quickly_and_prints_its_table():
 
 
 def test_above_the_cap_a_seeded_sample_of_held_out_rows_is_stored():
-    from harness.study.holdout import sample_positions
+    from harness.data.splits import sample_positions
 
     assert sample_positions(5, 10, 0).tolist() == [0, 1, 2, 3, 4]
     sample = sample_positions(1000, 50, 3)
@@ -116,7 +116,7 @@ def test_reference_failures_are_stored_with_the_study_and_cleared_by_a_later_ref
 
 
 def test_a_reference_failing_in_cross_validation_is_recorded_and_the_others_kept():
-    from harness.study.evaluation import make_folds
+    from harness.data.splits import make_folds
     from harness.study.holdout import cross_validate
 
     train, _ = holdout_split(load_dataset("iris"), 0.2, 0)

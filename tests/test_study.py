@@ -312,8 +312,9 @@ def test_epoch_pruning_uses_the_mean_over_folds(tmp_path):
 
 
 def test_every_study_stores_the_baseline_on_its_own_folds(tmp_path):
+    from harness.data.splits import make_folds
     from harness.model.vocabulary import BASELINE_CONFIG
-    from harness.study.evaluation import evaluate_config, make_folds
+    from harness.study.evaluation import evaluate_config
 
     spec = make_spec(tmp_path, n_trials=1)
     study = run_study(spec)

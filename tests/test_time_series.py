@@ -16,11 +16,10 @@ from sklearn.metrics import (
 
 from harness.cli import main
 from harness.data.datasets import load_csv, load_dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import forward_folds, holdout_split, make_folds
 from harness.errors import ConfigError, DataError
 from harness.model.forecasters import LastValueForecaster, WindowedRegressor
 from harness.model.pipeline import build_pipeline
-from harness.study.evaluation import forward_folds, make_folds
 from harness.study.holdout import NAIVE, regression_baselines
 from harness.study.metrics import (
     METRICS,

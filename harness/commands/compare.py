@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
     from optuna.trial import TrialState
 
     from harness.commands._progress import Progress
-    from harness.data.preprocessing import holdout_split
+    from harness.data.splits import holdout_split
     from harness.model.pipeline import build_pipeline
     from harness.results.loading import load_results, write_comparison_leaderboard
     from harness.search.space import load_space

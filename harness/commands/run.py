@@ -142,7 +142,7 @@ def main(args: argparse.Namespace) -> int:
         save_models,
         write_study_leaderboard,
     )
-    from harness.data.preprocessing import holdout_split
+    from harness.data.splits import holdout_split
     from harness.errors import ConfigError
     from harness.model.pipeline import build_pipeline
     from harness.search.space import load_space

@@ -106,7 +106,7 @@ def rebuild_spec(study: optuna.Study, args: argparse.Namespace) -> StudySpec:
     import tomllib
 
     from harness.commands._summary import data_checksums
-    from harness.data.preprocessing import holdout_split
+    from harness.data.splits import holdout_split
     from harness.search.space import load_space, parse_space
     from harness.study import ledger
     from harness.study.loop import StudySpec

@@ -22,14 +22,13 @@ import inspect
 import math
 import os
 import warnings
-from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness.data import validation
-from harness.errors import ConfigError, DataError, listed
+from harness.errors import DataError, listed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -514,40 +513,6 @@ def is_available(name: str, data_dir: str | os.PathLike[str] | None = None) -> b
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Return the hex sha256 of a file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def check_class_counts(y: Iterable[Hashable], n_folds: int) -> None:
-    """Check that every class has enough rows for stratified ``n_folds``-fold CV.
-
-    Stratified folds put every class in every validation fold only when each
-    class has at least ``n_folds`` rows.
-
-    Parameters
-    ----------
-    y : iterable of labels
-        The labels that are split into folds (the training split's, when there is a test split).
-    n_folds : int
-        The number of folds, at least 2.
-
-    Raises
-    ------
-    ConfigError
-        If ``n_folds`` is below 2.
-    DataError
-        Naming each class with fewer than ``n_folds`` rows and its count.
-    """
-    if n_folds < 2:
-        raise ConfigError(f"n_folds must be at least 2, got {n_folds}")
-    small = sorted((count, str(label)) for label, count in Counter(y).items() if count < n_folds)
-    if small:
-        described = listed(
-            f"{label} ({count} row{'' if count == 1 else 's'})" for count, label in small
-        )
-        fewer = f"use at most {small[0][0]} folds, or " if small[0][0] >= 2 else ""
-        raise DataError(
-            f"class(es) {described} have fewer rows than the {n_folds} folds need; "
-            f"{fewer}merge or drop those classes"
-        )
 
 
 def load_dataset(

@@ -10,7 +10,7 @@ import optuna
 import pandas as pd
 
 from harness.data.datasets import Dataset
-from harness.data.preprocessing import holdout_split
+from harness.data.splits import holdout_split
 from harness.model.vocabulary import IMBALANCE
 from harness.report.business import class_names
 from harness.report.tuned_model import complete_trials, encoded_width, param_importances

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from harness.data.splits import make_folds
 from harness.model.families import family_of, get_family
 from harness.report.context import ReportContext, markdown_table
 from harness.results import statistics
@@ -25,7 +26,6 @@ from harness.results.generalization import HOLDOUT_BOOT, holdout_table
 from harness.results.leaderboard import baselines_table
 from harness.results.ranking import interval_text
 from harness.study import ledger
-from harness.study.evaluation import make_folds
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import compute_metric, headline_metrics
 

@@ -15,87 +15,16 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import is_regressor
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, TimeSeriesSplit
 
-from harness.data.datasets import Dataset, check_class_counts
+from harness.data.datasets import Dataset
+from harness.data.splits import Fold
+from harness.data.splits import make_folds as make_folds  # its home; kept for old imports
 from harness.errors import ConfigError
 from harness.model.families import family_of
 from harness.model.pipeline import build_pipeline
 from harness.model.vocabulary import IMBALANCE
 from harness.study.guards import TrialGuard, TrialStopped, check_progress
 from harness.study.metrics import score_predictions, score_regression
-
-Fold = tuple[np.ndarray, np.ndarray]
-
-
-def make_folds(y: Dataset | Sequence[Any], n_folds: int, seed: int, repeats: int = 1) -> list[Fold]:
-    """Return stratified folds that depend on the labels and the seed only.
-
-    Every strategy of a comparison gets the same folds, which makes their
-    scores comparable trial by trial. A time series (a :class:`Dataset` whose
-    ``task`` is ``"regression"``) gets forward-chaining folds instead
-    (:func:`forward_folds`).
-
-    Parameters
-    ----------
-    y : Dataset or sequence
-        The search rows, or their labels.
-    n_folds : int
-        Folds per repeat.
-    seed : int
-        The task seed.
-    repeats : int, default=1
-        Repeated stratified K-fold: ``repeats`` differently shuffled K-fold
-        splits, ``n_folds * repeats`` folds in all, first repeat first. It cuts
-        the noise of the CV estimate at ``repeats`` times the training cost.
-
-    Raises
-    ------
-    DataError
-        If a class has fewer rows than ``n_folds``.
-    ConfigError
-        For repeats of a time series' folds.
-    """
-    if isinstance(y, Dataset):
-        if y.task == "regression":
-            return forward_folds(y.n_samples, n_folds, repeats)
-        y = y.y
-    y = np.asarray(y)
-    check_class_counts(y, n_folds)
-    if repeats == 1:
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    else:
-        splitter = RepeatedStratifiedKFold(n_splits=n_folds, n_repeats=repeats, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), y))
-
-
-def forward_folds(n_rows: int, n_folds: int, repeats: int = 1) -> list[Fold]:
-    """Forward-chaining folds of a time series: each fold trains on every row before it.
-
-    Expanding windows as :class:`sklearn.model_selection.TimeSeriesSplit`: the
-    rows (in time order) are cut into ``n_folds + 1`` consecutive blocks; fold k
-    validates on block k + 1 and trains on blocks 1..k. No fold trains on a row
-    later than one it validates on, and nothing is shuffled, so there is no seed.
-
-    Raises
-    ------
-    ConfigError
-        If ``n_folds`` is below 2, ``repeats`` is not 1 (the folds are fixed), or
-        the rows cannot make that many folds.
-    """
-    if n_folds < 2:
-        raise ConfigError(f"n_folds must be at least 2, got {n_folds}")
-    if repeats != 1:
-        raise ConfigError(
-            "time series folds are fixed by time order, so repeating them repeats the same "
-            "folds: use repeats = 1"
-        )
-    if n_rows < 2 * (n_folds + 1):
-        raise ConfigError(
-            f"{n_rows} rows cannot make {n_folds} forward-chaining folds of at least 2 rows; "
-            "use fewer folds"
-        )
-    return list(TimeSeriesSplit(n_splits=n_folds).split(np.zeros(n_rows)))
 
 
 @dataclass

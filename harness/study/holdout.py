@@ -15,20 +15,20 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
-from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
+from harness.data.splits import make_folds, sample_positions, stratified_subsample
 from harness.errors import ConfigError
 from harness.model.ensemble import TREES, VOTING, ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.forecasters import LastValueForecaster, WindowedRegressor
 from harness.model.pipeline import build_pipeline
 from harness.study import ledger
-from harness.study.evaluation import fit_and_score, make_folds
+from harness.study.evaluation import fit_and_score
 from harness.study.metrics import get_metric, score_predictions, score_regression
 from harness.study.objectives import best_trial
 
@@ -132,22 +132,6 @@ def regression_baselines(train: Dataset, seed: int, family: str) -> dict[str, An
     }
 
 
-def sample_positions(n_rows: int, most: int, seed: int) -> np.ndarray:
-    """Positions of at most ``most`` of ``n_rows`` rows: all of them, or a seeded sorted sample."""
-    if n_rows <= most:
-        return np.arange(n_rows)
-    return np.sort(np.random.default_rng(seed).choice(n_rows, size=most, replace=False))
-
-
-def _subsample(train: Dataset, rows: int, seed: int) -> Dataset:
-    """A stratified, seeded subsample of ``rows`` training rows."""
-    positions = np.arange(train.n_samples)
-    kept, _ = train_test_split(
-        positions, train_size=rows, stratify=train.y.to_numpy(), random_state=seed
-    )
-    return train.take(np.sort(kept))
-
-
 def score_on_holdout(
     models: Mapping[str, Any],
     train: Dataset,
@@ -202,7 +186,7 @@ def _fit_and_score(
 ) -> dict[str, Any]:
     """One model's held-out entry (see :func:`score_on_holdout`); fits ``model`` in place."""
     rows = getattr(model, "subsample_rows_", None)
-    fit_on = train if rows is None else _subsample(train, rows, seed)
+    fit_on = train if rows is None else stratified_subsample(train, rows, seed)
     # fit_and_score's steps, keeping the probabilities: k-NN scoring is the costly part.
     started = time.perf_counter()
     model.fit(fit_on.X, fit_on.y.to_numpy())

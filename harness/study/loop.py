@@ -22,6 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from harness._version import __version__
 from harness.data.datasets import Dataset
+from harness.data.splits import Fold, make_folds
 from harness.errors import ConfigError, WorkerError
 from harness.model.families import get_family
 from harness.search.baseline import baseline_point
@@ -37,14 +38,7 @@ from harness.search.strategies import (
 from harness.study import ledger
 from harness.study.batch import run_batch
 from harness.study.checks import check_budget
-from harness.study.evaluation import (
-    Evaluation,
-    Fold,
-    FoldResult,
-    chosen_trainer,
-    evaluate_config,
-    make_folds,
-)
+from harness.study.evaluation import Evaluation, FoldResult, chosen_trainer, evaluate_config
 from harness.study.guards import EpochPruning
 from harness.study.metrics import get_metric
 from harness.study.objectives import (
