@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import optuna
 from optuna.trial import TrialState
@@ -35,117 +33,6 @@ def require_complete_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
     )
 
 
-MODEL_FORMAT = "harness-model/1"
-"""The ``format`` entry of a model card; ``predict`` refuses a model file without it."""
-CARD_ATTRIBUTE = "harness_card_"
-"""The saved pipeline's attribute holding its card, so the pickle describes itself."""
-PICKLE_WARNING = (
-    "a joblib pickle: loading it runs code from the file, so load only model files you trust"
-)
-_VERSIONED = ("torch", "skorch", "sklearn", "optuna", "numpy", "pandas", "imblearn")
-
-
-def save_model(model: Any, path: Path, card: dict[str, Any] | None = None) -> Path:
-    """Save a fitted pipeline with joblib and return its path.
-
-    With a ``card`` (see :func:`model_card`), the card is attached to the
-    pipeline as ``harness_card_`` and written beside it as ``<name>.json``.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if card is not None:
-        setattr(model, CARD_ATTRIBUTE, card)
-        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    joblib.dump(model, path)
-    return path
-
-
-def versions() -> dict[str, str]:
-    """Python's and the main libraries' versions, for a model card."""
-    import importlib
-    import platform
-
-    from harness._version import __version__
-
-    found = {"harness": __version__, "python": platform.python_version()}
-    for name in _VERSIONED:
-        found[name] = str(getattr(importlib.import_module(name), "__version__", "unknown"))
-    return found
-
-
-def data_checksums(dataset: Any) -> dict[str, Any]:
-    """The training rows' identity: name, source, row count, sha256 of the rows (and the file)."""
-    import hashlib
-
-    import pandas as pd
-
-    from harness.data.datasets import file_sha256
-
-    frame = pd.concat([dataset.X, dataset.y], axis=1)
-    rows = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    found: dict[str, Any] = {
-        "name": dataset.name,
-        "source": dataset.source,
-        "train_rows": dataset.n_samples,
-        "train_rows_sha256": rows.hexdigest(),
-    }
-    if Path(dataset.source).is_file():
-        found["file_sha256"] = file_sha256(dataset.source)
-    return found
-
-
-def model_card(
-    which: str,
-    study: optuna.Study,
-    spec: Any,
-    holdout: dict[str, Any],
-    config: dict[str, Any],
-    cv: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """The JSON card saved beside a model: what it is, how it scored, what it was trained on.
-
-    Parameters
-    ----------
-    which : str
-        The model's name in the held-out results (``"tuned MLP"``, ``"baseline MLP"``).
-    study : optuna.Study
-        The study the model comes from.
-    spec : StudySpec
-        The study's specification (its ``dataset`` is the training part).
-    holdout : dict
-        The model's entry of the held-out results.
-    config : dict
-        The configuration the model was built from.
-    cv : dict or None
-        ``{"metric", "mean", "std", "folds", "trial"}`` of its cross-validation, None
-        when it was not cross-validated.
-    """
-    from datetime import UTC, datetime
-
-    from harness.data.schema import FeatureSchema
-    from harness.study.storage import redact_password
-
-    return {
-        "format": MODEL_FORMAT,
-        "model": which,
-        "warning": PICKLE_WARNING,
-        "study": study.study_name,
-        "storage": redact_password(spec.storage),
-        "strategy": spec.strategy,
-        "seed": spec.seed,
-        "config": ledger.config_to_json(config),
-        "cv": cv,
-        "holdout": {
-            "scores": holdout["scores"],
-            "train_rows": holdout.get("train_rows", spec.dataset.n_samples),
-            "test_size": spec.test_size,
-        },
-        "schema": FeatureSchema.of(spec.dataset).to_json(),
-        "data": data_checksums(spec.dataset),
-        "versions": versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
 def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> dict[str, Path]:
     """Save the tuned and the baseline pipeline of ``run``, each with its card.
 
@@ -154,6 +41,7 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
     """
     from harness.model.families import family_of
     from harness.study.holdout import BASELINE, TUNED
+    from harness.study.model_card import model_card, save_model
 
     best = best_trial(study)
     folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])

@@ -46,13 +46,9 @@ def main(args: argparse.Namespace) -> int:
     from harness.results.loading import load_results, write_comparison_leaderboard
     from harness.search.space import load_space
     from harness.study import ledger
-    from harness.study.comparison import (
-        REFERENCE_POOL_SEED,
-        REFERENCE_POOL_STRATEGY,
-        load_comparison,
-    )
+    from harness.study.comparison import load_comparison
     from harness.study.holdout import add_ensembles, refit_best
-    from harness.study.loop import StudySpec, run_study
+    from harness.study.loop import run_study
     from harness.study.objectives import best_trial
     from harness.study.storage import open_storage
 
@@ -64,43 +60,14 @@ def main(args: argparse.Namespace) -> int:
     train, test = holdout_split(dataset, comparison.test_size, comparison.task_seed)
     # The space's fixed settings must fit the data (a CNN's image_shape): fail before any study.
     build_pipeline(space.fixed, train, train.y.to_numpy(), comparison.task_seed)
-    common = {
-        "storage": comparison.storage,
-        "dataset": train,
-        "space": space,
-        "metric": comparison.metric,
-        "n_folds": comparison.folds,
-        "timeout": comparison.timeout,
-        "trial_timeout": comparison.trial_timeout,
-        "pruner": comparison.pruner,
-        "prune_on": comparison.prune_on,
-        "test_size": comparison.test_size,
-        "task_seed": comparison.task_seed,
-        "repeats": comparison.repeats,
-        "batch": comparison.batch,
-        "objectives": comparison.objectives,
-    }
-    specs = [
-        StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,
-                  n_trials=comparison.trials, initial_design=comparison.initial_design, **common)
-        for strategy, seed in comparison.interleaved()
-    ]  # fmt: skip
+    specs = comparison.study_specs(train, space)
     # Create the storage's schema here, once, before any process opens it: processes that
     # create a new database at the same moment race on it (UNIQUE constraint failed:
     # alembic_version.version_num, or "table studies already exists").
     open_storage(comparison.storage)
     if len(comparison.rounds()) > 1:
-        _run_round_robin(specs, comparison, args.quiet)
-    if comparison.exhaustive_grid:
-        specs.append(
-            StudySpec(name=comparison.exhaustive_name, strategy="grid", seed=0,
-                      n_trials=space.grid_size, **common)
-        )  # fmt: skip
-    for name in comparison.reference_studies:
-        specs.append(
-            StudySpec(name=name, strategy=REFERENCE_POOL_STRATEGY, seed=REFERENCE_POOL_SEED,
-                      n_trials=comparison.reference_pool, **common)
-        )  # fmt: skip
+        # Only the compared studies take turns; the grid and reference pool run after.
+        _run_round_robin(specs[: len(comparison.matrix())], comparison, args.quiet)
     if comparison.processes > 1:
         _run_in_processes(specs, comparison.workers, comparison.processes, args.quiet)
     baselines = None

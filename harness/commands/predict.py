@@ -81,9 +81,10 @@ def main(args: argparse.Namespace) -> int:
     from sklearn.base import is_regressor
 
     from harness.commands._data_options import separator
+    from harness.study.model_card import load_model
 
     check_output(args.output)
-    model, schema = load_model(args.model)
+    model, _, schema = load_model(args.model)
     frame = read_rows(args.data, separator(args.sep), one_column=len(schema.columns) == 1)
     source = str(args.data)
     if is_regressor(model):
@@ -179,37 +180,6 @@ def copied_columns(
             f"its columns are: {listed(frame.columns)}"
         )
     return names
-
-
-def load_model(path: Path) -> tuple[Any, FeatureSchema]:
-    """Load a model saved by ``run`` and the schema of its training data.
-
-    Raises
-    ------
-    DataError
-        If the file is missing, is not a joblib pickle, or is not a harness model.
-    """
-    import joblib
-
-    from harness.commands._summary import CARD_ATTRIBUTE, MODEL_FORMAT
-    from harness.data.schema import schema_from_json
-
-    if not path.is_file():
-        raise DataError(f"no such model file: {path}; give a .joblib file saved by `harness run`")
-    try:
-        model = joblib.load(path)
-    except Exception as error:  # a non-pickle raises many kinds (UnpicklingError, EOFError, ...)
-        raise DataError(
-            f"{path} is not a harness model (joblib cannot load it: {type(error).__name__}); "
-            "give a .joblib file saved by `harness run`"
-        ) from None
-    card = getattr(model, CARD_ATTRIBUTE, None)
-    if not isinstance(card, dict) or card.get("format") != MODEL_FORMAT:
-        raise DataError(
-            f"{path} is not a harness model (it has no {MODEL_FORMAT} card); "
-            "give a .joblib file saved by `harness run`"
-        )
-    return model, schema_from_json(card["schema"])
 
 
 def read_rows(path: Path, sep: str | None, *, one_column: bool = False) -> pd.DataFrame:

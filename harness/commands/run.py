@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.commands._data_options import add_data_arguments, dataset_from_args, separator
 
 if TYPE_CHECKING:
     from harness.data.datasets import Dataset
+    from harness.data.sources import DataSource
 
 HELP = "tune the MLP with one search strategy (a stored, resumable study)"
 DEFAULT_SPACE = "mlp-small"
@@ -152,6 +153,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.study.loop import StudySpec, create_study, run_study
     from harness.study.metrics import default_metric
     from harness.study.objectives import parse_objectives
+    from harness.study.run_settings import RunSettings
 
     check_budget(
         trials=args.trials,
@@ -202,21 +204,21 @@ def main(args: argparse.Namespace) -> int:
         batch=args.batch,
         objectives=objectives,
     )
-    settings = run_settings(args, spec, dataset)
+    settings = RunSettings.from_spec(spec, data_source(args, dataset), dataset.class_names)
     del dataset  # train and test are copies: at a million rows the whole set is 80-160 MB more
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = create_study(spec)
-    if args.data is not None:
-        source = settings["source"]
+    source = settings.source
+    if source.kind == "csv":
         ledger.record_data_source(
             study,
-            source["path"],
-            source["target"],
-            source["sep"],
-            source["categorical"],
-            source["time_column"],
+            str(source.path),
+            str(source.target),
+            source.sep,
+            list(source.categorical or ()),
+            source.time_column,
         )
-    ledger.record_run_settings(study, settings)
+    settings.record(study)
     progress = Progress(args.trials, metric, quiet=args.quiet)
     started = time.monotonic()
     try:
@@ -233,52 +235,20 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_settings(args: argparse.Namespace, spec: Any, dataset: Dataset) -> dict[str, Any]:
-    """What a ``worker`` on another host needs to rebuild ``spec`` (see ``harness worker``).
-
-    The data source (registered name, CSV file or synthetic options), the space's
-    TOML text (so a space file need not exist there), the budget, the limits, the
-    pruner, the class names and the training rows' checksum, all JSON values.
-    """
+def data_source(args: argparse.Namespace, dataset: Dataset) -> DataSource:
+    """Where the data of a ``run`` comes from, as the run settings store it."""
     from harness.commands._data_options import parse_synthetic
-    from harness.commands._summary import data_checksums
+    from harness.data.sources import DataSource
 
     if args.data is not None:
-        source: dict[str, Any] = {
-            "kind": "csv",
-            "path": str(Path(args.data).resolve()),
-            "target": args.target,
-            "sep": separator(args.sep),
-            "categorical": list(dataset.categorical),
-            "impute": args.impute,
-            "time_column": dataset.time_column,
-        }
-    elif args.synthetic is not None:
-        options = parse_synthetic(args.synthetic)
-        if "weights" in options:
-            options["weights"] = list(options["weights"])
-        source = {"kind": "synthetic", "options": options}
-    else:
-        source = {"kind": "dataset", "name": dataset.name}
-    space_file = Path(spec.space.source)
-    return {
-        "source": source,
-        "class_names": {str(k): v for k, v in dataset.class_names.items()},
-        "space": {
-            "name": spec.space.name,
-            "toml": space_file.read_text(encoding="utf-8") if space_file.is_file() else None,
-        },
-        "strategy": spec.strategy,
-        "seed": spec.seed,
-        "n_trials": spec.n_trials,
-        "timeout": spec.timeout,
-        "trial_timeout": spec.trial_timeout,
-        "pruner": spec.pruner,
-        "prune_on": spec.prune_on,
-        "metric": spec.metric,
-        "n_folds": spec.n_folds,
-        "test_size": spec.test_size,
-        **({"objectives": list(spec.objectives)} if spec.multi_objective else {}),
-        # A worker checks that the rows it loads are the ones the study searches.
-        "train_rows_sha256": data_checksums(spec.dataset)["train_rows_sha256"],
-    }
+        return DataSource.csv(
+            args.data,
+            args.target,
+            sep=separator(args.sep),
+            categorical=dataset.categorical,
+            impute=args.impute,
+            time_column=dataset.time_column,
+        )
+    if args.synthetic is not None:
+        return DataSource.synthetic(parse_synthetic(args.synthetic))
+    return DataSource.registered(dataset.name)

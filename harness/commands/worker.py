@@ -12,10 +12,9 @@ process, each with its own --index (it seeds the strategy: seed + index).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from harness.errors import ConfigError, DataError
+from harness.errors import ConfigError
 
 if TYPE_CHECKING:
     import optuna
@@ -99,88 +98,16 @@ def rebuild_spec(study: optuna.Study, args: argparse.Namespace) -> StudySpec:
     Raises
     ------
     ConfigError
-        If the study stores no run settings (made by an older harness, or by ``compare``).
+        If the study stores no run settings (made by an older harness, or by
+        ``compare``), or settings this harness cannot read.
     DataError
         If the data cannot be loaded here, or its rows differ from those the study used.
     """
-    import tomllib
+    from harness.study.run_settings import RunSettings
 
-    from harness.commands._summary import data_checksums
-    from harness.data.splits import holdout_split
-    from harness.search.space import load_space, parse_space
-    from harness.study import ledger
-    from harness.study.loop import StudySpec
-
-    settings = ledger.run_settings(study)
-    if settings is None:
-        raise ConfigError(
-            f"study {study.study_name!r} stores no run settings (it was made by `compare` or an "
-            "older harness); run it with the command that made it instead"
-        )
-    dataset = load_source(settings["source"], args).with_class_names(
-        settings.get("class_names") or None
-    )
-    train, _ = holdout_split(dataset, test_size=settings["test_size"], seed=settings["seed"])
-    stored = settings.get("train_rows_sha256")
-    if stored is not None and data_checksums(train)["train_rows_sha256"] != stored:
-        raise DataError(
-            f"the data loaded here ({dataset.source}) differs from the rows study "
-            f"{study.study_name!r} was made with; give this host the same file"
-        )
-    space_settings = settings["space"]
-    if space_settings.get("toml"):
-        data = tomllib.loads(space_settings["toml"])
-        space = parse_space(data, space_settings["name"], source=f"study {study.study_name}")
-    else:
-        space = load_space(space_settings["name"])
-    timeout = args.timeout if args.timeout is not None else settings.get("timeout")
-    return StudySpec(
-        name=study.study_name,
-        storage=args.storage,
-        strategy=settings["strategy"],
-        dataset=train,
-        space=space,
-        seed=settings["seed"],
-        metric=settings["metric"],
-        n_folds=settings["n_folds"],
-        n_trials=settings["n_trials"],
-        timeout=timeout,
-        trial_timeout=settings.get("trial_timeout"),
-        pruner=settings["pruner"],
-        prune_on=settings["prune_on"],
-        test_size=settings["test_size"],
-        objectives=tuple(settings.get("objectives") or ()),
-    )
-
-
-def load_source(source: dict[str, Any], args: argparse.Namespace) -> Any:
-    """Load the dataset a study's stored ``source`` describes, on this host."""
-    from harness.data.datasets import SYNTHETIC, load_csv, load_dataset
-
-    kind = source["kind"]
-    if kind == "csv":
-        path = Path(args.data) if args.data else Path(source["path"])
-        if not path.is_file():
-            raise DataError(
-                f"the study's data file {path} is not on this host; copy it here and give "
-                "its path with --data"
-            )
-        return load_csv(
-            path,
-            source["target"],
-            sep=source.get("sep"),
-            categorical=source.get("categorical"),
-            impute=source.get("impute"),
-            time_column=source.get("time_column"),
-        )
-    if args.data:
-        raise ConfigError("--data only applies to a study of a CSV file")
-    if kind == "synthetic":
-        options = dict(source.get("options", {}))
-        if "weights" in options:
-            options["weights"] = tuple(options["weights"])
-        return load_dataset(SYNTHETIC, **options)
-    return load_dataset(source["name"], data_dir=args.data_dir)
+    settings = RunSettings.read(study)
+    train = settings.search_rows(study.study_name, args.data, args.data_dir)
+    return settings.study_spec(study.study_name, args.storage, train, args.timeout)
 
 
 def default_index() -> int:

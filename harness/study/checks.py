@@ -43,3 +43,38 @@ def check_budget(
     for name, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
         if value is not None and value <= 0:
             raise fail(name, "must be positive", value)
+
+
+def check_format_version(found: object, supported: int, where: str) -> int:
+    """Return a stored format's version, or raise :class:`ConfigError` for one this cannot read.
+
+    Every file format the harness writes (run settings, model cards,
+    comparison files) carries a version; a file without one is version 1,
+    written before versions were stored.
+
+    Parameters
+    ----------
+    found : object
+        The stored version (None when absent).
+    supported : int
+        The newest version this harness reads (and writes).
+    where : str
+        Names the file or record in the message, e.g. ``"model card of m.joblib"``.
+
+    Raises
+    ------
+    ConfigError
+        If the version is not a whole number from 1, or newer than ``supported``.
+    """
+    version = 1 if found is None else found
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ConfigError(
+            f"{where}: format version must be a whole number from 1, got {found!r}; "
+            "write it again with the harness"
+        )
+    if version > supported:
+        raise ConfigError(
+            f"{where}: format version {version} is newer than this harness reads (up to "
+            f"{supported}); upgrade the harness (pip install -U) to read it"
+        )
+    return version

@@ -46,6 +46,10 @@ stored seconds are charged to a simulated clock. Keys:
 
 Both modes:
 
+``format_version = 1``
+    The file format's version (:data:`FORMAT_VERSION`; a file without it is
+    version 1). A harness refuses a newer one with one line naming the upgrade.
+
 ``interleave = true``
     Training mode: run the studies round-robin, one trial of every (seed,
     strategy) study per round, so every strategy trains at every hour of the
@@ -89,20 +93,27 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ConfigError, StrategyError
 from harness.search.pruners import check_pruner
 from harness.search.strategies import STRATEGIES
-from harness.study.checks import check_budget
+from harness.study.checks import check_budget, check_format_version
 from harness.study.ledger import study_name
 from harness.study.metrics import DEFAULT_METRIC, get_metric
+
+if TYPE_CHECKING:
+    from harness.data.datasets import Dataset
+    from harness.search.space import SearchSpace
+    from harness.study.loop import StudySpec
 
 EXHAUSTIVE = "grid-full"
 REFERENCE_POOL = "reference-pool"
 REFERENCE_POOL_STRATEGY = "tpe"
 REFERENCE_POOL_SEED = 10_000
 MODES = ("train", "replay")
+FORMAT_VERSION = 1
+"""The comparison file format's version this harness reads (files without one are version 1)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +196,8 @@ class Comparison:
         Several objectives (``["f1_macro", "fit_seconds"]``): the metric, then costs
         (see :mod:`harness.study.objectives`); every strategy must search several.
         The studies compare by the hypervolume of their Pareto fronts. Empty: one.
+    format_version : int
+        The file's format version (see the module docstring).
     path : Path
         The file it was read from.
     """
@@ -224,6 +237,7 @@ class Comparison:
     interleave: bool = True
     versus: tuple[str, ...] = ()
     objectives: tuple[str, ...] = ()
+    format_version: int = FORMAT_VERSION
     path: Path = field(default=Path("."), compare=False)
 
     @property
@@ -295,6 +309,67 @@ class Comparison:
             source = _analytic_space(str(source))
         return load_space(source, allowed_names=None)
 
+    def study_specs(self, train: Dataset, space: SearchSpace) -> list[StudySpec]:
+        """The training studies of the comparison, in the order ``compare`` runs them.
+
+        The compared (strategy, seed) studies in round-robin order
+        (:meth:`interleaved`), then the exhaustive grid study and the
+        reference-pool study where the file asks for them. Every study shares
+        the task: ``train`` (the search rows), ``space``, metric, folds,
+        held-out fraction and task seed. A replay's studies are
+        :func:`harness.study.replay.comparison_specs`.
+        """
+        from harness.study.loop import StudySpec
+
+        common = {
+            "storage": self.storage,
+            "dataset": train,
+            "space": space,
+            "metric": self.metric,
+            "n_folds": self.folds,
+            "timeout": self.timeout,
+            "trial_timeout": self.trial_timeout,
+            "pruner": self.pruner,
+            "prune_on": self.prune_on,
+            "test_size": self.test_size,
+            "task_seed": self.task_seed,
+            "repeats": self.repeats,
+            "batch": self.batch,
+            "objectives": self.objectives,
+        }
+        specs = [
+            StudySpec(
+                name=self.study_name(strategy, seed),
+                strategy=strategy,
+                seed=seed,
+                n_trials=self.trials,
+                initial_design=self.initial_design,
+                **common,
+            )
+            for strategy, seed in self.interleaved()
+        ]
+        if self.exhaustive_grid:
+            specs.append(
+                StudySpec(
+                    name=self.exhaustive_name,
+                    strategy="grid",
+                    seed=0,
+                    n_trials=space.grid_size,
+                    **common,
+                )
+            )
+        specs += [
+            StudySpec(
+                name=name,
+                strategy=REFERENCE_POOL_STRATEGY,
+                seed=REFERENCE_POOL_SEED,
+                n_trials=self.reference_pool,
+                **common,
+            )
+            for name in self.reference_studies
+        ]
+        return specs
+
     def load_dataset(self, data_dir: str | Path | None = None):
         """Load the comparison's dataset (see :mod:`harness.data.datasets`)."""
         from harness.data.datasets import load_csv, load_dataset
@@ -349,10 +424,13 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "batch": (int,),
     "versus": (list,),
     "objectives": (list,),
+    "format_version": (int,),
 }
 
 
 def _check(path: Path, values: dict[str, Any]) -> None:
+    # First: a newer file may hold keys this harness does not know.
+    check_format_version(values.get("format_version"), FORMAT_VERSION, str(path))
     known = {f.name for f in fields(Comparison)} - {"path"}
     unknown = sorted(set(values) - known)
     if unknown:
