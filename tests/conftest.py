@@ -65,9 +65,16 @@ def data_dir() -> Path:
 @pytest.fixture
 def one_torch_thread():
     """Train on one torch thread (as workers do), restoring the count afterwards."""
-    import torch
+    from helpers import single_torch_thread
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with single_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tmp_path_factory) -> Path:
+    """The folder of the tiny comparison with its storage, report, diagrams and notebook
+    (see :func:`tiny_comparison.build_tiny_report`): built once a session."""
+    from tiny_comparison import build_tiny_report
+
+    return build_tiny_report(tmp_path_factory)

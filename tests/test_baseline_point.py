@@ -14,19 +14,7 @@ from harness.search.space import BUILTIN_SPACES, load_space
 from harness.study import ledger
 from harness.study.loop import StudySpec, run_study
 
-BASELINE_SPACE = """
-[params.lr]
-type = "categorical"
-choices = [0.001, 0.05]
-
-[params.max_epochs]
-type = "categorical"
-choices = [3, 100]
-
-[fixed]
-hidden_layer_sizes = [64, 64]
-batch_size = 32
-"""
+BASELINE_SPACE = (Path(__file__).parent / "data" / "with-baseline.toml").read_text()
 
 
 def _builtin() -> list[Path]:

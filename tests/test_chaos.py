@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
-from postgres import find_bindir, postgres_server
+from postgres import postgres_server
 
 from harness.data.datasets import load_dataset
 from harness.data.splits import holdout_split, make_folds
@@ -137,10 +137,5 @@ def test_killed_workers_on_sqlite_lose_nothing_and_the_budget_is_exact(tmp_path)
 
 @pytest.mark.usefixtures("one_torch_thread")
 def test_killed_workers_on_postgresql_lose_nothing_and_the_budget_is_exact(tmp_path):
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: scripts/test.sh installs it")
-        pytest.skip("PostgreSQL server binaries not installed")
-    with postgres_server(bindir) as url:
+    with postgres_server() as url:
         check(url, chaos(url, tmp_path))

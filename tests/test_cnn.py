@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import study_spec
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.utils.estimator_checks import check_estimator
@@ -241,19 +242,16 @@ TINY_SPACE = {
 }
 
 
+def tiny_cnn_spec(tmp_path, name: str, strategy: str, dataset) -> StudySpec:
+    space = parse_space(TINY_SPACE, "tiny-cnn")
+    settings = {"name": name, "strategy": strategy, "dataset": dataset, "space": space}
+    return study_spec(tmp_path, **settings, n_folds=2, n_trials=2)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_every_strategy_searches_a_tiny_cnn_space(strategy, small_digits, tmp_path):
-    spec = StudySpec(
-        name=f"cnn-{strategy}",
-        storage=f"sqlite:///{tmp_path / 'cnn.db'}",
-        strategy=strategy,
-        dataset=small_digits,
-        space=parse_space(TINY_SPACE, "tiny-cnn"),
-        seed=0,
-        n_folds=2,
-        n_trials=2,
-    )
+    spec = tiny_cnn_spec(tmp_path, f"cnn-{strategy}", strategy, small_digits)
     study = run_study(spec)
     complete = [t for t in study.trials if t.value is not None]
     assert complete, [t.user_attrs.get(ledger.FAILURE) for t in study.trials]
@@ -264,16 +262,7 @@ def test_every_strategy_searches_a_tiny_cnn_space(strategy, small_digits, tmp_pa
 @pytest.mark.slow
 def test_a_cnn_study_refits_its_best_and_stores_both_parameter_counts(tmp_path):
     train, test = holdout_split(load_dataset("digits").take(np.arange(400)), 0.25, 0)
-    spec = StudySpec(
-        name="cnn-refit",
-        storage=f"sqlite:///{tmp_path / 'cnn.db'}",
-        strategy="grid",
-        dataset=train,
-        space=parse_space(TINY_SPACE, "tiny-cnn"),
-        seed=0,
-        n_folds=2,
-        n_trials=2,
-    )
+    spec = tiny_cnn_spec(tmp_path, "cnn-refit", "grid", train)
     study = run_study(spec)
     refit = refit_best(study, train, test, 0, importance=False)
     assert isinstance(refit.tuned[-1], CNNClassifier)

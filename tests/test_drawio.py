@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from tiny_comparison import COMPARISON, build_tiny_report
+from tiny_comparison import COMPARISON
 
 from harness.data.datasets import load_dataset
 from harness.data.splits import holdout_split
@@ -31,19 +31,14 @@ from harness.study.storage import redact_password
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return build_tiny_report(tmp_path_factory)
+@pytest.fixture
+def diagrams(tiny_report):
+    return {name: (tiny_report / "drawio" / f"tiny-{name}.drawio").read_text() for name in DIAGRAMS}
 
 
 @pytest.fixture
-def diagrams(root):
-    return {name: (root / "drawio" / f"tiny-{name}.drawio").read_text() for name in DIAGRAMS}
-
-
-@pytest.fixture
-def best_config(root, monkeypatch):
-    monkeypatch.chdir(root)
+def best_config(tiny_report, monkeypatch):
+    monkeypatch.chdir(tiny_report)
     results = load_results(load_comparison(COMPARISON))
     return ledger.stored_config(refitted_trial(results.best_study()))
 
@@ -74,7 +69,7 @@ def test_the_topology_shows_the_best_configurations_layers(diagrams, best_config
     assert best_config.get("activation", "relu") in hidden[0]
 
 
-def test_the_pipeline_and_search_loop_name_what_was_run(diagrams, best_config, root):
+def test_the_pipeline_and_search_loop_name_what_was_run(diagrams, best_config, tiny_report):
     pipeline = vertex_labels(diagrams["pipeline"])
     assert list(pipeline) == [
         "data",
@@ -91,7 +86,7 @@ def test_the_pipeline_and_search_loop_name_what_was_run(diagrams, best_config, r
     assert "150 rows (30 held out)" in pipeline["data"]
     assert f"lr={best_config['lr']:.3g}" in pipeline["mlp"]
     loop = vertex_labels(diagrams["search-loop"])
-    comparison = load_comparison(root / COMPARISON)
+    comparison = load_comparison(tiny_report / COMPARISON)
     assert {f"strategy-{s}" for s in comparison.strategies} < set(loop)
     assert "sqlite:///studies/tiny.db" in loop["ledger"]
 
@@ -117,8 +112,8 @@ def test_the_resampler_box_names_the_imbalance_strategy(iris, imbalance):
     assert vertex_labels(text)["resampler"].startswith(f"imbalance: {imbalance}\n")
 
 
-def test_the_search_loop_adds_the_exhaustive_grid_when_there_is_one(root):
-    comparison = load_comparison(root / COMPARISON)
+def test_the_search_loop_adds_the_exhaustive_grid_when_there_is_one(tiny_report):
+    comparison = load_comparison(tiny_report / COMPARISON)
     with_grid = vertex_labels(search_loop_diagram(comparison, "reports/tiny.md"))
     assert "strategy-exhaustive" in with_grid
     without = dataclasses.replace(comparison, exhaustive_grid=False)
@@ -133,8 +128,8 @@ def test_the_search_loop_adds_the_exhaustive_grid_when_there_is_one(root):
         ("sqlite:///studies/tiny.db", "sqlite:///studies/tiny.db"),
     ],
 )
-def test_storage_passwords_never_reach_a_diagram(root, url, shown):
-    comparison = dataclasses.replace(load_comparison(root / COMPARISON), storage=url)
+def test_storage_passwords_never_reach_a_diagram(tiny_report, url, shown):
+    comparison = dataclasses.replace(load_comparison(tiny_report / COMPARISON), storage=url)
     assert redact_password(url) == shown
     assert vertex_labels(search_loop_diagram(comparison, "r.md"))["ledger"].endswith(shown)
 
@@ -178,9 +173,9 @@ def test_the_validator_finds_each_kind_of_defect(edits, problem):
     assert any(problem in p for p in problems), problems
 
 
-def test_every_diagram_has_an_svg_drawn_from_the_same_cells(diagrams, root):
+def test_every_diagram_has_an_svg_drawn_from_the_same_cells(diagrams, tiny_report):
     for name, text in diagrams.items():
-        image = (root / "drawio" / f"tiny-{name}.svg").read_text(encoding="utf-8")
+        image = (tiny_report / "drawio" / f"tiny-{name}.svg").read_text(encoding="utf-8")
         assert image.startswith("<svg") and image == drawio_svg(text)
         assert ET.fromstring(image).tag.endswith("svg")
         boxes = len(vertex_labels(text))
@@ -197,8 +192,8 @@ def test_no_edge_crosses_a_box_and_labels_have_no_stray_punctuation(diagrams):
             assert not stray_punctuation(label), (name, label)
 
 
-def test_the_search_loop_feedback_edge_has_waypoints_below_the_row(root):
-    text = search_loop_diagram(load_comparison(root / COMPARISON), "r.md")
+def test_the_search_loop_feedback_edge_has_waypoints_below_the_row(tiny_report):
+    text = search_loop_diagram(load_comparison(tiny_report / COMPARISON), "r.md")
     cell = next(c for c in ET.fromstring(text).iter("mxCell") if c.get("id") == "ledger->trial")
     points = cell.findall("mxGeometry/Array/mxPoint")
     assert len(points) == 2

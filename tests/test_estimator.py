@@ -11,6 +11,7 @@ import optuna
 import pandas as pd
 import pytest
 import torch
+from helpers import single_torch_thread
 from imblearn.over_sampling import ADASYN, SMOTE, RandomOverSampler
 from imblearn.pipeline import Pipeline as ImbPipeline
 from optuna_integration import SkorchPruningCallback
@@ -32,10 +33,8 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with single_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

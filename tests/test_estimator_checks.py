@@ -12,7 +12,7 @@ import warnings
 from collections import Counter
 
 import pytest
-import torch
+from helpers import single_torch_thread
 from imblearn.over_sampling import RandomOverSampler
 from sklearn.utils.estimator_checks import check_estimator
 
@@ -42,14 +42,9 @@ INSTANCES = {
 @pytest.mark.slow
 @pytest.mark.parametrize("estimator", INSTANCES.values(), ids=INSTANCES.keys())
 def test_every_sklearn_estimator_check_passes(estimator):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            results = check_estimator(estimator, on_fail=None, on_skip=None)
-    finally:
-        torch.set_num_threads(threads)
+    with single_torch_thread(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(estimator, on_fail=None, on_skip=None)
     counted = [r for r in results if r["check_name"] != "check_array_api_input"]
     not_passed = {r["check_name"]: repr(r["exception"]) for r in counted if r["status"] != "passed"}
     assert not_passed == {}

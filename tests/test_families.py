@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import optuna
 import pytest
+from helpers import study_spec
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
@@ -19,7 +20,7 @@ from harness.search.space import parse_space
 from harness.study import ledger
 from harness.study.evaluation import chosen_trainer, evaluate_config
 from harness.study.holdout import BASELINE, TUNED, refit_best
-from harness.study.loop import StudySpec, baseline_cv, run_study
+from harness.study.loop import baseline_cv, run_study
 
 
 def logreg_pipeline(config, dataset, y_fit, random_state=0) -> Pipeline:
@@ -95,16 +96,8 @@ def test_a_family_configuration_builds_its_own_pipeline_and_trains_sequentially(
 
 def test_a_study_of_a_family_stores_its_configurations_baseline_and_refit(logreg, tmp_path):
     train, test = holdout_split(load_dataset("iris"), 0.2, 0)
-    spec = StudySpec(
-        name="logreg-grid",
-        storage=f"sqlite:///{tmp_path / 'studies.db'}",
-        strategy="grid",
-        dataset=train,
-        space=parse_space(SPACE, "logreg-space"),
-        seed=0,
-        n_folds=3,
-        n_trials=3,
-    )
+    space = parse_space(SPACE, "logreg-space")
+    spec = study_spec(tmp_path, name="logreg-grid", strategy="grid", dataset=train, space=space)
     study = run_study(spec)
     configs = [ledger.stored_config(t) for t in study.trials]
     assert sorted(c["C"] for c in configs) == [0.01, 1.0, 100.0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import helpers
 import optuna
 import pytest
 from sklearn.dummy import DummyClassifier
@@ -20,13 +21,12 @@ from harness.data.schema import FeatureSchema
 from harness.data.sources import DataSource, data_checksums
 from harness.data.splits import holdout_split
 from harness.errors import ConfigError, DataError
-from harness.search.space import load_space
 from harness.study import ledger, model_card, run_settings
 from harness.study.comparison import load_comparison
 from harness.study.loop import StudySpec
 from harness.study.run_settings import RunSettings
 
-TINY = str(Path(__file__).parent / "data" / "tiny.toml")
+TINY = str(helpers.TINY)
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
 # What `harness run` stored before the format had a version (commit 45a5429): such studies
@@ -49,19 +49,10 @@ UNVERSIONED = {
 }
 
 
-def iris_spec(tmp_path, **changes) -> StudySpec:
+def tpe_spec(tmp_path, **changes) -> StudySpec:
     train, _ = holdout_split(load_dataset("iris"), 0.2, 0)
-    values = {
-        "name": "iris-tiny-tpe-s0",
-        "storage": f"sqlite:///{tmp_path / 'h.db'}",
-        "strategy": "tpe",
-        "dataset": train,
-        "space": load_space(TINY),
-        "n_folds": 3,
-        "n_trials": 2,
-        **changes,
-    }
-    return StudySpec(**values)
+    values = {"name": "iris-tiny-tpe-s0", "strategy": "tpe", "dataset": train, "n_trials": 2}
+    return helpers.study_spec(tmp_path, **{**values, **changes})
 
 
 # --- run settings -------------------------------------------------------------------------
@@ -77,7 +68,7 @@ def iris_spec(tmp_path, **changes) -> StudySpec:
     ],
 )
 def test_run_settings_read_back_what_they_wrote(tmp_path, source):
-    spec = iris_spec(tmp_path, batch=2, trial_timeout=30.0)
+    spec = tpe_spec(tmp_path, batch=2, trial_timeout=30.0)
     settings = RunSettings.from_spec(spec, source, {0: "setosa"})
     stored = settings.to_json()
     assert stored["format_version"] == run_settings.FORMAT_VERSION
@@ -96,7 +87,7 @@ def test_run_settings_stored_before_versions_still_rebuild_the_study(tmp_path):
 
 
 def test_a_worker_rebuilds_the_batch_size_of_a_batched_run(tmp_path):
-    spec = iris_spec(tmp_path, batch=3)
+    spec = tpe_spec(tmp_path, batch=3)
     settings = RunSettings.from_spec(spec, DataSource.registered("iris"), {})
     rebuilt = settings.study_spec(spec.name, spec.storage, settings.search_rows(spec.name))
     assert rebuilt.batch == 3
@@ -128,7 +119,7 @@ def test_missing_run_settings_fields_are_named():
 
 
 def test_a_worker_of_a_study_with_newer_settings_stops_with_one_line(tmp_path, capsys):
-    spec = iris_spec(tmp_path)
+    spec = tpe_spec(tmp_path)
     study = optuna.create_study(study_name=spec.name, storage=spec.storage)
     stored = RunSettings.from_spec(spec, DataSource.registered("iris"), {}).to_json()
     ledger.record_run_settings(study, {**stored, "format_version": 99})

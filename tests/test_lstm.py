@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import study_spec
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
@@ -22,7 +23,7 @@ from harness.search.strategies import STRATEGIES
 from harness.study import ledger
 from harness.study.evaluation import evaluate_config
 from harness.study.guards import TrialGuard, TrialStopped
-from harness.study.loop import StudySpec, run_study
+from harness.study.loop import run_study
 
 # Windows are built from consecutive rows, so a prediction depends on the rows before it:
 # that is the model, and these checks assume the opposite.
@@ -144,16 +145,9 @@ def test_a_family_trial_is_cross_validated_forward_in_time():
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_every_strategy_runs_a_trial_on_a_tiny_lstm_space(strategy, tmp_path):
     train, _ = holdout_split(series_dataset(100), 0.2)  # 80 rows: the baseline window fits
-    spec = StudySpec(
-        name=f"tiny-{strategy}",
-        storage=f"sqlite:///{tmp_path / 'tiny.db'}",
-        strategy=strategy,
-        dataset=train,
-        space=parse_space(TINY, "tiny"),
-        metric="neg_rmse",
-        n_folds=3,
-        n_trials=1,
-    )
+    space = parse_space(TINY, "tiny")
+    settings = {"name": f"tiny-{strategy}", "strategy": strategy, "dataset": train}
+    spec = study_spec(tmp_path, **settings, space=space, metric="neg_rmse", n_trials=1)
     study = run_study(spec)
     [trial] = study.trials
     assert trial.state.name == "COMPLETE", trial.user_attrs.get(ledger.FAIL_REASON)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import optuna
 import pytest
@@ -15,20 +17,6 @@ from harness.search.space import load_space
 from harness.study import ledger
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice, refit_best
 from harness.study.loop import StudySpec, run_study
-
-SPACE = """
-[params.lr]
-type = "categorical"
-choices = [0.001, 0.05]
-
-[params.max_epochs]
-type = "categorical"
-choices = [3, 100]
-
-[fixed]
-hidden_layer_sizes = [64, 64]
-batch_size = 32
-"""
 
 
 def _study_with(folds: dict[str, list[float]], references: dict[str, list[float]]):
@@ -67,8 +55,7 @@ def test_a_tie_goes_to_the_tuned_model_and_no_reference_cv_means_no_choice():
 
 @pytest.mark.slow
 def test_refit_cross_validates_the_references_on_the_studys_folds(tmp_path):
-    path = tmp_path / "space.toml"
-    path.write_text(SPACE)
+    path = Path(__file__).parent / "data" / "with-baseline.toml"
     dataset = load_dataset("iris")
     train, test = holdout_split(dataset, 0.2, 0)
     spec = StudySpec(name="iris", storage=f"sqlite:///{tmp_path / 's.db'}", strategy="random",

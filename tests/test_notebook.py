@@ -12,7 +12,7 @@ from notebook_runner import (
     assert_shows_stored_holdout,
     run_code_cells,
 )
-from tiny_comparison import COMPARISON, build_tiny_report
+from tiny_comparison import COMPARISON
 
 from harness import HEADLINE_METRICS
 from harness.report.notebook import RETRAIN_TOLERANCE
@@ -24,19 +24,14 @@ from harness.study.comparison import load_comparison
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return build_tiny_report(tmp_path_factory)
+@pytest.fixture
+def text(tiny_report):
+    return (tiny_report / "reports" / "tiny.ipynb").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def text(root):
-    return (root / "reports" / "tiny.ipynb").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def best(root, monkeypatch):
-    monkeypatch.chdir(root)
+def best(tiny_report, monkeypatch):
+    monkeypatch.chdir(tiny_report)
     return load_results(load_comparison(COMPARISON)).best_study()
 
 
@@ -56,8 +51,8 @@ def test_the_notebook_is_nbformat_4(text):
     assert "## Setup" in "".join(document["cells"][1]["source"])
 
 
-def test_part_one_shows_the_stored_held_out_results_without_training(text, best, root):
-    namespace, printed = run_code_cells(text, root / "reports", retrain=False)
+def test_part_one_shows_the_stored_held_out_results_without_training(text, best, tiny_report):
+    namespace, printed = run_code_cells(text, tiny_report / "reports", retrain=False)
     assert namespace["BEST"] == ledger.stored_config(refitted_trial(best))
     assert "models" not in namespace and "train" not in namespace  # nothing was fitted
     assert_shows_stored_holdout(printed, best.user_attrs[ledger.HOLDOUT])
@@ -65,8 +60,8 @@ def test_part_one_shows_the_stored_held_out_results_without_training(text, best,
     assert segments["rows"].sum() == 30 and (segments["found_after"] <= segments["rows"]).all()
 
 
-def test_part_two_retrains_both_models_to_the_stored_scores(text, best, root):
-    namespace, printed = run_code_cells(text, root / "reports")
+def test_part_two_retrains_both_models_to_the_stored_scores(text, best, tiny_report):
+    namespace, printed = run_code_cells(text, tiny_report / "reports")
     assert "iris: 120 training rows, 30 held-out rows" in printed
     # Retrained on the machine that ran the study: the same numbers, not only within tolerance.
     assert_retrains_within_tolerance(namespace, best.user_attrs[ledger.HOLDOUT], 1e-4)
@@ -82,8 +77,8 @@ def test_only_the_retraining_cells_are_left_without_outputs(text):
                "print(" in "".join(c["source"]))  # fmt: skip
 
 
-def test_it_saves_the_model_and_scores_new_rows(text, root):
-    namespace, printed = run_code_cells(text, root / "reports")
+def test_it_saves_the_model_and_scores_new_rows(text, tiny_report):
+    namespace, printed = run_code_cells(text, tiny_report / "reports")
     assert namespace["MODEL_PATH"].is_file()
     assert next(iter(namespace["scored"].columns)) == "predicted segment"
     assert len(namespace["scored"]) == 5

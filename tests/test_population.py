@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -13,7 +12,7 @@ import optuna
 import pytest
 import torch
 from optuna.trial import TrialState
-from postgres import find_bindir, postgres_server
+from postgres import postgres_server
 
 from harness import evaluate_config, load_dataset, make_folds
 from harness.errors import ConfigError
@@ -274,12 +273,7 @@ def test_a_batched_study_stores_ordinary_trials_with_their_batch_and_an_exact_bu
 
 @pytest.mark.slow
 def test_two_batching_workers_keep_the_budget_exact_on_postgresql(tmp_path):
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: scripts/test.sh installs it")
-        pytest.skip("PostgreSQL server binaries not installed")
-    with postgres_server(bindir) as url:
+    with postgres_server() as url:
         study = run_study(_spec(tmp_path, storage=url, batch=4, n_trials=7), workers=2)
         trials = study.get_trials(deepcopy=False)
         assert sorted(t.number for t in trials) == list(range(7))

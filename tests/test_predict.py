@@ -11,6 +11,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from helpers import single_torch_thread
 
 from harness.cli import main
 from harness.data.datasets import load_dataset
@@ -266,21 +267,12 @@ def test_an_output_path_that_cannot_be_a_file_gives_one_line_and_writes_nothing(
     assert sorted(tmp_path.rglob("*")) == before
 
 
-TINY_LSTM = """
-family = "lstm"
-[params.hidden_size]
-type = "categorical"
-choices = [4, 8]
-[fixed]
-window = 6
-max_epochs = 3
-"""
+TINY_LSTM = (Path(__file__).parent / "data" / "tiny-lstm.toml").read_text()
 
 
 @pytest.fixture(scope="module")
 def series_model(tmp_path_factory) -> tuple[Path, Path]:
     """A tiny LSTM study on a 100-day sine series (day, price); its model and its data file."""
-    import torch
 
     root = tmp_path_factory.mktemp("series")
     days = pd.date_range("2001-01-01", periods=100, freq="D")
@@ -290,17 +282,13 @@ def series_model(tmp_path_factory) -> tuple[Path, Path]:
         {"day": days.strftime("%Y-%m-%d"), "price": 10 + np.sin(2 * np.pi * t / 11)}
     ).to_csv(data, index=False)
     (root / "tiny-lstm.toml").write_text(TINY_LSTM)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_torch_thread():
         code = main([
             "run", "--data", str(data), "--target", "price", "--time-column", "day",
             "--space", str(root / "tiny-lstm.toml"), "--trials", "1", "--folds", "3", "--quiet",
             "--storage", f"sqlite:///{root / 's.db'}", "--leaderboards", str(root / "lb"),
             "--models", str(root / "models"),
         ])  # fmt: skip
-    finally:
-        torch.set_num_threads(threads)
     assert code == 0
     [model] = (root / "models").glob("*-tpe-s0.joblib")
     return model, data

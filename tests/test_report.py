@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.metrics import precision_recall_fscore_support
-from tiny_comparison import COMPARISON, build_tiny_report
+from tiny_comparison import COMPARISON
 
 from harness.cli import main
 from harness.report.document import SECTIONS
@@ -32,20 +32,15 @@ from harness.study.holdout import BASELINE, TUNED
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    return build_tiny_report(tmp_path_factory)
+@pytest.fixture
+def workdir(tiny_report, monkeypatch):
+    monkeypatch.chdir(tiny_report)
+    return tiny_report
 
 
 @pytest.fixture
-def workdir(root, monkeypatch):
-    monkeypatch.chdir(root)
-    return root
-
-
-@pytest.fixture
-def text(root):
-    return (root / "reports" / "tiny.md").read_text(encoding="utf-8")
+def text(tiny_report):
+    return (tiny_report / "reports" / "tiny.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ def test_every_section_is_there_in_order(text):
         assert f"\n### {sub}\n" in text
 
 
-def test_every_figure_is_referenced_and_exists(root, text):
+def test_every_figure_is_referenced_and_exists(tiny_report, text):
     referenced = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", text)
     # the tiny space has two parameters (a contour) and stores probabilities (a calibration)
     assert len(referenced) == 8
@@ -75,22 +70,23 @@ def test_every_figure_is_referenced_and_exists(root, text):
         body = text.partition("\n## Figures\n")[0]
         assert f"Figure {number}" in body, number
     for link in referenced:
-        assert (root / "reports" / link).is_file(), link
+        assert (tiny_report / "reports" / link).is_file(), link
     written = {
-        p.relative_to(root / "reports").as_posix() for p in (root / "reports").rglob("*.png")
+        p.relative_to(tiny_report / "reports").as_posix()
+        for p in (tiny_report / "reports").rglob("*.png")
     }
     assert written == set(referenced)
     for name in DIAGRAMS:  # each diagram's SVG is shown next to its draw.io link
         assert f"](../drawio/tiny-{name}.svg)" in text
-        assert (root / "drawio" / f"tiny-{name}.svg").is_file()
+        assert (tiny_report / "drawio" / f"tiny-{name}.svg").is_file()
 
 
-def test_every_diagram_is_named_in_the_report(root, text):
+def test_every_diagram_is_named_in_the_report(tiny_report, text):
     diagrams = text.partition("\n## Diagrams\n")[2].partition("\n## ")[0]
     for name in DIAGRAMS:
         link = f"../drawio/tiny-{name}.drawio"
         assert f"[{link}]({link})" in diagrams
-        assert (root / "reports" / link).is_file()
+        assert (tiny_report / "reports" / link).is_file()
 
 
 def test_citations_and_bibliography_match_both_ways(text):

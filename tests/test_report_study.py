@@ -9,7 +9,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-import torch
+from helpers import single_torch_thread
 from notebook_runner import (
     assert_retrains_within_tolerance,
     assert_shows_stored_holdout,
@@ -38,14 +38,9 @@ def root(tmp_path_factory):
     run = ["run", "--dataset", "iris", "--space", str(DATA / "tiny.toml"), "--trials", "3",
            "--folds", "3", "--storage", storage, "--leaderboards", "leaderboards", "--models",
            "models", "--quiet"]  # fmt: skip
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with contextlib.chdir(root):
-            assert main(run) == 0
-            assert main(["report", "--study", STUDY, "--storage", storage]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    with single_torch_thread(), contextlib.chdir(root):
+        assert main(run) == 0
+        assert main(["report", "--study", STUDY, "--storage", storage]) == 0
     return root
 
 

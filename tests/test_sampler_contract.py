@@ -16,35 +16,20 @@ import math
 
 import optuna
 import pytest
+from helpers import sgd_or_adam_space
 from optuna.distributions import FloatDistribution
 from optuna.samplers import PartialFixedSampler
 from optuna.trial import TrialState, create_trial
 
 from harness.errors import StrategyError
 from harness.search._rebuilding import RebuildingSampler
-from harness.search.space import parse_space
 from harness.search.strategies import STRATEGIES, create_sampler
 
 N_TRIALS = 6
 N_STARTUP = 2
 REBUILDING = ("bayesopt", "skopt", "skopt-rf", "skopt-et")
 
-SPACE = parse_space(
-    {
-        "params": {
-            "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]},
-            "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True, "grid": 4},
-            "momentum": {
-                "type": "float",
-                "low": 0,
-                "high": 0.9,
-                "grid": [0, 0.9],
-                "when": {"optimizer": "sgd"},
-            },
-        }
-    },
-    "contract",
-)
+SPACE = sgd_or_adam_space("contract")
 
 
 @pytest.fixture(autouse=True)

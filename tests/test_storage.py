@@ -9,34 +9,17 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import optuna
 import pytest
+from helpers import study_spec
 from optuna.trial import TrialState
 
-from harness.data.datasets import load_dataset
 from harness.errors import ConfigError
-from harness.search.space import load_space
 from harness.study import ledger, storage
 from harness.study.loop import StudySpec, create_study, run_study
 from harness.study.processes import process_alive, worker_identity
 from harness.study.storage import open_storage
-
-TINY = Path(__file__).parent / "data" / "tiny.toml"
-
-
-def make_spec(tmp_path: Path, **overrides) -> StudySpec:
-    settings = {
-        "name": "iris-tiny",
-        "storage": f"sqlite:///{tmp_path / 'studies.db'}",
-        "strategy": "random",
-        "dataset": load_dataset("iris"),
-        "space": load_space(TINY),
-        "n_folds": 3,
-        "n_trials": 3,
-    }
-    return StudySpec(**{**settings, **overrides})
 
 
 def hide_module(monkeypatch, name: str) -> None:
@@ -114,7 +97,7 @@ def test_a_killed_workers_trial_is_failed_with_its_reason_and_run_again(
         "silent host": {"host": "elsewhere", "pid": 1, "started": None, "index": 3},
         "none": None,
     }[owner]
-    spec = make_spec(tmp_path)
+    spec = study_spec(tmp_path)
     stranded = strand_a_trial(spec, identity)
     time.sleep(2.5)  # past the grace period
     study = run_study(spec)
@@ -137,7 +120,7 @@ def test_a_killed_workers_trial_is_failed_with_its_reason_and_run_again(
 def test_a_live_workers_trial_is_left_running(tmp_path, monkeypatch):
     monkeypatch.setattr(storage, "GRACE_SECONDS", 1)
     monkeypatch.setattr(storage, "HEARTBEAT_SECONDS", 1)
-    spec = make_spec(tmp_path, n_trials=2)
+    spec = study_spec(tmp_path, n_trials=2)
     stranded = strand_a_trial(spec, worker_identity(5))  # this process: alive
     time.sleep(2.5)  # its heartbeat is stale, as on a storage too busy to take it in time
     study = run_study(spec)
@@ -155,7 +138,7 @@ def test_ctrl_c_during_a_storage_write_still_stores_the_reason(tmp_path, monkeyp
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ledger, "record_proposal", interrupted_write)
-    spec = make_spec(tmp_path)
+    spec = study_spec(tmp_path)
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         run_study(spec)
@@ -168,7 +151,7 @@ def test_ctrl_c_during_a_storage_write_still_stores_the_reason(tmp_path, monkeyp
 
 
 def test_a_killed_workers_trial_is_run_again_on_a_journal_file(tmp_path):
-    spec = make_spec(tmp_path, storage=str(tmp_path / "studies.journal"))
+    spec = study_spec(tmp_path, storage=str(tmp_path / "studies.journal"))
     stranded = strand_a_trial(spec, dead_worker())
     study = run_study(spec)
     trials = study.get_trials()

@@ -37,6 +37,7 @@ import numpy as np
 import optuna
 import pytest
 from analytic import BRANIN, MIXED, QUADRATIC, Problem
+from helpers import sgd_or_adam_space
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from threadpoolctl import threadpool_limits
@@ -255,22 +256,7 @@ def test_grid_repicks_a_point_another_trial_claimed(monkeypatch):
 
 
 def test_grid_with_two_workers_evaluates_no_point_twice(tmp_path):
-    space = parse_space(
-        {
-            "params": {
-                "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]},
-                "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True, "grid": 5},
-                "momentum": {
-                    "type": "float",
-                    "low": 0,
-                    "high": 0.9,
-                    "grid": [0, 0.9],
-                    "when": {"optimizer": "sgd"},
-                },
-            }
-        },
-        "two-workers",
-    )
+    space = sgd_or_adam_space("two-workers", lr_grid=5)
     path = str(tmp_path / "grid.journal")
     optuna.create_study(storage=JournalStorage(JournalFileBackend(path)), study_name="g")
     errors = []

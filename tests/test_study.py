@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,35 +11,19 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from helpers import TINY, study_spec
 from optuna.trial import TrialState
-from postgres import find_bindir, postgres_server
+from postgres import postgres_server
 
-from harness.data.datasets import load_dataset
 from harness.errors import ConfigError
 from harness.search.pruners import PRUNERS, make_pruner
 from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
-from harness.study.loop import StudySpec, run_study
+from harness.study.loop import run_study
 from harness.study.metrics import task_metrics
 
-TINY = Path(__file__).parent / "data" / "tiny.toml"
 FAILING = Path(__file__).parent / "data" / "failing.toml"
-
-
-def make_spec(tmp_path: Path, **overrides) -> StudySpec:
-    settings = {
-        "name": "iris-tiny",
-        "storage": f"sqlite:///{tmp_path / 'studies.db'}",
-        "strategy": "random",
-        "dataset": load_dataset("iris"),
-        "space": load_space(TINY),
-        "seed": 0,
-        "n_folds": 3,
-        "n_trials": 3,
-    }
-    settings.update(overrides)
-    return StudySpec(**settings)
 
 
 def states(study: optuna.Study) -> list[str]:
@@ -48,7 +31,7 @@ def states(study: optuna.Study) -> list[str]:
 
 
 def test_every_trial_is_stored_with_folds_metrics_and_timings(tmp_path):
-    study = run_study(make_spec(tmp_path))
+    study = run_study(study_spec(tmp_path))
     assert states(study) == ["COMPLETE"] * 3
     for trial in study.trials:
         folds = trial.user_attrs[ledger.FOLD_SCORES]
@@ -72,36 +55,36 @@ def test_every_trial_is_stored_with_folds_metrics_and_timings(tmp_path):
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_every_strategy_runs_through_the_same_loop(tmp_path, strategy):
-    study = run_study(make_spec(tmp_path, strategy=strategy, n_trials=3))
+    study = run_study(study_spec(tmp_path, strategy=strategy, n_trials=3))
     assert states(study) == ["COMPLETE"] * 3
     assert study.user_attrs[ledger.STRATEGY] == strategy
     assert all(t.user_attrs[ledger.SUGGEST_SECONDS] > 0 for t in study.trials)
 
 
 def test_rerunning_resumes_up_to_the_budget_without_touching_finished_trials(tmp_path):
-    first = run_study(make_spec(tmp_path, n_trials=2))
+    first = run_study(study_spec(tmp_path, n_trials=2))
     before = [(t.number, t.value, t.params) for t in first.trials]
-    resumed = run_study(make_spec(tmp_path, n_trials=4))
+    resumed = run_study(study_spec(tmp_path, n_trials=4))
     assert len(resumed.trials) == 4
     assert [(t.number, t.value, t.params) for t in resumed.trials[:2]] == before
-    again = run_study(make_spec(tmp_path, n_trials=4))
+    again = run_study(study_spec(tmp_path, n_trials=4))
     assert len(again.trials) == 4
 
 
 @pytest.mark.parametrize("strategy", ["random", "qmc", "tpe"])
 def test_a_resumed_study_does_not_repeat_the_draws_it_already_has(tmp_path, strategy):
     """A seeded stream restarted on resume would propose trials 1..k again."""
-    run_study(make_spec(tmp_path, strategy=strategy, n_trials=3))
-    resumed = run_study(make_spec(tmp_path, strategy=strategy, n_trials=6))
+    run_study(study_spec(tmp_path, strategy=strategy, n_trials=3))
+    resumed = run_study(study_spec(tmp_path, strategy=strategy, n_trials=6))
     lrs = [t.params["lr"] for t in resumed.trials]
     assert len(set(lrs)) == 6, lrs  # lr is continuous: a repeat is a restarted stream
     assert not any(ledger.DUPLICATE_OF in t.user_attrs for t in resumed.trials)
 
 
 def test_a_study_name_reused_with_other_settings_is_refused_and_left_intact(tmp_path):
-    run_study(make_spec(tmp_path, n_trials=1))
+    run_study(study_spec(tmp_path, n_trials=1))
     with pytest.raises(ConfigError, match="strategy: stored 'random', asked 'tpe'"):
-        run_study(make_spec(tmp_path, strategy="tpe", n_trials=2))
+        run_study(study_spec(tmp_path, strategy="tpe", n_trials=2))
     stored = optuna.load_study(
         study_name="iris-tiny", storage=f"sqlite:///{tmp_path / 'studies.db'}"
     )
@@ -109,20 +92,20 @@ def test_a_study_name_reused_with_other_settings_is_refused_and_left_intact(tmp_
 
 
 def test_a_trial_over_its_time_limit_is_failed_with_its_reason_and_the_study_goes_on(tmp_path):
-    study = run_study(make_spec(tmp_path, trial_timeout=1e-6, n_trials=2))
+    study = run_study(study_spec(tmp_path, trial_timeout=1e-6, n_trials=2))
     assert states(study) == ["FAIL", "FAIL"]
     reasons = [t.user_attrs[ledger.FAIL_REASON] for t in study.trials]
     assert all("time limit exceeded" in reason for reason in reasons)
 
 
 def test_an_exception_in_a_trial_is_stored_as_its_failure_reason(tmp_path):
-    study = run_study(make_spec(tmp_path, space=load_space(FAILING), n_trials=2))
+    study = run_study(study_spec(tmp_path, space=load_space(FAILING), n_trials=2))
     assert states(study) == ["FAIL", "FAIL"]
     assert "activation" in study.trials[0].user_attrs[ledger.FAIL_REASON]
 
 
 def test_fold_level_pruning_keeps_the_folds_a_pruned_trial_finished(tmp_path):
-    spec = make_spec(tmp_path, pruner="median", n_trials=12, n_folds=4, strategy="random")
+    spec = study_spec(tmp_path, pruner="median", n_trials=12, n_folds=4, strategy="random")
     study = run_study(spec)
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
     assert pruned, "sgd at lr 1e-3 for 5 epochs is hopeless on iris: the median pruner stops it"
@@ -133,7 +116,7 @@ def test_fold_level_pruning_keeps_the_folds_a_pruned_trial_finished(tmp_path):
 
 
 def test_epoch_level_pruning_stops_hopeless_trials_within_the_first_fold(tmp_path):
-    spec = make_spec(tmp_path, pruner="median", prune_on="epochs", n_trials=12, n_folds=3)
+    spec = study_spec(tmp_path, pruner="median", prune_on="epochs", n_trials=12, n_folds=3)
     study = run_study(spec)
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
     assert pruned, "sgd at lr 1e-3 is hopeless on iris: the median pruner stops it"
@@ -162,7 +145,7 @@ def test_an_unknown_pruner_or_level_names_the_valid_ones():
 
 @pytest.mark.slow
 def test_two_workers_share_one_study_without_losing_or_repeating_grid_points(tmp_path):
-    study = run_study(make_spec(tmp_path, strategy="grid", n_trials=10), workers=2)
+    study = run_study(study_spec(tmp_path, strategy="grid", n_trials=10), workers=2)
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
     configs = {tuple(sorted(t.params.items())) for t in complete}
     assert len(complete) == len(configs) == 4  # the grid has four points: it stops there
@@ -174,13 +157,8 @@ def test_two_workers_share_one_study_without_losing_or_repeating_grid_points(tmp
 
 @pytest.mark.slow
 def test_two_workers_run_one_study_on_postgresql(tmp_path):
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: scripts/test.sh installs it")
-        pytest.skip("PostgreSQL server binaries not installed")
-    with postgres_server(bindir) as url:
-        study = run_study(make_spec(tmp_path, storage=url, n_trials=6), workers=2)
+    with postgres_server() as url:
+        study = run_study(study_spec(tmp_path, storage=url, n_trials=6), workers=2)
         assert states(study) == ["COMPLETE"] * 6
         numbers = sorted(t.number for t in study.trials)
         assert numbers == list(range(6))
@@ -241,18 +219,18 @@ def test_ctrl_c_stops_cleanly_and_leaves_the_study_resumable(tmp_path):
 
 
 def test_repeated_folds_evaluate_every_repeat_and_are_stored(tmp_path):
-    study = run_study(make_spec(tmp_path, n_trials=2, repeats=2))
+    study = run_study(study_spec(tmp_path, n_trials=2, repeats=2))
     for trial in study.trials:
         assert len(trial.user_attrs[ledger.FOLD_SCORES]["f1_macro"]) == 6
     assert study.user_attrs[ledger.REPEATS] == 2
-    plain = run_study(make_spec(tmp_path, name="plain", n_trials=1))
+    plain = run_study(study_spec(tmp_path, name="plain", n_trials=1))
     assert ledger.REPEATS not in plain.user_attrs  # stored only when set
 
 
 def test_an_initial_design_is_shared_by_every_strategy_and_counts_against_the_budget(tmp_path):
-    first = run_study(make_spec(tmp_path, name="a", strategy="random", seed=1, n_trials=3,
+    first = run_study(study_spec(tmp_path, name="a", strategy="random", seed=1, n_trials=3,
                                 initial_design=2, task_seed=7))  # fmt: skip
-    second = run_study(make_spec(tmp_path, name="b", strategy="tpe", seed=9, n_trials=3,
+    second = run_study(study_spec(tmp_path, name="b", strategy="tpe", seed=9, n_trials=3,
                                  initial_design=2, task_seed=7))  # fmt: skip
     assert len(first.trials) == len(second.trials) == 3
     assert [t.params for t in first.trials[:2]] == [t.params for t in second.trials[:2]]
@@ -261,14 +239,14 @@ def test_an_initial_design_is_shared_by_every_strategy_and_counts_against_the_bu
 
 def test_an_initial_design_larger_than_the_budget_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="initial_design between 0 and the budget"):
-        make_spec(tmp_path, n_trials=2, initial_design=3)
+        study_spec(tmp_path, n_trials=2, initial_design=3)
 
 
 def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
     space = tmp_path / "two.toml"
     space.write_text('[params.optimizer]\ntype = "categorical"\nchoices = ["adam", "sgd"]\n'
                      '[fixed]\nhidden_layer_sizes = [8]\nmax_epochs = 3\n')  # fmt: skip
-    study = run_study(make_spec(tmp_path, space=load_space(space), n_trials=5, seed=2))
+    study = run_study(study_spec(tmp_path, space=load_space(space), n_trials=5, seed=2))
     assert len(study.trials) == 5  # duplicates count against the budget
     duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
     assert len(duplicates) >= 3  # two points, five proposals
@@ -282,15 +260,15 @@ def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_study_never_holds_more_trials_than_its_budget(tmp_path, workers):
-    study = run_study(make_spec(tmp_path, n_trials=6), workers=workers)
+    study = run_study(study_spec(tmp_path, n_trials=6), workers=workers)
     assert len(study.get_trials(deepcopy=False)) == 6
     assert states(study) == ["COMPLETE"] * 6
-    again = run_study(make_spec(tmp_path, n_trials=8), workers=workers)  # a larger budget
+    again = run_study(study_spec(tmp_path, n_trials=8), workers=workers)  # a larger budget
     assert len(again.get_trials(deepcopy=False)) == 8
 
 
 def test_each_trial_records_its_trainer(tmp_path):
-    study = run_study(make_spec(tmp_path, n_trials=2))
+    study = run_study(study_spec(tmp_path, n_trials=2))
     assert {t.user_attrs[ledger.TRAINER] for t in study.trials} == {"batched"}
 
 
@@ -301,7 +279,7 @@ def test_epoch_pruning_uses_the_mean_over_folds(tmp_path):
         "[fixed]\nhidden_layer_sizes = [8]\nearly_stopping = true\nmax_epochs = 40\n"
         'patience = 40\n[params.lr]\ntype = "float"\nlow = 1e-6\nhigh = 0.1\nlog = true\n'
     )
-    spec = make_spec(tmp_path, space=load_space(path), n_trials=12, pruner="median",
+    spec = study_spec(tmp_path, space=load_space(path), n_trials=12, pruner="median",
                      prune_on="epochs")  # fmt: skip
     study = run_study(spec)
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
@@ -316,7 +294,7 @@ def test_every_study_stores_the_baseline_on_its_own_folds(tmp_path):
     from harness.model.vocabulary import BASELINE_CONFIG
     from harness.study.evaluation import evaluate_config
 
-    spec = make_spec(tmp_path, n_trials=1)
+    spec = study_spec(tmp_path, n_trials=1)
     study = run_study(spec)
     stored = study.user_attrs[ledger.BASELINE_CV]
     folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)

@@ -4,9 +4,12 @@ through the command line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import single_torch_thread
 from sklearn.metrics import (
     mean_absolute_error,
     mean_squared_error,
@@ -255,22 +258,12 @@ def test_an_lstm_space_on_a_classification_dataset_exits_2(tmp_path, capsys):
 
 # --- a regression comparison end to end: compare, leaderboard, report -----------------------
 
-TINY_SPACE = """
-family = "lstm"
-[params.hidden_size]
-type = "categorical"
-choices = [4, 8]
-[fixed]
-window = 6
-max_epochs = 3
-"""
+TINY_SPACE = (Path(__file__).parent / "data" / "tiny-lstm.toml").read_text()
 
 
 @pytest.mark.slow
 def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatch, capsys):
     import contextlib
-
-    import torch
 
     series_frame(100).to_csv(tmp_path / "series.csv", index=False)
     (tmp_path / "tiny-lstm.toml").write_text(TINY_SPACE)
@@ -279,16 +272,11 @@ def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatc
         'space = "tiny-lstm.toml"\nmetric = "neg_rmse"\nfolds = 3\n'
         'strategies = ["random", "tpe"]\nseeds = [0, 1]\ntrials = 2\n'
     )
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with contextlib.chdir(tmp_path):
-            (tmp_path / "studies").mkdir()
-            assert main(["compare", "c.toml", "--quiet"]) == 0
-            assert main(["leaderboard", "c.toml"]) == 0
-            assert main(["report", "c.toml"]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    with single_torch_thread(), contextlib.chdir(tmp_path):
+        (tmp_path / "studies").mkdir()
+        assert main(["compare", "c.toml", "--quiet"]) == 0
+        assert main(["leaderboard", "c.toml"]) == 0
+        assert main(["report", "c.toml"]) == 0
     board = (tmp_path / "leaderboards" / "sine.md").read_text()
     assert "3 forward-chaining folds" in board and "moving blocks" in board
     holdout = pd.read_csv(tmp_path / "leaderboards" / "sine-holdout.csv")
@@ -311,19 +299,14 @@ def test_a_regression_comparison_compares_ranks_and_reports(tmp_path, monkeypatc
 def test_run_on_a_series_csv_finishes_and_predict_cannot_forecast_its_extra_column(
     tmp_path, capsys
 ):
-    import torch
 
     path = tmp_path / "series.csv"
     series_frame(100).to_csv(path, index=False)
     (tmp_path / "tiny-lstm.toml").write_text(TINY_SPACE)
     args = run_args(path, tmp_path, "--time-column", "day", "--folds", "3")
     args[args.index("lstm-sunspots")] = str(tmp_path / "tiny-lstm.toml")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_torch_thread():
         assert main(args) == 0
-    finally:
-        torch.set_num_threads(threads)
     out = capsys.readouterr().out
     assert "CV neg_rmse" in out and NAIVE in out and "r2" in out
     assert "tuned LSTM" in out and "tuned MLP" not in out and "forecast: joblib.load" in out

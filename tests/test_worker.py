@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 from optuna.trial import TrialState
-from postgres import find_bindir, postgres_server
+from postgres import postgres_server
 
 from harness.cli import main
 from harness.study import ledger
@@ -90,13 +89,8 @@ def test_a_study_the_worker_cannot_join_gives_one_line_and_exit_2(tmp_path, caps
 
 @pytest.mark.slow
 def test_two_independent_workers_join_a_run_on_postgresql(tmp_path):
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: scripts/test.sh installs it")
-        pytest.skip("PostgreSQL server binaries not installed")
     budget, name = 12, "shared"
-    with postgres_server(bindir) as url:
+    with postgres_server() as url:
         creator = subprocess.Popen(
             [sys.executable, "-m", "harness",
              *run_command(url, tmp_path, "--dataset", "iris", "--trials", str(budget),

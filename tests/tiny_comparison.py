@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
+from helpers import single_torch_thread
 
 from harness.cli import main
 
@@ -31,12 +31,7 @@ def build_tiny_report(factory: pytest.TempPathFactory) -> Path:
     root.mkdir(exist_ok=True)
     for name in ("tiny.toml", COMPARISON):
         shutil.copy(DATA / name, root / name)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with contextlib.chdir(root):
-            assert main(["compare", COMPARISON, "--quiet"]) == 0
-            assert main(["report", COMPARISON]) == 0
-    finally:
-        torch.set_num_threads(threads)
+    with single_torch_thread(), contextlib.chdir(root):
+        assert main(["compare", COMPARISON, "--quiet"]) == 0
+        assert main(["report", COMPARISON]) == 0
     return root
