@@ -267,7 +267,7 @@ def gap_evidence(generalization: pd.DataFrame) -> list[str]:
     Parameters
     ----------
     generalization : pandas.DataFrame
-        :func:`harness.results.efficiency.generalization_gap`: ``strategy``,
+        :func:`harness.results.generalization.gap_table`: ``strategy``,
         ``seeds``, ``cv_score``, ``test_score``, ``gap``.
     """
     table = generalization.sort_values("cv_score", ascending=False, kind="stable")

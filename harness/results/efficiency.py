@@ -40,7 +40,7 @@ time to target
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -617,43 +617,3 @@ def failure_rates(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataF
     table["fail_rate"] = table["failed"] / table["trials"]
     table["prune_rate"] = table["pruned"] / table["trials"]
     return table.reset_index()
-
-
-def generalization_gap(
-    frame: pd.DataFrame,
-    test_scores: Mapping[str, float],
-    *,
-    n_boot: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Held-out test score minus CV score of each run's incumbent, per strategy.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Trials of one task.
-    test_scores : Mapping[str, float]
-        Study name -> test score of its refitted incumbent, in the metric of
-        ``value``. Studies missing here are left out; ``seeds`` counts the rest.
-    n_boot, confidence, seed
-        As in :func:`harness.results.statistics.bootstrap_ci`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``strategy``, ``seeds``, ``cv_score`` and ``test_score`` (means over
-        seeds), ``gap`` (mean of test minus CV), ``std``, ``ci_low``, ``ci_high``.
-    """
-    trials = prepare_trials(frame, None)
-    runs = trials.groupby([*RUN, "study"], sort=True)["value"].max().reset_index()
-    runs["test_score"] = runs["study"].map(test_scores)
-    runs = runs.dropna(subset=["value", "test_score"]).set_index(RUN)
-    if runs.empty:
-        raise ConfigError("no test score matches a study of the frame: pass {study name: score}")
-    gap = runs["test_score"] - runs["value"]
-    table = summarize(gap, n_boot=n_boot, confidence=confidence, seed=seed)
-    means = runs.groupby(level="strategy")[["value", "test_score"]].mean()
-    table.insert(2, "cv_score", table["strategy"].map(means["value"]))
-    table.insert(3, "test_score", table["strategy"].map(means["test_score"]))
-    return table.rename(columns={"mean": "gap"})
