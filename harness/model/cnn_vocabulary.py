@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from harness.model.vocabulary import IMBALANCE
+from harness.model.vocabulary import IMBALANCE, TRAINING_DEFAULTS
 
 CNN_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
     {
@@ -26,22 +26,8 @@ CNN_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "dense_units": 64,
         "dropout": 0.0,
         "augment": False,
-        "optimizer": "adam",
-        "lr": 1e-3,
-        "momentum": 0.9,
-        "nesterov": False,
-        "weight_decay": 0.0,
-        "lr_schedule": None,
-        "batch_size": 32,
+        **TRAINING_DEFAULTS,
         "max_epochs": 30,
-        "early_stopping": False,
-        "patience": 10,
-        "validation_fraction": 0.1,
-        "class_weight": None,
-        "loss": "cross_entropy",
-        "focal_gamma": 2.0,
-        "random_state": None,
-        "device": "cpu",
     }
 )
 """The searchable parameters of :class:`~harness.model.cnn.CNNClassifier` with their defaults."""

@@ -12,17 +12,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-ESTIMATOR_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
+TRAINING_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
     {
-        "hidden_layer_sizes": None,
-        "neuron_pct": 0.5,
-        "neuron_shrink": 0.5,
-        "max_neurons": 128,
-        "min_neurons": 8,
-        "max_layers": 2,
-        "activation": "relu",
-        "dropout": 0.0,
-        "batch_norm": False,
         "optimizer": "adam",
         "lr": 1e-3,
         "momentum": 0.9,
@@ -39,6 +30,24 @@ ESTIMATOR_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "focal_gamma": 2.0,
         "random_state": None,
         "device": "cpu",
+    }
+)
+"""The training settings every torch classifier family shares, with the MLP's defaults (the
+parameters :class:`harness.model.torch_base.TorchClassifierBase` holds); a family overrides
+the defaults that differ, keeping the order."""
+
+ESTIMATOR_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
+    {
+        "hidden_layer_sizes": None,
+        "neuron_pct": 0.5,
+        "neuron_shrink": 0.5,
+        "max_neurons": 128,
+        "min_neurons": 8,
+        "max_layers": 2,
+        "activation": "relu",
+        "dropout": 0.0,
+        "batch_norm": False,
+        **TRAINING_DEFAULTS,
     }
 )
 """The searchable parameters of :class:`harness.MLPClassifier` with their defaults."""
