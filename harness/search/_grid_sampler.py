@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial, TrialState
 
 from harness.errors import StrategyError
+from harness.search._space_sampler import SpaceSampler
 from harness.search.space import SearchSpace
 
 GRID_POINT = "harness:grid_point"
@@ -48,7 +48,7 @@ class SearchExhausted(StrategyError):
     """
 
 
-class GridSearchSampler(BaseSampler):
+class GridSearchSampler(SpaceSampler):
     """Evaluate every point of a space's grid once, in a seeded random order.
 
     Parameters
@@ -67,8 +67,7 @@ class GridSearchSampler(BaseSampler):
     """
 
     def __init__(self, space: SearchSpace, seed: int) -> None:
-        self._space = space
-        self._seed = seed
+        super().__init__(space, seed)
         self._size = space.grid_size
         self._fingerprint = hashlib.sha256(repr(list(space.params.values())).encode()).hexdigest()
 
@@ -124,12 +123,6 @@ class GridSearchSampler(BaseSampler):
             taken = self._taken(study, trial)
             if point not in taken:
                 return
-
-    def infer_relative_search_space(
-        self, study: optuna.Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        # A copy: wrappers such as PartialFixedSampler delete entries from what they get.
-        return dict(self._space.distributions)
 
     def sample_relative(
         self,

@@ -41,10 +41,11 @@ from typing import Any
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseSampler, RandomSampler
+from optuna.samplers import RandomSampler
 from optuna.trial import FrozenTrial, TrialState
 from threadpoolctl import threadpool_limits
 
+from harness.search._space_sampler import SpaceSampler
 from harness.search.space import CategoricalParam, IntParam, Param, SearchSpace
 
 REAL, INTEGER, CATEGORICAL = "real", "integer", "categorical"
@@ -186,7 +187,7 @@ class History:
     seen: set[tuple]
 
 
-class RebuildingSampler(BaseSampler, abc.ABC):
+class RebuildingSampler(SpaceSampler, abc.ABC):
     """An Optuna sampler that rebuilds a wrapped optimiser from the study at each trial.
 
     Parameters
@@ -201,8 +202,7 @@ class RebuildingSampler(BaseSampler, abc.ABC):
     """
 
     def __init__(self, space: SearchSpace, seed: int, n_startup_trials: int = 10) -> None:
-        self._space = space
-        self._seed = seed
+        super().__init__(space, seed)
         self._n_startup_trials = n_startup_trials
         self._encoding = Encoding(space)
         self._independent = RandomSampler(seed=seed)
@@ -214,12 +214,6 @@ class RebuildingSampler(BaseSampler, abc.ABC):
     @abc.abstractmethod
     def _propose(self, x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
         """Return the optimiser's next point (coordinates) given the history to maximise."""
-
-    def infer_relative_search_space(
-        self, study: optuna.Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        # A copy: wrappers such as PartialFixedSampler delete entries from what they get.
-        return dict(self._space.distributions)
 
     def sample_relative(
         self,
