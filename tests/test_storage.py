@@ -189,3 +189,14 @@ def test_processes_never_take_the_same_budget_slot_on_sqlite(tmp_path):
     refused = [int(w.communicate(timeout=300)[0]) for w in workers]
     assert refused == [0, 0, 0, 0]
     assert [t.state for t in study.get_trials()] == [TrialState.COMPLETE] * 200
+
+
+def test_loading_a_stored_study_names_the_stored_ones_and_creates_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    optuna.create_study(study_name="kept", storage=url)
+    assert storage.load_stored_study(url, "kept").study_name == "kept"
+    with pytest.raises(ConfigError, match=r"no table study 'gone' in .*; stored: kept; copy it"):
+        storage.load_stored_study(url, "gone", what="table study", fix="copy it")
+    with pytest.raises(ConfigError):
+        storage.load_stored_study(f"sqlite:///{tmp_path / 'typo.db'}", "kept")
+    assert not (tmp_path / "typo.db").exists()

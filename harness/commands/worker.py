@@ -77,19 +77,11 @@ def main(args: argparse.Namespace) -> int:
 
 def existing_study(storage: str, name: str) -> optuna.Study:
     """Load a stored study; raise :class:`ConfigError` naming the stored ones if it is missing."""
-    import optuna
+    from harness.study.storage import load_stored_study
 
-    from harness.study.storage import open_storage, redact_password
-
-    opened = open_storage(storage, create=False)  # a mistyped path creates nothing
-    names = [summary.study_name for summary in optuna.get_all_study_summaries(opened)]
-    if name not in names:
-        listed = ", ".join(sorted(names)) or "none"
-        raise ConfigError(
-            f"no study {name!r} in {redact_password(storage)} (stored: {listed}); "
-            "create it with `harness run --storage URL --study NAME ...` first"
-        )
-    return optuna.load_study(study_name=name, storage=opened)
+    return load_stored_study(
+        storage, name, fix="create it with `harness run --storage URL --study NAME ...` first"
+    )
 
 
 def rebuild_spec(study: optuna.Study, args: argparse.Namespace) -> StudySpec:

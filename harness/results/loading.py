@@ -28,7 +28,12 @@ from harness.study.comparison import Comparison, load_comparison
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
 from harness.study.objectives import directions
-from harness.study.storage import open_storage, redact_password, storage_exists
+from harness.study.storage import (
+    load_stored_study,
+    open_storage,
+    redact_password,
+    storage_exists,
+)
 
 
 @dataclass
@@ -274,14 +279,7 @@ def study_results(name: str, storage: str) -> ComparisonResults:
     """
     from harness.data.datasets import DATASETS, SYNTHETIC
 
-    opened = open_storage(storage, create=False)  # only read: creates nothing
-    stored = sorted(optuna.get_all_study_names(opened))
-    if name not in stored:
-        raise ConfigError(
-            f"no study {name!r} in {redact_password(storage)}; stored: "
-            f"{', '.join(stored) or 'none'}"
-        )
-    study = optuna.load_study(study_name=name, storage=opened)
+    study = load_stored_study(storage, name)
     attrs = study.user_attrs
     if ledger.HOLDOUT not in attrs:
         raise ConfigError(
@@ -550,10 +548,7 @@ def load_holdout(storage: str, study: str) -> dict[str, dict[str, Any]]:
     """
     if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).is_file():
         raise ConfigError(f"no storage file {storage.removeprefix('sqlite:///')!r}: check the path")
-    opened = open_storage(storage)
-    if study not in optuna.get_all_study_names(opened):
-        raise ConfigError(f"no study {study!r} in {redact_password(storage)}")
-    holdout = ledger.stored_holdout(optuna.load_study(study_name=study, storage=opened))
+    holdout = ledger.stored_holdout(load_stored_study(storage, study))
     if not holdout:
         raise ConfigError(f"study {study!r} has no held-out results: run it to the end first")
     return holdout

@@ -139,6 +139,35 @@ class _RDBStorage(optuna.storages.RDBStorage):
         return lost
 
 
+def load_stored_study(url: str, name: str, *, what: str = "study", fix: str = "") -> optuna.Study:
+    """Load study ``name`` from ``url``, creating nothing (a mistyped path stays a mistake).
+
+    Parameters
+    ----------
+    url : str
+        The storage URL (see :func:`open_storage`).
+    name : str
+        The study's name.
+    what : str, default="study"
+        What the study is, for the message (e.g. ``"table study"``).
+    fix : str, default=""
+        What to do when it is missing, appended to the message.
+
+    Raises
+    ------
+    ConfigError
+        If the storage holds no study of that name, listing the ones it holds.
+    """
+    opened = open_storage(url, create=False)
+    stored = sorted(optuna.get_all_study_names(opened))
+    if name not in stored:
+        raise ConfigError(
+            f"no {what} {name!r} in {redact_password(url)}; stored: {', '.join(stored) or 'none'}"
+            + (f"; {fix}" if fix else "")
+        )
+    return optuna.load_study(study_name=name, storage=opened)
+
+
 def _rdb_storage(url: str, on_stale: StaleCallback | None) -> optuna.storages.RDBStorage:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
