@@ -77,6 +77,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
 class RunSettings:
     """What a worker needs to rebuild a study made by ``run`` (see the module docstring).
 
+    Build it with :meth:`from_spec` where the study is made, store it with
+    :meth:`record`; :meth:`read` and :meth:`study_spec` rebuild the study elsewhere.
+
     Parameters
     ----------
     source : DataSource
