@@ -118,6 +118,23 @@ def test_missing_run_settings_fields_are_named():
         RunSettings.from_json(values)
 
 
+def test_recorded_settings_read_back_and_a_csv_source_is_also_the_reports_data_source(tmp_path):
+    study = optuna.create_study()
+    csv = DataSource.csv(tmp_path / "f.csv", "species", sep=";", categorical=["colour"])
+    settings = RunSettings.from_spec(tpe_spec(tmp_path), csv, {})
+    settings.record(study)
+    assert RunSettings.read(study) == settings
+    assert study.user_attrs[ledger.DATA_SOURCE] == {
+        "path": str(tmp_path / "f.csv"),
+        "target": "species",
+        "sep": ";",
+        "categorical": ["colour"],
+    }
+    registered = optuna.create_study()
+    RunSettings.from_spec(tpe_spec(tmp_path), DataSource.registered("iris"), {}).record(registered)
+    assert ledger.DATA_SOURCE not in registered.user_attrs
+
+
 def test_a_worker_of_a_study_with_newer_settings_stops_with_one_line(tmp_path, capsys):
     spec = tpe_spec(tmp_path)
     study = optuna.create_study(study_name=spec.name, storage=spec.storage)

@@ -208,16 +208,6 @@ def main(args: argparse.Namespace) -> int:
     del dataset  # train and test are copies: at a million rows the whole set is 80-160 MB more
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = create_study(spec)
-    source = settings.source
-    if source.kind == "csv":
-        ledger.record_data_source(
-            study,
-            str(source.path),
-            str(source.target),
-            source.sep,
-            list(source.categorical or ()),
-            source.time_column,
-        )
     settings.record(study)
     progress = Progress(args.trials, metric, quiet=args.quiet)
     started = time.monotonic()

@@ -193,7 +193,22 @@ class RunSettings:
         )
 
     def record(self, study: optuna.Study) -> None:
-        """Store the settings with ``study`` (through the ledger)."""
+        """Store the settings with ``study`` (through the ledger).
+
+        A CSV source is also stored as the ledger's ``data_source``, where a
+        report (``report --study``) finds the file to load again.
+        """
+        source = self.source
+        if source.kind == "csv":
+            categorical = list(source.categorical or ())
+            ledger.record_data_source(
+                study,
+                str(source.path),
+                str(source.target),
+                source.sep,
+                categorical,
+                source.time_column,
+            )
         ledger.record_run_settings(study, self.to_json())
 
     @classmethod
