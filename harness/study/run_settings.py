@@ -143,12 +143,12 @@ class RunSettings:
     def to_json(self) -> dict[str, Any]:
         """The stored JSON object (see the module docstring)."""
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name in _TYPES}
+        plain["class_names"] = dict(self.class_names)
         return {
             "format_version": FORMAT_VERSION,
             "source": self.source.to_json(),
             "space": {"name": self.space_name, "toml": self.space_toml},
             **plain,
-            "class_names": dict(self.class_names),
         }
 
     @classmethod
@@ -174,7 +174,7 @@ class RunSettings:
                     raise ConfigError(f"{where}: {name} is missing; run the study again with `run`")
                 continue
             value = values[name]
-            if isinstance(value, bool) or not isinstance(value, types):
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 raise ConfigError(
                     f"{where}: {name} must be {' or '.join(t.__name__ for t in types)}, got "
                     f"{value!r}; run the study again with `run`"
