@@ -78,3 +78,19 @@ def tiny_report(tmp_path_factory) -> Path:
     from tiny_comparison import build_tiny_report
 
     return build_tiny_report(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def wine():
+    """scikit-learn's wine data (178 rows, 13 features, 3 classes): the trainer tests' task."""
+    from harness.data.datasets import load_dataset
+
+    return load_dataset("sklearn-wine")
+
+
+@pytest.fixture(scope="session")
+def wine_folds(wine):
+    """Three stratified folds of :func:`wine`, seed 0."""
+    from harness.data.splits import make_folds
+
+    return make_folds(wine.y, 3, seed=0)

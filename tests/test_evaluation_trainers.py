@@ -15,18 +15,10 @@ from harness.study.guards import TrialStopped
 BASE = {"hidden_layer_sizes": (16,), "max_epochs": 6, "batch_size": 32}
 
 
-@pytest.fixture(scope="module")
-def wine():
-    return load_dataset("sklearn-wine")
-
-
-@pytest.fixture(scope="module")
-def folds(wine):
-    return make_folds(wine.y, 3, seed=0)
-
-
-def _scores(config, wine, folds, trainer, **kwargs):
-    evaluation = evaluate_config(config, wine, folds, random_state=3, trainer=trainer, **kwargs)
+def _scores(config, wine, wine_folds, trainer, **kwargs):
+    evaluation = evaluate_config(
+        config, wine, wine_folds, random_state=3, trainer=trainer, **kwargs
+    )
     assert evaluation.trainer == trainer
     return np.array(evaluation.fold_scores()["log_loss"])
 
@@ -44,57 +36,61 @@ def _scores(config, wine, folds, trainer, **kwargs):
         {"early_stopping": True, "patience": 2, "lr_schedule": "plateau", "max_epochs": 12},
     ],
 )
-def test_batched_and_sequential_agree_where_the_computation_is_the_same(wine, folds, changes):
+def test_batched_and_sequential_agree_where_the_computation_is_the_same(wine, wine_folds, changes):
     config = {**BASE, **changes}
-    batched = _scores(config, wine, folds, "batched")
-    sequential = _scores(config, wine, folds, "sequential")
+    batched = _scores(config, wine, wine_folds, "batched")
+    sequential = _scores(config, wine, wine_folds, "sequential")
     # float32 rounding, compounded over the epochs (batch norm's running statistics most)
     np.testing.assert_allclose(batched, sequential, rtol=5e-4, atol=1e-5)
 
 
-def test_with_dropout_they_differ_only_within_the_seed_to_seed_spread(wine, folds):
+def test_with_dropout_they_differ_only_within_the_seed_to_seed_spread(wine, wine_folds):
     config = {**BASE, "dropout": 0.3, "max_epochs": 10}
     seeds = [
-        evaluate_config(config, wine, folds, random_state=s, trainer="sequential").mean("f1_macro")
+        evaluate_config(config, wine, wine_folds, random_state=s, trainer="sequential").mean(
+            "f1_macro"
+        )
         for s in range(4)
     ]
-    batched = evaluate_config(config, wine, folds, random_state=0, trainer="batched")
+    batched = evaluate_config(config, wine, wine_folds, random_state=0, trainer="batched")
     spread = max(seeds) - min(seeds)
     assert abs(batched.mean("f1_macro") - np.mean(seeds)) <= max(2 * spread, 0.05)
 
 
-def test_auto_is_batched_unless_skorch_callbacks_are_needed(wine, folds):
-    assert evaluate_config(BASE, wine, folds).trainer == "batched"
+def test_auto_is_batched_unless_skorch_callbacks_are_needed(wine, wine_folds):
+    assert evaluate_config(BASE, wine, wine_folds).trainer == "batched"
     from skorch.callbacks import Callback
 
-    with_callbacks = evaluate_config(BASE, wine, folds, fold_callbacks=lambda i: [Callback()])
+    with_callbacks = evaluate_config(BASE, wine, wine_folds, fold_callbacks=lambda i: [Callback()])
     assert with_callbacks.trainer == "sequential"
     with pytest.raises(ConfigError, match="trainer='sequential'"):
-        evaluate_config(BASE, wine, folds, fold_callbacks=lambda i: [Callback()], trainer="batched")
+        evaluate_config(
+            BASE, wine, wine_folds, fold_callbacks=lambda i: [Callback()], trainer="batched"
+        )
     with pytest.raises(ConfigError, match="unknown trainer"):
-        evaluate_config(BASE, wine, folds, trainer="parallel")
+        evaluate_config(BASE, wine, wine_folds, trainer="parallel")
 
 
-def test_a_diverging_fold_fails_the_trial_with_the_reason(wine, folds):
+def test_a_diverging_fold_fails_the_trial_with_the_reason(wine, wine_folds):
     config = {**BASE, "optimizer": "sgd", "lr": 1e6, "momentum": 0.9, "max_epochs": 30}
     with pytest.raises(TrialStopped, match=r"training loss diverged .* at epoch \d+ in fold \d"):
-        evaluate_config(config, wine, folds, trainer="batched")
+        evaluate_config(config, wine, wine_folds, trainer="batched")
 
 
-def test_the_trial_time_limit_stops_the_batched_trainer(wine, folds):
+def test_the_trial_time_limit_stops_the_batched_trainer(wine, wine_folds):
     with pytest.raises(TrialStopped, match="trial time limit exceeded at epoch 1"):
-        evaluate_config(BASE, wine, folds, trainer="batched", deadline=time.monotonic() - 1)
+        evaluate_config(BASE, wine, wine_folds, trainer="batched", deadline=time.monotonic() - 1)
 
 
-def test_on_epoch_gets_the_mean_early_stopping_accuracy_of_the_folds(wine, folds):
+def test_on_epoch_gets_the_mean_early_stopping_accuracy_of_the_folds(wine, wine_folds):
     seen = []
     config = {**BASE, "early_stopping": True, "patience": 50, "max_epochs": 4}
-    evaluate_config(config, wine, folds, on_epoch=lambda e, acc: seen.append((e, acc)))
+    evaluate_config(config, wine, wine_folds, on_epoch=lambda e, acc: seen.append((e, acc)))
     assert [e for e, _ in seen] == [0, 1, 2, 3]
     assert all(0.0 <= acc <= 1.0 for _, acc in seen)
 
 
-def test_on_fold_sees_every_fold_in_order_and_may_stop(wine, folds):
+def test_on_fold_sees_every_fold_in_order_and_may_stop(wine, wine_folds):
     seen = []
 
     def stop_after_two(index, result):
@@ -103,14 +99,14 @@ def test_on_fold_sees_every_fold_in_order_and_may_stop(wine, folds):
             raise KeyError("stop")
 
     with pytest.raises(KeyError):
-        evaluate_config(BASE, wine, folds, on_fold=stop_after_two)
+        evaluate_config(BASE, wine, wine_folds, on_fold=stop_after_two)
     assert seen == [0, 1]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_batched_on_cuda_matches_cpu(wine, folds):
-    cpu = _scores({**BASE}, wine, folds, "batched")
-    cuda = _scores({**BASE, "device": "cuda"}, wine, folds, "batched")
+def test_batched_on_cuda_matches_cpu(wine, wine_folds):
+    cpu = _scores({**BASE}, wine, wine_folds, "batched")
+    cuda = _scores({**BASE, "device": "cuda"}, wine, wine_folds, "batched")
     np.testing.assert_allclose(cuda, cpu, rtol=1e-3, atol=1e-4)
 
 

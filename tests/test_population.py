@@ -14,7 +14,7 @@ import torch
 from optuna.trial import TrialState
 from postgres import postgres_server
 
-from harness import evaluate_config, load_dataset, make_folds
+from harness import evaluate_config, load_dataset
 from harness.errors import ConfigError
 from harness.model.fold_trainer import FoldData, NetSpec, predict_proba_folds, train_folds
 from harness.model.network import MLPModule
@@ -161,16 +161,6 @@ def test_dropout_trains_every_member_reproducibly():
     plain = [Member(d, replace(BASE)) for d in _folds(BASE, 1, False)]
     without = train_population(plain)
     assert not torch.equal(first[0].state["layers.0.weight"], without[0].state["layers.0.weight"])
-
-
-@pytest.fixture(scope="module")
-def wine():
-    return load_dataset("sklearn-wine")
-
-
-@pytest.fixture(scope="module")
-def wine_folds(wine):
-    return make_folds(wine.y, 3, seed=0)
 
 
 CONFIGS = [
