@@ -2,7 +2,7 @@
 
 Every check names what is wrong and how to fix it, on one line, so the command
 line can print it without a traceback. The check the evaluation code runs once
-the number of folds is known is :func:`harness.data.datasets.check_class_counts`.
+the number of folds is known is :func:`harness.data.splits.check_class_counts`.
 """
 
 from __future__ import annotations

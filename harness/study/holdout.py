@@ -392,7 +392,7 @@ def reference_cv(
     """The references (and, given the tuned ``config``, its voting ensemble with trees and the
     trees alone) cross-validated on the study's own folds.
 
-    The folds are :func:`~harness.study.evaluation.make_folds` of the search rows with
+    The folds are :func:`~harness.data.splits.make_folds` of the search rows with
     the study's fold count, task seed and repeats: the ones every trial and the
     baseline in CV were scored on, so the comparison is paired. The stacking
     ensemble (six network fits per fold) and the baseline (its ``baseline_cv`` is

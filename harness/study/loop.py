@@ -142,7 +142,7 @@ class StudySpec:
         that every strategy and seed optimises the same deterministic objective.
     repeats : int
         Repeated stratified K-fold: ``n_folds * repeats`` folds per trial (see
-        :func:`harness.study.evaluation.make_folds`); stored only when not 1.
+        :func:`harness.data.splits.make_folds`); stored only when not 1.
     initial_design : int
         The first ``initial_design`` trials evaluate configurations drawn from
         the space by a random sampler seeded with the task seed, the same in
