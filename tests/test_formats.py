@@ -68,18 +68,21 @@ def tpe_spec(tmp_path, **changes) -> StudySpec:
     ],
 )
 def test_run_settings_read_back_what_they_wrote(tmp_path, source):
-    spec = tpe_spec(tmp_path, batch=2, trial_timeout=30.0)
+    objectives = ("f1_macro", "n_params")
+    spec = tpe_spec(tmp_path, trial_timeout=30.0, objectives=objectives)
     settings = RunSettings.from_spec(spec, source, {0: "setosa"})
     stored = settings.to_json()
     assert stored["format_version"] == run_settings.FORMAT_VERSION
     assert RunSettings.from_json(stored) == settings
-    assert settings.batch == 2 and settings.class_names == {"0": "setosa"}
+    assert settings.objectives == objectives and settings.class_names == {"0": "setosa"}
+    assert stored["objectives"] == ["f1_macro", "n_params"]
     assert settings.train_rows_sha256 == data_checksums(spec.dataset)["train_rows_sha256"]
 
 
 def test_run_settings_stored_before_versions_still_rebuild_the_study(tmp_path):
     settings = RunSettings.from_json(UNVERSIONED)
     assert settings.batch == 1 and settings.source == DataSource.registered("iris")
+    assert settings.objectives == ()
     train = settings.search_rows("old")
     spec = settings.study_spec("old", f"sqlite:///{tmp_path / 'h.db'}", train)
     assert (spec.n_trials, spec.n_folds, spec.space.name, spec.batch) == (2, 3, "tiny", 1)
@@ -101,6 +104,7 @@ def test_a_worker_rebuilds_the_batch_size_of_a_batched_run(tmp_path):
         ({"format_version": "one"}, "format version must be a whole number"),
         ({"n_trials": None}, "n_trials must be int"),
         ({"seed": True}, "seed must be int"),
+        ({"objectives": ["f1_macro", 3]}, "objectives must be metric and cost names"),
         ({"space": "tiny"}, "space must be"),
         ({"source": {"kind": "ftp"}}, "source: not a data source"),
         ({"source": {"kind": "csv", "target": "y"}}, "a csv source needs path"),

@@ -17,9 +17,9 @@ JSON object:
     space file need not exist on the worker's host (``toml`` is null for a
     built-in space loaded by name).
 ``strategy``, ``seed``, ``n_trials``, ``timeout``, ``trial_timeout``, ``pruner``,
-``prune_on``, ``metric``, ``n_folds``, ``test_size``, ``batch``
+``prune_on``, ``metric``, ``n_folds``, ``test_size``, ``batch``, ``objectives``
     As the :class:`~harness.study.loop.StudySpec` fields of the same names
-    (``batch`` absent in older studies: 1).
+    (absent in older studies: ``batch`` 1, ``objectives`` empty, one objective).
 ``train_rows_sha256``
     The search rows' checksum (:func:`harness.data.sources.data_checksums`):
     a worker refuses to train on other rows.
@@ -67,6 +67,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "pruner": (str,),
     "prune_on": (str,),
     "batch": (int,),
+    "objectives": (list,),
     "class_names": (dict,),
     "train_rows_sha256": (str, type(None)),
 }
@@ -90,7 +91,7 @@ class RunSettings:
         The space file's TOML text; None for a space loaded by name.
     strategy, seed, n_trials, metric, n_folds, test_size
         As :class:`~harness.study.loop.StudySpec`'s.
-    timeout, trial_timeout, pruner, prune_on, batch
+    timeout, trial_timeout, pruner, prune_on, batch, objectives
         As :class:`~harness.study.loop.StudySpec`'s.
     class_names : mapping
         ``{label as text: name}``.
@@ -112,6 +113,7 @@ class RunSettings:
     pruner: str = "none"
     prune_on: str = "folds"
     batch: int = 1
+    objectives: tuple[str, ...] = ()
     class_names: Mapping[str, str] = field(default_factory=dict)
     train_rows_sha256: str | None = None
 
@@ -136,6 +138,7 @@ class RunSettings:
             pruner=spec.pruner,
             prune_on=spec.prune_on,
             batch=spec.batch,
+            objectives=tuple(spec.objectives),
             class_names={str(k): v for k, v in class_names.items()},
             train_rows_sha256=data_checksums(spec.dataset)["train_rows_sha256"],
         )
@@ -143,7 +146,7 @@ class RunSettings:
     def to_json(self) -> dict[str, Any]:
         """The stored JSON object (see the module docstring)."""
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name in _TYPES}
-        plain["class_names"] = dict(self.class_names)
+        plain.update(class_names=dict(self.class_names), objectives=list(self.objectives))
         return {
             "format_version": FORMAT_VERSION,
             "source": self.source.to_json(),
@@ -180,6 +183,13 @@ class RunSettings:
                     f"{value!r}; run the study again with `run`"
                 )
             plain[name] = value
+        objectives = plain.get("objectives", [])
+        if not all(isinstance(name, str) for name in objectives):
+            raise ConfigError(
+                f"{where}: objectives must be metric and cost names, got {objectives!r}; "
+                "run the study again with `run`"
+            )
+        plain["objectives"] = tuple(objectives)
         space = values.get("space")
         if not isinstance(space, Mapping) or not isinstance(space.get("name"), str):
             raise ConfigError(
@@ -289,4 +299,5 @@ class RunSettings:
             prune_on=self.prune_on,
             test_size=self.test_size,
             batch=self.batch,
+            objectives=self.objectives,
         )
