@@ -70,8 +70,13 @@ class Scenario:
 
     @property
     def config(self) -> dict:
-        config = {"hidden_layer_sizes": HIDDEN, "optimizer": "adam", "lr": 1e-3,
-                  "batch_size": self.batch_size, "max_epochs": self.epochs}  # fmt: skip
+        config = {
+            "hidden_layer_sizes": HIDDEN,
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "batch_size": self.batch_size,
+            "max_epochs": self.epochs,
+        }
         if self.early_stopping:
             config.update(early_stopping=True, patience=10)
         if self.smote:
@@ -93,14 +98,16 @@ def _fold_arrays(scenario: Scenario):
 
 
 def harness_batched(scenario: Scenario) -> float:
-    evaluation = evaluate_config(scenario.config, scenario.dataset, scenario.folds,
-                                 trainer="batched")  # fmt: skip
+    evaluation = evaluate_config(
+        scenario.config, scenario.dataset, scenario.folds, trainer="batched"
+    )
     return evaluation.mean("accuracy")
 
 
 def harness_sequential(scenario: Scenario) -> float:
-    evaluation = evaluate_config(scenario.config, scenario.dataset, scenario.folds,
-                                 trainer="sequential")  # fmt: skip
+    evaluation = evaluate_config(
+        scenario.config, scenario.dataset, scenario.folds, trainer="sequential"
+    )
     return evaluation.mean("accuracy")
 
 
@@ -110,12 +117,18 @@ def sklearn_fits(scenario: Scenario) -> float:
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k, X_train, y_train, X_test in _fold_arrays(scenario):
             model = SklearnMLP(
-                hidden_layer_sizes=HIDDEN, solver="adam", learning_rate_init=1e-3,
-                batch_size=scenario.batch_size, max_iter=scenario.epochs, shuffle=True,
-                early_stopping=scenario.early_stopping, validation_fraction=0.1,
-                n_iter_no_change=10 if scenario.early_stopping else scenario.epochs, tol=1e-4
-                if scenario.early_stopping else 0, random_state=k,
-            ).fit(X_train, y_train)  # fmt: skip
+                hidden_layer_sizes=HIDDEN,
+                solver="adam",
+                learning_rate_init=1e-3,
+                batch_size=scenario.batch_size,
+                max_iter=scenario.epochs,
+                shuffle=True,
+                early_stopping=scenario.early_stopping,
+                validation_fraction=0.1,
+                n_iter_no_change=10 if scenario.early_stopping else scenario.epochs,
+                tol=1e-4 if scenario.early_stopping else 0,
+                random_state=k,
+            ).fit(X_train, y_train)
             scores.append(model.predict(X_test).size)
     return float(np.mean(scores))
 
@@ -181,8 +194,10 @@ def measure(found: list[Scenario], repeats: int) -> dict[str, dict[str, float]]:
 
 
 def table(medians: dict[str, dict[str, float]]) -> str:
-    lines = ["| scenario | implementation | seconds per trial | x scikit-learn |",
-             "| --- | --- | ---: | ---: |"]  # fmt: skip
+    lines = [
+        "| scenario | implementation | seconds per trial | x scikit-learn |",
+        "| --- | --- | ---: | ---: |",
+    ]
     for label, by_name in medians.items():
         reference = by_name[SKLEARN]
         for name, seconds in by_name.items():

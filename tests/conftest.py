@@ -26,8 +26,11 @@ def _changed_files() -> set[str]:
     try:
         out = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=all", "--", *OUTPUT_FOLDERS],
-            cwd=CHECKOUT, capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            cwd=CHECKOUT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: nothing to compare
         return set()
     return {line[3:] for line in out.splitlines()}
@@ -43,8 +46,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if written:
         session.config.get_terminal_writer().line(
             "tests wrote into the checkout (each test must write under its tmp_path only): "
-            + ", ".join(written), red=True,
-        )  # fmt: skip
+            + ", ".join(written),
+            red=True,
+        )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

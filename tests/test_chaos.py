@@ -38,11 +38,32 @@ pytestmark = pytest.mark.slow
 
 def start(url: str, root: Path) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "harness", "run", "--dataset", "iris", "--space", SPACE,
-        "--strategy", "random", "--folds", "3", "--trials", str(BUDGET), "--workers", "3",
-        "--storage", url, "--study", NAME, "--quiet",
-        "--leaderboards", str(root / "boards"), "--models", str(root / "models"),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--dataset",
+        "iris",
+        "--space",
+        SPACE,
+        "--strategy",
+        "random",
+        "--folds",
+        "3",
+        "--trials",
+        str(BUDGET),
+        "--workers",
+        "3",
+        "--storage",
+        url,
+        "--study",
+        NAME,
+        "--quiet",
+        "--leaderboards",
+        str(root / "boards"),
+        "--models",
+        str(root / "models"),
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -70,18 +70,21 @@ def test_sklearn_checks_pass_except_where_the_columns_are_no_square_image():
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = check_estimator(
-            CNNClassifier(**TINY), on_fail=None, on_skip=None
-        )  # fmt: skip
+        results = check_estimator(CNNClassifier(**TINY), on_fail=None, on_skip=None)
     counted = [r for r in results if r["check_name"] != "check_array_api_input"]
     failed = {r["check_name"]: r["exception"] for r in counted if r["status"] != "passed"}
     assert all(isinstance(e, ValueError) and NOT_SQUARE in str(e) for e in failed.values()), {
         name: repr(error) for name, error in failed.items() if NOT_SQUARE not in str(error)
     }
     passed = {r["check_name"] for r in counted if r["status"] == "passed"}
-    assert {"check_classifiers_one_label", "check_classifiers_regression_target",
-            "check_fit2d_1sample", "check_parameters_default_constructible",
-            "check_no_attributes_set_in_init", "check_get_params_invariance"} <= passed  # fmt: skip
+    assert {
+        "check_classifiers_one_label",
+        "check_classifiers_regression_target",
+        "check_fit2d_1sample",
+        "check_parameters_default_constructible",
+        "check_no_attributes_set_in_init",
+        "check_get_params_invariance",
+    } <= passed
 
 
 def test_flat_rows_3d_and_4d_arrays_give_the_same_network(digits):
@@ -164,8 +167,12 @@ def test_shifts_move_each_image_by_at_most_one_pixel_with_edges_replicated():
     padded = torch.nn.functional.pad(images, (1, 1, 1, 1), mode="replicate")
     seen = set()
     for row in range(len(images)):
-        matches = [(dy, dx) for dy in range(3) for dx in range(3)
-                   if torch.equal(shifted[row], padded[row, :, dy:dy + 5, dx:dx + 5])]  # fmt: skip
+        matches = [
+            (dy, dx)
+            for dy in range(3)
+            for dx in range(3)
+            if torch.equal(shifted[row], padded[row, :, dy : dy + 5, dx : dx + 5])
+        ]
         assert matches
         seen.add(matches[0])
     assert len(seen) == 9  # every shift of -1, 0, +1 on both axes occurs
@@ -223,8 +230,18 @@ def test_a_space_whose_image_shape_does_not_fit_exits_2_before_any_trial(tmp_pat
         "[fixed]\nimage_shape = [1, 7, 7]\nmax_epochs = 1\n"
     )
     storage = f"sqlite:///{tmp_path / 'runs.db'}"
-    argv = ["run", "--dataset", "digits", "--space", str(space), "--trials", "1",
-            "--storage", storage, "--quiet"]  # fmt: skip
+    argv = [
+        "run",
+        "--dataset",
+        "digits",
+        "--space",
+        str(space),
+        "--trials",
+        "1",
+        "--storage",
+        storage,
+        "--quiet",
+    ]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -276,8 +293,15 @@ def test_a_cnn_study_refits_its_best_and_stores_both_parameter_counts(tmp_path):
     assert stored[TUNED]["scores"]["accuracy"] > majority + 0.2  # 2 epochs of a 4-channel block
 
 
-CNN_CONFIG = {FAMILY: "cnn", "n_blocks": 3, "channels": 8, "kernel_size": 5, "residual": True,
-              "dropout": 0.25, "image_shape": [1, 8, 8]}  # fmt: skip
+CNN_CONFIG = {
+    FAMILY: "cnn",
+    "n_blocks": 3,
+    "channels": 8,
+    "kernel_size": 5,
+    "residual": True,
+    "dropout": 0.25,
+    "image_shape": [1, 8, 8],
+}
 
 
 def test_the_topology_diagram_shows_the_cnns_blocks_and_head():
@@ -287,14 +311,20 @@ def test_the_topology_diagram_shows_the_cnns_blocks_and_head():
     assert list(labels) == ["input", "block-1", "block-2", "block-3", "head", "output"]
     assert "1 x 8 x 8" in labels["input"]
     assert labels["block-1"].splitlines() == [
-        "block 1: 8 channels", "Conv2d 1 -> 8, 5x5, same padding", "BatchNorm2d", "relu",
-        "+ residual (1x1 conv)", "max-pool 2x2 -> 4x4"]  # fmt: skip
+        "block 1: 8 channels",
+        "Conv2d 1 -> 8, 5x5, same padding",
+        "BatchNorm2d",
+        "relu",
+        "+ residual (1x1 conv)",
+        "max-pool 2x2 -> 4x4",
+    ]
     assert "Conv2d 16 -> 32" in labels["block-3"] and "max-pool 2x2 -> 1x1" in labels["block-3"]
     head = ["dense head: flatten 32", "dropout 0.25 before each Linear", "Linear 32 -> 64", "relu"]
     assert labels["head"].splitlines() == head
     assert labels["output"].startswith("output: 10 units\nLinear 64 -> 10")
-    plain = vertex_labels(topology_diagram(64, {FAMILY: "cnn", "n_blocks": 1,
-                                                "batch_norm": False}, [0, 1]))  # fmt: skip
+    plain = vertex_labels(
+        topology_diagram(64, {FAMILY: "cnn", "n_blocks": 1, "batch_norm": False}, [0, 1])
+    )
     assert "BatchNorm2d" not in plain["block-1"] and "residual" not in plain["block-1"]
     assert not any("hidden" in label for label in labels.values())
 
@@ -311,12 +341,26 @@ def test_the_pipeline_diagram_and_report_text_describe_a_cnn_not_an_mlp(small_di
 
 
 def test_the_notebook_rebuilds_a_cnn_from_its_stored_configuration_and_names_it():
-    comparison = Comparison(name="digits-cnn", strategies=("tpe",), seeds=(0,), trials=2,
-                            dataset="digits", space="cnn-digits")  # fmt: skip
-    text = notebook_json(comparison, CNN_CONFIG, storage="sqlite:///../studies/digits-cnn.db",
-                         study="digits-cnn-tpe-s0", source="a test")  # fmt: skip
-    code = "".join("".join(cell["source"]) + "\n" for cell in json.loads(text)["cells"]
-                   if cell["cell_type"] == "code")  # fmt: skip
+    comparison = Comparison(
+        name="digits-cnn",
+        strategies=("tpe",),
+        seeds=(0,),
+        trials=2,
+        dataset="digits",
+        space="cnn-digits",
+    )
+    text = notebook_json(
+        comparison,
+        CNN_CONFIG,
+        storage="sqlite:///../studies/digits-cnn.db",
+        study="digits-cnn-tpe-s0",
+        source="a test",
+    )
+    code = "".join(
+        "".join(cell["source"]) + "\n"
+        for cell in json.loads(text)["cells"]
+        if cell["cell_type"] == "code"
+    )
     ast.parse(code)
     assert 'configs = {"baseline CNN": BASELINE, "tuned CNN": BEST}' in code
     assert "MODELS = {\"baseline CNN\": 'baseline MLP', \"tuned CNN\": 'tuned MLP'}" in code
@@ -350,15 +394,27 @@ def test_two_tiny_comparisons_of_one_task_put_both_families_side_by_side(tmp_pat
         comparison = comparisons[family] = load_comparison(tmp_path / f"d-{family}.toml")
         train, test = holdout_split(comparison.load_dataset(), 0.5, 0)
         for seed in comparison.seeds:
-            spec = StudySpec(name=comparison.study_name("random", seed),
-                             storage=comparison.storage, strategy="random", dataset=train,
-                             space=comparison.load_space(), seed=seed, n_folds=2, n_trials=2,
-                             test_size=0.5, task_seed=0)  # fmt: skip
+            spec = StudySpec(
+                name=comparison.study_name("random", seed),
+                storage=comparison.storage,
+                strategy="random",
+                dataset=train,
+                space=comparison.load_space(),
+                seed=seed,
+                n_folds=2,
+                n_trials=2,
+                test_size=0.5,
+                task_seed=0,
+            )
             refit_best(run_study(spec), train, test, 0, importance=False)
     versus = versus_table(load_results(comparisons["cnn"]))
     objective = versus[versus["metric"] == "f1_macro"].set_index("model")
-    assert list(objective.index) == ["tuned CNN (d-cnn)", "baseline CNN", "tuned MLP (d-mlp)",
-                                     "baseline MLP"]  # fmt: skip
+    assert list(objective.index) == [
+        "tuned CNN (d-cnn)",
+        "baseline CNN",
+        "tuned MLP (d-mlp)",
+        "baseline MLP",
+    ]
     assert list(objective["comparison"]) == ["d-cnn", "d-cnn", "d-mlp", "d-mlp"]
     assert objective.loc["baseline CNN", "n_parameters"] == 13754
     assert objective.loc["tuned MLP (d-mlp)", "n_parameters"] == 64 * 16 + 16 + 16 * 10 + 10

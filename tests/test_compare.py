@@ -76,18 +76,26 @@ def test_leaderboard_before_compare_says_what_to_run(workdir, capsys):
     ("text", "message"),
     [
         ("name = 'x'\nstrategies = ['random']\nseeds = [0]\n", "missing required key 'trials'"),
-        ("name = 'x'\nstrategies = ['annealing']\nseeds = [0]\ntrials = 2\ndataset = 'iris'\n",
-         "unknown strategy 'annealing'"),
-        ("name = 'x'\nstrategies = ['random']\nseeds = [0]\ntrials = 2\n",
-         "exactly one of 'dataset'"),
-        ("name = 'x'\nstrategies = ['random']\nseeds = [0]\ntrials = 'many'\ndataset = 'iris'\n",
-         "trials must be of type int"),
-        ("name = 'x'\nstrategies = []\nseeds = [0]\ntrials = 2\ndataset = 'iris'\n",
-         "must not be empty"),
+        (
+            "name = 'x'\nstrategies = ['annealing']\nseeds = [0]\ntrials = 2\ndataset = 'iris'\n",
+            "unknown strategy 'annealing'",
+        ),
+        (
+            "name = 'x'\nstrategies = ['random']\nseeds = [0]\ntrials = 2\n",
+            "exactly one of 'dataset'",
+        ),
+        (
+            "name = 'x'\nstrategies = ['random']\nseeds = [0]\ntrials = 'many'\ndataset = 'iris'\n",
+            "trials must be of type int",
+        ),
+        (
+            "name = 'x'\nstrategies = []\nseeds = [0]\ntrials = 2\ndataset = 'iris'\n",
+            "must not be empty",
+        ),
         ("name = 'x'\nbudget = 3\n", "unknown key(s) budget"),
         ("name = ", "not valid TOML"),
     ],
-)  # fmt: skip
+)
 def test_a_malformed_comparison_names_the_file_and_the_problem(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -152,8 +160,9 @@ def test_compare_interleaves_its_studies_round_robin(workdir):
     comparison = load_comparison(workdir / "tiny-comparison.toml")
     assert comparison.interleave
     order = comparison.interleaved()
-    assert order[: len(comparison.strategies)] == [(s, comparison.seeds[0]) for s in
-                                                   comparison.strategies]  # fmt: skip
+    assert order[: len(comparison.strategies)] == [
+        (s, comparison.seeds[0]) for s in comparison.strategies
+    ]
     assert sorted(order) == sorted(comparison.matrix())
     assert comparison.rounds() == list(range(1, comparison.trials + 1))
     text = (workdir / "tiny-comparison.toml").read_text()

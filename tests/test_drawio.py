@@ -106,8 +106,9 @@ def test_the_topology_follows_the_sizing_rule(iris):
 
 @pytest.mark.parametrize("imbalance", ["smote", "class_weight", "focal"])
 def test_the_resampler_box_names_the_imbalance_strategy(iris, imbalance):
-    text = pipeline_diagram(iris, {"imbalance": imbalance}, metric="f1_macro", folds=5,
-                            test_rows=30)  # fmt: skip
+    text = pipeline_diagram(
+        iris, {"imbalance": imbalance}, metric="f1_macro", folds=5, test_rows=30
+    )
     assert validate_drawio(text) == []
     assert vertex_labels(text)["resampler"].startswith(f"imbalance: {imbalance}\n")
 
@@ -152,18 +153,26 @@ def test_the_validator_accepts_a_minimal_document():
         ([('id="b"', 'id="a"')], "duplicate id 'a'"),
         ([('target="b"', 'target="x"')], "edge 'e' target 'x' is not a cell"),
         ([(' source="a"', "")], "edge 'e' source None is not a cell"),
-        ([('<mxGeometry width="80" height="40" as="geometry"/></mxCell>', "</mxCell>")],
-         "vertex 'a' has no mxGeometry"),
-        ([('"B" vertex="1" parent="1"><mxGeometry width="80"',
-           '"B" vertex="1" parent="1"><mxGeometry width="0"')],
-         "vertex 'b' lacks a positive width or height"),
+        (
+            [('<mxGeometry width="80" height="40" as="geometry"/></mxCell>', "</mxCell>")],
+            "vertex 'a' has no mxGeometry",
+        ),
+        (
+            [
+                (
+                    '"B" vertex="1" parent="1"><mxGeometry width="80"',
+                    '"B" vertex="1" parent="1"><mxGeometry width="0"',
+                )
+            ],
+            "vertex 'b' lacks a positive width or height",
+        ),
         ([('<mxCell id="0"/>', "")], "missing the root cell '0'"),
         ([('parent="0"', 'parent="z"')], "cell '1' has unknown parent 'z'"),
         ([("<root>", "")], "not well-formed XML"),
         ([("<root>", "<tree>"), ("</root>", "</tree>")], "needs exactly one <mxGraphModel>"),
         ([("<mxfile>", "<graph>"), ("</mxfile>", "</graph>")], "not <mxfile>"),
     ],
-)  # fmt: skip
+)
 def test_the_validator_finds_each_kind_of_defect(edits, problem):
     broken = VALID
     for old, new in edits:

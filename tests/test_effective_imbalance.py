@@ -22,11 +22,12 @@ def _trial(config, skipped=(), value=0.5, folds=3):
         attrs[ledger.RESAMPLING_SKIPPED] = list(skipped)
     return optuna.trial.create_trial(
         params={"imbalance": config["imbalance"]},
-        distributions={"imbalance": optuna.distributions.CategoricalDistribution(
-            ["none", "adasyn", "smote"])},
+        distributions={
+            "imbalance": optuna.distributions.CategoricalDistribution(["none", "adasyn", "smote"])
+        },
         value=value,
         user_attrs=attrs,
-    )  # fmt: skip
+    )
 
 
 def test_a_resampler_skipped_on_every_fold_is_credited_as_none():
@@ -54,8 +55,9 @@ def test_partly_skipped_and_old_unindexed_records_are_read():
 def test_trial_rows_and_importances_read_the_strategy_that_ran():
     study = optuna.create_study(direction="maximize")
     skipped = [f"fold {k}: skipped: ADASYN: nothing" for k in range(3)]
-    study.add_trials([_trial({"imbalance": "adasyn"}, skipped, 0.6),
-                      _trial({"imbalance": "smote"}, (), 0.5)])  # fmt: skip
+    study.add_trials(
+        [_trial({"imbalance": "adasyn"}, skipped, 0.6), _trial({"imbalance": "smote"}, (), 0.5)]
+    )
     study.set_user_attr(ledger.STRATEGY, "random")
     rows = ledger.trial_rows(study)
     assert [r["param_imbalance"] for r in rows] == ["none", "smote"]
@@ -74,9 +76,19 @@ def _frame(seeds=4, n=40):
             lr = float(rng.uniform(0, 1))
             value = 0.5 - 0.3 * (lr - 0.5) ** 2 + (0.1 if optimizer == "adam" else 0.0)
             value += float(rng.normal(0, 0.01))
-            rows.append({"study": f"r-{seed}", "strategy": "random", "seed": seed,
-                         "trial": position, "number": position - 1, "state": "COMPLETE",
-                         "value": value, "param_optimizer": optimizer, "param_lr": lr})  # fmt: skip
+            rows.append(
+                {
+                    "study": f"r-{seed}",
+                    "strategy": "random",
+                    "seed": seed,
+                    "trial": position,
+                    "number": position - 1,
+                    "state": "COMPLETE",
+                    "value": value,
+                    "param_optimizer": optimizer,
+                    "param_lr": lr,
+                }
+            )
     return pd.DataFrame(rows)
 
 

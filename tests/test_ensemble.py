@@ -284,8 +284,19 @@ def test_the_report_of_an_ensemble_study_draws_no_learning_curve_it_has_no_histo
     spec, train, test = _iris_spec(tmp_path, space, "ensemble-report")
     refit_best(run_study(spec), train, test, 0, importance=False)
     out = tmp_path / "reports"
-    code = main(["report", "--study", "ensemble-report", "--storage", spec.storage,
-                 "--out", str(out), "--drawio", str(tmp_path / "drawio")])  # fmt: skip
+    code = main(
+        [
+            "report",
+            "--study",
+            "ensemble-report",
+            "--storage",
+            spec.storage,
+            "--out",
+            str(out),
+            "--drawio",
+            str(tmp_path / "drawio"),
+        ]
+    )
     assert code == 0
     figures = {path.name for path in (out / "figures").glob("*.png")}
     assert "ensemble-report-confusion.png" in figures

@@ -128,8 +128,12 @@ def test_the_fold_preprocessor_imputes_like_the_column_transformer(tmp_path):
     from harness.study.evaluation import FoldPreprocessor
 
     rng = np.random.default_rng(0)
-    rows = [f"{a},{b},{c}" for a, b, c in zip(rng.normal(size=40), rng.choice(["x", "y"], 40),
-                                               rng.integers(0, 2, 40), strict=True)]  # fmt: skip
+    rows = [
+        f"{a},{b},{c}"
+        for a, b, c in zip(
+            rng.normal(size=40), rng.choice(["x", "y"], 40), rng.integers(0, 2, 40), strict=True
+        )
+    ]
     rows[3] = ",x,1"
     rows[7] = "0.5,,0"
     (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")

@@ -47,9 +47,22 @@ def test_the_quick_space_is_small_and_holds_the_baselines_searched_values():
 @pytest.mark.slow
 def test_a_five_trial_quick_run_finishes(tmp_path):
     storage = f"sqlite:///{tmp_path / 'q.db'}"
-    code = main(["run", "--space", "quick", "--trials", "5", "--quiet", "--storage", storage,
-                 "--leaderboards", str(tmp_path / "b"),
-                 "--models", str(tmp_path / "m")])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--space",
+            "quick",
+            "--trials",
+            "5",
+            "--quiet",
+            "--storage",
+            storage,
+            "--leaderboards",
+            str(tmp_path / "b"),
+            "--models",
+            str(tmp_path / "m"),
+        ]
+    )
     assert code == 0
     study = optuna.load_study(study_name="teleconnect-quick-tpe-s0", storage=storage)
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) >= 5
@@ -58,9 +71,26 @@ def test_a_five_trial_quick_run_finishes(tmp_path):
 @pytest.mark.slow
 def test_the_commands_run_suggests_quote_paths_with_spaces(tmp_path, capsys):
     folder = tmp_path / "my models"
-    code = main(["run", "--dataset", "iris", "--space", TINY, "--trials", "2", "--folds", "3",
-                 "--quiet", "--storage", f"sqlite:///{tmp_path / 'a b.db'}",
-                 "--leaderboards", str(tmp_path / "boards"), "--models", str(folder)])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--dataset",
+            "iris",
+            "--space",
+            TINY,
+            "--trials",
+            "2",
+            "--folds",
+            "3",
+            "--quiet",
+            "--storage",
+            f"sqlite:///{tmp_path / 'a b.db'}",
+            "--leaderboards",
+            str(tmp_path / "boards"),
+            "--models",
+            str(folder),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     [predict] = [line for line in out.splitlines() if line.startswith("score new rows:")]

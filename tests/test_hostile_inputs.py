@@ -20,13 +20,20 @@ def _run(tmp_path: Path, *options: str) -> int:
     return main(
         [
             "run",
-            "--storage", f"sqlite:///{tmp_path / 'out' / 'h.db'}",
-            "--leaderboards", str(tmp_path / "out" / "boards"),
-            "--models", str(tmp_path / "out" / "models"),
-            "--trials", "2", "--folds", "2", "--quiet",
+            "--storage",
+            f"sqlite:///{tmp_path / 'out' / 'h.db'}",
+            "--leaderboards",
+            str(tmp_path / "out" / "boards"),
+            "--models",
+            str(tmp_path / "out" / "models"),
+            "--trials",
+            "2",
+            "--folds",
+            "2",
+            "--quiet",
             *options,
         ]
-    )  # fmt: skip
+    )
 
 
 def _refused(tmp_path: Path, capsys, before: set[Path], *options: str) -> str:

@@ -87,17 +87,37 @@ def files(root: Path) -> dict[str, bytes | None]:
 
 def run_argv(storage: str, out: Path) -> list[str]:
     return [
-        "run", "--dataset", "iris", "--space", TINY, "--folds", "3", "--trials", "1",
-        "--storage", storage, "--quiet", "--leaderboards", str(out / "boards"),
-        "--models", str(out / "models"),
-    ]  # fmt: skip
+        "run",
+        "--dataset",
+        "iris",
+        "--space",
+        TINY,
+        "--folds",
+        "3",
+        "--trials",
+        "1",
+        "--storage",
+        storage,
+        "--quiet",
+        "--leaderboards",
+        str(out / "boards"),
+        "--models",
+        str(out / "models"),
+    ]
 
 
 def report_argv(storage: str, out: Path) -> list[str]:
     return [
-        "report", "--study", "s", "--storage", storage,
-        "--out", str(out / "report"), "--drawio", str(out / "drawio"),
-    ]  # fmt: skip
+        "report",
+        "--study",
+        "s",
+        "--storage",
+        storage,
+        "--out",
+        str(out / "report"),
+        "--drawio",
+        str(out / "drawio"),
+    ]
 
 
 def assert_refused(argv: list[str], root: Path, capsys) -> str:

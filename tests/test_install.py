@@ -20,10 +20,21 @@ def installed(tmp_path_factory) -> Path:
     """The project installed (not editable) into a folder of its own, dependencies excluded."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
@@ -32,16 +43,24 @@ def _harness(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProc
     env.pop("HARNESS_DATA_DIR", None)
     return subprocess.run(
         [sys.executable, "-m", "harness", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_installed_package_is_the_one_imported(installed, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(installed)}
     out = subprocess.run(
         [sys.executable, "-c", "import harness; print(harness.__file__)"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert Path(out.stdout.strip()).is_relative_to(installed)
 
 
@@ -55,9 +74,19 @@ def test_spaces_lists_the_built_in_spaces_outside_the_checkout(installed, tmp_pa
 
 def test_run_uses_a_built_in_space_outside_the_checkout(installed, tmp_path):
     result = _harness(
-        installed, tmp_path, "run", "--dataset", "iris", "--space", "mlp-small",
-        "--trials", "1", "--folds", "2", "--quiet",
-    )  # fmt: skip
+        installed,
+        tmp_path,
+        "run",
+        "--dataset",
+        "iris",
+        "--space",
+        "mlp-small",
+        "--trials",
+        "1",
+        "--folds",
+        "2",
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     assert "best trial" in result.stdout
     assert (tmp_path / "studies" / "harness.db").is_file()

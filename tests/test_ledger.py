@@ -23,6 +23,8 @@ def test_stored_holdout_joins_true_labels_and_importance_to_the_model_entries():
     assert stored["tuned MLP"]["y_true"] == [1, 1]
     assert stored["majority class"]["y_true"] == [1, 1]
     assert stored["tuned MLP"]["permutation_importance"]["tenure"] == {
-        "mean": 0.1, "std": 0.02, "repeats": 10,
-    }  # fmt: skip
+        "mean": 0.1,
+        "std": 0.02,
+        "repeats": 10,
+    }
     assert "y_true" not in study.user_attrs[ledger.HOLDOUT]["tuned MLP"]  # storage unchanged

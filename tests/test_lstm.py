@@ -41,8 +41,9 @@ def sine(n: int = 120, seed: int = 0) -> np.ndarray:
 
 
 def small(**params) -> LSTMRegressor:
-    return LSTMRegressor(**{"window": 4, "hidden_size": 8, "max_epochs": 5, "random_state": 0,
-                            **params})  # fmt: skip
+    return LSTMRegressor(
+        **{"window": 4, "hidden_size": 8, "max_epochs": 5, "random_state": 0, **params}
+    )
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -23,10 +23,13 @@ def _sklearn(y, pred, proba, labels):
 
     averaged = {
         f"{name}_{average}": func(y, pred, labels=labels, average=average, zero_division=0)
-        for name, func in (("precision", skm.precision_score), ("recall", skm.recall_score),
-                           ("f1", skm.f1_score))
+        for name, func in (
+            ("precision", skm.precision_score),
+            ("recall", skm.recall_score),
+            ("f1", skm.f1_score),
+        )
         for average in ("macro", "weighted")
-    }  # fmt: skip
+    }
     return {
         "accuracy": skm.accuracy_score(y, pred),
         "balanced_accuracy": skm.balanced_accuracy_score(y, pred),

@@ -58,9 +58,16 @@ def test_refit_cross_validates_the_references_on_the_studys_folds(tmp_path):
     path = Path(__file__).parent / "data" / "with-baseline.toml"
     dataset = load_dataset("iris")
     train, test = holdout_split(dataset, 0.2, 0)
-    spec = StudySpec(name="iris", storage=f"sqlite:///{tmp_path / 's.db'}", strategy="random",
-                     dataset=train, space=load_space(path), n_folds=3, n_trials=2,
-                     metric="accuracy")  # fmt: skip
+    spec = StudySpec(
+        name="iris",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        strategy="random",
+        dataset=train,
+        space=load_space(path),
+        n_folds=3,
+        n_trials=2,
+        metric="accuracy",
+    )
     study = run_study(spec)
     refit_best(study, train, test, 0, importance=False)
     stored = study.user_attrs[ledger.REFERENCE_CV]
@@ -79,8 +86,12 @@ def test_refit_cross_validates_the_references_on_the_studys_folds(tmp_path):
 def _held_out(predicted: list[int], truth: list[int]) -> dict:
     accuracy = float(np.mean(np.asarray(predicted) == np.asarray(truth)))
     proba = [[1.0, 0.0] if p == 0 else [0.0, 1.0] for p in predicted]
-    return {"scores": {"accuracy": accuracy}, "labels": [0, 1], "predicted": predicted,
-            "proba": proba}  # fmt: skip
+    return {
+        "scores": {"accuracy": accuracy},
+        "labels": [0, 1],
+        "predicted": predicted,
+        "proba": proba,
+    }
 
 
 def test_run_says_when_the_tuned_model_is_not_better_and_what_to_deploy():
@@ -99,8 +110,9 @@ def test_run_says_when_the_tuned_model_is_not_better_and_what_to_deploy():
             MAJORITY: _held_out([0] * 100, truth),
         },
     )
-    study.set_user_attr(ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)),
-                                              "n_test": 100})  # fmt: skip
+    study.set_user_attr(
+        ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)), "n_test": 100}
+    )
     lines = model_lines(study, "accuracy")
     text = "\n".join(lines)
     assert "held-out accuracy on 100 rows" in text
@@ -116,18 +128,23 @@ def test_run_says_when_the_tuned_model_is_not_better_and_what_to_deploy():
 def test_run_says_when_the_tuned_model_is_the_baseline_point():
     truth = [0, 1] * 50
     study = optuna.create_study(direction="maximize")
-    study.add_trial(optuna.trial.create_trial(
-        value=0.6, user_attrs={ledger.FOLD_SCORES: {"accuracy": [0.6, 0.6]},
-                               ledger.BASELINE_POINT: True}))  # fmt: skip
+    study.add_trial(
+        optuna.trial.create_trial(
+            value=0.6,
+            user_attrs={ledger.FOLD_SCORES: {"accuracy": [0.6, 0.6]}, ledger.BASELINE_POINT: True},
+        )
+    )
     study.set_user_attr(ledger.METRIC, "accuracy")
     study.set_user_attr(ledger.HOLDOUT_TRIAL, 0)
     study.set_user_attr(ledger.BASELINE_CV, {"accuracy": [0.6, 0.6]})
     study.set_user_attr(ledger.REFERENCE_CV, {MAJORITY: {"accuracy": [0.5, 0.5]}})
     same = _held_out(truth[:60] + [1 - t for t in truth[60:]], truth)
-    study.set_user_attr(ledger.HOLDOUT, {TUNED: same, BASELINE: same,
-                                         MAJORITY: _held_out([0] * 100, truth)})  # fmt: skip
-    study.set_user_attr(ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)),
-                                              "n_test": 100})  # fmt: skip
+    study.set_user_attr(
+        ledger.HOLDOUT, {TUNED: same, BASELINE: same, MAJORITY: _held_out([0] * 100, truth)}
+    )
+    study.set_user_attr(
+        ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)), "n_test": 100}
+    )
     text = "\n".join(model_lines(study, "accuracy"))
     assert "The tuned MLP is the baseline configuration" in text
     assert "not better than the baseline MLP" not in text
@@ -158,8 +175,9 @@ def _study_held_out(cv: dict[str, list[float]], correct: dict[str, int | range])
             for name, rows in correct.items()
         },
     )
-    study.set_user_attr(ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)),
-                                              "n_test": 100})  # fmt: skip
+    study.set_user_attr(
+        ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)), "n_test": 100}
+    )
     return study
 
 

@@ -63,14 +63,16 @@ def make_spec(tmp_path: Path, **overrides) -> StudySpec:
 
 def non_dominated(study: optuna.Study) -> set[int]:
     """The front by brute force (the test's own dominance, independent of Optuna's)."""
-    signs = np.array([1.0 if d == optuna.study.StudyDirection.MAXIMIZE else -1.0
-                      for d in study.directions])  # fmt: skip
+    signs = np.array(
+        [1.0 if d == optuna.study.StudyDirection.MAXIMIZE else -1.0 for d in study.directions]
+    )
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     values = {t.number: np.asarray(t.values) * signs for t in complete}
     return {
-        a for a, va in values.items()
+        a
+        for a, va in values.items()
         if not any(np.all(vb >= va) and np.any(vb > va) for b, vb in values.items() if b != a)
-    }  # fmt: skip
+    }
 
 
 # --- objectives: parsing, directions, values -------------------------------------------------
@@ -137,18 +139,27 @@ def test_hypervolume_of_a_hand_checked_front():
 
 def _frame(rows):
     frame = pd.DataFrame(
-        rows, columns=["study", "strategy", "seed", "number", "objective_f1_macro",
-                       "objective_fit_seconds"],
-    )  # fmt: skip
+        rows,
+        columns=[
+            "study",
+            "strategy",
+            "seed",
+            "number",
+            "objective_f1_macro",
+            "objective_fit_seconds",
+        ],
+    )
     return frame.assign(state="COMPLETE", trial=frame["number"] + 1, pareto=True)
 
 
 def test_hypervolume_is_on_the_comparisons_scale_with_the_worst_value_as_reference():
-    frame = _frame([
-        ("a", "random", 0, 0, 0.9, 4.0),  # best f1, slowest: on the worst fit_seconds -> adds 0
-        ("a", "random", 0, 1, 0.5, 1.0),  # worst f1 -> adds 0
-        ("b", "tpe", 0, 0, 0.8, 2.0),     # normalised (0.25, 1/3): dominates 0.75 x 2/3 = 0.5
-    ])  # fmt: skip
+    frame = _frame(
+        [
+            ("a", "random", 0, 0, 0.9, 4.0),  # best f1, slowest: on the worst fit_seconds -> adds 0
+            ("a", "random", 0, 1, 0.5, 1.0),  # worst f1 -> adds 0
+            ("b", "tpe", 0, 0, 0.8, 2.0),  # normalised (0.25, 1/3): dominates 0.75 x 2/3 = 0.5
+        ]
+    )
     points, scale = pareto.normalised(frame, ("f1_macro", "fit_seconds"))
     assert scale.to_dict("list") == {
         "objective": ["f1_macro", "fit_seconds"],
@@ -165,12 +176,14 @@ def test_hypervolume_is_on_the_comparisons_scale_with_the_worst_value_as_referen
 
 
 def test_the_pooled_front_is_the_non_dominated_trials_of_all_studies():
-    frame = _frame([
-        ("a", "random", 0, 0, 0.9, 4.0),
-        ("a", "random", 0, 1, 0.7, 3.0),  # beaten by b#0 on both
-        ("b", "tpe", 0, 0, 0.8, 2.0),
-        ("b", "tpe", 0, 1, 0.8, 2.0),     # equal to b#0: both kept, neither beats the other
-    ])  # fmt: skip
+    frame = _frame(
+        [
+            ("a", "random", 0, 0, 0.9, 4.0),
+            ("a", "random", 0, 1, 0.7, 3.0),  # beaten by b#0 on both
+            ("b", "tpe", 0, 0, 0.8, 2.0),
+            ("b", "tpe", 0, 1, 0.8, 2.0),  # equal to b#0: both kept, neither beats the other
+        ]
+    )
     front = pareto.front_table(frame, ("f1_macro", "fit_seconds"), pooled=True)
     assert list(zip(front["strategy"], front["number"], strict=True)) == [
         ("random", 0),
@@ -211,8 +224,9 @@ def test_n_params_is_counted_from_the_configuration_and_resume_keeps_the_budget(
     assert {t.number for t in pareto_front(study)} == {
         t.number for t in study.trials if t.values[0] == best
     }
-    resumed = run_study(make_spec(tmp_path, strategy="nsga2", n_trials=6,
-                                  objectives=("f1_macro", "n_params")))  # fmt: skip
+    resumed = run_study(
+        make_spec(tmp_path, strategy="nsga2", n_trials=6, objectives=("f1_macro", "n_params"))
+    )
     assert len(resumed.trials) == 6
     assert [t.number for t in resumed.trials[:4]] == [0, 1, 2, 3]
     assert set(resumed.user_attrs[ledger.PARETO_FRONT]) == non_dominated(resumed)
@@ -264,22 +278,35 @@ def _files(root: Path) -> set[Path]:
 def _run(tmp_path: Path, *options: str) -> int:
     return main(
         [
-            "run", "--dataset", "iris", "--space", str(TINY),
-            "--storage", f"sqlite:///{tmp_path / 'out' / 'h.db'}",
-            "--leaderboards", str(tmp_path / "out" / "boards"),
-            "--models", str(tmp_path / "out" / "models"),
-            "--trials", "2", "--folds", "2", "--quiet",
+            "run",
+            "--dataset",
+            "iris",
+            "--space",
+            str(TINY),
+            "--storage",
+            f"sqlite:///{tmp_path / 'out' / 'h.db'}",
+            "--leaderboards",
+            str(tmp_path / "out" / "boards"),
+            "--models",
+            str(tmp_path / "out" / "models"),
+            "--trials",
+            "2",
+            "--folds",
+            "2",
+            "--quiet",
             *options,
         ]
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         *(
-            (("--strategy", name, "--objectives", "f1_macro,fit_seconds"),
-             f"strategy '{name}' cannot search 2 objectives: use one of")
+            (
+                ("--strategy", name, "--objectives", "f1_macro,fit_seconds"),
+                f"strategy '{name}' cannot search 2 objectives: use one of",
+            )
             for name in SINGLE
         ),
         (("--objectives", "f1_macro,fit_seconds", "--batch", "2"), "leave --batch at 1"),
@@ -289,7 +316,7 @@ def _run(tmp_path: Path, *options: str) -> int:
         (("--objectives", "f1_macro,fit_seconds", "--metric", "accuracy"), "name two metrics"),
         (("--objectives", ""), "name no objective"),
     ],
-)  # fmt: skip
+)
 def test_run_refuses_what_cannot_search_several_objectives(tmp_path, capsys, options, message):
     before = _files(tmp_path)
     code = _run(tmp_path, *options)
@@ -310,12 +337,22 @@ def test_strategies_lists_which_search_several_objectives(capsys):
 
 @pytest.mark.slow
 def test_run_prints_and_stores_the_front_and_its_leaderboard(tmp_path, capsys):
-    code = _run(tmp_path, "--strategy", "nsga2", "--trials", "5", "--folds", "3",
-                "--objectives", "f1_macro,fit_seconds,n_params")  # fmt: skip
+    code = _run(
+        tmp_path,
+        "--strategy",
+        "nsga2",
+        "--trials",
+        "5",
+        "--folds",
+        "3",
+        "--objectives",
+        "f1_macro,fit_seconds,n_params",
+    )
     out = capsys.readouterr().out
     assert code == 0
-    study = optuna.load_study(study_name="iris-tiny-nsga2-s0",
-                              storage=f"sqlite:///{tmp_path / 'out' / 'h.db'}")  # fmt: skip
+    study = optuna.load_study(
+        study_name="iris-tiny-nsga2-s0", storage=f"sqlite:///{tmp_path / 'out' / 'h.db'}"
+    )
     front = sorted(study.user_attrs[ledger.PARETO_FRONT])
     assert front == sorted(non_dominated(study))
     assert f"Pareto front (f1_macro max, fit_seconds min, n_params min): {len(front)} of 5" in out
@@ -370,10 +407,18 @@ def test_a_two_objective_comparison_has_a_hypervolume_per_seed_and_its_statistic
     assert comparison.objectives == ("f1_macro", "fit_seconds")
     assert comparison.metric == "f1_macro"
     studies = [
-        run_study(make_spec(tmp_path, name=comparison.study_name(strategy, seed),
-                            strategy=strategy, seed=seed, task_seed=0, n_trials=3))
+        run_study(
+            make_spec(
+                tmp_path,
+                name=comparison.study_name(strategy, seed),
+                strategy=strategy,
+                seed=seed,
+                task_seed=0,
+                n_trials=3,
+            )
+        )
         for strategy, seed in comparison.matrix()
-    ]  # fmt: skip
+    ]
     frame = ledger.trials_frame(studies)
     tables = pareto_tables(frame, comparison.objectives, budget=comparison.trials)
     hv = tables["hypervolume"]

@@ -71,10 +71,16 @@ def test_only_the_retraining_cells_are_left_without_outputs(text):
     cells = [c for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
     retrain = ["retrain" in c["metadata"].get("tags", []) for c in cells]
     assert retrain == [False] * 5 + [True] * 4
-    assert all(c["outputs"] == [] and c["execution_count"] is None
-               for c, tagged in zip(cells, retrain, strict=True) if tagged)  # fmt: skip
-    assert all(c["outputs"] for c, tagged in zip(cells, retrain, strict=True) if not tagged and
-               "print(" in "".join(c["source"]))  # fmt: skip
+    assert all(
+        c["outputs"] == [] and c["execution_count"] is None
+        for c, tagged in zip(cells, retrain, strict=True)
+        if tagged
+    )
+    assert all(
+        c["outputs"]
+        for c, tagged in zip(cells, retrain, strict=True)
+        if not tagged and "print(" in "".join(c["source"])
+    )
 
 
 def test_it_saves_the_model_and_scores_new_rows(text, tiny_report):
@@ -104,18 +110,22 @@ def test_the_committed_notebook_runs_in_a_jupyter_kernel_from_reports(name, monk
     # The kernel imports this checkout's harness.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     client = nbclient.NotebookClient(
-        document, timeout=600, kernel_name="python3",
-        resources={"metadata": {"path": str(ROOT / "reports")}}, record_timing=False,
-    )  # fmt: skip
+        document,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "reports")}},
+        record_timing=False,
+    )
     client.execute()
 
     def printed(nb, retrain):
         return [
             "".join(o.get("text", ""))
-            for c in nb.cells if c.cell_type == "code"
-            and ("retrain" in c.metadata.get("tags", [])) == retrain
-            for o in c.outputs if o.get("name") == "stdout"
-        ]  # fmt: skip
+            for c in nb.cells
+            if c.cell_type == "code" and ("retrain" in c.metadata.get("tags", [])) == retrain
+            for o in c.outputs
+            if o.get("name") == "stdout"
+        ]
 
     assert printed(document, False) == printed(committed, False)
     assert any("f1_macro" in block for block in printed(document, False))

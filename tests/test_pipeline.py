@@ -33,9 +33,13 @@ def test_loss_based_imbalance_strategies_set_estimator_parameters(imbalance, exp
 
 @pytest.mark.parametrize(
     ("imbalance", "sampler"),
-    [("smote", SMOTE), ("adasyn", ADASYN), ("borderline_smote", BorderlineSMOTE),
-     ("smote_enn", SMOTEENN)],
-)  # fmt: skip
+    [
+        ("smote", SMOTE),
+        ("adasyn", ADASYN),
+        ("borderline_smote", BorderlineSMOTE),
+        ("smote_enn", SMOTEENN),
+    ],
+)
 def test_resampling_strategies_become_the_estimators_resampler(imbalance, sampler):
     resampler = estimator_params({"imbalance": imbalance}, Y, random_state=0)["resampler"]
     assert isinstance(resampler, sampler)

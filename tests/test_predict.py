@@ -27,13 +27,24 @@ def ran(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("run")
     code = main(
         [
-            "run", "--dataset", "iris", "--space", TINY, "--trials", "2", "--folds", "3",
-            "--storage", f"sqlite:///{root / 'h.db'}",
-            "--leaderboards", str(root / "boards"),
-            "--models", str(root / "models"),
+            "run",
+            "--dataset",
+            "iris",
+            "--space",
+            TINY,
+            "--trials",
+            "2",
+            "--folds",
+            "3",
+            "--storage",
+            f"sqlite:///{root / 'h.db'}",
+            "--leaderboards",
+            str(root / "boards"),
+            "--models",
+            str(root / "models"),
             "--quiet",
         ]
-    )  # fmt: skip
+    )
     assert code == 0
     return root
 
@@ -108,14 +119,27 @@ def test_run_stores_the_settings_a_worker_needs(study):
 
 def test_predict_writes_labels_names_and_probabilities(ran, iris_csv, tmp_path, capsys):
     out = tmp_path / "scored.csv"
-    code = main(["predict", "--model", str(ran / "models" / f"{NAME}.joblib"),
-                 "--data", str(iris_csv), "--output", str(out)])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(ran / "models" / f"{NAME}.joblib"),
+            "--data",
+            str(iris_csv),
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 0
     assert "scored 12 rows" in capsys.readouterr().out
     scored = pd.read_csv(out)
     assert list(scored.columns) == [
-        "predicted", "predicted_name", "proba_setosa", "proba_versicolor", "proba_virginica"
-    ]  # fmt: skip
+        "predicted",
+        "predicted_name",
+        "proba_setosa",
+        "proba_versicolor",
+        "proba_virginica",
+    ]
     model = joblib.load(ran / "models" / f"{NAME}.joblib")
     X = pd.read_csv(iris_csv)
     assert scored["predicted"].tolist() == model.predict(X).tolist()
@@ -127,8 +151,9 @@ def test_predict_writes_labels_names_and_probabilities(ran, iris_csv, tmp_path, 
 def test_predict_accepts_the_target_column_and_prints_without_output(ran, tmp_path, capsys):
     path = tmp_path / "labelled.csv"
     load_dataset("iris").X.head(3).assign(target=0).to_csv(path, index=False)
-    code = main(["predict", "--model", str(ran / "models" / f"{NAME}-baseline.joblib"),
-                 "--data", str(path)])  # fmt: skip
+    code = main(
+        ["predict", "--model", str(ran / "models" / f"{NAME}-baseline.joblib"), "--data", str(path)]
+    )
     assert code == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 4  # header and 3 rows
 
@@ -151,8 +176,17 @@ def _write(tmp_path: Path, frame: pd.DataFrame) -> Path:
 def test_rows_that_do_not_fit_give_one_line_and_exit_2(ran, tmp_path, capsys, change, message):
     path = _write(tmp_path, change(load_dataset("iris").X.head(5)))
     out = tmp_path / "scored.csv"
-    code = main(["predict", "--model", str(ran / "models" / f"{NAME}.joblib"),
-                 "--data", str(path), "--output", str(out)])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(ran / "models" / f"{NAME}.joblib"),
+            "--data",
+            str(path),
+            "--output",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
@@ -184,15 +218,30 @@ def test_a_file_that_is_not_a_harness_model_stops_with_one_line(
 
 
 def test_a_missing_data_file_stops_with_one_line(ran, tmp_path, capsys):
-    code = main(["predict", "--model", str(ran / "models" / f"{NAME}.joblib"),
-                 "--data", str(tmp_path / "none.csv")])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(ran / "models" / f"{NAME}.joblib"),
+            "--data",
+            str(tmp_path / "none.csv"),
+        ]
+    )
     assert code == 2
     assert "no such file" in capsys.readouterr().err
 
 
 def _predict(ran: Path, data: Path, *options: str) -> int:
-    return main(["predict", "--model", str(ran / "models" / f"{NAME}.joblib"),
-                 "--data", str(data), *options])  # fmt: skip
+    return main(
+        [
+            "predict",
+            "--model",
+            str(ran / "models" / f"{NAME}.joblib"),
+            "--data",
+            str(data),
+            *options,
+        ]
+    )
 
 
 def test_id_and_keep_columns_are_carried_through_not_fed_to_the_model(ran, tmp_path, capsys):
@@ -202,8 +251,19 @@ def test_id_and_keep_columns_are_carried_through_not_fed_to_the_model(ran, tmp_p
         path, index=False
     )
     out = tmp_path / "scored.csv"
-    assert _predict(ran, path, "--id", "customer", "--keep", "region,sepal length (cm)",
-                    "--output", str(out)) == 0  # fmt: skip
+    assert (
+        _predict(
+            ran,
+            path,
+            "--id",
+            "customer",
+            "--keep",
+            "region,sepal length (cm)",
+            "--output",
+            str(out),
+        )
+        == 0
+    )
     scored = pd.read_csv(out)
     assert list(scored.columns[:4]) == ["customer", "region", "sepal length (cm)", "predicted"]
     assert scored["customer"].tolist() == [f"c{i}" for i in range(6)]
@@ -283,12 +343,30 @@ def series_model(tmp_path_factory) -> tuple[Path, Path]:
     ).to_csv(data, index=False)
     (root / "tiny-lstm.toml").write_text(TINY_LSTM)
     with single_torch_thread():
-        code = main([
-            "run", "--data", str(data), "--target", "price", "--time-column", "day",
-            "--space", str(root / "tiny-lstm.toml"), "--trials", "1", "--folds", "3", "--quiet",
-            "--storage", f"sqlite:///{root / 's.db'}", "--leaderboards", str(root / "lb"),
-            "--models", str(root / "models"),
-        ])  # fmt: skip
+        code = main(
+            [
+                "run",
+                "--data",
+                str(data),
+                "--target",
+                "price",
+                "--time-column",
+                "day",
+                "--space",
+                str(root / "tiny-lstm.toml"),
+                "--trials",
+                "1",
+                "--folds",
+                "3",
+                "--quiet",
+                "--storage",
+                f"sqlite:///{root / 's.db'}",
+                "--leaderboards",
+                str(root / "lb"),
+                "--models",
+                str(root / "models"),
+            ]
+        )
     assert code == 0
     [model] = (root / "models").glob("*-tpe-s0.joblib")
     return model, data
@@ -299,8 +377,21 @@ def test_a_time_series_model_forecasts_the_next_steps_after_the_files_last_rows(
 ):
     model_path, data = series_model
     out = tmp_path / "forecast.csv"
-    code = main(["predict", "--model", str(model_path), "--data", str(data),
-                 "--time-column", "day", "--horizon", "3", "--output", str(out)])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--model",
+            str(model_path),
+            "--data",
+            str(data),
+            "--time-column",
+            "day",
+            "--horizon",
+            "3",
+            "--output",
+            str(out),
+        ]
+    )
     assert code == 0
     forecast = pd.read_csv(out)
     assert list(forecast.columns) == ["step", "day", "forecast"]

@@ -13,8 +13,10 @@ from harness.report.sections import published_text
 
 def test_the_wine_registry_entries_keep_cortez_et_al_with_their_source():
     red, white = get_spec("wine-red"), get_spec("wine-white")
-    assert [(r.metric, r.value) for r in red.published] == [("accuracy", 0.591),
-                                                           ("accuracy", 0.624)]  # fmt: skip
+    assert [(r.metric, r.value) for r in red.published] == [
+        ("accuracy", 0.591),
+        ("accuracy", 0.624),
+    ]
     assert [r.value for r in white.published] == [0.526, 0.646]
     assert all(r.source == CORTEZ_2009 and "tolerance 0.5" in r.protocol for r in red.published)
     assert get_spec("teleconnect").published == ()
@@ -22,8 +24,10 @@ def test_the_wine_registry_entries_keep_cortez_et_al_with_their_source():
 
 
 def _ctx(name: str, dataset) -> SimpleNamespace:
-    holdout = {"tuned MLP": {"scores": {"accuracy": 0.62, "f1_macro": 0.3}},
-               "random forest": {"scores": {"accuracy": 0.71, "f1_macro": 0.4}}}  # fmt: skip
+    holdout = {
+        "tuned MLP": {"scores": {"accuracy": 0.62, "f1_macro": 0.3}},
+        "random forest": {"scores": {"accuracy": 0.71, "f1_macro": 0.4}},
+    }
     return SimpleNamespace(
         dataset=dataset,
         train=SimpleNamespace(y=pd.Series(range(1279))),

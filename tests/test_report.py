@@ -56,9 +56,15 @@ def _body_and_bibliography(text: str) -> tuple[str, str]:
 def test_every_section_is_there_in_order(text):
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
     assert headings == list(SECTIONS)
-    for sub in ("Strategies and why each was chosen", "Changes made to the model",
-                "Before and after on the held-out test split", "Per class", "Search efficiency",
-                "Optimizers and imbalance handling", "Which strategy at which budget"):  # fmt: skip
+    for sub in (
+        "Strategies and why each was chosen",
+        "Changes made to the model",
+        "Before and after on the held-out test split",
+        "Per class",
+        "Search efficiency",
+        "Optimizers and imbalance handling",
+        "Which strategy at which budget",
+    ):
         assert f"\n### {sub}\n" in text
 
 
@@ -197,10 +203,19 @@ def _imbalance_frame(smote_effect: float) -> pd.DataFrame:
             imbalance = "smote" if position % 2 else "none"
             lr = float(rng.uniform(0, 1))
             value = 0.7 - 0.2 * lr + (smote_effect if imbalance == "smote" else 0.0)
-            rows.append({"study": f"r-{seed}", "strategy": "random", "seed": seed,
-                         "trial": position, "number": position - 1, "state": "COMPLETE",
-                         "value": value + float(rng.normal(0, 0.005)),
-                         "param_imbalance": imbalance, "param_lr": lr})  # fmt: skip
+            rows.append(
+                {
+                    "study": f"r-{seed}",
+                    "strategy": "random",
+                    "seed": seed,
+                    "trial": position,
+                    "number": position - 1,
+                    "state": "COMPLETE",
+                    "value": value + float(rng.normal(0, 0.005)),
+                    "param_imbalance": imbalance,
+                    "param_lr": lr,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -277,8 +292,11 @@ def test_importances_need_variance_and_shared_parameters():
     assert param_importances([_trial({"lr": 0.01}, 0.5), _trial({"lr": 0.02}, 0.5)]) == {}
     disjoint = [_trial({"lr": 0.01}, 0.5), _trial({"optimizer": "sgd"}, 0.7)]
     assert param_importances(disjoint) == {}
-    trials = [_trial({"lr": lr, "optimizer": opt}, lr * 5 + (opt == "adam"))
-              for lr in (0.001, 0.01, 0.1) for opt in ("adam", "sgd")]  # fmt: skip
+    trials = [
+        _trial({"lr": lr, "optimizer": opt}, lr * 5 + (opt == "adam"))
+        for lr in (0.001, 0.01, 0.1)
+        for opt in ("adam", "sgd")
+    ]
     importances = param_importances(trials)
     assert list(importances) == ["optimizer", "lr"]  # adam adds 1, lr at most 0.5
     assert sum(importances.values()) == pytest.approx(1.0)

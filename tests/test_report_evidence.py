@@ -100,18 +100,34 @@ def test_seeds_needed_comes_from_the_observed_differences():
 
 def _holdout(tuned_confusion, other_confusion, *, scores_tuned=None, scores_other=None):
     base = {"accuracy": 0.3, "f1_macro": 0.3, "log_loss": 1.3, "roc_auc_ovr": 0.6}
-    names = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
-             "log_loss", "roc_auc_ovr")  # fmt: skip
+    names = (
+        "accuracy",
+        "balanced_accuracy",
+        "precision_macro",
+        "recall_macro",
+        "f1_macro",
+        "log_loss",
+        "roc_auc_ovr",
+    )
     fill = {n: base.get(n, 0.3) for n in names}
     return {
-        TUNED: {"labels": [0, 1], "confusion": tuned_confusion,
-                "scores": {**fill, **(scores_tuned or {})}},
+        TUNED: {
+            "labels": [0, 1],
+            "confusion": tuned_confusion,
+            "scores": {**fill, **(scores_tuned or {})},
+        },
         BASELINE: {"labels": [0, 1], "confusion": other_confusion, "scores": fill},
-        "logistic regression": {"labels": [0, 1], "confusion": other_confusion,
-                                "scores": {**fill, **(scores_other or {})}},
-        MAJORITY: {"labels": [0, 1], "confusion": [[100, 0], [100, 0]],
-                   "scores": {**fill, "accuracy": 0.5}},
-    }  # fmt: skip
+        "logistic regression": {
+            "labels": [0, 1],
+            "confusion": other_confusion,
+            "scores": {**fill, **(scores_other or {})},
+        },
+        MAJORITY: {
+            "labels": [0, 1],
+            "confusion": [[100, 0], [100, 0]],
+            "scores": {**fill, "accuracy": 0.5},
+        },
+    }
 
 
 def test_a_tiny_held_out_difference_is_not_called_ahead():
@@ -130,8 +146,12 @@ def test_a_large_held_out_difference_is_called_higher():
 
 
 def test_a_reference_with_the_better_log_loss_is_named():
-    held = _holdout([[90, 10], [10, 90]], [[50, 50], [50, 50]],
-                    scores_tuned={"log_loss": 1.25}, scores_other={"log_loss": 1.2455})  # fmt: skip
+    held = _holdout(
+        [[90, 10], [10, 90]],
+        [[50, 50], [50, 50]],
+        scores_tuned={"log_loss": 1.25},
+        scores_other={"log_loss": 1.2455},
+    )
     text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
     assert "logistic regression has the better log_loss (1.2455 against 1.2500)" in text
 
@@ -159,10 +179,14 @@ def test_rows_from_confusion_rebuild_the_matrix():
 
 
 def test_gap_evidence_says_when_the_cv_leaders_overfit_most():
-    table = pd.DataFrame({
-        "strategy": ["gp", "tpe", "grid", "random"], "seeds": [5] * 4,
-        "cv_score": [0.41, 0.40, 0.39, 0.38], "test_score": [0.36, 0.35, 0.377, 0.36],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "strategy": ["gp", "tpe", "grid", "random"],
+            "seeds": [5] * 4,
+            "cv_score": [0.41, 0.40, 0.39, 0.38],
+            "test_score": [0.36, 0.35, 0.377, 0.36],
+        }
+    )
     table["gap"] = table["test_score"] - table["cv_score"]
     text = " ".join(evidence.gap_evidence(table))
     assert "The CV leaders, gp and tpe, overfit the CV most" in text
@@ -173,14 +197,22 @@ def test_gap_evidence_says_when_the_cv_leaders_overfit_most():
 
 
 def test_failures_per_strategy_and_never_running_values_are_disclosed():
-    frame = pd.DataFrame({
-        "strategy": ["a", "a", "b", "b"], "state": ["FAIL", "COMPLETE", "FAIL", "COMPLETE"],
-        "param_imbalance": ["adasyn", "none", "adasyn", "smote"],
-        "fail_reason": ["ValueError: No samples will be generated.", None,
-                        "ValueError: No samples will be generated.", None],
-    })  # fmt: skip
-    failures = pd.DataFrame({"strategy": ["a", "b"], "trials": [2, 2], "failed": [1, 1],
-                             "fail_rate": [0.5, 0.5]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "strategy": ["a", "a", "b", "b"],
+            "state": ["FAIL", "COMPLETE", "FAIL", "COMPLETE"],
+            "param_imbalance": ["adasyn", "none", "adasyn", "smote"],
+            "fail_reason": [
+                "ValueError: No samples will be generated.",
+                None,
+                "ValueError: No samples will be generated.",
+                None,
+            ],
+        }
+    )
+    failures = pd.DataFrame(
+        {"strategy": ["a", "b"], "trials": [2, 2], "failed": [1, 1], "fail_rate": [0.5, 0.5]}
+    )
     text = " ".join(evidence.failure_evidence(failures, frame, workers=2))
     assert "2 of 4 trials (50.0%) failed" in text
     assert "Every one of the 2 trials with imbalance = adasyn failed" in text
@@ -196,13 +228,19 @@ def test_grid_rationale_is_true_at_the_budget():
 
 
 def test_no_recommendation_without_a_test():
-    frame = pd.DataFrame({
-        "strategy": ["random"] * 4 + ["tpe"] * 4, "seed": [0, 0, 1, 1] * 2,
-        "trial": [0, 1] * 4, "number": [0, 1] * 4, "state": ["COMPLETE"] * 8,
-        "value": [0.3, 0.4, 0.35, 0.36, 0.38, 0.41, 0.37, 0.39],
-        "elapsed_seconds": [1.0, 2.0] * 4, "suggest_seconds": [0.1] * 8,
-        "trial_seconds": [1.0] * 8,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "strategy": ["random"] * 4 + ["tpe"] * 4,
+            "seed": [0, 0, 1, 1] * 2,
+            "trial": [0, 1] * 4,
+            "number": [0, 1] * 4,
+            "state": ["COMPLETE"] * 8,
+            "value": [0.3, 0.4, 0.35, 0.36, 0.38, 0.41, 0.37, 0.39],
+            "elapsed_seconds": [1.0, 2.0] * 4,
+            "suggest_seconds": [0.1] * 8,
+            "trial_seconds": [1.0] * 8,
+        }
+    )
     frame["study"] = frame["strategy"] + "-s" + frame["seed"].astype(str)
     undecided = recommendations.budget_advice(frame, optimum=None, trials=2)
     assert "No recommendation follows" in undecided[-1]
@@ -213,8 +251,10 @@ def test_no_recommendation_without_a_test():
 
 
 def test_campaign_summary_says_prioritise_not_decide_only_when_it_beats_the_guess():
-    good = {TUNED: {"labels": [1, 2], "confusion": [[80, 20], [30, 70]]},
-            BASELINE: {"labels": [1, 2], "confusion": [[50, 50], [50, 50]]}}  # fmt: skip
+    good = {
+        TUNED: {"labels": [1, 2], "confusion": [[80, 20], [30, 70]]},
+        BASELINE: {"labels": [1, 2], "confusion": [[50, 50], [50, 50]]},
+    }
     text = " ".join(business.campaign_summary(good, {"1": "Basic", "2": "E-Service"}))
     assert "it can prioritise, not decide" in text
     assert "Putting everyone in the largest segment, Basic, would be right for 50%" in text
@@ -252,9 +292,16 @@ def test_the_baseline_in_cv_is_claimed_only_where_its_interval_excludes_zero():
 
     from harness.report.evidence import baseline_cv_evidence
 
-    table = pd.DataFrame({"strategy": ["gp", "random"], "seeds": [5, 5],
-                          "baseline_cv": [0.35, 0.35], "difference": [0.05, 0.001],
-                          "ci_low": [0.04, -0.01], "below_baseline": [0, 2]})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "strategy": ["gp", "random"],
+            "seeds": [5, 5],
+            "baseline_cv": [0.35, 0.35],
+            "difference": [0.05, 0.001],
+            "ci_low": [0.04, -0.01],
+            "below_baseline": [0, 2],
+        }
+    )
     (sentence,) = baseline_cv_evidence(table)
     assert "for gp the 95% t-interval over seeds excludes zero" in sentence
     assert "random" not in sentence.split("excludes zero")[0].split("for ")[-1]

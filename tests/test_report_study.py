@@ -35,9 +35,24 @@ def root(tmp_path_factory):
     """A folder holding one three-trial study, its storage and its report."""
     root = tmp_path_factory.mktemp("study-report")
     storage = f"sqlite:///{root / 'h.db'}"
-    run = ["run", "--dataset", "iris", "--space", str(DATA / "tiny.toml"), "--trials", "3",
-           "--folds", "3", "--storage", storage, "--leaderboards", "leaderboards", "--models",
-           "models", "--quiet"]  # fmt: skip
+    run = [
+        "run",
+        "--dataset",
+        "iris",
+        "--space",
+        str(DATA / "tiny.toml"),
+        "--trials",
+        "3",
+        "--folds",
+        "3",
+        "--storage",
+        storage,
+        "--leaderboards",
+        "leaderboards",
+        "--models",
+        "models",
+        "--quiet",
+    ]
     with single_torch_thread(), contextlib.chdir(root):
         assert main(run) == 0
         assert main(["report", "--study", STUDY, "--storage", storage]) == 0
@@ -74,9 +89,14 @@ def test_every_section_is_there_and_comparisons_are_left_out(text, storage):
 def test_figures_exist_without_time_to_target(root, text):
     referenced = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", text)
     assert [Path(link).stem.removeprefix(f"{STUDY}-") for link in referenced] == [
-        "incumbents-trials", "incumbents-seconds", "importance", "contour", "confusion",
-        "learning-curve", "calibration",
-    ]  # fmt: skip
+        "incumbents-trials",
+        "incumbents-seconds",
+        "importance",
+        "contour",
+        "confusion",
+        "learning-curve",
+        "calibration",
+    ]
     for link in referenced:
         assert (root / "reports" / link).is_file(), link
 
@@ -112,12 +132,14 @@ def test_rebuilding_gives_identical_bytes(root, storage, monkeypatch):
     ("argv", "message"),
     [
         (["report"], "give either a comparison file"),
-        (["report", "studies/x.toml", "--study", STUDY, "--storage", "sqlite://"],
-         "not both or neither"),
+        (
+            ["report", "studies/x.toml", "--study", STUDY, "--storage", "sqlite://"],
+            "not both or neither",
+        ),
         (["report", "--study", STUDY], "--study and --storage go together"),
         (["report", "studies/x.toml", "--storage", "sqlite://"], "go together"),
     ],
-)  # fmt: skip
+)
 def test_a_report_needs_exactly_one_source(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
@@ -131,8 +153,9 @@ def test_an_unknown_study_lists_the_stored_ones(root, storage, monkeypatch, caps
 
 def test_a_study_on_unregistered_data_is_refused(root, storage, monkeypatch, capsys):
     monkeypatch.chdir(root)
-    optuna.copy_study(from_study_name=STUDY, from_storage=storage, to_storage=storage,
-                             to_study_name="csv-study")  # fmt: skip
+    optuna.copy_study(
+        from_study_name=STUDY, from_storage=storage, to_storage=storage, to_study_name="csv-study"
+    )
     try:
         optuna.load_study(study_name="csv-study", storage=storage).set_user_attr(
             ledger.DATASET, "my-file"
@@ -148,14 +171,32 @@ def test_a_study_of_a_csv_file_is_reported_from_the_source_it_recorded(tmp_path,
     frame = load_dataset("iris").X.assign(label=load_dataset("iris").y.map(str) + "-kind")
     frame.to_csv(tmp_path / "flowers.csv", sep=";", index=False)
     storage = f"sqlite:///{tmp_path / 'csv.db'}"
-    run = ["run", "--data", "flowers.csv", "--target", "label", "--sep", ";", "--space",
-           str(DATA / "tiny.toml"), "--trials", "2", "--folds", "3", "--storage", storage,
-           "--quiet"]  # fmt: skip
+    run = [
+        "run",
+        "--data",
+        "flowers.csv",
+        "--target",
+        "label",
+        "--sep",
+        ";",
+        "--space",
+        str(DATA / "tiny.toml"),
+        "--trials",
+        "2",
+        "--folds",
+        "3",
+        "--storage",
+        storage,
+        "--quiet",
+    ]
     assert main(run) == 0
     study = optuna.load_study(study_name="flowers-tiny-tpe-s0", storage=storage)
     assert study.user_attrs[ledger.DATA_SOURCE] == {
-        "path": str(tmp_path / "flowers.csv"), "target": "label", "sep": ";", "categorical": [],
-    }  # fmt: skip
+        "path": str(tmp_path / "flowers.csv"),
+        "target": "label",
+        "sep": ";",
+        "categorical": [],
+    }
     assert main(["report", "--study", "flowers-tiny-tpe-s0", "--storage", storage]) == 0
     assert (
         "`flowers`: 150 rows, 4 features"

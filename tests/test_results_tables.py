@@ -179,8 +179,9 @@ def test_t_intervals_cover_at_five_seeds():
 
 
 def test_zero_width_interval_is_not_evidence():
-    frame = make_frame({("a", s): [0.5, 0.9] for s in range(3)} | {("b", s): [0.1, 0.2 + s / 10]
-                        for s in range(3)})  # fmt: skip
+    frame = make_frame(
+        {("a", s): [0.5, 0.9] for s in range(3)} | {("b", s): [0.1, 0.2 + s / 10] for s in range(3)}
+    )
     table = ranking.interval_table(frame).set_index("strategy")
     assert table.loc["a", "interval"] == "n/a (all seeds equal)"
     assert table.loc["b", "interval"].startswith("[")
@@ -253,11 +254,17 @@ def test_holdout_with_per_row_predictions_has_intervals_and_paired_tests():
     bad = np.where(rng.random(200) < 0.6, truth, 1 - truth)
     holdout = {
         "y_true": truth.tolist(),
-        "tuned MLP": {"scores": {"accuracy": float(np.mean(good == truth))},
-                      "predicted": good.tolist(), "labels": [0, 1]},
-        "forest": {"scores": {"accuracy": float(np.mean(bad == truth))},
-                   "predicted": bad.tolist(), "labels": [0, 1]},
-    }  # fmt: skip
+        "tuned MLP": {
+            "scores": {"accuracy": float(np.mean(good == truth))},
+            "predicted": good.tolist(),
+            "labels": [0, 1],
+        },
+        "forest": {
+            "scores": {"accuracy": float(np.mean(bad == truth))},
+            "predicted": bad.tolist(),
+            "labels": [0, 1],
+        },
+    }
     table = generalization.holdout_table(holdout, "tuned MLP", ("accuracy",))
     table = table.set_index("model")
     tuned = table.loc["tuned MLP"]

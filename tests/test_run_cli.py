@@ -20,13 +20,16 @@ def run(tmp_path: Path, *options: str) -> int:
     return main(
         [
             "run",
-            "--storage", f"sqlite:///{tmp_path / 'h.db'}",
-            "--leaderboards", str(tmp_path / "boards"),
-            "--models", str(tmp_path / "models"),
+            "--storage",
+            f"sqlite:///{tmp_path / 'h.db'}",
+            "--leaderboards",
+            str(tmp_path / "boards"),
+            "--models",
+            str(tmp_path / "models"),
             "--quiet",
             *options,
         ]
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.slow
@@ -85,8 +88,18 @@ def test_postgresql_without_its_driver_names_the_extra(tmp_path, capsys, monkeyp
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
     )  # the README's postgresql:// form uses psycopg 3 (SQLAlchemy 2.1)
-    code = main(["run", "--dataset", "iris", "--space", TINY, "--quiet",
-                 "--storage", "postgresql://someone:secret@127.0.0.1:1/none"])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--dataset",
+            "iris",
+            "--space",
+            TINY,
+            "--quiet",
+            "--storage",
+            "postgresql://someone:secret@127.0.0.1:1/none",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert 'pip install -e ".[postgres]"' in err and "psycopg (3)" in err

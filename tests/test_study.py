@@ -167,10 +167,30 @@ def test_two_workers_run_one_study_on_postgresql(tmp_path):
 def start_run(tmp_path: Path, name: str) -> tuple[subprocess.Popen, str]:
     storage = f"sqlite:///{tmp_path / (name + '.db')}"
     command = [
-        sys.executable, "-m", "harness", "run", "--dataset", "iris", "--space", str(TINY),
-        "--strategy", "random", "--folds", "3", "--trials", "200", "--storage", storage,
-        "--study", name, "--quiet", "--leaderboards", str(tmp_path), "--models", str(tmp_path),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--dataset",
+        "iris",
+        "--space",
+        str(TINY),
+        "--strategy",
+        "random",
+        "--folds",
+        "3",
+        "--trials",
+        "200",
+        "--storage",
+        storage,
+        "--study",
+        name,
+        "--quiet",
+        "--leaderboards",
+        str(tmp_path),
+        "--models",
+        str(tmp_path),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return process, storage
 
@@ -228,10 +248,16 @@ def test_repeated_folds_evaluate_every_repeat_and_are_stored(tmp_path):
 
 
 def test_an_initial_design_is_shared_by_every_strategy_and_counts_against_the_budget(tmp_path):
-    first = run_study(study_spec(tmp_path, name="a", strategy="random", seed=1, n_trials=3,
-                                initial_design=2, task_seed=7))  # fmt: skip
-    second = run_study(study_spec(tmp_path, name="b", strategy="tpe", seed=9, n_trials=3,
-                                 initial_design=2, task_seed=7))  # fmt: skip
+    first = run_study(
+        study_spec(
+            tmp_path, name="a", strategy="random", seed=1, n_trials=3, initial_design=2, task_seed=7
+        )
+    )
+    second = run_study(
+        study_spec(
+            tmp_path, name="b", strategy="tpe", seed=9, n_trials=3, initial_design=2, task_seed=7
+        )
+    )
     assert len(first.trials) == len(second.trials) == 3
     assert [t.params for t in first.trials[:2]] == [t.params for t in second.trials[:2]]
     assert first.user_attrs[ledger.INITIAL_DESIGN] == 2
@@ -244,8 +270,10 @@ def test_an_initial_design_larger_than_the_budget_is_refused(tmp_path):
 
 def test_a_repeated_proposal_on_a_discrete_space_is_not_trained_again(tmp_path):
     space = tmp_path / "two.toml"
-    space.write_text('[params.optimizer]\ntype = "categorical"\nchoices = ["adam", "sgd"]\n'
-                     '[fixed]\nhidden_layer_sizes = [8]\nmax_epochs = 3\n')  # fmt: skip
+    space.write_text(
+        '[params.optimizer]\ntype = "categorical"\nchoices = ["adam", "sgd"]\n'
+        "[fixed]\nhidden_layer_sizes = [8]\nmax_epochs = 3\n"
+    )
     study = run_study(study_spec(tmp_path, space=load_space(space), n_trials=5, seed=2))
     assert len(study.trials) == 5  # duplicates count against the budget
     duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
@@ -279,8 +307,9 @@ def test_epoch_pruning_uses_the_mean_over_folds(tmp_path):
         "[fixed]\nhidden_layer_sizes = [8]\nearly_stopping = true\nmax_epochs = 40\n"
         'patience = 40\n[params.lr]\ntype = "float"\nlow = 1e-6\nhigh = 0.1\nlog = true\n'
     )
-    spec = study_spec(tmp_path, space=load_space(path), n_trials=12, pruner="median",
-                     prune_on="epochs")  # fmt: skip
+    spec = study_spec(
+        tmp_path, space=load_space(path), n_trials=12, pruner="median", prune_on="epochs"
+    )
     study = run_study(spec)
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
     assert pruned
@@ -298,8 +327,9 @@ def test_every_study_stores_the_baseline_on_its_own_folds(tmp_path):
     study = run_study(spec)
     stored = study.user_attrs[ledger.BASELINE_CV]
     folds = make_folds(spec.dataset.y, spec.n_folds, spec.task_seed)
-    expected = evaluate_config(dict(BASELINE_CONFIG), spec.dataset, folds,
-                               random_state=spec.task_seed).fold_scores()  # fmt: skip
+    expected = evaluate_config(
+        dict(BASELINE_CONFIG), spec.dataset, folds, random_state=spec.task_seed
+    ).fold_scores()
     assert stored["f1_macro"] == pytest.approx(expected["f1_macro"])
     assert len(stored["f1_macro"]) == spec.n_folds
     assert len(study.trials) == 1  # not a trial: the budget is the strategy's

@@ -91,12 +91,14 @@ def test_sunspots_is_registered_as_a_yearly_series():
         (lambda f: f, ("no time column 'when'", "--time-column")),
         (lambda f: f.assign(when=["not a date"] + ["2001-01-02"] * (len(f) - 1)), ("not times",)),
         (lambda f: f.assign(when="2001-01-01"), ("repeats", "one row per time")),
-        (lambda f: f.assign(when=f["day"], price=[np.nan, *f["price"][1:]]),
-         ("missing value", "price")),
+        (
+            lambda f: f.assign(when=f["day"], price=[np.nan, *f["price"][1:]]),
+            ("missing value", "price"),
+        ),
         (lambda f: f.assign(when=f["day"]).head(10), ("10 rows", "at least 20")),
         (lambda f: f.assign(when=f["day"], price="x"), ("not numeric",)),
     ],
-)  # fmt: skip
+)
 def test_bad_series_files_name_the_problem_in_one_line(series_csv, change, fragments):
     frame = change(series_frame())
     if "when" in frame.columns:
@@ -222,10 +224,24 @@ def test_regression_baselines_are_the_family_baseline_naive_and_linear_ar():
 
 def run_args(path, tmp_path, *extra):
     return [
-        "run", "--data", str(path), "--target", "price", "--space", "lstm-sunspots",
-        "--trials", "1", "--quiet", "--storage", f"sqlite:///{tmp_path / 's.db'}",
-        "--leaderboards", str(tmp_path / "lb"), "--models", str(tmp_path / "models"), *extra,
-    ]  # fmt: skip
+        "run",
+        "--data",
+        str(path),
+        "--target",
+        "price",
+        "--space",
+        "lstm-sunspots",
+        "--trials",
+        "1",
+        "--quiet",
+        "--storage",
+        f"sqlite:///{tmp_path / 's.db'}",
+        "--leaderboards",
+        str(tmp_path / "lb"),
+        "--models",
+        str(tmp_path / "models"),
+        *extra,
+    ]
 
 
 def test_a_missing_time_column_exits_2_with_one_line(series_csv, tmp_path, capsys):
@@ -250,8 +266,18 @@ def test_a_classification_metric_on_a_series_exits_2(series_csv, tmp_path, capsy
 
 
 def test_an_lstm_space_on_a_classification_dataset_exits_2(tmp_path, capsys):
-    args = ["run", "--dataset", "iris", "--space", "lstm-sunspots", "--trials", "1", "--quiet",
-            "--storage", f"sqlite:///{tmp_path / 's.db'}"]  # fmt: skip
+    args = [
+        "run",
+        "--dataset",
+        "iris",
+        "--space",
+        "lstm-sunspots",
+        "--trials",
+        "1",
+        "--quiet",
+        "--storage",
+        f"sqlite:///{tmp_path / 's.db'}",
+    ]
     assert main(args) == 2
     assert "'lstm' family (regression)" in capsys.readouterr().err
 

@@ -20,10 +20,20 @@ TINY = str(Path(__file__).parent / "data" / "tiny.toml")
 
 def run_command(storage: str, root: Path, *options: str) -> list[str]:
     return [
-        "run", "--space", TINY, "--folds", "3", "--storage", storage,
-        "--leaderboards", str(root / "boards"), "--models", str(root / "models"), "--quiet",
+        "run",
+        "--space",
+        TINY,
+        "--folds",
+        "3",
+        "--storage",
+        storage,
+        "--leaderboards",
+        str(root / "boards"),
+        "--models",
+        str(root / "models"),
+        "--quiet",
         *options,
-    ]  # fmt: skip
+    ]
 
 
 def finished_numbers(study: optuna.Study) -> list[int]:
@@ -92,11 +102,27 @@ def test_two_independent_workers_join_a_run_on_postgresql(tmp_path):
     budget, name = 12, "shared"
     with postgres_server() as url:
         creator = subprocess.Popen(
-            [sys.executable, "-m", "harness",
-             *run_command(url, tmp_path, "--dataset", "iris", "--trials", str(budget),
-                          "--strategy", "random", "--study", name)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "harness",
+                *run_command(
+                    url,
+                    tmp_path,
+                    "--dataset",
+                    "iris",
+                    "--trials",
+                    str(budget),
+                    "--strategy",
+                    "random",
+                    "--study",
+                    name,
+                ),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -151,11 +177,29 @@ def test_killing_the_parent_ends_its_worker_processes(tmp_path):
 
     storage, name = f"sqlite:///{tmp_path / 'h.db'}", "orphans"
     parent = subprocess.Popen(
-        [sys.executable, "-m", "harness",
-         *run_command(storage, tmp_path, "--dataset", "iris", "--trials", "500",
-                      "--strategy", "random", "--study", name, "--workers", "2")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            *run_command(
+                storage,
+                tmp_path,
+                "--dataset",
+                "iris",
+                "--trials",
+                "500",
+                "--strategy",
+                "random",
+                "--study",
+                name,
+                "--workers",
+                "2",
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     child = None
     deadline = time.monotonic() + 600  # a loaded machine may take minutes to start both
     while child is None and time.monotonic() < deadline and parent.poll() is None:

@@ -134,8 +134,10 @@ def _run_round_robin(specs: list[Any], comparison: Any, quiet: bool) -> None:
                 for spec in step:
                     _run_study_quietly(spec, comparison.workers)
             if not quiet:
-                print(f"round {number}/{len(rounds)}: {len(step)} studies at {budget} trials",
-                      flush=True)  # fmt: skip
+                print(
+                    f"round {number}/{len(rounds)}: {len(step)} studies at {budget} trials",
+                    flush=True,
+                )
 
 
 def _run_study_quietly(spec: Any, workers: int) -> str:

@@ -238,9 +238,17 @@ class Dataset:
         categorical = validation.infer_categorical(features, categorical, source)
         X = validation.check_finite(ordered, impute, source)
         return cls(
-            name, X, y, target, categorical, source, impute, description,
-            time_column=time_column, time=times,
-        )  # fmt: skip
+            name,
+            X,
+            y,
+            target,
+            categorical,
+            source,
+            impute,
+            description,
+            time_column=time_column,
+            time=times,
+        )
 
     @property
     def task(self) -> str:
@@ -315,11 +323,13 @@ CORTEZ_PROTOCOL = "tolerance 0.5 (exact-class accuracy), 10 runs of 5-fold CV ov
 
 def _cortez(nn: float, svm: float) -> tuple[PublishedResult, ...]:
     return (
-        PublishedResult("neural network (Cortez et al.)", "accuracy", nn, CORTEZ_2009,
-                        CORTEZ_PROTOCOL),
-        PublishedResult("support vector machine (Cortez et al.)", "accuracy", svm, CORTEZ_2009,
-                        CORTEZ_PROTOCOL),
-    )  # fmt: skip
+        PublishedResult(
+            "neural network (Cortez et al.)", "accuracy", nn, CORTEZ_2009, CORTEZ_PROTOCOL
+        ),
+        PublishedResult(
+            "support vector machine (Cortez et al.)", "accuracy", svm, CORTEZ_2009, CORTEZ_PROTOCOL
+        ),
+    )
 
 
 @dataclass(frozen=True)

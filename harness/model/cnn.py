@@ -106,11 +106,18 @@ class CNNModule(nn.Module):
         blocks = cnn_blocks(tuple(image_shape), n_blocks, channels)
         self.blocks = nn.Sequential(
             *(
-                _Block(b.channels_in, b.channels_out, kernel_size, batch_norm, residual,
-                       activation, b.pooled)
+                _Block(
+                    b.channels_in,
+                    b.channels_out,
+                    kernel_size,
+                    batch_norm,
+                    residual,
+                    activation,
+                    b.pooled,
+                )
                 for b in blocks
             )
-        )  # fmt: skip
+        )
         last = blocks[-1]
         width = last.channels_out * last.height * last.width
         head: list[nn.Module] = [nn.Flatten()]
@@ -164,8 +171,9 @@ class _ShiftedBatches(TensorBatches):
     ``seed``), so the batch order is the same with and without augmentation.
     """
 
-    def __init__(self, dataset: TensorDataset, batch_size: int, shift: bool = False,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, dataset: TensorDataset, batch_size: int, shift: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(dataset, batch_size, **kwargs)
         self.shift = shift
         self._offsets = torch.Generator().manual_seed(kwargs.get("seed", 0) + 1)

@@ -201,8 +201,14 @@ ENSEMBLE_DEFAULTS = {
 UNBOUNDED_DEPTH = 30
 """A tree depth the ensemble's trees never reach: scikit-learn's gradient boosting grows at
 most 31 leaves, so no leaf is deeper than 30; ``max_depth`` of 30 or more is its default None."""
-SIZING = ("hidden_layer_sizes", "neuron_pct", "neuron_shrink", "max_neurons", "min_neurons",
-          "max_layers")  # fmt: skip
+SIZING = (
+    "hidden_layer_sizes",
+    "neuron_pct",
+    "neuron_shrink",
+    "max_neurons",
+    "min_neurons",
+    "max_layers",
+)
 """The MLP parameters that together give its hidden layers (:func:`hidden_layers`)."""
 
 # Defaults of None say nothing of the kind: these are named. class_weight may be a table.

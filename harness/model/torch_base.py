@@ -97,9 +97,20 @@ _NUMBER_RANGES: dict[str, tuple[str, Callable[[Real], bool]]] = {
 }
 _POSITIVE_INTEGERS = ("batch_size", "max_epochs", "patience")
 _TRAINING_SETTINGS = (
-    "optimizer", "lr", "momentum", "nesterov", "weight_decay", "lr_schedule", "batch_size",
-    "max_epochs", "early_stopping", "patience", "validation_fraction", "loss", "focal_gamma",
-)  # fmt: skip
+    "optimizer",
+    "lr",
+    "momentum",
+    "nesterov",
+    "weight_decay",
+    "lr_schedule",
+    "batch_size",
+    "max_epochs",
+    "early_stopping",
+    "patience",
+    "validation_fraction",
+    "loss",
+    "focal_gamma",
+)
 # What a family without the parameter trains with (torch's and skorch's own defaults).
 _ABSENT_SETTINGS: dict[str, Any] = {
     "momentum": 0.0,

@@ -121,8 +121,14 @@ def _tables(results: ComparisonResults, searched: Sequence[str]) -> dict[str, pd
         return comparison_tables(results)
     frame, budget = results.frame, results.comparison.trials
     board = leaderboard.study_leaderboard(frame)
-    shown = ["rank", "number", "value", f"std_{results.comparison.metric}", "trial_seconds",
-             *(f"param_{name}" for name in searched)]  # fmt: skip
+    shown = [
+        "rank",
+        "number",
+        "value",
+        f"std_{results.comparison.metric}",
+        "trial_seconds",
+        *(f"param_{name}" for name in searched),
+    ]
     tables = {"trials": board[[c for c in shown if c in board.columns]]}
     for param in ("optimizer", IMBALANCE):
         if f"param_{param}" in frame.columns:

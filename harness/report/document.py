@@ -117,8 +117,10 @@ def _holdout_text(ctx: ReportContext) -> str:
         change = after[metric] - before[metric]
         better = change * (1 if METRICS[metric].greater_is_better else -1)
         verdict = "better" if better > 0 else "worse" if better < 0 else "unchanged"
-        lines.append(f"{metric}: {before[metric]:.4f} before, {after[metric]:.4f} after "
-                     f"({change:+.4f}, {verdict})")  # fmt: skip
+        lines.append(
+            f"{metric}: {before[metric]:.4f} before, {after[metric]:.4f} after "
+            f"({change:+.4f}, {verdict})"
+        )
     per_class = []
     for model in (BASELINE, TUNED):
         result = ctx.holdout[model]
@@ -158,25 +160,36 @@ def _macro_last(column: pd.Series) -> pd.Series:
 
 
 FIGURE_NOTES = {
-    "before": (("confusion", "learning-curve"),
-               "{} show the held-out confusion matrices and the learning curves of these two "
-               "fits."),
-    "before-confusion": (("confusion",),
-                         "{} shows the held-out confusion matrices of these two fits."),
-    "forecast": (("forecast", "residuals", "learning-curve"),
-                 "{} show the held-out forecasts against the truth over time, the residuals "
-                 "and the learning curves of the final fits."),
-    "efficiency": (("incumbents-trials", "incumbents-seconds", "time-to-target"),
-                   "{} plot the incumbents against trials and seconds and, where an optimum "
-                   "independent of the compared runs gives a target, each run's time to it."),
-    "targeting": (("calibration",),
-                  "{} shows whether those probabilities can be read at face value: "
-                  "segment by segment, predicted probability against the share of customers "
-                  "actually in the segment."),
-    "importance": (("importance", "contour"),
-                   "{} rank the hyperparameters by fANOVA importance and map the best score "
-                   "over the two most important."),
-}  # fmt: skip
+    "before": (
+        ("confusion", "learning-curve"),
+        "{} show the held-out confusion matrices and the learning curves of these two fits.",
+    ),
+    "before-confusion": (
+        ("confusion",),
+        "{} shows the held-out confusion matrices of these two fits.",
+    ),
+    "forecast": (
+        ("forecast", "residuals", "learning-curve"),
+        "{} show the held-out forecasts against the truth over time, the residuals "
+        "and the learning curves of the final fits.",
+    ),
+    "efficiency": (
+        ("incumbents-trials", "incumbents-seconds", "time-to-target"),
+        "{} plot the incumbents against trials and seconds and, where an optimum "
+        "independent of the compared runs gives a target, each run's time to it.",
+    ),
+    "targeting": (
+        ("calibration",),
+        "{} shows whether those probabilities can be read at face value: "
+        "segment by segment, predicted probability against the share of customers "
+        "actually in the segment.",
+    ),
+    "importance": (
+        ("importance", "contour"),
+        "{} rank the hyperparameters by fANOVA importance and map the best score "
+        "over the two most important.",
+    ),
+}
 """Where the text discusses each figure: a note naming the figures by number."""
 
 
@@ -197,19 +210,21 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
     if not ctx.comparative:
         blocks.append(NOT_COMPARATIVE)
         blocks += _figure_note(numbers, "efficiency")
-    for key, title in (("versus", "Against the other model family, on the same held-out rows"),
-                       ("trials", "Best trials"),
-                       ("generalization", "Across studies: CV against held-out scores"),
-                       ("efficiency", "Search efficiency"),
-                       ("final", "Final scores"),
-                       ("curves", "Incumbent curves at checkpoints of the budget"),
-                       ("pairwise", "Pairwise tests"),
-                       # A comparison of several objectives (harness.results.pareto):
-                       ("pareto", "Accuracy against cost: the comparison's Pareto front"),
-                       ("hv_scale", "The hypervolume's scale and reference point"),
-                       ("hypervolume", "Hypervolume of each study's front"),
-                       ("hv_final", "Hypervolume per strategy over seeds"),
-                       ("hv_pairwise", "Pairwise tests on the hypervolume")):  # fmt: skip
+    for key, title in (
+        ("versus", "Against the other model family, on the same held-out rows"),
+        ("trials", "Best trials"),
+        ("generalization", "Across studies: CV against held-out scores"),
+        ("efficiency", "Search efficiency"),
+        ("final", "Final scores"),
+        ("curves", "Incumbent curves at checkpoints of the budget"),
+        ("pairwise", "Pairwise tests"),
+        # A comparison of several objectives (harness.results.pareto):
+        ("pareto", "Accuracy against cost: the comparison's Pareto front"),
+        ("hv_scale", "The hypervolume's scale and reference point"),
+        ("hypervolume", "Hypervolume of each study's front"),
+        ("hv_final", "Hypervolume per strategy over seeds"),
+        ("hv_pairwise", "Pairwise tests on the hypervolume"),
+    ):
         if key in ctx.tables:
             blocks += [f"### {title}", markdown_table(ctx.tables[key], explain=True)]
             if key == "efficiency":
@@ -236,79 +251,98 @@ class _Figure:
 
 def _figure_specs(ctx: ReportContext) -> list[_Figure]:
     frame, optimum, metric = ctx.results.frame, ctx.results.optimum, ctx.metric
-    pooled = (f"the {len(ctx.trials)} complete trials of the study" if ctx.single_study else
-              f"the {len(ctx.trials)} complete trials of all {len(ctx.results.studies)} "
-              "strategy x seed studies pooled (the exhaustive grid left out)")  # fmt: skip
+    pooled = (
+        f"the {len(ctx.trials)} complete trials of the study"
+        if ctx.single_study
+        else f"the {len(ctx.trials)} complete trials of all {len(ctx.results.studies)} "
+        "strategy x seed studies pooled (the exhaustive grid left out)"
+    )
     specs = [
-        _Figure("incumbents-trials",
-                "Best mean CV score so far against trials; line: median over seeds, band: "
-                "95% percentile bootstrap interval of that median; the y axis starts at the "
-                f"lowest value after the first {figures.ZOOM_AFTER:.0%} of the trials (failed "
-                "first trials sit below it); each strategy keeps its colour in every figure.",
-                lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum,
-                                                 metric=metric)),
-        _Figure("incumbents-seconds",
-                "The same against seconds: the run's process CPU seconds where every trial "
-                "recorded them (a loaded machine does not stretch them), else wall-clock "
-                "seconds since each run's first trial; the axis says which.",
-                lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum,
-                                                 metric=metric)),
-    ]  # fmt: skip
+        _Figure(
+            "incumbents-trials",
+            "Best mean CV score so far against trials; line: median over seeds, band: "
+            "95% percentile bootstrap interval of that median; the y axis starts at the "
+            f"lowest value after the first {figures.ZOOM_AFTER:.0%} of the trials (failed "
+            "first trials sit below it); each strategy keeps its colour in every figure.",
+            lambda: figures.incumbent_figure(frame, axis="trials", optimum=optimum, metric=metric),
+        ),
+        _Figure(
+            "incumbents-seconds",
+            "The same against seconds: the run's process CPU seconds where every trial "
+            "recorded them (a loaded machine does not stretch them), else wall-clock "
+            "seconds since each run's first trial; the axis says which.",
+            lambda: figures.incumbent_figure(frame, axis="seconds", optimum=optimum, metric=metric),
+        ),
+    ]
     if ctx.comparative and not ctx.results.optimum_info().circular:
-        specs.append(_Figure(
-            "time-to-target",
-            "Trials and seconds each run needed to come within 10% of the gap between random "
-            "search's final median and the optimum; hollow markers never reached it and sit "
-            "at their budget.",
-            lambda: figures.time_to_target_figure(frame, optimum=optimum),
-        ))  # fmt: skip
+        specs.append(
+            _Figure(
+                "time-to-target",
+                "Trials and seconds each run needed to come within 10% of the gap between random "
+                "search's final median and the optimum; hollow markers never reached it and sit "
+                "at their budget.",
+                lambda: figures.time_to_target_figure(frame, optimum=optimum),
+            )
+        )
     if ctx.importances:
-        specs.append(_Figure(
-            "importance",
-            f"fANOVA importances {cite('hutter2014')}, computed by Optuna's evaluator with seed "
-            f"0 over {pooled}; parameters absent from some trials (conditional ones) are left out.",
-            lambda: figures.importance_figure(ctx.importances, source="pooled trials"),
-        ))  # fmt: skip
+        specs.append(
+            _Figure(
+                "importance",
+                f"fANOVA importances {cite('hutter2014')}, computed by Optuna's evaluator with "
+                f"seed 0 over {pooled}; parameters absent from some trials (conditional ones) "
+                "are left out.",
+                lambda: figures.importance_figure(ctx.importances, source="pooled trials"),
+            )
+        )
     if len(ctx.importances) >= 2:
         top = tuple(list(ctx.importances)[:2])
-        specs.append(_Figure(
-            "contour",
-            f"Best mean CV score over the two most important parameters, {top[0]} and "
-            f"{top[1]}, on a grid of cells (categorical: one per value; numeric: "
-            f"{figures.CONTOUR_BINS} equal cells, log-spaced for log-scale parameters), "
-            f"from {pooled}; dots are trials.",
-            lambda: figures.contour_figure(ctx.trials, top, metric=metric),
-        ))  # fmt: skip
+        specs.append(
+            _Figure(
+                "contour",
+                f"Best mean CV score over the two most important parameters, {top[0]} and "
+                f"{top[1]}, on a grid of cells (categorical: one per value; numeric: "
+                f"{figures.CONTOUR_BINS} equal cells, log-spaced for log-scale parameters), "
+                f"from {pooled}; dots are trials.",
+                lambda: figures.contour_figure(ctx.trials, top, metric=metric),
+            )
+        )
     if forecast.is_forecast(ctx):
         return specs + [_Figure(*spec) for spec in forecast.figure_specs(ctx)]
     models = [BASELINE, TUNED]
-    specs.append(_Figure(
-        "confusion",
-        "Held-out confusion matrices before (baseline) and after (tuned).",
-        lambda: figures.confusion_figure(ctx.holdout, models, ctx.names),
-    ))  # fmt: skip
+    specs.append(
+        _Figure(
+            "confusion",
+            "Held-out confusion matrices before (baseline) and after (tuned).",
+            lambda: figures.confusion_figure(ctx.holdout, models, ctx.names),
+        )
+    )
     # An ensemble (network with trees) stores no per-epoch history: no learning curve to draw.
     if all(ctx.holdout[name].get("history") for name in models):
-        specs.append(_Figure(
-            "learning-curve",
-            "Per-epoch training loss of the tuned and the baseline model in their final "
-            "fit (stored with the held-out results; dashed: early-stopping validation "
-            "loss where used).",
-            lambda: figures.learning_curve_figure(ctx.holdout, models[::-1]),
-        ))  # fmt: skip
+        specs.append(
+            _Figure(
+                "learning-curve",
+                "Per-epoch training loss of the tuned and the baseline model in their final "
+                "fit (stored with the held-out results; dashed: early-stopping validation "
+                "loss where used).",
+                lambda: figures.learning_curve_figure(ctx.holdout, models[::-1]),
+            )
+        )
     stored = business.stored_probabilities(ctx.holdout)
     if stored is not None:
         truth, proba = stored
-        specs.append(_Figure(
-            "calibration",
-            f"Calibration of the tuned model on the {len(truth)} held-out customers, one "
-            "panel per segment: customers binned by their predicted probability of the "
-            "segment; each point is a bin's mean prediction against the share actually in "
-            "the segment (95% Wilson interval, number of customers beside it); dashed: "
-            "perfect calibration.",
-            lambda: figures.calibration_figure(truth, proba, ctx.holdout[TUNED]["labels"],
-                                               ctx.names),
-        ))  # fmt: skip
+        specs.append(
+            _Figure(
+                "calibration",
+                f"Calibration of the tuned model on the {len(truth)} held-out customers, one "
+                "panel per segment: customers binned by their predicted probability of the "
+                "segment; each point is a bin's mean prediction against the share actually in "
+                "the segment (95% Wilson interval, number of customers beside it); dashed: "
+                "perfect calibration.",
+                lambda: figures.calibration_figure(
+                    truth, proba, ctx.holdout[TUNED]["labels"], ctx.names
+                ),
+            )
+        )
     return specs
 
 
@@ -373,13 +407,17 @@ def _summary_section(ctx: ReportContext) -> str:
         supported += forecast.summary_evidence(ctx)
     else:
         supported += evidence.holdout_evidence(
-            ctx.holdout, metric=ctx.metric, n_test=len(ctx.test.y),
-            test_scores=ctx.results.test_scores(), family=family_of(ctx.config).name,
-        )  # fmt: skip
+            ctx.holdout,
+            metric=ctx.metric,
+            n_test=len(ctx.test.y),
+            test_scores=ctx.results.test_scores(),
+            family=family_of(ctx.config).name,
+        )
     supported += evidence.failure_evidence(
         efficiency.failure_rates(ctx.results.frame, budget=ctx.comparison.trials),
-        ctx.results.frame, workers=ctx.comparison.workers,
-    )  # fmt: skip
+        ctx.results.frame,
+        workers=ctx.comparison.workers,
+    )
     if ctx.comparative:
         optimum = ctx.results.optimum_info()
         if "baseline_cv" in ctx.tables:
@@ -391,9 +429,12 @@ def _summary_section(ctx: ReportContext) -> str:
         )
     if forecast.is_forecast(ctx):
         return "\n\n".join(
-            ["### What the numbers support, and what they do not", bullets(supported),
-             forecast.SKIPPED]
-        )  # fmt: skip
+            [
+                "### What the numbers support, and what they do not",
+                bullets(supported),
+                forecast.SKIPPED,
+            ]
+        )
     campaign = business.campaign_summary(ctx.holdout, ctx.names)
     return "\n\n".join(
         [
@@ -454,10 +495,9 @@ def _segments_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
             f"If a campaign contacts the top x% of the {len(truth)} held-out customers by the "
             "tuned model's probability of a segment, the share of that segment it reaches "
             "(lift: that share over x; 1.0 is random contact):",
-            markdown_table(business.gains(truth, proba, ctx.holdout[TUNED]["labels"],
-                                          ctx.names)),
+            markdown_table(business.gains(truth, proba, ctx.holdout[TUNED]["labels"], ctx.names)),
             *_figure_note(numbers, "targeting"),
-        ]  # fmt: skip
+        ]
     return "\n\n".join(blocks)
 
 
@@ -466,16 +506,22 @@ def _strategy_advice(ctx: ReportContext) -> str:
         return NOT_COMPARATIVE
     trials = ctx.comparison.trials
     startup = {name: DEFAULT_STARTUP_TRIALS for name in recommendations.STARTUP_STRATEGIES}
-    return bullets([
-        *recommendations.budget_advice(ctx.results.frame, optimum=ctx.results.optimum,
-                                       trials=trials, startup=startup,
-                                       distinguishable=evidence.distinguishable(_per_seed(ctx))),
-        *recommendations.final_advice(ctx.tables["final"], trials=trials),
-        *recommendations.time_advice(
-            ctx.tables["efficiency"],
-            efficiency.overhead(ctx.results.frame, budget=ctx.comparison.trials),
-        ),
-    ])  # fmt: skip
+    return bullets(
+        [
+            *recommendations.budget_advice(
+                ctx.results.frame,
+                optimum=ctx.results.optimum,
+                trials=trials,
+                startup=startup,
+                distinguishable=evidence.distinguishable(_per_seed(ctx)),
+            ),
+            *recommendations.final_advice(ctx.tables["final"], trials=trials),
+            *recommendations.time_advice(
+                ctx.tables["efficiency"],
+                efficiency.overhead(ctx.results.frame, budget=ctx.comparison.trials),
+            ),
+        ]
+    )
 
 
 def _forecast_recommendations(ctx: ReportContext) -> str:
@@ -586,22 +632,33 @@ def write_report(
     if forecast.is_forecast(ctx):
         return _write_forecast_report(ctx, markdown, written, out)
     documents = {
-        "pipeline": drawio.pipeline_diagram(ctx.dataset, ctx.config, metric=ctx.metric,
-                                            folds=ctx.comparison.folds,
-                                            test_rows=len(ctx.test.y)),
+        "pipeline": drawio.pipeline_diagram(
+            ctx.dataset,
+            ctx.config,
+            metric=ctx.metric,
+            folds=ctx.comparison.folds,
+            test_rows=len(ctx.test.y),
+        ),
         "topology": drawio.topology_diagram(
-            ctx.n_inputs, ctx.config,
+            ctx.n_inputs,
+            ctx.config,
             [business.segment(label, ctx.names) for label in ctx.holdout[TUNED]["labels"]],
         ),
         "search-loop": drawio.search_loop_diagram(ctx.comparison, markdown.as_posix()),
-    }  # fmt: skip
+    }
     diagrams = drawio.write_diagrams(drawio_dir, name, documents)
     images = svg.write_svgs(diagrams)
     source = f"study {ctx.study.study_name}, trial #{ctx.trial.number}"
     storage = storage_seen_from(redact_password(ctx.comparison.storage), out)
-    text = notebook_json(ctx.comparison, ctx.config, storage=storage,
-                         study=ctx.study.study_name, source=source, data_dir=data_dir,
-                         names=ctx.names)  # fmt: skip
+    text = notebook_json(
+        ctx.comparison,
+        ctx.config,
+        storage=storage,
+        study=ctx.study.study_name,
+        source=source,
+        data_dir=data_dir,
+        names=ctx.names,
+    )
     executed = execute_notebook(text, out) if execute else None
     notebook.write_text(executed or text, encoding="utf-8", newline="\n")
     bodies = [

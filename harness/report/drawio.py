@@ -64,8 +64,15 @@ class _Graph:
         """Add a box at ``(x, y)`` and return its width and height."""
         width, height = _size(label)
         cell = ET.Element("mxCell", id=cell_id, value=label, style=BOX, vertex="1", parent="1")
-        ET.SubElement(cell, "mxGeometry", x=str(x), y=str(y), width=str(width),
-                      height=str(height), **{"as": "geometry"})  # fmt: skip
+        ET.SubElement(
+            cell,
+            "mxGeometry",
+            x=str(x),
+            y=str(y),
+            width=str(width),
+            height=str(height),
+            **{"as": "geometry"},
+        )
         self.cells.append(cell)
         self.boxes[cell_id] = (x, y, width, height)
         return width, height
@@ -93,8 +100,16 @@ class _Graph:
             style += f"entryX={entry[0]:g};entryY={entry[1]:g};"
         if dashed:
             style += "dashed=1;"
-        cell = ET.Element("mxCell", id=f"{source}->{target}", value=label, style=style,
-                          edge="1", parent="1", source=source, target=target)  # fmt: skip
+        cell = ET.Element(
+            "mxCell",
+            id=f"{source}->{target}",
+            value=label,
+            style=style,
+            edge="1",
+            parent="1",
+            source=source,
+            target=target,
+        )
         geometry = ET.SubElement(cell, "mxGeometry", relative="1", **{"as": "geometry"})
         if points:
             array = ET.SubElement(geometry, "Array", **{"as": "points"})
@@ -130,10 +145,23 @@ class _Graph:
         """The draw.io document, indented, ending with a newline."""
         mxfile = ET.Element("mxfile", host="hpo-harness", type="device")
         diagram = ET.SubElement(mxfile, "diagram", id=self.name, name=self.name)
-        model = ET.SubElement(diagram, "mxGraphModel", grid="1", gridSize="10", guides="1",
-                              tooltips="1", connect="1", arrows="1", fold="1", page="1",
-                              pageScale="1", pageWidth="1600", pageHeight="900", math="0",
-                              shadow="0")  # fmt: skip
+        model = ET.SubElement(
+            diagram,
+            "mxGraphModel",
+            grid="1",
+            gridSize="10",
+            guides="1",
+            tooltips="1",
+            connect="1",
+            arrows="1",
+            fold="1",
+            page="1",
+            pageScale="1",
+            pageWidth="1600",
+            pageHeight="900",
+            math="0",
+            shadow="0",
+        )
         root = ET.SubElement(model, "root")
         ET.SubElement(root, "mxCell", id="0")
         ET.SubElement(root, "mxCell", id="1", parent="0")
@@ -176,30 +204,45 @@ def pipeline_diagram(
     imbalance = settings[IMBALANCE]
     search_rows = dataset.n_samples - test_rows
     if cnn:
-        model = ("cnn", f"CNN {settings['n_blocks']} blocks from {settings['channels']} "
-                        f"channels, {settings['kernel_size']}x{settings['kernel_size']}\n"
-                        f"{settings['optimizer']} lr={settings['lr']:.3g}, "
-                        f"{settings['max_epochs']} epochs")  # fmt: skip
+        model = (
+            "cnn",
+            f"CNN {settings['n_blocks']} blocks from {settings['channels']} "
+            f"channels, {settings['kernel_size']}x{settings['kernel_size']}\n"
+            f"{settings['optimizer']} lr={settings['lr']:.3g}, "
+            f"{settings['max_epochs']} epochs",
+        )
     else:
-        model = ("mlp", f"MLP {hidden_layers(config)}, {settings['activation']}\n"
-                        f"{settings['optimizer']} lr={settings['lr']:.3g}, "
-                        f"{settings['max_epochs']} epochs")  # fmt: skip
+        model = (
+            "mlp",
+            f"MLP {hidden_layers(config)}, {settings['activation']}\n"
+            f"{settings['optimizer']} lr={settings['lr']:.3g}, "
+            f"{settings['max_epochs']} epochs",
+        )
     graph = _Graph("pipeline")
     graph.row(
         [
-            ("data", f"data: {dataset.name}\n{dataset.n_samples} rows ({test_rows} held out), "
-                     f"{dataset.n_features} features\n{dataset.n_classes} classes "
-                     f"({dataset.target})"),
+            (
+                "data",
+                f"data: {dataset.name}\n{dataset.n_samples} rows ({test_rows} held out), "
+                f"{dataset.n_features} features\n{dataset.n_classes} classes "
+                f"({dataset.target})",
+            ),
             ("split", f"stratified split\n{search_rows} search rows\n{test_rows} held-out rows"),
             ("fold", f"CV loop, fold k of {folds}\nfit on the other {folds - 1} folds"),
-            ("preprocessing", f"preprocessing\nscaled: {_columns(dataset.numeric)}\n"
-                              f"one-hot: {_columns(dataset.categorical)}"),
+            (
+                "preprocessing",
+                f"preprocessing\nscaled: {_columns(dataset.numeric)}\n"
+                f"one-hot: {_columns(dataset.categorical)}",
+            ),
             ("resampler", f"imbalance: {imbalance}\n{IMBALANCE_NOTES[imbalance]}"),
             model,
-            ("metrics", f"metrics: {metric} (objective)\nscored on fold k\nmean over "
-                        f"{folds} folds = the trial's score"),
+            (
+                "metrics",
+                f"metrics: {metric} (objective)\nscored on fold k\nmean over "
+                f"{folds} folds = the trial's score",
+            ),
         ]
-    )  # fmt: skip
+    )
     row = ("fold", "preprocessing", "resampler", model[0], "metrics")
     above = graph.top(*row) - 30
     graph.edge(
@@ -214,13 +257,19 @@ def pipeline_diagram(
     x, _, _, _ = graph.boxes["metrics"]
     graph.row(
         [
-            ("refit", f"held-out refit\nbest configuration trained\non all {search_rows} "
-                      "search rows"),
-            ("holdout", f"held-out test\nscored once on the {test_rows} rows\n"
-                        "never seen by the search"),
+            (
+                "refit",
+                f"held-out refit\nbest configuration trained\non all {search_rows} search rows",
+            ),
+            (
+                "holdout",
+                f"held-out test\nscored once on the {test_rows} rows\nnever seen by the search",
+            ),
         ],
-        x=x, y=below, join=False,
-    )  # fmt: skip
+        x=x,
+        y=below,
+        join=False,
+    )
     graph.edge(
         "metrics",
         "refit",
@@ -230,10 +279,18 @@ def pipeline_diagram(
         points=[(graph.centre_x("metrics"), graph.top("refit") + 15)],
     )
     graph.edge("refit", "holdout")
-    graph.edge("split", "holdout", f"{test_rows} held-out rows", exit=(0.5, 1), entry=(0.5, 1),
-               dashed=True,
-               points=[(graph.centre_x("split"), graph.bottom("holdout") + 30),
-                       (graph.centre_x("holdout"), graph.bottom("holdout") + 30)])  # fmt: skip
+    graph.edge(
+        "split",
+        "holdout",
+        f"{test_rows} held-out rows",
+        exit=(0.5, 1),
+        entry=(0.5, 1),
+        dashed=True,
+        points=[
+            (graph.centre_x("split"), graph.bottom("holdout") + 30),
+            (graph.centre_x("holdout"), graph.bottom("holdout") + 30),
+        ],
+    )
     return graph.xml()
 
 
@@ -270,9 +327,12 @@ def topology_diagram(n_inputs: int, config: Mapping[str, Any], classes: Sequence
         width_in = width
     labels = ", ".join(map(str, classes))
     boxes.append(
-        ("output", f"output: {len(classes)} units\nLinear {width_in} -> {len(classes)}\n"
-                   f"softmax over {labels}")
-    )  # fmt: skip
+        (
+            "output",
+            f"output: {len(classes)} units\nLinear {width_in} -> {len(classes)}\n"
+            f"softmax over {labels}",
+        )
+    )
     graph = _Graph("topology")
     graph.row(boxes)
     return graph.xml()
@@ -300,8 +360,11 @@ def _cnn_boxes(
         if settings["residual"]:
             skip = "identity" if block.channels_in == block.channels_out else "1x1 conv"
             parts.append(f"+ residual ({skip})")
-        parts.append(f"max-pool 2x2 -> {block.height}x{block.width}" if block.pooled
-                     else f"no pool (map {block.height}x{block.width})")  # fmt: skip
+        parts.append(
+            f"max-pool 2x2 -> {block.height}x{block.width}"
+            if block.pooled
+            else f"no pool (map {block.height}x{block.width})"
+        )
         boxes.append((f"block-{index}", "\n".join(parts)))
     last = blocks[-1]
     width_in = last.channels_out * last.height * last.width
@@ -314,9 +377,12 @@ def _cnn_boxes(
     boxes.append(("head", "\n".join(head)))
     labels = ", ".join(map(str, classes))
     boxes.append(
-        ("output", f"output: {len(classes)} units\nLinear {width_in} -> {len(classes)}\n"
-                   f"softmax over {labels}")
-    )  # fmt: skip
+        (
+            "output",
+            f"output: {len(classes)} units\nLinear {width_in} -> {len(classes)}\n"
+            f"softmax over {labels}",
+        )
+    )
     return boxes
 
 
@@ -340,26 +406,39 @@ def search_loop_diagram(comparison: Comparison, report: str) -> str:
         y, right = y + height + 20, max(right, 40 + width)
     graph.row(
         [
-            ("trial", f"trial: a configuration\nfrom space {comparison.space}\n"
-                      f"{comparison.trials} trials x {_count(len(comparison.seeds), 'seed')}"),
-            ("folds", f"{comparison.folds} stratified folds\ntask seed {comparison.task_seed}, "
-                      "the same for all"),
+            (
+                "trial",
+                f"trial: a configuration\nfrom space {comparison.space}\n"
+                f"{comparison.trials} trials x {_count(len(comparison.seeds), 'seed')}",
+            ),
+            (
+                "folds",
+                f"{comparison.folds} stratified folds\ntask seed {comparison.task_seed}, "
+                "the same for all",
+            ),
             ("ledger", f"ledger: Optuna storage\n{redact_password(comparison.storage)}"),
             ("leaderboard", f"leaderboard\n{comparison.name}.md"),
             ("report", f"report\n{report}"),
         ],
         x=right + GAP,
-    )  # fmt: skip
+    )
     # Every strategy's arrow leaves its right side and meets the trial's left side; one
     # label says what they all do.
     for number, (cell_id, _) in enumerate(strategies):
-        graph.edge(cell_id, "trial", "proposes" if number == 0 else "", exit=(1, 0.5),
-                   entry=(0, 0.5))  # fmt: skip
+        graph.edge(
+            cell_id, "trial", "proposes" if number == 0 else "", exit=(1, 0.5), entry=(0, 0.5)
+        )
     # Back from the ledger to the trial below the row, so the arrow crosses no box.
     under = graph.bottom("trial", "folds", "ledger") + 40
     route = [(graph.centre_x("ledger"), under), (graph.centre_x("trial"), under)]
-    graph.edge("ledger", "trial", "finished trials inform the next proposal",
-               exit=(0.5, 1), entry=(0.5, 1), points=route)  # fmt: skip
+    graph.edge(
+        "ledger",
+        "trial",
+        "finished trials inform the next proposal",
+        exit=(0.5, 1),
+        entry=(0.5, 1),
+        points=route,
+    )
     return graph.xml()
 
 

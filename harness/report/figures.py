@@ -85,10 +85,22 @@ def incumbent_figure(
     for strategy, curve in curves.groupby("strategy", sort=True):
         color = colors[strategy]
         seeds = int(curve["seeds"].iloc[0])
-        ax.step(curve[column], curve["median"], where="post", color=color,
-                label=f"{strategy} ({seeds} seeds)")  # fmt: skip
-        ax.fill_between(curve[column], curve["ci_low"], curve["ci_high"], step="post",
-                        color=color, alpha=0.2, linewidth=0)  # fmt: skip
+        ax.step(
+            curve[column],
+            curve["median"],
+            where="post",
+            color=color,
+            label=f"{strategy} ({seeds} seeds)",
+        )
+        ax.fill_between(
+            curve[column],
+            curve["ci_low"],
+            curve["ci_high"],
+            step="post",
+            color=color,
+            alpha=0.2,
+            linewidth=0,
+        )
     if optimum is not None:
         ax.axhline(optimum, color="black", linestyle=":", label="exhaustive grid optimum")
     floor = zoom_floor(curves, column)
@@ -121,8 +133,13 @@ def time_to_target_figure(frame: pd.DataFrame, *, optimum: float | None) -> Figu
             offsets = row + np.linspace(-0.2, 0.2, len(group)) if len(group) > 1 else [row]
             reached = group["reached"].to_numpy()
             for mask, face in ((reached, colors[strategy]), (~reached, "none")):
-                ax.scatter(np.asarray(group[column])[mask], np.asarray(offsets)[mask],
-                           facecolors=face, edgecolors=colors[strategy], s=36)  # fmt: skip
+                ax.scatter(
+                    np.asarray(group[column])[mask],
+                    np.asarray(offsets)[mask],
+                    facecolors=face,
+                    edgecolors=colors[strategy],
+                    s=36,
+                )
         ax.set_xlabel(f"{label if label == 'trials' else _seconds_label(frame)} to target")
         ax.grid(alpha=0.3)
     panels[0].set_yticks(range(len(strategies)), strategies)
@@ -186,12 +203,24 @@ def contour_figure(
         best[i, j] = value if np.isnan(best[i, j]) else max(best[i, j], value)
     figure = Figure(figsize=(7, 5), layout="constrained")
     ax = figure.add_subplot()
-    mesh = ax.pcolormesh(np.arange(nx + 1), np.arange(ny + 1), np.ma.masked_invalid(best),
-                         cmap="viridis", shading="flat")  # fmt: skip
+    mesh = ax.pcolormesh(
+        np.arange(nx + 1),
+        np.arange(ny + 1),
+        np.ma.masked_invalid(best),
+        cmap="viridis",
+        shading="flat",
+    )
     for i, j in zip(*np.nonzero(~np.isnan(best)), strict=True):
         # Above the middle, where categorical trials' dots sit.
-        ax.text(j + 0.5, i + 0.75, f"{best[i, j]:.3f}", ha="center", va="center", color="white",
-                fontsize="small")  # fmt: skip
+        ax.text(
+            j + 0.5,
+            i + 0.75,
+            f"{best[i, j]:.3f}",
+            ha="center",
+            va="center",
+            color="white",
+            fontsize="small",
+        )
     ax.scatter(x, y, s=10, color="black", alpha=0.6)
     ax.set_xticks(xticks, xlabels, rotation=30, ha="right", fontsize="small")
     ax.set_yticks(yticks, ylabels, fontsize="small")
@@ -220,8 +249,7 @@ def confusion_figure(
         ax.imshow(matrix, cmap="Blues")
         for (i, j), count in np.ndenumerate(matrix):
             dark = count > matrix.max() / 2
-            ax.text(j, i, str(count), ha="center", va="center",
-                    color="white" if dark else "black")  # fmt: skip
+            ax.text(j, i, str(count), ha="center", va="center", color="white" if dark else "black")
         ticks = range(len(labels))
         ax.set_xticks(ticks, labels, rotation=30, ha="right")
         ax.set_yticks(ticks, labels)
@@ -241,8 +269,13 @@ def learning_curve_figure(
         history = pd.DataFrame(holdout[name]["history"])
         ax.plot(history["epoch"], history["train_loss"], color=color, label=f"{name}: train loss")
         if "valid_loss" in history:
-            ax.plot(history["epoch"], history["valid_loss"], color=color, linestyle="--",
-                    label=f"{name}: early-stopping validation loss")  # fmt: skip
+            ax.plot(
+                history["epoch"],
+                history["valid_loss"],
+                color=color,
+                linestyle="--",
+                label=f"{name}: early-stopping validation loss",
+            )
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title("Learning curves of the final fits")
@@ -287,8 +320,7 @@ def calibration_figure(
             x = proba[rows, column].mean()
             below, above = max(share - low, 0.0), max(high - share, 0.0)  # rounding at 0 or 1
             ax.errorbar(x, share, yerr=[[below], [above]], fmt="o", color="C0", capsize=2)
-            ax.annotate(str(n), (x, share), textcoords="offset points", xytext=(4, 4),
-                        fontsize=7)  # fmt: skip
+            ax.annotate(str(n), (x, share), textcoords="offset points", xytext=(4, 4), fontsize=7)
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)

@@ -64,20 +64,34 @@ def data_section(ctx: ReportContext) -> str:
     lag1 = float(np.corrcoef(y[:-1], y[1:])[0, 1])
     stats = pd.DataFrame(
         [
-            {"rows": part, "steps": len(s.y), "from": s.time.iloc[0], "to": s.time.iloc[-1],
-             "mean": s.y.mean(), "std": s.y.std(ddof=1), "min": s.y.min(), "max": s.y.max()}
+            {
+                "rows": part,
+                "steps": len(s.y),
+                "from": s.time.iloc[0],
+                "to": s.time.iloc[-1],
+                "mean": s.y.mean(),
+                "std": s.y.std(ddof=1),
+                "min": s.y.min(),
+                "max": s.y.max(),
+            }
             for part, s in (("search (train)", train), ("held out (test)", test))
         ]
-    )  # fmt: skip
+    )
     folds = make_folds(train, ctx.comparison.folds, ctx.comparison.task_seed)
     fold_rows = pd.DataFrame(
         [
-            {"fold": k, "train_from": train.time.iloc[tr[0]], "train_to": train.time.iloc[tr[-1]],
-             "train_rows": len(tr), "valid_from": train.time.iloc[te[0]],
-             "valid_to": train.time.iloc[te[-1]], "valid_rows": len(te)}
+            {
+                "fold": k,
+                "train_from": train.time.iloc[tr[0]],
+                "train_to": train.time.iloc[tr[-1]],
+                "train_rows": len(tr),
+                "valid_from": train.time.iloc[te[0]],
+                "valid_to": train.time.iloc[te[-1]],
+                "valid_rows": len(te),
+            }
             for k, (tr, te) in enumerate(folds, start=1)
         ]
-    )  # fmt: skip
+    )
     extra = [c for c in dataset.X.columns if c != dataset.target]
     features = (
         f"the target's own past and {', '.join(extra)}"
@@ -166,14 +180,21 @@ def comparison_rows(ctx: ReportContext) -> pd.DataFrame:
     for name in [TUNED, *_references(ctx)]:
         predicted = _predicted(ctx, name)
         interval = _interval(truth, predicted)
-        row = {"model": shown_name(name), "rmse": interval.estimate,
-               "rmse_interval": interval_text(interval), "tuned_minus": np.nan,
-               "difference_interval": "", "paired_p": np.nan}  # fmt: skip
+        row = {
+            "model": shown_name(name),
+            "rmse": interval.estimate,
+            "rmse_interval": interval_text(interval),
+            "tuned_minus": np.nan,
+            "difference_interval": "",
+            "paired_p": np.nan,
+        }
         if name != TUNED:
             paired = _paired(truth, tuned, predicted)
-            row.update(tuned_minus=paired.difference.estimate,
-                       difference_interval=interval_text(paired.difference),
-                       paired_p=paired.pvalue)  # fmt: skip
+            row.update(
+                tuned_minus=paired.difference.estimate,
+                difference_interval=interval_text(paired.difference),
+                paired_p=paired.pvalue,
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -220,10 +241,12 @@ def summary_evidence(ctx: ReportContext) -> list[str]:
         low_high = row["difference_interval"]
         excludes = _excludes_zero(low_high)
         verdict = (
-            "the tuned model errs less" if excludes and row["tuned_minus"] < 0
-            else "the tuned model errs more" if excludes
+            "the tuned model errs less"
+            if excludes and row["tuned_minus"] < 0
+            else "the tuned model errs more"
+            if excludes
             else "the interval includes zero: no difference is shown"
-        )  # fmt: skip
+        )
         claims.append(
             f"Against the {row['model']} (RMSE {row['rmse']:.4g} {row['rmse_interval']}): "
             f"difference {row['tuned_minus']:+.4g} {low_high}, p = {row['paired_p']:.3g}; "
@@ -281,8 +304,9 @@ def residuals_figure(ctx: ReportContext) -> Figure:
     models = _model_colors(ctx)
     residuals = [(name, color, _truth(ctx) - _predicted(ctx, name)) for name, color in models]
     for name, color, residual in residuals:
-        over_time.plot(time, residual, color=color, linewidth=1.2, marker=".",
-                       label=shown_name(name))  # fmt: skip
+        over_time.plot(
+            time, residual, color=color, linewidth=1.2, marker=".", label=shown_name(name)
+        )
     over_time.axhline(0.0, color="black", linewidth=0.8)
     over_time.set_xlabel(ctx.dataset.time_column)
     over_time.set_ylabel(f"truth - forecast ({ctx.dataset.target})")
@@ -309,17 +333,27 @@ def figure_specs(ctx: ReportContext) -> list[tuple[str, str, Callable[[], Figure
     n = len(_truth(ctx))
     first, last = ctx.test.time.iloc[0], ctx.test.time.iloc[n - 1]
     return [
-        ("forecast", f"The {n} held-out steps ({first} to {last}): the truth (black) and each "
-         f"model's one-step-ahead forecast; {TUNED_NAME} in blue, the references after it. "
-         "The RMSE of each, with its interval, is in the Results section.",
-         lambda: forecast_figure(ctx)),
-        ("residuals", "Residuals (truth minus forecast) of every model over the held-out "
-         "period, and their distribution; runs of same-signed residuals are why the held-out "
-         "intervals resample blocks of consecutive steps.", lambda: residuals_figure(ctx)),
-        ("learning-curve", f"Per-epoch training loss (mean squared error of the standardised "
-         f"target) of the {TUNED_NAME} and the {BASELINE_NAME} in their final fit.",
-         lambda: _learning_curves(ctx)),
-    ]  # fmt: skip
+        (
+            "forecast",
+            f"The {n} held-out steps ({first} to {last}): the truth (black) and each "
+            f"model's one-step-ahead forecast; {TUNED_NAME} in blue, the references after it. "
+            "The RMSE of each, with its interval, is in the Results section.",
+            lambda: forecast_figure(ctx),
+        ),
+        (
+            "residuals",
+            "Residuals (truth minus forecast) of every model over the held-out "
+            "period, and their distribution; runs of same-signed residuals are why the held-out "
+            "intervals resample blocks of consecutive steps.",
+            lambda: residuals_figure(ctx),
+        ),
+        (
+            "learning-curve",
+            f"Per-epoch training loss (mean squared error of the standardised "
+            f"target) of the {TUNED_NAME} and the {BASELINE_NAME} in their final fit.",
+            lambda: _learning_curves(ctx),
+        ),
+    ]
 
 
 def _learning_curves(ctx: ReportContext) -> Figure:

@@ -127,141 +127,181 @@ def notebook_json(
     segments = pprint.pformat(dict(names or {}), sort_dicts=False, width=88)
     retrain = (RETRAIN_TAG,)
     cells: Sequence[tuple[str, str, tuple[str, ...]]] = [
-        ("markdown",
-         f"# {comparison.name}: the tuned model\n\n"
-         f"The best configuration found by `{comparison.name}` ({source}) against the "
-         "unoptimized baseline, on the held-out rows.\n\n"
-         "- **Part 1** reads the held-out predictions the run stored and trains nothing: its "
-         "outputs are rebuilt exactly from the storage.\n"
-         "- **Part 2** fits both models again on the training split and compares their "
-         "scores with the stored ones, then saves the tuned model and scores new rows with "
-         "it. Training is seeded, but not bit-reproducible across processors (another "
-         "processor sums floats in another order, and many epochs amplify it), so there its "
-         "numbers can differ in the last digits; the project's tests check them against the "
-         f"stored scores within {RETRAIN_TOLERANCE}. Its cells are tagged `{RETRAIN_TAG}` and "
-         "were not run when the report was built: run them to see their output.", ()),
-        ("markdown",
-         "## Setup\n\n"
-         "Needs the harness installed (`pip install -e .` in the project root). The storage "
-         "path is relative to this notebook's folder; the data is found from the installed "
-         "package (the project's `data/` folder).", ()),
-        ("code",
-         "import tempfile\n"
-         "from pathlib import Path\n\n"
-         "import joblib\n"
-         "import pandas as pd\n"
-         "import torch\n"
-         "from matplotlib import pyplot as plt\n\n"
-         "from harness import (\n"
-         + baseline_import
-         + "    HEADLINE_METRICS,\n"
-         "    build_pipeline,\n"
-         "    holdout_split,\n"
-         "    load_holdout,\n"
-         "    score_predictions,\n"
-         ")\n\n"
-         "torch.set_num_threads(1)  # one thread, as the study refitted its models\n", ()),
-        ("code",
-         f"STORAGE = {storage!r}\n"
-         f"STUDY = {study!r}\n"
-         f"TASK_SEED = {comparison.task_seed!r}\n"
-         f"BEST = {config_literal}\n{baseline_literal}"
-         f"SEGMENTS = {segments}\n"
-         f'MODELS = {{"{before}": {BASELINE!r}, "{after}": {TUNED!r}}}  # stored entries\n\n\n'
-         "def segment(label):\n"
-         '    """The segment name of a class label, or the label itself."""\n'
-         "    return SEGMENTS.get(str(label), str(label))\n", ()),
+        (
+            "markdown",
+            f"# {comparison.name}: the tuned model\n\n"
+            f"The best configuration found by `{comparison.name}` ({source}) against the "
+            "unoptimized baseline, on the held-out rows.\n\n"
+            "- **Part 1** reads the held-out predictions the run stored and trains nothing: its "
+            "outputs are rebuilt exactly from the storage.\n"
+            "- **Part 2** fits both models again on the training split and compares their "
+            "scores with the stored ones, then saves the tuned model and scores new rows with "
+            "it. Training is seeded, but not bit-reproducible across processors (another "
+            "processor sums floats in another order, and many epochs amplify it), so there its "
+            "numbers can differ in the last digits; the project's tests check them against the "
+            f"stored scores within {RETRAIN_TOLERANCE}. Its cells are tagged `{RETRAIN_TAG}` and "
+            "were not run when the report was built: run them to see their output.",
+            (),
+        ),
+        (
+            "markdown",
+            "## Setup\n\n"
+            "Needs the harness installed (`pip install -e .` in the project root). The storage "
+            "path is relative to this notebook's folder; the data is found from the installed "
+            "package (the project's `data/` folder).",
+            (),
+        ),
+        (
+            "code",
+            "import tempfile\n"
+            "from pathlib import Path\n\n"
+            "import joblib\n"
+            "import pandas as pd\n"
+            "import torch\n"
+            "from matplotlib import pyplot as plt\n\n"
+            "from harness import (\n" + baseline_import + "    HEADLINE_METRICS,\n"
+            "    build_pipeline,\n"
+            "    holdout_split,\n"
+            "    load_holdout,\n"
+            "    score_predictions,\n"
+            ")\n\n"
+            "torch.set_num_threads(1)  # one thread, as the study refitted its models\n",
+            (),
+        ),
+        (
+            "code",
+            f"STORAGE = {storage!r}\n"
+            f"STUDY = {study!r}\n"
+            f"TASK_SEED = {comparison.task_seed!r}\n"
+            f"BEST = {config_literal}\n{baseline_literal}"
+            f"SEGMENTS = {segments}\n"
+            f'MODELS = {{"{before}": {BASELINE!r}, "{after}": {TUNED!r}}}  # stored entries\n\n\n'
+            "def segment(label):\n"
+            '    """The segment name of a class label, or the label itself."""\n'
+            "    return SEGMENTS.get(str(label), str(label))\n",
+            (),
+        ),
         ("markdown", "## Part 1: before and after tuning, as stored by the run", ()),
-        ("code",
-         "holdout = load_holdout(STORAGE, STUDY)\n"
-         "stored = {name: holdout[key] for name, key in MODELS.items()}\n"
-         'print(f"{\'metric\':<18}{\'before\':>10}{\'after\':>10}{\'change\':>10}")\n'
-         "for metric in HEADLINE_METRICS:\n"
-         '    before, after = (stored[name]["scores"][metric] for name in MODELS)\n'
-         '    print(f"{metric:<18}{before:>10.4f}{after:>10.4f}{after - before:>+10.4f}")\n', ()),
-        ("markdown",
-         "### Per segment\n\n"
-         "`found`: held-out rows of the segment the model puts in it, out of `rows` (every "
-         "held-out row up to 10,000, else a seeded sample of them).", ()),
-        ("code",
-         f'truth = pd.Series(stored["{after}"]["y_true"])\n'
-         "predictions = {name: pd.Series(entry[\"predicted\"]) for name, entry in stored.items()}\n"
-         "rows = []\n"
-         "for label in sorted(set(truth)):\n"
-         "    members = truth == label\n"
-         "    rows.append({\n"
-         '        "segment": segment(label),\n'
-         '        "rows": int(members.sum()),\n'
-         f'        "found_before": int((predictions["{before}"][members] == label).sum()),\n'
-         f'        "found_after": int((predictions["{after}"][members] == label).sum()),\n'
-         "    })\n"
-         "per_segment = pd.DataFrame(rows)\n"
-         "print(per_segment.to_string(index=False))\n", ()),
-        ("code",
-         "labels = sorted(set(truth))\n"
-         "figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout=\"constrained\")\n"
-         "for ax, (name, predicted) in zip(axes, predictions.items()):\n"
-         "    matrix = pd.crosstab(pd.Categorical(truth, labels), pd.Categorical(predicted, "
-         "labels), dropna=False)\n"
-         '    ax.imshow(matrix.to_numpy(), cmap="Blues")\n'
-         "    for (i, j), count in pd.DataFrame(matrix.to_numpy()).stack().items():\n"
-         '        ax.text(j, i, str(count), ha="center", va="center")\n'
-         "    names = [segment(label) for label in labels]\n"
-         '    ax.set_xticks(range(len(labels)), names, rotation=30, ha="right")\n'
-         "    ax.set_yticks(range(len(labels)), names)\n"
-         '    ax.set_xlabel("predicted segment")\n'
-         '    ax.set_ylabel("true segment")\n'
-         '    ax.set_title(f"{name}: {int((predicted == truth).sum())} of {len(truth)} right")\n'
-         "plt.show()\n", ()),
-        ("markdown",
-         "## Part 2: fit both models again\n\n"
-         "Minutes for a large model. `change` is the retrained score minus the stored one: "
-         f"zero on the machine that ran the study, within {RETRAIN_TOLERANCE} elsewhere.",
-         ()),
-        ("code",
-         _load_code(comparison, data_dir)
-         + f"train, test = holdout_split(dataset, test_size={comparison.test_size!r}, "
-         f"seed={comparison.task_seed!r})\n"
-         'print(f"{dataset.name}: {len(train.y)} training rows, {len(test.y)} held-out rows")\n',
-         retrain),
-        ("code",
-         f'configs = {{"{before}": {baseline_ref}, "{after}": BEST}}\n'
-         "models, retrained = {}, {}\n"
-         "for name, config in configs.items():\n"
-         "    model = build_pipeline(config, train, train.y.to_numpy(), TASK_SEED)\n"
-         "    model.fit(train.X, train.y.to_numpy())\n"
-         "    proba = model.predict_proba(test.X)\n"
-         "    predicted = model.classes_[proba.argmax(axis=1)]\n"
-         "    retrained[name] = score_predictions(test.y.to_numpy(), predicted, proba, "
-         "model.classes_)\n"
-         "    models[name] = model\n"
-         'print(f"{\'metric\':<18}{\'model\':<14}{\'stored\':>9}{\'retrained\':>11}'
-         '{\'change\':>9}")\n'
-         "for metric in HEADLINE_METRICS:\n"
-         "    for name in MODELS:\n"
-         '        was, now = stored[name]["scores"][metric], retrained[name][metric]\n'
-         '        print(f"{metric:<18}{name:<14}{was:>9.4f}{now:>11.4f}{now - was:>+9.4f}")\n',
-         retrain),
-        ("markdown",
-         "### Save the tuned model\n\n"
-         "A pickle (joblib): load it only from a source you trust.", ()),
-        ("code",
-         f'MODEL_PATH = Path(tempfile.gettempdir()) / "{comparison.name}-tuned.joblib"\n'
-         f'joblib.dump(models["{after}"], MODEL_PATH)\n'
-         'print("saved", MODEL_PATH.name)\n', retrain),
-        ("markdown",
-         "### Score new rows\n\n"
-         "Any rows with the training columns; here the first five held-out rows stand in "
-         "for new customers.", ()),
-        ("code",
-         "model = joblib.load(MODEL_PATH)\n"
-         "new_customers = test.X.head(5)\n"
-         "scored = pd.DataFrame(model.predict_proba(new_customers).round(3),\n"
-         "                      columns=[segment(c) for c in model.classes_])\n"
-         'scored.insert(0, "predicted segment", [segment(c) for c in '
-         "model.predict(new_customers)])\n"
-         "print(scored.to_string(index=False))\n", retrain),
-    ]  # fmt: skip
+        (
+            "code",
+            "holdout = load_holdout(STORAGE, STUDY)\n"
+            "stored = {name: holdout[key] for name, key in MODELS.items()}\n"
+            "print(f\"{'metric':<18}{'before':>10}{'after':>10}{'change':>10}\")\n"
+            "for metric in HEADLINE_METRICS:\n"
+            '    before, after = (stored[name]["scores"][metric] for name in MODELS)\n'
+            '    print(f"{metric:<18}{before:>10.4f}{after:>10.4f}{after - before:>+10.4f}")\n',
+            (),
+        ),
+        (
+            "markdown",
+            "### Per segment\n\n"
+            "`found`: held-out rows of the segment the model puts in it, out of `rows` (every "
+            "held-out row up to 10,000, else a seeded sample of them).",
+            (),
+        ),
+        (
+            "code",
+            f'truth = pd.Series(stored["{after}"]["y_true"])\n'
+            'predictions = {name: pd.Series(entry["predicted"])'
+            " for name, entry in stored.items()}\n"
+            "rows = []\n"
+            "for label in sorted(set(truth)):\n"
+            "    members = truth == label\n"
+            "    rows.append({\n"
+            '        "segment": segment(label),\n'
+            '        "rows": int(members.sum()),\n'
+            f'        "found_before": int((predictions["{before}"][members] == label).sum()),\n'
+            f'        "found_after": int((predictions["{after}"][members] == label).sum()),\n'
+            "    })\n"
+            "per_segment = pd.DataFrame(rows)\n"
+            "print(per_segment.to_string(index=False))\n",
+            (),
+        ),
+        (
+            "code",
+            "labels = sorted(set(truth))\n"
+            'figure, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")\n'
+            "for ax, (name, predicted) in zip(axes, predictions.items()):\n"
+            "    matrix = pd.crosstab(pd.Categorical(truth, labels), pd.Categorical(predicted, "
+            "labels), dropna=False)\n"
+            '    ax.imshow(matrix.to_numpy(), cmap="Blues")\n'
+            "    for (i, j), count in pd.DataFrame(matrix.to_numpy()).stack().items():\n"
+            '        ax.text(j, i, str(count), ha="center", va="center")\n'
+            "    names = [segment(label) for label in labels]\n"
+            '    ax.set_xticks(range(len(labels)), names, rotation=30, ha="right")\n'
+            "    ax.set_yticks(range(len(labels)), names)\n"
+            '    ax.set_xlabel("predicted segment")\n'
+            '    ax.set_ylabel("true segment")\n'
+            '    ax.set_title(f"{name}: {int((predicted == truth).sum())} of {len(truth)} right")\n'
+            "plt.show()\n",
+            (),
+        ),
+        (
+            "markdown",
+            "## Part 2: fit both models again\n\n"
+            "Minutes for a large model. `change` is the retrained score minus the stored one: "
+            f"zero on the machine that ran the study, within {RETRAIN_TOLERANCE} elsewhere.",
+            (),
+        ),
+        (
+            "code",
+            _load_code(comparison, data_dir)
+            + f"train, test = holdout_split(dataset, test_size={comparison.test_size!r}, "
+            f"seed={comparison.task_seed!r})\n"
+            'print(f"{dataset.name}: {len(train.y)} training rows, {len(test.y)} held-out rows")\n',
+            retrain,
+        ),
+        (
+            "code",
+            f'configs = {{"{before}": {baseline_ref}, "{after}": BEST}}\n'
+            "models, retrained = {}, {}\n"
+            "for name, config in configs.items():\n"
+            "    model = build_pipeline(config, train, train.y.to_numpy(), TASK_SEED)\n"
+            "    model.fit(train.X, train.y.to_numpy())\n"
+            "    proba = model.predict_proba(test.X)\n"
+            "    predicted = model.classes_[proba.argmax(axis=1)]\n"
+            "    retrained[name] = score_predictions(test.y.to_numpy(), predicted, proba, "
+            "model.classes_)\n"
+            "    models[name] = model\n"
+            "print(f\"{'metric':<18}{'model':<14}{'stored':>9}{'retrained':>11}"
+            "{'change':>9}\")\n"
+            "for metric in HEADLINE_METRICS:\n"
+            "    for name in MODELS:\n"
+            '        was, now = stored[name]["scores"][metric], retrained[name][metric]\n'
+            '        print(f"{metric:<18}{name:<14}{was:>9.4f}{now:>11.4f}{now - was:>+9.4f}")\n',
+            retrain,
+        ),
+        (
+            "markdown",
+            "### Save the tuned model\n\nA pickle (joblib): load it only from a source you trust.",
+            (),
+        ),
+        (
+            "code",
+            f'MODEL_PATH = Path(tempfile.gettempdir()) / "{comparison.name}-tuned.joblib"\n'
+            f'joblib.dump(models["{after}"], MODEL_PATH)\n'
+            'print("saved", MODEL_PATH.name)\n',
+            retrain,
+        ),
+        (
+            "markdown",
+            "### Score new rows\n\n"
+            "Any rows with the training columns; here the first five held-out rows stand in "
+            "for new customers.",
+            (),
+        ),
+        (
+            "code",
+            "model = joblib.load(MODEL_PATH)\n"
+            "new_customers = test.X.head(5)\n"
+            "scored = pd.DataFrame(model.predict_proba(new_customers).round(3),\n"
+            "                      columns=[segment(c) for c in model.classes_])\n"
+            'scored.insert(0, "predicted segment", [segment(c) for c in '
+            "model.predict(new_customers)])\n"
+            "print(scored.to_string(index=False))\n",
+            retrain,
+        ),
+    ]
     document = {
         "cells": [
             _cell(kind, number, text, tags) for number, (kind, text, tags) in enumerate(cells)
@@ -308,10 +348,14 @@ def execute_notebook(text: str, cwd: str | Path, *, timeout: int = 600) -> str |
     # The kernel's only log line at WARNING is ipykernel's "running over TCP without
     # encryption" (a loopback kernel whose messages are signed with a per-run key): it
     # would print through every `report`. Errors still show; cell failures come as messages.
-    client = NotebookClient(stored_part, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}},
-                            extra_arguments=[KERNEL_LOG_LEVEL],
-                            record_timing=False)  # fmt: skip
+    client = NotebookClient(
+        stored_part,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+        extra_arguments=[KERNEL_LOG_LEVEL],
+        record_timing=False,
+    )
     try:
         client.execute()
     except NoSuchKernel:

@@ -39,32 +39,58 @@ from harness.search.strategies import STRATEGIES
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice
 
 STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "grid": ("the classic baseline: every grid point once, so its coverage does not depend on "
-             "luck, but its cost multiplies with each parameter", ("bergstra2012",)),
-    "random": ("the reference of normalized regret: as good as grid search at equal budget "
-               "when few parameters matter", ("bergstra2012",)),
-    "tpe": ("Optuna's default model-based sampler: cheap proposals from densities of good and "
-            "bad trials, natural with categorical and conditional parameters",
-            ("bergstra2011",)),
-    "nsga2": ("a genetic algorithm with non-dominated sorting and crowding distance: the "
-              "standard evolutionary method for several objectives, which needs a budget of "
-              "several generations", ("deb2002",)),
-    "gp": ("Gaussian-process Bayesian optimisation with log expected improvement: "
-           "sample-efficient on small numeric spaces, with proposals that cost more as trials "
-           "accumulate", ("snoek2012", "ament2023")),
-    "cmaes": ("an evolution strategy that adapts a covariance matrix: strong on continuous, "
-              "correlated parameters", ("hansen2016",)),
-    "qmc": ("a scrambled Sobol low-discrepancy sequence: more even coverage than random points, "
-            "an advantage that shrinks with many dimensions and few points", ("sobol1967",)),
-    "bayesopt": ("a second Gaussian-process implementation (upper confidence bound), to see "
-                 "whether the library matters", ("nogueira2014", "srinivas2010")),
-    "skopt": ("scikit-optimize's Gaussian process with expected improvement",
-              ("head2021", "jones1998")),
-    "skopt-rf": ("a random-forest surrogate that handles categorical parameters natively",
-                 ("head2021",)),
-    "skopt-et": ("an extra-trees surrogate, cheaper to refit than a random forest",
-                 ("head2021",)),
-}  # fmt: skip
+    "grid": (
+        "the classic baseline: every grid point once, so its coverage does not depend on "
+        "luck, but its cost multiplies with each parameter",
+        ("bergstra2012",),
+    ),
+    "random": (
+        "the reference of normalized regret: as good as grid search at equal budget "
+        "when few parameters matter",
+        ("bergstra2012",),
+    ),
+    "tpe": (
+        "Optuna's default model-based sampler: cheap proposals from densities of good and "
+        "bad trials, natural with categorical and conditional parameters",
+        ("bergstra2011",),
+    ),
+    "nsga2": (
+        "a genetic algorithm with non-dominated sorting and crowding distance: the "
+        "standard evolutionary method for several objectives, which needs a budget of "
+        "several generations",
+        ("deb2002",),
+    ),
+    "gp": (
+        "Gaussian-process Bayesian optimisation with log expected improvement: "
+        "sample-efficient on small numeric spaces, with proposals that cost more as trials "
+        "accumulate",
+        ("snoek2012", "ament2023"),
+    ),
+    "cmaes": (
+        "an evolution strategy that adapts a covariance matrix: strong on continuous, "
+        "correlated parameters",
+        ("hansen2016",),
+    ),
+    "qmc": (
+        "a scrambled Sobol low-discrepancy sequence: more even coverage than random points, "
+        "an advantage that shrinks with many dimensions and few points",
+        ("sobol1967",),
+    ),
+    "bayesopt": (
+        "a second Gaussian-process implementation (upper confidence bound), to see "
+        "whether the library matters",
+        ("nogueira2014", "srinivas2010"),
+    ),
+    "skopt": (
+        "scikit-optimize's Gaussian process with expected improvement",
+        ("head2021", "jones1998"),
+    ),
+    "skopt-rf": (
+        "a random-forest surrogate that handles categorical parameters natively",
+        ("head2021",),
+    ),
+    "skopt-et": ("an extra-trees surrogate, cheaper to refit than a random forest", ("head2021",)),
+}
 """Why each registered strategy is worth comparing, with the works to cite."""
 
 DATASET_REFERENCES: dict[str, tuple[str, ...]] = {
@@ -111,12 +137,25 @@ def data_section(ctx: ReportContext) -> str:
         values = data.X[column]
         if column in data.categorical:
             top = values.value_counts().index[0]
-            features.append({"feature": column, "type": f"categorical (most often {top})",
-                             "values": values.nunique()})  # fmt: skip
+            features.append(
+                {
+                    "feature": column,
+                    "type": f"categorical (most often {top})",
+                    "values": values.nunique(),
+                }
+            )
         else:
-            features.append({"feature": column, "type": "numeric", "values": values.nunique(),
-                             "mean": values.mean(), "std": values.std(), "min": values.min(),
-                             "max": values.max()})  # fmt: skip
+            features.append(
+                {
+                    "feature": column,
+                    "type": "numeric",
+                    "values": values.nunique(),
+                    "mean": values.mean(),
+                    "std": values.std(),
+                    "min": values.min(),
+                    "max": values.max(),
+                }
+            )
     summary = pd.DataFrame(features)
     text = (
         f"`{data.name}`: {data.n_samples} rows, {data.n_features} features "
@@ -204,15 +243,20 @@ def _cnn_architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) 
     shape = tuple(shape) if shape is not None else square_image(n_inputs)
     blocks = cnn_blocks(shape, settings["n_blocks"], settings["channels"])
     kernel = f"{settings['kernel_size']}x{settings['kernel_size']}"
-    head = (f"a dense layer of {settings['dense_units']} units"
-            if settings["dense_units"] else "a linear layer")  # fmt: skip
-    regular = [f"dropout {settings['dropout']:.3g} in the head {cite('srivastava2014')}"
-               if settings["dropout"] else "no dropout",
-               f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
-               "residual connections" if settings["residual"] else "no residual connections",
-               "training images shifted by up to 1 pixel" if settings["augment"]
-               else "no augmentation",
-               "early stopping" if settings["early_stopping"] else "no early stopping"]  # fmt: skip
+    head = (
+        f"a dense layer of {settings['dense_units']} units"
+        if settings["dense_units"]
+        else "a linear layer"
+    )
+    regular = [
+        f"dropout {settings['dropout']:.3g} in the head {cite('srivastava2014')}"
+        if settings["dropout"]
+        else "no dropout",
+        f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
+        "residual connections" if settings["residual"] else "no residual connections",
+        "training images shifted by up to 1 pixel" if settings["augment"] else "no augmentation",
+        "early stopping" if settings["early_stopping"] else "no early stopping",
+    ]
     return (
         f"a convolutional network on {' x '.join(map(str, shape))} images: "
         f"{len(blocks)} block(s) of {kernel} convolutions with "
@@ -230,10 +274,13 @@ def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> s
         return _cnn_architecture(config, n_inputs, n_classes)
     settings = model_settings(config)
     widths = " -> ".join(map(str, (n_inputs, *hidden_layers(config), n_classes)))
-    regular = [f"dropout {settings['dropout']:.3g} {cite('srivastava2014')}"
-               if settings["dropout"] else "no dropout",
-               f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
-               "early stopping" if settings["early_stopping"] else "no early stopping"]  # fmt: skip
+    regular = [
+        f"dropout {settings['dropout']:.3g} {cite('srivastava2014')}"
+        if settings["dropout"]
+        else "no dropout",
+        f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
+        "early stopping" if settings["early_stopping"] else "no early stopping",
+    ]
     return (
         f"{widths} units, {settings['activation']} activations, optimizer "
         f"{with_refs(settings['optimizer'])} with learning rate {settings['lr']:.3g}, batch size "
@@ -268,8 +315,11 @@ def baseline_section(ctx: ReportContext) -> str:
             f"{labels[predicted]}."
         )
     family = family_of(ctx.config)
-    named = ("`harness.BASELINE_CONFIG`" if family.name == DEFAULT_FAMILY
-             else f"the `{family.name}` family's baseline configuration")  # fmt: skip
+    named = (
+        "`harness.BASELINE_CONFIG`"
+        if family.name == DEFAULT_FAMILY
+        else f"the `{family.name}` family's baseline configuration"
+    )
     baseline = family.baseline_config()
     return "\n\n".join(
         [
@@ -290,8 +340,9 @@ def _strategies_text(ctx: ReportContext) -> str:
         why, refs = STRATEGY_RATIONALE[name]
         if name == "grid":
             why = grid_rationale(_grid_size(ctx.comparison.space_source()), ctx.comparison.trials)
-        lines.append(f"**{name}** ({strategy.library}): {strategy.description}. Why: {why} "
-                     f"{cite(*refs)}.")  # fmt: skip
+        lines.append(
+            f"**{name}** ({strategy.library}): {strategy.description}. Why: {why} {cite(*refs)}."
+        )
     if ctx.comparison.exhaustive_grid:
         optimum = ctx.results.optimum
         found = f": its best, {optimum:.4f}, is the optimum" if optimum is not None else ""
@@ -320,9 +371,15 @@ def _values(distribution: optuna.distributions.BaseDistribution) -> str:
 
 def _space_text(ctx: ReportContext) -> str:
     space = pd.DataFrame(
-        [{"parameter": name, "type": type(d).__name__.removesuffix("Distribution").lower(),
-          "values": _values(d)} for name, d in ctx.distributions.items()]
-    )  # fmt: skip
+        [
+            {
+                "parameter": name,
+                "type": type(d).__name__.removesuffix("Distribution").lower(),
+                "values": _values(d),
+            }
+            for name, d in ctx.distributions.items()
+        ]
+    )
     fixed = {k: v for k, v in ctx.config.items() if k not in ctx.distributions}
     parts = [f"Space `{ctx.comparison.space}`, as stored with the trials:", markdown_table(space)]
     if fixed:
@@ -370,9 +427,15 @@ def _family_changes_text(ctx: ReportContext) -> str:
     family = family_of(ctx.config)
     before, after = dict(family.baseline), without_family(ctx.config)
     names = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-    rows = [{"parameter": name, "baseline": _shown(before.get(name, "default")),
-             "tuned": _shown(after.get(name, "default")), "evidence": _evidence(ctx, name)}
-            for name in names]  # fmt: skip
+    rows = [
+        {
+            "parameter": name,
+            "baseline": _shown(before.get(name, "default")),
+            "tuned": _shown(after.get(name, "default")),
+            "evidence": _evidence(ctx, name),
+        }
+        for name in names
+    ]
     same = [k for k in dict.fromkeys([*before, *after]) if k not in names]
     parts = [
         f"The tuned model: the {family.name!r} family ({family.description}). What changed "
@@ -393,22 +456,37 @@ def _changes_text(ctx: ReportContext) -> str:
     before, after = _settings(baseline), _settings(ctx.config)
     keys = [k for k in dict.fromkeys([*baseline, *ctx.config]) if k != FAMILY]
     names = [k for k in keys if before[k] != after[k]]
-    rows = [{"parameter": name, "baseline": _shown(before[name]), "tuned": _shown(after[name]),
-             "evidence": _evidence(ctx, name)} for name in names]  # fmt: skip
+    rows = [
+        {
+            "parameter": name,
+            "baseline": _shown(before[name]),
+            "tuned": _shown(after[name]),
+            "evidence": _evidence(ctx, name),
+        }
+        for name in names
+    ]
     if _is_cnn(ctx.config):
         shape = square_image(ctx.n_inputs) or (1, 1, ctx.n_inputs)
         layers = tuple(
-            tuple(b.channels_out for b in cnn_blocks(tuple(s["image_shape"] or shape),
-                                                     s["n_blocks"], s["channels"]))
+            tuple(
+                b.channels_out
+                for b in cnn_blocks(tuple(s["image_shape"] or shape), s["n_blocks"], s["channels"])
+            )
             for s in (before, after)
-        )  # fmt: skip
+        )
         label = "channels per block (resolved)"
     else:
         layers = (hidden_layers(BASELINE_CONFIG), hidden_layers(ctx.config))
         label = "hidden layers (resolved)"
     if layers[0] != layers[1]:
-        rows.append({"parameter": label, "baseline": str(layers[0]),
-                     "tuned": str(layers[1]), "evidence": "from the parameters above"})  # fmt: skip
+        rows.append(
+            {
+                "parameter": label,
+                "baseline": str(layers[0]),
+                "tuned": str(layers[1]),
+                "evidence": "from the parameters above",
+            }
+        )
     same = [k for k in keys if k not in names]
     text = (
         f"The tuned model: {_architecture(ctx.config, ctx.n_inputs, ctx.dataset.n_classes)}. "
@@ -454,19 +532,32 @@ def published_text(ctx: ReportContext) -> str | None:
         return f"Published results on {ctx.dataset.name}: {spec.published_note}."
     metric = spec.published[0].metric
     rate = float(ctx.dataset.class_counts.max() / ctx.dataset.n_samples)
-    rows = [{"model": r.model, metric: r.value, "protocol": r.protocol, "source": r.source}
-            for r in spec.published]  # fmt: skip
-    rows.append({"model": "majority class (all rows)", metric: rate,
-                 "protocol": f"share of the largest class in all {ctx.dataset.n_samples} rows",
-                 "source": "computed from the data"})  # fmt: skip
+    rows = [
+        {"model": r.model, metric: r.value, "protocol": r.protocol, "source": r.source}
+        for r in spec.published
+    ]
+    rows.append(
+        {
+            "model": "majority class (all rows)",
+            metric: rate,
+            "protocol": f"share of the largest class in all {ctx.dataset.n_samples} rows",
+            "source": "computed from the data",
+        }
+    )
     protocol = (
         f"trained on the {len(ctx.train.y)} search rows, scored once on the "
         f"{len(ctx.test.y)} held-out rows (task seed {ctx.comparison.task_seed})"
     )
     for name, result in ctx.holdout.items():
         if metric in result.get("scores", {}):
-            rows.append({"model": name, metric: result["scores"][metric], "protocol": protocol,
-                         "source": "this study"})  # fmt: skip
+            rows.append(
+                {
+                    "model": name,
+                    metric: result["scores"][metric],
+                    "protocol": protocol,
+                    "source": "this study",
+                }
+            )
     works = DATASET_REFERENCES.get(ctx.dataset.name, ())
     tuned = ctx.holdout.get(TUNED, {}).get("scores", {}).get(metric, rate)
     return "\n\n".join(
@@ -494,10 +585,17 @@ def model_choice_text(ctx: ReportContext) -> str | None:
     choice = model_choice(ctx.study)
     if choice is None:
         return None
-    rows = [{"model": name, f"cv_{choice.metric}": mean, "folds": len(choice.folds[name]),
-             f"test_{choice.metric}": ctx.holdout.get(name, {}).get("scores", {})
-             .get(choice.metric, np.nan)}
-            for name, mean in choice.cv.items()]  # fmt: skip
+    rows = [
+        {
+            "model": name,
+            f"cv_{choice.metric}": mean,
+            "folds": len(choice.folds[name]),
+            f"test_{choice.metric}": ctx.holdout.get(name, {})
+            .get("scores", {})
+            .get(choice.metric, np.nan),
+        }
+        for name, mean in choice.cv.items()
+    ]
     tuned = f"tuned {family_of(ctx.config).name.upper()}"
     if choice.chosen == TUNED:
         verdict = f"the {tuned} itself: no model of any kind beats it in CV."

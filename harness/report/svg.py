@@ -137,10 +137,23 @@ def _parse(xml_text: str) -> tuple[dict[str, _Box], list[_Edge]]:
             for p in cell.iterfind("mxGeometry/Array/mxPoint")
         ]
         source, target = cell.get("source", ""), cell.get("target", "")
-        line = _route(boxes[source], boxes[target], points, _relative(style, "exit"),
-                      _relative(style, "entry"))  # fmt: skip
-        edges.append(_Edge(cell.get("id", ""), source, target, cell.get("value", ""),
-                           style.get("dashed") == "1", line))  # fmt: skip
+        line = _route(
+            boxes[source],
+            boxes[target],
+            points,
+            _relative(style, "exit"),
+            _relative(style, "entry"),
+        )
+        edges.append(
+            _Edge(
+                cell.get("id", ""),
+                source,
+                target,
+                cell.get("value", ""),
+                style.get("dashed") == "1",
+                line,
+            )
+        )
     return boxes, edges
 
 
@@ -178,8 +191,15 @@ def drawio_svg(xml_text: str) -> str:
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#444"/></marker></defs>'
     )
-    body = [header, marker, '<rect width="100%" height="100%" fill="white"/>', *lines, *shapes,
-            *labels, "</svg>"]  # fmt: skip
+    body = [
+        header,
+        marker,
+        '<rect width="100%" height="100%" fill="white"/>',
+        *lines,
+        *shapes,
+        *labels,
+        "</svg>",
+    ]
     return "\n".join(body) + "\n"
 
 
@@ -188,8 +208,9 @@ def write_svgs(paths: dict[str, Path]) -> dict[str, Path]:
     written = {}
     for key, path in paths.items():
         target = path.with_suffix(".svg")
-        target.write_text(drawio_svg(path.read_text(encoding="utf-8")), encoding="utf-8",
-                          newline="\n")  # fmt: skip
+        target.write_text(
+            drawio_svg(path.read_text(encoding="utf-8")), encoding="utf-8", newline="\n"
+        )
         written[key] = target
     return written
 

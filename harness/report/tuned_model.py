@@ -63,8 +63,13 @@ def class_metrics(
             "f1": f1,
         }
     )
-    macro = {"class": "macro", "support": int(support.sum()), "precision": precision.mean(),
-             "recall": recall.mean(), "f1": f1.mean()}  # fmt: skip
+    macro = {
+        "class": "macro",
+        "support": int(support.sum()),
+        "precision": precision.mean(),
+        "recall": recall.mean(),
+        "f1": f1.mean(),
+    }
     return pd.concat([frame, pd.DataFrame([macro])], ignore_index=True)
 
 
@@ -93,12 +98,16 @@ def effective_trials(
     choices = tuple(
         dict.fromkeys(
             [
-                *(c for t in trials if IMBALANCE in t.distributions
-                  for c in t.distributions[IMBALANCE].choices),
+                *(
+                    c
+                    for t in trials
+                    if IMBALANCE in t.distributions
+                    for c in t.distributions[IMBALANCE].choices
+                ),
                 *(value for value in ran if value is not None),
             ]
         )
-    )  # fmt: skip
+    )
     rebuilt = []
     for trial, value in zip(trials, ran, strict=True):
         if value is None:

@@ -20,8 +20,15 @@ import pandas as pd
 
 from harness.results.efficiency import RUN, strategy_trials
 
-COLUMNS = ["strategy_a", "strategy_b", "seeds", "shared_seeds", "prefix_median", "prefix_max",
-           "same_trials"]  # fmt: skip
+COLUMNS = [
+    "strategy_a",
+    "strategy_b",
+    "seeds",
+    "shared_seeds",
+    "prefix_median",
+    "prefix_max",
+    "same_trials",
+]
 
 
 def _configurations(frame: pd.DataFrame) -> dict[tuple[str, int], list[tuple]]:
@@ -85,9 +92,16 @@ def shared_startup(frame: pd.DataFrame) -> pd.DataFrame:
         )
         if prefixes and max(prefixes) > 0:
             rows.append(
-                [a, b, len(seeds), sum(p > 0 for p in prefixes),
-                 float(pd.Series(prefixes).median()), int(max(prefixes)), int(same)]
-            )  # fmt: skip
+                [
+                    a,
+                    b,
+                    len(seeds),
+                    sum(p > 0 for p in prefixes),
+                    float(pd.Series(prefixes).median()),
+                    int(max(prefixes)),
+                    int(same),
+                ]
+            )
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.sort_values(
         ["prefix_max", "strategy_a", "strategy_b"], ascending=[False, True, True], ignore_index=True

@@ -27,8 +27,19 @@ from sklearn.ensemble import RandomForestRegressor
 from harness.errors import ConfigError
 from harness.results.efficiency import strategy_trials
 
-COLUMNS = ["seeds", "trials", "complete", "effect", "effect_sd", "ci_low", "ci_high", "vs_top",
-           "vs_top_low", "vs_top_high", "best"]  # fmt: skip
+COLUMNS = [
+    "seeds",
+    "trials",
+    "complete",
+    "effect",
+    "effect_sd",
+    "ci_low",
+    "ci_high",
+    "vs_top",
+    "vs_top_low",
+    "vs_top_high",
+    "best",
+]
 """The columns of :func:`factor_effects` after the factor's own."""
 N_TREES = 64
 """Trees of each seed's surrogate."""
@@ -154,12 +165,18 @@ def factor_effects(
     for value in counts.index:
         seen = per_seed[value].dropna() if value in per_seed.columns else pd.Series(dtype=float)
         low, high = _t_interval(seen.to_numpy(), confidence)
-        rows_out.append({
-            param: shown[value], "key": value, "seeds": len(seen),
-            "effect": float(seen.mean()) if len(seen) else float("nan"),
-            "effect_sd": float(seen.std(ddof=1)) if len(seen) > 1 else float("nan"),
-            "ci_low": low, "ci_high": high, **counts.loc[value].to_dict(),
-        })  # fmt: skip
+        rows_out.append(
+            {
+                param: shown[value],
+                "key": value,
+                "seeds": len(seen),
+                "effect": float(seen.mean()) if len(seen) else float("nan"),
+                "effect_sd": float(seen.std(ddof=1)) if len(seen) > 1 else float("nan"),
+                "ci_low": low,
+                "ci_high": high,
+                **counts.loc[value].to_dict(),
+            }
+        )
     table = pd.DataFrame(rows_out, columns=[param, "key", *COLUMNS])
     table = table.sort_values("effect", ascending=False, kind="stable", ignore_index=True)
     if not table.empty and table.loc[0, "seeds"] > 0:

@@ -82,8 +82,18 @@ def gap_table(
                 "interval": interval_text(interval),
             }
         )
-    columns = ["cv_rank", "strategy", "seeds", "cv_score", "test_score", "test_rank", "gap",
-               "ci_low", "ci_high", "interval"]  # fmt: skip
+    columns = [
+        "cv_rank",
+        "strategy",
+        "seeds",
+        "cv_score",
+        "test_score",
+        "test_rank",
+        "gap",
+        "ci_low",
+        "ci_high",
+        "interval",
+    ]
     if not rows:
         return pd.DataFrame(columns=columns)
     table = pd.DataFrame(rows)
@@ -151,10 +161,14 @@ def holdout_interval(
         return None
     truth, predicted, proba, labels = data
     return statistics.bootstrap_metric_interval(
-        truth, np.arange(len(truth)), _metric(metric, predicted, proba, labels),
-        n_boot=HOLDOUT_BOOT, confidence=confidence, seed=HOLDOUT_SEED,
+        truth,
+        np.arange(len(truth)),
+        _metric(metric, predicted, proba, labels),
+        n_boot=HOLDOUT_BOOT,
+        confidence=confidence,
+        seed=HOLDOUT_SEED,
         block=_block(holdout, metric, len(truth)),
-    )  # fmt: skip
+    )
 
 
 def holdout_difference(
@@ -272,9 +286,15 @@ def _paired(metric, tuned_rows, data, confidence, block=1) -> statistics.PairedB
         return tuned_metric(y_true, rows)
 
     return statistics.paired_bootstrap_metric(
-        truth, index, index + len(truth), difference_metric,
-        n_boot=HOLDOUT_BOOT, confidence=confidence, seed=HOLDOUT_SEED, block=block,
-    )  # fmt: skip
+        truth,
+        index,
+        index + len(truth),
+        difference_metric,
+        n_boot=HOLDOUT_BOOT,
+        confidence=confidence,
+        seed=HOLDOUT_SEED,
+        block=block,
+    )
 
 
 def beaten_table(

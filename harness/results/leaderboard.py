@@ -270,10 +270,27 @@ PREFIXES = {
 }
 RATES = {"success", "overhead"}
 SCORES = {
-    "mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value", "median",
-    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm", "mean_hv", "std_hv",
-    "iqm_hv", "hypervolume",
-}  # fmt: skip
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "best",
+    "cv_score",
+    "test_score",
+    "gap",
+    "value",
+    "median",
+    "nr",
+    "mean_rank",
+    "baseline_cv",
+    "incumbent",
+    "difference",
+    "iqm",
+    "mean_hv",
+    "std_hv",
+    "iqm_hv",
+    "hypervolume",
+}
 #: Fractions of the budget at which :func:`curve_table` samples the incumbent curves.
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -361,9 +378,22 @@ def efficiency_table(
     table["from_trial"] = horizon + 1 if horizon < last else 1
     table["optimum"] = opt.label
     table["clock"] = efficiency.clock(efficiency.prepare_trials(frame, budget))
-    columns = ["strategy", "seeds", "trials", "from_trial", "auc_nr", "auc_regret", "success",
-               "ttt_trials", "ttt_seconds", "ttt_censored", "overhead", "final_rank",
-               "optimum", "clock"]  # fmt: skip
+    columns = [
+        "strategy",
+        "seeds",
+        "trials",
+        "from_trial",
+        "auc_nr",
+        "auc_regret",
+        "success",
+        "ttt_trials",
+        "ttt_seconds",
+        "ttt_censored",
+        "overhead",
+        "final_rank",
+        "optimum",
+        "clock",
+    ]
     return _ranked(table[columns], ["auc_nr", "auc_regret"], [True, True])
 
 
@@ -535,8 +565,17 @@ def curve_table(
     )
     table = table[table["trial"].isin(points)]
     table = table.assign(startup=table["trial"] <= design.shared_startup_horizon(frame))
-    columns = ["strategy", "trial", "startup", "median", "ci_low", "ci_high", "nr", "mean_rank",
-               "seeds"]  # fmt: skip
+    columns = [
+        "strategy",
+        "trial",
+        "startup",
+        "median",
+        "ci_low",
+        "ci_high",
+        "nr",
+        "mean_rank",
+        "seeds",
+    ]
     return table[columns].sort_values(["strategy", "trial"], ignore_index=True)
 
 

@@ -567,8 +567,15 @@ def wilcoxon_vs_best(per_seed: pd.Series, *, alpha: float = 0.05) -> pd.DataFram
         if strategy != best:
             p = paired_wilcoxon(pairs[strategy], pairs[best], alpha=alpha)
             adjusted_p = adjusted.get(frozenset((strategy, best)), float("nan"))
-        rows.append({"strategy": strategy, "best": best, "pairs": len(pairs), "wilcoxon_p": p,
-                     "holm_p": adjusted_p})  # fmt: skip
+        rows.append(
+            {
+                "strategy": strategy,
+                "best": best,
+                "pairs": len(pairs),
+                "wilcoxon_p": p,
+                "holm_p": adjusted_p,
+            }
+        )
     table = pd.DataFrame(rows)
     table["significant"] = (table["holm_p"] < alpha).astype(bool)
     return table

@@ -283,7 +283,12 @@ def ecdf_table(
                 at = float(math.ceil(at)) if axis == "trials" else at
                 share = float(np.mean(reached & (spent <= at)))
                 rows.append(
-                    {"strategy": strategy, "axis": axis, "at": at, "runs_targets": len(group),
-                     "reached_rate": share}
-                )  # fmt: skip
+                    {
+                        "strategy": strategy,
+                        "axis": axis,
+                        "at": at,
+                        "runs_targets": len(group),
+                        "reached_rate": share,
+                    }
+                )
     return pd.DataFrame(rows)

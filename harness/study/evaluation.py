@@ -356,16 +356,36 @@ def evaluate_population(
             owners.append(index)
     if members:
         _train_population(
-            members, owners, specs, prep, fold_rows, folds, classes, y, results, deadline,
-            on_epoch, devices.pop() if len(devices) == 1 else "cpu",
-        )  # fmt: skip
+            members,
+            owners,
+            specs,
+            prep,
+            fold_rows,
+            folds,
+            classes,
+            y,
+            results,
+            deadline,
+            on_epoch,
+            devices.pop() if len(devices) == 1 else "cpu",
+        )
     return results  # type: ignore[return-value]
 
 
 def _train_population(
-    members, owners, specs, prep, fold_rows, folds, classes, y, results, deadline, on_epoch,
+    members,
+    owners,
+    specs,
+    prep,
+    fold_rows,
+    folds,
+    classes,
+    y,
+    results,
+    deadline,
+    on_epoch,
     device,
-) -> None:  # fmt: skip
+) -> None:
     """Train the members together and score each configuration's folds into ``results``."""
     from harness.model import population
 
