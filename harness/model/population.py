@@ -151,12 +151,12 @@ def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[in
     groups = []
     for members in by_key.values():
         order = sorted(members, key=lambda i: (_cost([specs[i]]), i))
+        chunk_cost = _chunk_costs([specs[i] for i in order])
         # best[j]: least cost of the first j members; cut[j]: where its last group starts
         best, cut = [0.0] + [math.inf] * len(order), [0] * (len(order) + 1)
         for stop in range(1, len(order) + 1):
             for start in range(stop):
-                chunk = [specs[i] for i in order[start:stop]]
-                cost = best[start] + overhead + len(chunk) * _cost(chunk)
+                cost = best[start] + overhead + (stop - start) * chunk_cost[start][stop - 1]
                 if cost < best[stop]:
                     best[stop], cut[stop] = cost, start
         stop = len(order)
@@ -168,11 +168,27 @@ def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[in
 
 def _cost(specs: Sequence[NetSpec]) -> float:
     """Multiply-adds of one step of one member of a network padded to fit ``specs``."""
-    depth = max(len(s.hidden) for s in specs)
-    widths = [max(_member_widths(s, depth)[i] for s in specs) for i in range(depth)]
-    sizes = [specs[0].n_features, *widths, specs[0].n_classes]
-    weights = sum(a * b for a, b in itertools.pairwise(sizes))
-    return float(max(s.batch_size for s in specs) * weights)
+    return float(_chunk_costs(specs)[0][-1])
+
+
+def _chunk_costs(specs: Sequence[NetSpec]) -> np.ndarray:
+    """``costs[a, b]``: :func:`_cost` of ``specs[a : b + 1]`` (for a <= b), for all chunks
+    at once: a network's widths are running maxima over its members' widths."""
+    n, depth = len(specs), max(len(s.hidden) for s in specs)
+    widths = np.array([_member_widths(s, depth) for s in specs], dtype=np.float64)
+    depths = np.array([len(s.hidden) for s in specs])
+    batches = np.array([s.batch_size for s in specs], dtype=np.float64)
+    n_in, n_out = specs[0].n_features, specs[0].n_classes
+    costs = np.zeros((n, n))
+    for start in range(n):
+        wide = np.maximum.accumulate(widths[start:], axis=0).reshape(n - start, depth)
+        deep = np.maximum.accumulate(depths[start:])
+        batch = np.maximum.accumulate(batches[start:])
+        for k, d in enumerate(deep):
+            sizes = [n_in, *wide[k, :d], n_out]
+            weights = sum(a * b for a, b in itertools.pairwise(sizes))
+            costs[start, start + k] = batch[k] * weights
+    return costs
 
 
 # ----------------------------------------------------------------------------- network
@@ -307,22 +323,30 @@ class _PopulationNet:
         ]
 
     def loss_and_grad(
-        self, x: torch.Tensor, target: torch.Tensor, masks: Sequence[torch.Tensor | None] | None
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        masks: Sequence[torch.Tensor | None] | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Each member's weighted cross-entropy and its gradient, without autograd.
 
         The common network (``manual``: ReLU, no batch norm, cross-entropy) in a forward
         and a hand-written backward pass: per layer one ``baddbmm`` forward and two
         ``bmm`` backward, the ones autograd would run, without its graph (a fifth to a
-        third of a small network's step on a CPU).
+        third of a small network's step on a CPU). The logits are computed transposed,
+        ``(M, n_classes, B)``, where the softmax over a few classes is several times
+        faster.
 
         Parameters
         ----------
         x : Tensor
             (M, B, n_features) rows.
         target : Tensor
-            (M, B, n_classes): the one-hot labels times each row's weight (the weights
+            (M, n_classes, B): the one-hot labels times each row's weight (the weights
             of a member's batch sum to 1, or are all 0 where it has no batch).
+        weight : Tensor
+            (M, 1, B): each row's weight.
         masks : list of Tensor or None, or None
             Per hidden layer the (n, B, width) dropout masks of the first n members,
             already scaled by 1 / (1 - p) (None where no member drops units there); the
@@ -345,19 +369,21 @@ class _PopulationNet:
                 if masks is not None and masks[layer] is not None:
                     h[: len(masks[layer])].mul_(masks[layer])
                 outputs.append(h)
-            log_p = torch.log_softmax(torch.baddbmm(biases[-1], h, weights[-1]), dim=-1)
+            logits = torch.baddbmm(
+                biases[-1].transpose(1, 2), weights[-1].transpose(1, 2), h.transpose(1, 2)
+            )
+            log_p = torch.log_softmax(logits, dim=1)
             loss = -(log_p * target).sum((1, 2))
-            # d loss / d logits = w * (softmax - one-hot), with w = target's row sums
-            g = log_p.exp_().mul_(target.sum(-1, keepdim=True)).sub_(target)
-            grads: list[torch.Tensor] = []
-            for layer in range(self.depth, -1, -1):
-                grads += [g.sum(1, keepdim=True), torch.bmm(outputs[layer].transpose(1, 2), g)]
-                if layer:
-                    g_out = torch.bmm(g, weights[layer].transpose(1, 2))
-                    if masks is not None and masks[layer - 1] is not None:
-                        g_out[: len(masks[layer - 1])].mul_(masks[layer - 1])
-                    # ReLU's backward: zero where the (masked) output is zero
-                    g = torch.ops.aten.threshold_backward(g_out, outputs[layer], 0)
+            # d loss / d logits = weight * (softmax - one-hot)
+            g = log_p.exp_().mul_(weight).sub_(target).transpose(1, 2)
+            grads = [g.sum(1, keepdim=True), torch.bmm(h.transpose(1, 2), g)]
+            for layer in range(self.depth, 0, -1):
+                g_out = torch.bmm(g, weights[layer].transpose(1, 2))
+                if masks is not None and masks[layer - 1] is not None:
+                    g_out[: len(masks[layer - 1])].mul_(masks[layer - 1])
+                # ReLU's backward: zero where the (masked) output is zero
+                g = torch.ops.aten.threshold_backward(g_out, outputs[layer], 0)
+                grads += [g.sum(1, keepdim=True), torch.bmm(outputs[layer - 1].transpose(1, 2), g)]
             return loss, torch.cat([t.reshape(M, -1) for t in reversed(grads)], dim=1)
 
     def flat_grad(self, loss: torch.Tensor) -> torch.Tensor:
@@ -496,10 +522,12 @@ class _PopulationOptimizer:
     Members with the same update this step (optimizer, learning rate, weight decay,
     momentum, Nesterov, betas) are one call of torch's fused kernel (SGD, Adam, AdamW:
     what the estimator uses; RMSprop, which has none, the formulas of torch's
-    multi-tensor implementation) on the list of their rows: one fused update per
-    distinct setting, whatever the number of members. Each member has its own state and
-    step count, so members of different optimizers share a network. A member without a
-    batch in a step is left out; frozen entries (``trainable`` 0) never change.
+    multi-tensor implementation) on their rows: one fused update per distinct setting,
+    whatever the number of members, on one tensor per run of consecutive members
+    (:func:`train_population` puts a configuration's members next to each other). Each
+    member has its own state and step count, so members of different optimizers share a
+    network. A member without a batch in a step is left out; frozen entries
+    (``trainable`` 0) never change.
     """
 
     def __init__(self, members: Sequence[Member], flat: torch.Tensor) -> None:
@@ -528,11 +556,10 @@ class _PopulationOptimizer:
         self._bind(flat)
 
     def _bind(self, flat: torch.Tensor) -> None:
-        self.rows = list(flat.unbind(0))
+        self.flat = flat
+        self.counts = self.steps.cpu().numpy().astype(np.int64)
         self._plan_key: bytes | None = None
         self._cached_plan: list[tuple] = []
-        self.state_rows = {name: list(t.unbind(0)) for name, t in self.state.items()}
-        self.step_rows = list(self.steps.unbind(0))
 
     def freeze(self, flat: torch.Tensor, trainable: torch.Tensor) -> None:
         """Keep the entries where ``trainable`` is 0 at their values in ``flat`` (when a
@@ -554,20 +581,31 @@ class _PopulationOptimizer:
 
     def _plan(self, lr: np.ndarray, stepping: np.ndarray) -> list[tuple]:
         """One fused call per distinct update among the members at ``stepping``: the
-        settings, the members and their rows of the parameters, state and step counts."""
+        settings, and the runs of consecutive members (``(start, stop)`` rows of
+        ``flat``) with their parameters, state and step count as one tensor each."""
         groups: dict[tuple, list[int]] = {}
         for k in stepping:
-            groups.setdefault((*self.static[k], float(lr[k])), []).append(int(k))
-        return [
-            (
-                *settings,
-                members,
-                [self.rows[k] for k in members],
-                {name: [rows[k] for k in members] for name, rows in self.state_rows.items()},
-                [self.step_rows[k] for k in members],
+            key = (*self.static[k], float(lr[k]), int(self.counts[k]))
+            groups.setdefault(key, []).append(int(k))
+        plan = []
+        for (*settings, _, _), members in groups.items():
+            runs: list[tuple[int, int]] = []
+            for k in members:  # ascending
+                if runs and runs[-1][1] == k:
+                    runs[-1] = (runs[-1][0], k + 1)
+                else:
+                    runs.append((k, k + 1))
+            plan.append(
+                (
+                    *settings,
+                    float(lr[members[0]]),
+                    runs,
+                    [self.flat[a:b] for a, b in runs],
+                    {name: [t[a:b] for a, b in runs] for name, t in self.state.items()},
+                    [self.steps[a] for a, _ in runs],
+                )
             )
-            for settings, members in groups.items()
-        ]
+        return plan
 
     def step(
         self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray, stepping: np.ndarray,
@@ -576,38 +614,39 @@ class _PopulationOptimizer:
         """Update every member whose ``stepping`` flag is set, member k with ``lr[k]``."""
         if trainable is not None:
             grad = grad * trainable
-        grads = grad.unbind(0)
-        if stepping.all():
+        everyone = bool(stepping.all())
+        if everyone:
             self.steps.add_(1.0)
+            self.counts += 1
         else:
             index = torch.as_tensor(np.flatnonzero(stepping), device=self.steps.device)
             self.steps.index_add_(0, index, torch.ones(len(index), device=self.steps.device))
-        everyone = bool(stepping.all())
+            self.counts += stepping
         key = lr.tobytes()
         if not everyone or self._plan_key != key:
             plan = self._plan(lr, np.flatnonzero(stepping))
-            if everyone:  # the same until the rates change (an epoch) or a member leaves
-                self._plan_key, self._cached_plan = key, plan
+            # the same until the rates change (an epoch), a member leaves or skips a step
+            self._plan_key, self._cached_plan = (key, plan) if everyone else (None, [])
         else:
             plan = self._cached_plan
-        for kind, decay, momentum, nesterov, betas, rate, members, params, state, steps in plan:
-            grads_ = [grads[k] for k in members]
+        for kind, decay, momentum, nesterov, betas, rate, runs, params, state, steps in plan:
+            grads = [grad[a:b] for a, b in runs]
             if kind in ("adam", "adamw"):
                 fused = torch._fused_adam_ if kind == "adam" else torch._fused_adamw_
                 fused(
-                    params, grads_, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
+                    params, grads, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
                     beta1=betas[0], beta2=betas[1], weight_decay=decay, eps=_ADAM_EPS,
                     amsgrad=False, maximize=False, grad_scale=None, found_inf=None,
                 )  # fmt: skip
             elif kind == "sgd":
                 torch._fused_sgd_(
-                    params, grads_, state["momentum"] if momentum > 0 else [],
+                    params, grads, state["momentum"] if momentum > 0 else [],
                     weight_decay=decay, momentum=momentum, lr=rate, dampening=0.0,
                     nesterov=nesterov, maximize=False, is_first_step=False, grad_scale=None,
                     found_inf=None,
                 )  # fmt: skip
             else:
-                _rmsprop(params, grads_, state, decay, momentum, rate)
+                _rmsprop(params, grads, state, decay, momentum, rate)
         if self.frozen is not None and trainable is not None:
             flat.copy_(torch.where(trainable > 0, flat, self.frozen))
 
@@ -753,14 +792,30 @@ def train_population(
     for group in group_members([m.spec for m in members], device):
         for index in group:
             _check_member(members[index])
-        # the members that drop units first, deeper ones first: at every layer the ones
-        # that drop there are the first of the stack (see _epoch_masks)
-        group = sorted(group, key=lambda i: (members[i].spec.dropout == 0,
-                                             -len(members[i].spec.hidden)))  # fmt: skip
+        group = sorted(group, key=lambda i: _stack_order(members[i]))
         results = _train_group([members[i] for i in group], group, device, on_epoch)
         for index, fit in zip(group, results, strict=True):
             fits[index] = fit
     return fits
+
+
+def _stack_order(member: Member) -> tuple:
+    """Where a member goes in its network's stack: the members that drop units first,
+    deeper ones first, so that at every layer the ones that drop there are the first
+    (:func:`_epoch_masks`); then the members with the same optimizer settings next to
+    each other, so that one fused update covers them (:class:`_PopulationOptimizer`)."""
+    spec = member.spec
+    return (
+        spec.dropout == 0,
+        -len(spec.hidden),
+        spec.optimizer,
+        float(spec.lr),
+        str(spec.lr_schedule),
+        float(spec.weight_decay),
+        float(spec.momentum),
+        bool(spec.nesterov),
+        tuple(member.betas),
+    )
 
 
 def _check_member(member: Member) -> None:
@@ -908,16 +963,18 @@ def _run_epoch(
     totals = w_epoch.sum(-1, keepdim=True)
     w_epoch = w_epoch / torch.where(totals > 0, totals, torch.ones_like(totals))
     manual = net.manual and gamma is None
-    if manual:  # the weighted one-hot labels, for the whole epoch at once
+    if manual:  # the weighted one-hot labels (n_steps, M, n_classes, B), for the epoch
         n_classes = net.params[-1].shape[-1]
-        target = F.one_hot(y_epoch, n_classes).to(w_epoch.dtype).mul_(w_epoch.unsqueeze(-1))
+        weight = w_epoch.unsqueeze(2)
+        target = torch.zeros(n_steps, M, n_classes, B, device=y_epoch.device)
+        target.scatter_(2, y_epoch.unsqueeze(2), weight)
     masks = None if dropout is None else _epoch_masks(net, dropout, n_steps, B, scaled=manual)
     step_losses = []
     for step in range(n_steps):
         stepping = n_batches > step
         step_masks = None if masks is None else next(masks)
         if manual:
-            loss, grad = net.loss_and_grad(X_epoch[step], target[step], step_masks)
+            loss, grad = net.loss_and_grad(X_epoch[step], target[step], weight[step], step_masks)
         else:
             full = bool((n_used >= (step + 1) * B).all())
             rows = None if full else real[step].unsqueeze(-1)
@@ -938,7 +995,7 @@ def _run_epoch(
     return torch.stack(step_losses).double().cpu().numpy()
 
 
-_MASK_CHUNK = 1 << 22
+_MASK_CHUNK = 1 << 18
 """Dropout mask entries drawn at once (4 MiB of random bits): an epoch's masks come in
 chunks of steps, so that a long epoch of a large population does not hold them all."""
 
