@@ -608,13 +608,14 @@ class _PopulationOptimizer:
         return plan
 
     def step(
-        self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray, stepping: np.ndarray,
-        trainable: torch.Tensor | None,
+        self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray,
+        stepping: np.ndarray | None, trainable: torch.Tensor | None,
     ) -> None:  # fmt: skip
-        """Update every member whose ``stepping`` flag is set, member k with ``lr[k]``."""
+        """Update every member whose ``stepping`` flag is set (None: all), member k with
+        ``lr[k]``."""
         if trainable is not None:
             grad = grad * trainable
-        everyone = bool(stepping.all())
+        everyone = stepping is None or bool(stepping.all())
         if everyone:
             self.steps.add_(1.0)
             self.counts += 1
@@ -624,7 +625,7 @@ class _PopulationOptimizer:
             self.counts += stepping
         key = lr.tobytes()
         if not everyone or self._plan_key != key:
-            plan = self._plan(lr, np.flatnonzero(stepping))
+            plan = self._plan(lr, np.arange(len(lr)) if everyone else np.flatnonzero(stepping))
             # the same until the rates change (an epoch), a member leaves or skips a step
             self._plan_key, self._cached_plan = (key, plan) if everyone else (None, [])
         else:
@@ -970,8 +971,9 @@ def _run_epoch(
         target.scatter_(2, y_epoch.unsqueeze(2), weight)
     masks = None if dropout is None else _epoch_masks(net, dropout, n_steps, B, scaled=manual)
     step_losses = []
+    everyone = n_batches.min(initial=n_steps)  # the steps where every member has a batch
     for step in range(n_steps):
-        stepping = n_batches > step
+        stepping = None if step < everyone else n_batches > step
         step_masks = None if masks is None else next(masks)
         if manual:
             loss, grad = net.loss_and_grad(X_epoch[step], target[step], weight[step], step_masks)
@@ -979,7 +981,7 @@ def _run_epoch(
             full = bool((n_used >= (step + 1) * B).all())
             rows = None if full else real[step].unsqueeze(-1)
             stepping_t = None
-            if not stepping.all():
+            if stepping is not None:
                 stepping_t = torch.as_tensor(stepping, device=real.device).reshape(M, 1, 1)
             logits = net.forward(
                 X_epoch[step], train=True, rows=rows, stepping=stepping_t, masks=step_masks
@@ -990,7 +992,7 @@ def _run_epoch(
         with torch.no_grad():
             optimizer.step(net.flat, grad, lrs, stepping, net.trainable)
         if net.batch_norm:
-            net.batches_tracked += stepping
+            net.batches_tracked += 1 if stepping is None else stepping
         step_losses.append(loss)
     return torch.stack(step_losses).double().cpu().numpy()
 
@@ -1036,8 +1038,9 @@ def _epoch_masks(
             n = math.prod(shape)
             bits = torch.empty(-(-n // 4), dtype=torch.int64, device=device)
             bits.random_(-(2**63), None, generator=generator)
-            kept = bits.view(torch.int16)[:n].reshape(shape) < below
-            values = kept.float()
+            # 0/1 written as float at once: several times faster than bool, then float
+            values = torch.lt(bits.view(torch.int16)[:n].reshape(shape), below,
+                              out=torch.empty(shape, device=device))  # fmt: skip
             if scaled:
                 values.mul_((1.0 / keep).to(device).reshape(1, -1, 1, 1))
                 if bool((rows == torch.arange(len(rows))).all()):  # the first members
