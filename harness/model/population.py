@@ -117,11 +117,12 @@ def share_key(spec: NetSpec) -> tuple:
     )
 
 
-_STEP_OVERHEAD = {"cpu": 3e6, "cuda": 1e9}
+_STEP_OVERHEAD = {"cpu": 1e6, "cuda": 1e9}
 """The fixed cost of one training step of a network, in multiply-adds (batch rows times
-weights): about 0.25 ms of operator overhead against about 12 multiply-adds per
-nanosecond on one CPU core (measured on the 2-core machine of BENCHMARKS.md); on a GPU
-the overhead dominates any small MLP, so everything that can share a network does."""
+weights): about 0.12 ms of operator overhead against about 8 multiply-adds per
+nanosecond of the padded members' products on one CPU core (fitted to steps of 5 to 40
+members, 6 to 64 units wide, on the 2-core machine of BENCHMARKS.md); on a GPU the
+overhead dominates any small MLP, so everything that can share a network does."""
 
 
 def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[int]]:
