@@ -322,6 +322,14 @@ class _PopulationNet:
             self.flat[:, a:b].view(M, *shape).requires_grad_(True)
             for _, _, shape, a, b in self.slots
         ]
+        # what loss_and_grad multiplies by, as plain views of flat (no autograd)
+        weights = [self.flat[:, a:b].view(M, *shape) for name, _, shape, a, b in self.slots
+                   if name == "weight"]  # fmt: skip
+        self._weights = weights
+        self._weights_t = [w.transpose(1, 2) for w in weights]
+        self._biases = [self.flat[:, a:b].view(M, *shape) for name, _, shape, a, b in self.slots
+                        if name == "bias"]  # fmt: skip
+        self._last_bias_t = self._biases[-1].transpose(1, 2)
 
     def loss_and_grad(
         self,
@@ -360,32 +368,29 @@ class _PopulationNet:
         grad : Tensor
             (M, P) its gradient with respect to ``flat``.
         """
-        with torch.no_grad():  # the parameters require grad for the autograd path
-            weights, biases = self.params[0::2], self.params[1::2]
-            M = x.shape[0]
-            outputs = [x]
-            h = x
-            for layer in range(self.depth):
-                h = torch.baddbmm(biases[layer], h, weights[layer]).relu_()
-                if masks is not None and masks[layer] is not None:
-                    h[: len(masks[layer])].mul_(masks[layer])
-                outputs.append(h)
-            logits = torch.baddbmm(
-                biases[-1].transpose(1, 2), weights[-1].transpose(1, 2), h.transpose(1, 2)
-            )
-            log_p = torch.log_softmax(logits, dim=1)
-            loss = -(log_p * target).sum((1, 2))
-            # d loss / d logits = weight * (softmax - one-hot)
-            g = log_p.exp_().mul_(weight).sub_(target).transpose(1, 2)
-            grads = [g.sum(1, keepdim=True), torch.bmm(h.transpose(1, 2), g)]
-            for layer in range(self.depth, 0, -1):
-                g_out = torch.bmm(g, weights[layer].transpose(1, 2))
-                if masks is not None and masks[layer - 1] is not None:
-                    g_out[: len(masks[layer - 1])].mul_(masks[layer - 1])
-                # ReLU's backward: zero where the (masked) output is zero
-                g = torch.ops.aten.threshold_backward(g_out, outputs[layer], 0)
-                grads += [g.sum(1, keepdim=True), torch.bmm(outputs[layer - 1].transpose(1, 2), g)]
-            return loss, torch.cat([t.reshape(M, -1) for t in reversed(grads)], dim=1)
+        weights, weights_t, biases = self._weights, self._weights_t, self._biases
+        M = x.shape[0]
+        outputs = [x]
+        h = x
+        for layer in range(self.depth):
+            h = torch.baddbmm(biases[layer], h, weights[layer]).relu_()
+            if masks is not None and masks[layer] is not None:
+                h[: len(masks[layer])].mul_(masks[layer])
+            outputs.append(h)
+        logits = torch.baddbmm(self._last_bias_t, weights_t[-1], h.transpose(1, 2))
+        log_p = torch.log_softmax(logits, dim=1)
+        loss = -(log_p * target).sum((1, 2))
+        # d loss / d logits = weight * (softmax - one-hot)
+        g = log_p.exp_().mul_(weight).sub_(target).transpose(1, 2)
+        grads = [g.sum(1, keepdim=True), torch.bmm(h.transpose(1, 2), g)]
+        for layer in range(self.depth, 0, -1):
+            g_out = torch.bmm(g, weights_t[layer])
+            if masks is not None and masks[layer - 1] is not None:
+                g_out[: len(masks[layer - 1])].mul_(masks[layer - 1])
+            # ReLU's backward: zero where the (masked) output is zero
+            g = torch.ops.aten.threshold_backward(g_out, outputs[layer], 0)
+            grads += [g.sum(1, keepdim=True), torch.bmm(outputs[layer - 1].transpose(1, 2), g)]
+        return loss, torch.cat([t.reshape(M, -1) for t in reversed(grads)], dim=1)
 
     def flat_grad(self, loss: torch.Tensor) -> torch.Tensor:
         """The gradient of ``loss`` with respect to ``flat``, shape ``(M, P)``."""
