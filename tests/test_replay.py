@@ -13,6 +13,7 @@ from harness.cli import main
 from harness.data.analytic import TASKS, get_task
 from harness.data.datasets import load_dataset
 from harness.errors import ConfigError
+from harness.results.loading import load_results, write_comparison_leaderboard
 from harness.search.space import load_space, parse_space
 from harness.study import ledger
 from harness.study.comparison import load_comparison
@@ -535,3 +536,12 @@ def test_a_batch_replay_file_replays_in_batches(tmp_path: Path) -> None:
     assert (spec.batch, spec.batch_speedup) == (4, 2.5)
     study = simulate(spec).study
     assert [t.user_attrs[ledger.SIM_END] for t in study.trials] == [0.4 * 4] * 4 + [0.8 * 4] * 4
+
+
+def test_a_batch_replay_s_leaderboard_says_how_it_asked(tmp_path: Path) -> None:
+    body = 'task = "branin"\nstrategies = ["random", "tpe"]\nseeds = [0, 1]\ntrials = 8\n'
+    path = _write(tmp_path, "qb", body + "batch = 4\nbatch_speedup = 2.5\nprocesses = 1\n")
+    comparison = load_comparison(path)
+    run_replay(comparison)
+    board = write_comparison_leaderboard(load_results(comparison), tmp_path).read_text()
+    assert "in synchronous batches of 4 proposals" in board and "/ 2.5, the population" in board

@@ -24,13 +24,22 @@ member to a wide network would cost more than another network's overhead
 (its ``max_epochs``, early stopping) or is stopped by ``on_epoch`` (pruned, diverged,
 out of time) leaves the stack and costs nothing after.
 
+The common network (ReLU, no batch norm, cross-entropy: all of ``mlp-small``) steps
+without autograd: a hand-written backward pass runs the matrix products autograd would
+run, without building its graph, and the logits are computed transposed, where the
+softmax over a few classes is fast; the others step through autograd. In the stack the
+members that drop units come first and the members of one configuration sit next to each
+other, so that dropout masks cover only the first members and one fused optimizer call
+covers a run of consecutive rows (:func:`train_population` orders them).
+
 Without dropout each member's result is what the fold trainer (and
 :meth:`harness.MLPClassifier.fit`) computes for it alone, to float32 rounding (the
 optimizer steps are the same fused kernels; padding changes the order of the sums in
 the matrix products, so the last bits differ). Dropout masks come from one generator per
-network, seeded from its members' seeds, drawn for all members at once: they differ from
-the fold trainer's (as the fold trainer's differ from the estimator's), and a member's
-masks depend on its batch-mates.
+network, seeded from its members' seeds, drawn for all members and a chunk of steps at
+once, from 16-bit integers (a keep probability exact to 1/65536): they differ from the
+fold trainer's (as the fold trainer's differ from the estimator's), and a member's masks
+depend on its batch-mates.
 """
 
 from __future__ import annotations
