@@ -19,6 +19,7 @@ reported beside them). Without a CUDA device it says so and exits 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -45,6 +46,7 @@ from harness.study.evaluation import (
     evaluate_population,
     make_folds,
 )
+from harness.study.guards import TrialStopped
 
 NAME = "population-speed"
 QS = (1, 2, 4, 8, 16, 32)
@@ -101,7 +103,9 @@ def measure(configs, dataset, folds, q: int, device: str, repeats: int) -> dict[
                 start_cpu, start_wall = time.process_time(), time.perf_counter()
                 if name == "one":
                     for config in chunk:
-                        evaluate_config(config, dataset, folds, trainer="batched")
+                        # a diverging configuration stops as it does in a study
+                        with contextlib.suppress(TrialStopped):
+                            evaluate_config(config, dataset, folds, trainer="batched")
                 else:
                     evaluate_population(chunk, dataset, folds)
                 if device.startswith("cuda"):
