@@ -124,6 +124,30 @@ def test_studies_in_parallel_processes_store_what_one_process_stores(workdir):
     assert parallel.user_attrs[ledger.HOLDOUT_TRIAL] == parallel.best_trial.number
 
 
+def test_the_storage_exists_before_any_process_of_a_comparison_starts(workdir, monkeypatch):
+    """Processes creating a new SQLite file at once race on its schema: the parent makes it."""
+    import concurrent.futures
+    import sqlite3
+
+    real = concurrent.futures.ProcessPoolExecutor
+    pools = []
+
+    def checked_pool(*args, **kwargs):
+        with sqlite3.connect(workdir / "studies" / "tiny-parallel.db") as connection:
+            tables = {row[0] for row in connection.execute("select name from sqlite_master")}
+        assert {"studies", "alembic_version"} <= tables  # created before the pool
+        pools.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", checked_pool)
+    text = (workdir / "tiny-comparison.toml").read_text()
+    (workdir / "parallel.toml").write_text(
+        text.replace('name = "tiny"', 'name = "tiny-parallel"') + "processes = 2\n"
+    )
+    assert main(["compare", "parallel.toml", "--quiet"]) == 0
+    assert pools  # the round-robin pool and the pool of the grid and pool studies
+
+
 def test_compare_interleaves_its_studies_round_robin(workdir):
     comparison = load_comparison(workdir / "tiny-comparison.toml")
     assert comparison.interleave

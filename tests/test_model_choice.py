@@ -10,6 +10,7 @@ from harness.commands._summary import model_lines
 from harness.data.datasets import load_dataset
 from harness.data.preprocessing import holdout_split
 from harness.model.ensemble import TREES, VOTING
+from harness.results.generalization import holdout_confirmation
 from harness.search.space import load_space
 from harness.study import ledger
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice, refit_best
@@ -144,3 +145,74 @@ def test_run_says_when_the_tuned_model_is_the_baseline_point():
     assert "The tuned MLP is the baseline configuration" in text
     assert "not better than the baseline MLP" not in text
     assert "deploy: tuned MLP" in text and "best model of any kind in CV" in text
+
+
+def _study_held_out(cv: dict[str, list[float]], correct: dict[str, int | range]):
+    """A study whose models have these CV folds and these correct rows of 100 held out.
+
+    ``correct``: the first n rows, or a range of rows, per model.
+    """
+    truth = [0, 1] * 50
+    study = _study_with(
+        {TUNED: cv[TUNED], BASELINE: cv[BASELINE]},
+        {name: folds for name, folds in cv.items() if name not in (TUNED, BASELINE)},
+    )
+    wrong = [1 - t for t in truth]
+    study.set_user_attr(
+        ledger.HOLDOUT,
+        {
+            name: _held_out(
+                [
+                    t if i in (range(rows) if isinstance(rows, int) else rows) else w
+                    for i, (t, w) in enumerate(zip(truth, wrong, strict=True))
+                ],
+                truth,
+            )
+            for name, rows in correct.items()
+        },
+    )
+    study.set_user_attr(ledger.HOLDOUT_ROWS, {"true": truth, "index": list(range(100)),
+                                              "n_test": 100})  # fmt: skip
+    return study
+
+
+def test_the_held_out_rows_agree_with_the_cv_choice():
+    study = _study_held_out(
+        {TUNED: [0.6, 0.6], BASELINE: [0.5, 0.5], "random forest": [0.7, 0.7]},
+        {TUNED: 60, BASELINE: 50, "random forest": 90},
+    )
+    text = "\n".join(model_lines(study, "accuracy"))
+    assert "deploy: random forest" in text
+    assert "The held-out rows agree: it also scores best there" in text
+    assert "disagree" not in text
+
+
+def test_the_held_out_rows_that_contradict_the_cv_choice_are_named_with_their_test():
+    # CV picks the baseline; on the held-out rows the forest is 20 rows of 100 ahead.
+    study = _study_held_out(
+        {TUNED: [0.6, 0.6], BASELINE: [0.8, 0.8], "random forest": [0.7, 0.7]},
+        {TUNED: 60, BASELINE: 70, "random forest": 90},
+    )
+    text = "\n".join(model_lines(study, "accuracy"))
+    assert "deploy: baseline MLP" in text
+    assert "only confirm" not in text and "rows agree:" not in text
+    assert "The held-out rows disagree: random forest scores better there (0.9000 against " in text
+    assert "0.7000 for baseline MLP; baseline MLP minus random forest -0.2000 [" in text
+    assert "paired bootstrap over the 100 held-out rows, interval excluding 0" in text
+
+
+def test_a_held_out_difference_within_the_noise_does_not_contradict_the_choice():
+    study = _study_held_out(
+        {TUNED: [0.8, 0.8], BASELINE: [0.7, 0.7], "random forest": [0.6, 0.6]},
+        {TUNED: 60, BASELINE: range(3, 65), "random forest": 55},  # 0.60 and 0.62
+    )
+    confirmation = holdout_confirmation(
+        ledger.stored_holdout(study), TUNED, [TUNED, BASELINE, "random forest"], "accuracy"
+    )
+    assert (confirmation.chosen, confirmation.best) == (TUNED, BASELINE)
+    assert not confirmation.agrees and not confirmation.contradicted
+    interval = confirmation.difference.difference
+    assert interval.low < 0 < interval.high and interval.estimate == pytest.approx(-0.02)
+    text = "\n".join(model_lines(study, "accuracy"))
+    assert "baseline MLP scores better (0.6200 against 0.6000 for tuned MLP)" in text
+    assert "within the noise" in text and "do not contradict the choice" in text

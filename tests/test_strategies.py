@@ -161,7 +161,8 @@ def test_every_model_based_strategy_is_checked_on_search_quality():
 def test_registry_lists_every_strategy_with_its_library():
     names = [s.name for s in list_strategies()]
     assert names == list(STRATEGIES)
-    assert set(names) == {"grid", "random", "qmc", *MODEL_BASED}
+    # NSGA-II (a genetic algorithm for several objectives) is checked in test_multiobjective.py.
+    assert set(names) == {"grid", "random", "qmc", "nsga2", *MODEL_BASED}
     assert get_strategy("skopt-et").library == "scikit-optimize"
     assert get_strategy("bayesopt").version().startswith("3.")
     for strategy in list_strategies():

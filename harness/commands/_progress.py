@@ -9,6 +9,8 @@ from typing import TextIO
 import optuna
 from optuna.trial import TrialState
 
+from harness.study.objectives import best_trial
+
 
 class StatusLine:
     """A status line: rewritten in place on a terminal, one line per update elsewhere.
@@ -86,8 +88,17 @@ class Progress:
         failed = sum(t.state == TrialState.FAIL for t in trials)
         pruned = sum(t.state == TrialState.PRUNED for t in trials)
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
-        best = f"{study.best_value:.4f}" if complete else "-"
-        last = f"{trial.value:.4f}" if trial.value is not None else trial.state.name.lower()
+        best = last = None
+        if len(study.directions) > 1:  # the front's best metric, and the front's size
+            if complete:
+                best = f"{best_trial(study).values[0]:.4f}, front {len(study.best_trials)}"
+            if trial.values:
+                last = " / ".join(f"{v:.4g}" for v in trial.values)
+        else:
+            best = f"{study.best_value:.4f}" if complete else None
+            last = f"{trial.value:.4f}" if trial.value is not None else None
+        best = best or "-"
+        last = last or trial.state.name.lower()
         width = len(str(self.total))
         line = (
             f"{self.label}[{done:>{width}}/{self.total}] best {self.metric} {best} | "

@@ -17,13 +17,14 @@ from harness.errors import HarnessError
 from harness.results.leaderboard import baselines_table, study_leaderboard, write_leaderboard
 from harness.study import ledger
 from harness.study.metrics import get_metric
+from harness.study.objectives import best_trial, pareto_front, stored_objectives
 
 
 def require_complete_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
     """Return the best trial, or raise when no trial completed, with the most common failure."""
     trials = study.get_trials(deepcopy=False)
     if any(t.state == TrialState.COMPLETE for t in trials):
-        return study.best_trial
+        return best_trial(study)
     reasons = [t.user_attrs.get(ledger.FAIL_REASON, "unknown") for t in trials]
     if not reasons:
         raise HarnessError(f"study {study.study_name!r} ran no trial: raise --trials or --timeout")
@@ -154,7 +155,7 @@ def save_models(study: optuna.Study, spec: Any, refit: Any, directory: Path) -> 
     from harness.model.families import family_of
     from harness.study.holdout import BASELINE, TUNED
 
-    best = study.best_trial
+    best = best_trial(study)
     folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])
     cv = {
         "metric": spec.metric,
@@ -251,7 +252,20 @@ def write_study_leaderboard(
         "best-trials": study_leaderboard(frame, k=k),
         "held-out-test": baselines_table(ledger.holdout_frame(holdout)),
     }
-    return write_leaderboard(tables, directory, study.study_name, notes)[0]
+    figures = {}
+    objectives = stored_objectives(study)
+    if len(objectives) > 1:
+        from harness.results.pareto import front_table, pareto_figure
+
+        notes.append(
+            f"Several objectives: {', '.join(objectives)}; `best-trials` ranks by the first. "
+            f"The tuned model is trial {best_trial(study).number}, the front's best by it."
+        )
+        tables["pareto_front"] = front_table(frame, objectives)
+        figures["pareto_front"] = pareto_figure(
+            frame, objectives, title=f"{study.study_name}: {objectives[0]} against {objectives[1]}"
+        )
+    return write_leaderboard(tables, directory, study.study_name, notes, figures)[0]
 
 
 def _interval(low: float, high: float) -> str:
@@ -266,7 +280,7 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
     :func:`harness.study.holdout.model_choice`'s: chosen by CV, confirmed (or not)
     by the held-out rows. Where the tuned model is not better, the lines say so.
     """
-    from harness.results.generalization import holdout_table
+    from harness.results.generalization import holdout_confirmation, holdout_table
     from harness.study.holdout import BASELINE, TUNED, model_choice
 
     holdout = ledger.stored_holdout(study)
@@ -322,14 +336,15 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
             )
     if choice is not None:
         chosen = shown_name(choice.chosen, family)
-        held = holdout.get(choice.chosen, {}).get("scores", {}).get(metric)
         lines.append(
             f"deploy: {chosen}, the best mean {len(choice.folds[choice.chosen])}-fold CV "
             f"{metric} on the search rows ({choice.cv[choice.chosen]:.4f}) among "
             f"{len(choice.cv)} candidates (the tuned model, the baseline, the references and "
-            "the ensembles with trees); the held-out rows only confirm it"
-            + (f": held-out {held:.4f}." if held is not None else ".")
+            "the ensembles with trees); the held-out rows play no part in the choice."
         )
+        confirmation = holdout_confirmation(holdout, choice.chosen, list(choice.cv), metric)
+        if confirmation is not None:
+            lines.append(confirmation.sentence(lambda name: shown_name(name, family)))
         if choice.chosen == TUNED:
             lines.append(f"The {tuned_name} is the best model of any kind in CV.")
         else:
@@ -337,6 +352,33 @@ def model_lines(study: optuna.Study, metric: str, family: str = "mlp") -> list[s
                 f"The {tuned_name} is {choice.gap:.4f} behind it in CV ({choice.cv[TUNED]:.4f})."
             )
     return lines
+
+
+def front_text(study: optuna.Study) -> str:
+    """The Pareto front of a study of several objectives, as printed after a run.
+
+    One row per trial on the front (:func:`harness.study.objectives.pareto_front`),
+    by the first objective (best first): each objective's value, the metric's fold
+    SD, and the searched parameters (the leaderboard's table has the fixed ones too).
+    """
+    from harness.results.pareto import front_table
+
+    objectives = stored_objectives(study)
+    front = pareto_front(study)
+    table = front_table(ledger.trials_frame([study]), objectives)
+    searched = {f"param_{name}" for trial in front for name in trial.params}
+    table = table[[c for c in table.columns if not c.startswith("param_") or c in searched]]
+    table.columns = [c.removeprefix("param_") for c in table.columns]
+    directions = ", ".join(
+        f"{name} {'max' if d == optuna.study.StudyDirection.MAXIMIZE else 'min'}"
+        for name, d in zip(objectives, study.directions, strict=True)
+    )
+    return (
+        f"Pareto front ({directions}): {len(front)} of "
+        f"{sum(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False))} "
+        "complete trials, none beaten on every objective by another\n"
+        + tabulate(table, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g")
+    )
 
 
 def print_summary(
@@ -348,14 +390,17 @@ def print_summary(
     leaderboard_path: Path,
 ) -> None:
     """Print the end-of-run summary: best configuration, CV and test scores, baselines."""
-    best = study.best_trial
+    best = best_trial(study)
     folds = best.user_attrs.get(ledger.FOLD_SCORES, {}).get(spec.metric, [])
     config = ledger.effective_config(best)  # the imbalance strategy that ran (issue 20)
     print(f"\nstudy {study.study_name!r} ({spec.strategy}, seed {spec.seed}) in {spec.storage}")
     print(f"trials: {state_counts(study)}; this run took {wall_seconds:.1f} s")
+    if len(study.directions) > 1:
+        print(front_text(study))
     print(
         f"best trial #{best.number}: CV {spec.metric} {np.mean(folds):.4f} "
         f"+/- {np.std(folds):.4f} over {len(folds)} folds"
+        + (" (the front's most accurate: refitted below)" if len(study.directions) > 1 else "")
     )
     print(tabulate(sorted(config.items()), headers=["parameter", "value"], tablefmt="github"))
     print(f"\nheld-out test split ({len(spec.dataset.y)} training rows searched):")

@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run every study of the comparison, then write its leaderboards."""
+    from optuna.trial import TrialState
+
     from harness.commands._progress import Progress
     from harness.data.preprocessing import holdout_split
     from harness.model.pipeline import build_pipeline
@@ -51,6 +53,8 @@ def main(args: argparse.Namespace) -> int:
     )
     from harness.study.holdout import add_ensembles, refit_best
     from harness.study.loop import StudySpec, run_study
+    from harness.study.objectives import best_trial
+    from harness.study.storage import open_storage
 
     comparison = load_comparison(args.comparison)
     if comparison.replay:
@@ -74,12 +78,17 @@ def main(args: argparse.Namespace) -> int:
         "task_seed": comparison.task_seed,
         "repeats": comparison.repeats,
         "batch": comparison.batch,
+        "objectives": comparison.objectives,
     }
     specs = [
         StudySpec(name=comparison.study_name(strategy, seed), strategy=strategy, seed=seed,
                   n_trials=comparison.trials, initial_design=comparison.initial_design, **common)
         for strategy, seed in comparison.interleaved()
     ]  # fmt: skip
+    # Create the storage's schema here, once, before any process opens it: processes that
+    # create a new database at the same moment race on it (UNIQUE constraint failed:
+    # alembic_version.version_num, or "table studies already exists").
+    open_storage(comparison.storage)
     if len(comparison.rounds()) > 1:
         _run_round_robin(specs, comparison, args.quiet)
     if comparison.exhaustive_grid:
@@ -103,7 +112,8 @@ def main(args: argparse.Namespace) -> int:
             study = run_study(spec, workers=comparison.workers, on_trial=progress)
         finally:
             progress.close()
-        best = study.best_trial if any(t.value is not None for t in study.trials) else None
+        complete = any(t.state == TrialState.COMPLETE for t in study.trials)
+        best = best_trial(study) if complete else None
         if best is None or ledger.holdout_is_current(study, best.number):
             continue
         baselines = refit_best(
@@ -179,11 +189,7 @@ def _run_in_processes(specs: list[Any], workers: int, processes: int, quiet: boo
     from multiprocessing import get_context
 
     from harness.study.processes import end_with_parent
-    from harness.study.storage import open_storage
 
-    # Create the storage's schema here, once: processes creating a new database at the
-    # same moment race on it (UNIQUE constraint failed: alembic_version.version_num).
-    open_storage(specs[0].storage)
     context = get_context("spawn")
     with ProcessPoolExecutor(processes, mp_context=context, initializer=end_with_parent) as pool:
         futures = [pool.submit(_run_study_quietly, spec, workers) for spec in specs]

@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "time series (errors are negated: greater is better)",
     )
     search.add_argument(
+        "--objectives",
+        default=None,
+        help="several objectives, comma-separated: a metric (first), then costs to minimise "
+        "(fit_seconds, predict_seconds, n_params), e.g. f1_macro,fit_seconds; the run keeps "
+        "the Pareto front. Default: the one --metric",
+    )
+    search.add_argument(
         "--folds",
         type=int,
         default=5,
@@ -136,6 +143,7 @@ def main(args: argparse.Namespace) -> int:
         write_study_leaderboard,
     )
     from harness.data.preprocessing import holdout_split
+    from harness.errors import ConfigError
     from harness.model.pipeline import build_pipeline
     from harness.search.space import load_space
     from harness.study import ledger
@@ -143,6 +151,7 @@ def main(args: argparse.Namespace) -> int:
     from harness.study.holdout import refit_best
     from harness.study.loop import StudySpec, create_study, run_study
     from harness.study.metrics import default_metric
+    from harness.study.objectives import parse_objectives
 
     check_budget(
         trials=args.trials,
@@ -163,6 +172,15 @@ def main(args: argparse.Namespace) -> int:
             "give --study NAME (or rename the data or space file)",
         )
     metric = args.metric or default_metric(dataset.task)
+    objectives: tuple[str, ...] = ()
+    if args.objectives is not None:
+        objectives = parse_objectives(args.objectives, dataset.task)
+        if args.metric is not None and args.metric != objectives[0]:
+            raise ConfigError(
+                f"--metric {args.metric} and --objectives {args.objectives} name two metrics: "
+                "give the metric only as the first objective"
+            )
+        metric = objectives[0]
     train, test = holdout_split(dataset, test_size=args.test_size, seed=args.seed)
     # The space's fixed settings must fit the data (a CNN's image_shape): fail before any trial.
     build_pipeline(space.fixed, train, train.y.to_numpy(), args.seed)
@@ -182,6 +200,7 @@ def main(args: argparse.Namespace) -> int:
         prune_on=args.prune_on,
         test_size=args.test_size,
         batch=args.batch,
+        objectives=objectives,
     )
     settings = run_settings(args, spec, dataset)
     del dataset  # train and test are copies: at a million rows the whole set is 80-160 MB more
@@ -259,6 +278,7 @@ def run_settings(args: argparse.Namespace, spec: Any, dataset: Dataset) -> dict[
         "metric": spec.metric,
         "n_folds": spec.n_folds,
         "test_size": spec.test_size,
+        **({"objectives": list(spec.objectives)} if spec.multi_objective else {}),
         # A worker checks that the rows it loads are the ones the study searches.
         "train_rows_sha256": data_checksums(spec.dataset)["train_rows_sha256"],
     }

@@ -12,11 +12,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Print one row per strategy: name, library, version, description."""
+    """Print one row per strategy: name, library, version, objectives, description."""
     from tabulate import tabulate
 
     from harness.search.strategies import list_strategies
 
-    rows = [[s.name, s.library, s.version(), s.description] for s in list_strategies()]
-    print(tabulate(rows, headers=["strategy", "library", "version", "description"]))
+    rows = [
+        [s.name, s.library, s.version(), "several" if s.multi_objective else "one", s.description]
+        for s in list_strategies()
+    ]
+    headers = ["strategy", "library", "version", "objectives", "description"]
+    print(tabulate(rows, headers=headers))
     return 0

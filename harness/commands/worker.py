@@ -149,6 +149,7 @@ def rebuild_spec(study: optuna.Study, args: argparse.Namespace) -> StudySpec:
         pruner=settings["pruner"],
         prune_on=settings["prune_on"],
         test_size=settings["test_size"],
+        objectives=tuple(settings.get("objectives") or ()),
     )
 
 

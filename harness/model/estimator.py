@@ -377,6 +377,35 @@ default="relu"
             resampling=est.resampling_,
         )
 
+    def n_parameters(self, n_features: int, n_classes: int) -> int:
+        """The number of trainable weights of the network this estimator would train.
+
+        The network's size for ``n_features`` input columns (after preprocessing)
+        and ``n_classes`` outputs, counted without training: the same
+        :class:`~harness.model.network.MLPModule` ``fit`` builds (batch-norm
+        scales and shifts count, its running statistics do not).
+
+        Parameters
+        ----------
+        n_features : int
+            Width of the preprocessed rows.
+        n_classes : int
+            Number of output logits.
+
+        Returns
+        -------
+        int
+        """
+        module = MLPModule(
+            n_features,
+            n_classes,
+            self._check_params(),
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_norm=bool(self.batch_norm),
+        )
+        return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
+
     def _check_params(self) -> tuple[int, ...]:
         """Validate every parameter; return the hidden layer widths."""
         super()._check_params()

@@ -106,7 +106,7 @@ def _header(ctx: ReportContext) -> str:
         f"({len(ctx.results.frame)} finished trials in {source}); no model was trained for it. "
         f"The best configuration is trial #{ctx.trial.number} of study `{ctx.study.study_name}` "
         f"({attrs.get(ledger.STRATEGY)}, seed {attrs.get(ledger.SEED)}): mean CV {ctx.metric} "
-        f"{ctx.trial.value:.4f} +/- {np.std(folds):.4f} over {len(folds)} folds."
+        f"{ctx.trial.values[0]:.4f} +/- {np.std(folds):.4f} over {len(folds)} folds."
     )
 
 
@@ -203,7 +203,13 @@ def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
                        ("efficiency", "Search efficiency"),
                        ("final", "Final scores"),
                        ("curves", "Incumbent curves at checkpoints of the budget"),
-                       ("pairwise", "Pairwise tests")):  # fmt: skip
+                       ("pairwise", "Pairwise tests"),
+                       # A comparison of several objectives (harness.results.pareto):
+                       ("pareto", "Accuracy against cost: the comparison's Pareto front"),
+                       ("hv_scale", "The hypervolume's scale and reference point"),
+                       ("hypervolume", "Hypervolume of each study's front"),
+                       ("hv_final", "Hypervolume per strategy over seeds"),
+                       ("hv_pairwise", "Pairwise tests on the hypervolume")):  # fmt: skip
         if key in ctx.tables:
             blocks += [f"### {title}", markdown_table(ctx.tables[key], explain=True)]
             if key == "efficiency":

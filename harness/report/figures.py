@@ -178,7 +178,7 @@ def contour_figure(
     for name in params:
         axes.append(_coordinates([t.params[name] for t in both], both[0].distributions[name]))
     (x, xticks, xlabels, nx), (y, yticks, ylabels, ny) = axes
-    values = np.array([t.value for t in both], dtype=float)
+    values = np.array([t.values[0] for t in both], dtype=float)
     best = np.full((ny, nx), np.nan)
     cells_x = np.clip(np.floor(x).astype(int), 0, nx - 1)
     cells_y = np.clip(np.floor(y).astype(int), 0, ny - 1)

@@ -104,6 +104,13 @@ REFERENCES: dict[str, Reference] = {
         "SMOTE: Synthetic minority over-sampling technique",
         "*Journal of Artificial Intelligence Research*, 16, 321-357. https://doi.org/10.1613/jair.953",
     ),
+    "deb2002": _reference(
+        "Deb, K.; Pratap, A.; Agarwal, S.; Meyarivan, T.",
+        2002,
+        "A fast and elitist multiobjective genetic algorithm: NSGA-II",
+        "*IEEE Transactions on Evolutionary Computation*, 6(2), 182-197. "
+        "https://doi.org/10.1109/4235.996017",
+    ),
     "han2005": _reference(
         "Han, H.; Wang, W.-Y.; Mao, B.-H.",
         2005,

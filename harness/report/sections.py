@@ -33,6 +33,7 @@ from harness.report.evidence import grid_rationale
 from harness.report.references import cite
 from harness.report.tuned_model import class_metrics
 from harness.results import factors
+from harness.results.generalization import holdout_confirmation
 from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice
@@ -45,6 +46,9 @@ STRATEGY_RATIONALE: dict[str, tuple[str, tuple[str, ...]]] = {
     "tpe": ("Optuna's default model-based sampler: cheap proposals from densities of good and "
             "bad trials, natural with categorical and conditional parameters",
             ("bergstra2011",)),
+    "nsga2": ("a genetic algorithm with non-dominated sorting and crowding distance: the "
+              "standard evolutionary method for several objectives, which needs a budget of "
+              "several generations", ("deb2002",)),
     "gp": ("Gaussian-process Bayesian optimisation with log expected improvement: "
            "sample-efficient on small numeric spaces, with proposals that cost more as trials "
            "accumulate", ("snoek2012", "ament2023")),
@@ -484,8 +488,8 @@ def model_choice_text(ctx: ReportContext) -> str | None:
 
     :func:`harness.study.holdout.model_choice`: the tuned model, the baseline, the
     references and the ensembles with trees, compared on the same folds; the
-    held-out rows only confirm the choice. None where the references were not
-    cross-validated (a study refitted before they were).
+    held-out rows only say whether they agree (:func:`holdout_confirmation`). None
+    where the references were not cross-validated (a study refitted before they were).
     """
     choice = model_choice(ctx.study)
     if choice is None:
@@ -503,14 +507,13 @@ def model_choice_text(ctx: ReportContext) -> str | None:
             f"{choice.metric} ({choice.cv[choice.chosen]:.4f} against "
             f"{choice.cv[TUNED]:.4f})."
         )
-    held = ctx.holdout.get(choice.chosen, {}).get("scores", {}).get(choice.metric)
+    confirmation = holdout_confirmation(ctx.holdout, choice.chosen, list(choice.cv), choice.metric)
     parts = [
         f"Model to deploy, chosen as an AutoML system chooses: the best mean CV "
         f"{choice.metric} on the study's own {len(choice.folds[TUNED])} folds of the search "
         f"rows, among the tuned model, the baseline, the references and the ensembles with "
-        f"trees. The held-out rows play no part in the choice; they only confirm it. "
-        f"Deploy {verdict}"
-        + (f" On the held-out rows it scores {held:.4f}." if held is not None else ""),
+        f"trees. The held-out rows play no part in the choice. Deploy {verdict}"
+        + (f" {confirmation.sentence()}" if confirmation is not None else ""),
         markdown_table(pd.DataFrame(rows)),
     ]
     if choice.missing:

@@ -109,7 +109,7 @@ def effective_trials(
             optuna.trial.create_trial(
                 params={**trial.params, IMBALANCE: value},
                 distributions=distributions,
-                value=trial.value,
+                value=trial.values[0],
                 user_attrs=trial.user_attrs,
             )
         )
@@ -121,10 +121,21 @@ def param_importances(trials: Sequence[optuna.trial.FrozenTrial]) -> dict[str, f
 
     The imbalance strategy is the one that ran (:func:`effective_trials`). Empty
     when there is nothing to explain: no searched parameter, or fewer than two
-    distinct scores.
+    distinct scores. Trials of several objectives are explained by their first (the metric).
     """
-    if len({t.value for t in trials}) < 2 or not trials[0].params:
+    if len({t.values[0] for t in trials}) < 2 or not trials[0].params:
         return {}
+    trials = [
+        t
+        if len(t.values) == 1
+        else optuna.trial.create_trial(
+            params=t.params,
+            distributions=t.distributions,
+            value=t.values[0],
+            user_attrs=t.user_attrs,
+        )
+        for t in trials
+    ]
     pooled = optuna.create_study(direction="maximize")
     pooled.add_trials(effective_trials(trials))
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)

@@ -4,7 +4,7 @@ Every function takes a frame from :func:`harness.study.ledger.trials_frame` hold
 the trials of one task (one dataset, search space and metric) with one study
 per strategy and seed, and returns a DataFrame; nothing is trained, so tables
 can be rebuilt at any time. The definitions, and the choices they leave open,
-are fixed as follows (the repository has no DESIGN.md to cite).
+are fixed as follows.
 
 Conventions
 -----------

@@ -21,7 +21,8 @@ left out for regression.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ import pandas as pd
 
 from harness.results import efficiency, statistics
 from harness.results.ranking import interval_text
-from harness.study.metrics import compute_metric, task_of
+from harness.study.metrics import compute_metric, get_metric, task_of
 
 NOT_STORED = "not stored (no per-row predictions in the held-out results)"
 #: Bootstrap resamples of the held-out rows: every held-out interval, in every output, uses these.
@@ -350,3 +351,103 @@ def baseline_cv_table(
     if table.empty:
         return table
     return table.sort_values("difference", ascending=False, kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the held-out rows say about a model chosen by CV.
+
+    Attributes
+    ----------
+    chosen : str
+        The model chosen by CV (:func:`harness.study.holdout.model_choice`).
+    best : str
+        The CV candidate with the best held-out score (``chosen`` on a tie).
+    metric : str
+        The objective both were scored by.
+    chosen_score, best_score : float
+        Their held-out scores.
+    difference : statistics.PairedBootstrap or None
+        ``chosen`` minus ``best`` on the same rows (paired bootstrap); None where
+        they agree or the per-row predictions are not stored.
+    """
+
+    chosen: str
+    best: str
+    metric: str
+    chosen_score: float
+    best_score: float
+    difference: statistics.PairedBootstrap | None
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the CV choice also scores best on the held-out rows."""
+        return self.chosen == self.best
+
+    @property
+    def contradicted(self) -> bool:
+        """Whether the paired interval puts ``best`` ahead of ``chosen`` on the held-out rows."""
+        if self.agrees or self.difference is None:
+            return False
+        interval = self.difference.difference
+        sign = 1.0 if get_metric(self.metric).greater_is_better else -1.0
+        return bool(interval.high < 0 if sign > 0 else interval.low > 0)
+
+    def sentence(self, name: Callable[[str], str] = str) -> str:
+        """One sentence: whether the held-out rows agree with the choice, with the paired test.
+
+        ``name`` turns a stored model name into the reader's words.
+        """
+        chosen, best = name(self.chosen), name(self.best)
+        if self.agrees:
+            return (
+                f"The held-out rows agree: it also scores best there among the candidates "
+                f"({self.metric} {self.chosen_score:.4f})."
+            )
+        scores = f"{self.best_score:.4f} against {self.chosen_score:.4f} for {chosen}"
+        if self.difference is None:
+            return (
+                f"On the held-out rows {best} scores better ({scores}); without per-row "
+                "predictions stored, no paired test can say whether that is more than noise."
+            )
+        interval = self.difference.difference
+        test = (
+            f"{chosen} minus {best} {interval.estimate:+.4f} "
+            f"[{interval.low:+.4f}, {interval.high:+.4f}], paired bootstrap over the "
+            f"{interval.n} held-out rows"
+        )
+        if self.contradicted:
+            return (
+                f"The held-out rows disagree: {best} scores better there ({scores}; {test}, "
+                "interval excluding 0). The choice stays with CV, which rests on more rows than "
+                "this one split, but check both models before deploying."
+            )
+        return (
+            f"On the held-out rows {best} scores better ({scores}), but the paired difference "
+            f"is within the noise ({test}, interval including 0): the held-out rows do not "
+            "contradict the choice."
+        )
+
+
+def holdout_confirmation(
+    holdout: Mapping[str, Any], chosen: str, candidates: list[str], metric: str
+) -> Confirmation | None:
+    """Whether the held-out rows agree with a model chosen by CV among ``candidates``.
+
+    The best held-out score among the candidates that have one is compared with
+    the chosen model's on the same rows (:func:`holdout_difference`). None where
+    the chosen model has no held-out score.
+    """
+    scores = {
+        name: float(holdout[name]["scores"][metric])
+        for name in candidates
+        if metric in holdout.get(name, {}).get("scores", {})
+    }
+    if chosen not in scores:
+        return None
+    sign = 1.0 if get_metric(metric).greater_is_better else -1.0
+    # The chosen model first, so that a tie keeps it.
+    order = [chosen, *(name for name in scores if name != chosen)]
+    best = max(order, key=lambda name: sign * scores[name])
+    difference = None if best == chosen else holdout_difference(holdout, chosen, best, metric)
+    return Confirmation(chosen, best, metric, scores[chosen], scores[best], difference)

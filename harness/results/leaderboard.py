@@ -28,6 +28,7 @@ from harness.results import (
     efficiency,
     factors,
     generalization,
+    pareto,
     ranking,
     statistics,
     targets,
@@ -172,6 +173,19 @@ GLOSSARY = {
     "tuned_minus_high": "upper end of that interval",
     "paired_p": "paired bootstrap p of that difference",
     "mcnemar_p": "exact McNemar p, tuned against this model, on correct/incorrect rows",
+    "hypervolume": "volume the study's trials dominate on the comparison's normalised "
+    "objectives, up to the worst observed value of each (0 to 1, greater is better)",
+    "front": "trials on the study's own Pareto front (Optuna's best_trials)",
+    "complete_trials": "complete trials within the budget",
+    "mean_hv": "mean over seeds of the hypervolume",
+    "std_hv": "standard deviation over seeds of the hypervolume",
+    "iqm_hv": "interquartile mean over seeds of the hypervolume (robust to one lucky seed)",
+    "iqm_hv_interval": f"{CONFIDENCE:.0%} stratified BCa bootstrap interval of that IQM",
+    "avg_hv_rank": "rank of the hypervolume among strategies, averaged over shared seeds",
+    "n_params": "trainable weights of the configuration's network",
+    "objective": "an objective of the study",
+    "direction": "whether the objective is maximised or minimised",
+    "worst": "the worst observed value: 1 on the normalised scale, the reference point",
 }
 #: What a table's rows are and how its intervals are computed, printed under its heading.
 TABLE_NOTES = {
@@ -225,6 +239,27 @@ TABLE_NOTES = {
     "other model, paired on the rows.",
     "versus_baselines": "How many studies' tuned models beat each baseline on the held-out rows "
     "in the objective (one study's comparison is one draw; see `holdout` for its uncertainty).",
+    "pareto_front": "The trials no other trial beats on every objective (Optuna's best_trials), "
+    "best metric first; the metric is the mean over folds, `std_` its spread over the folds. "
+    "`-pareto_front.png` beside this file plots the first objective against the second, the "
+    "front highlighted.",
+    "pareto": "The comparison's Pareto front: the trials of all studies together that no trial "
+    "of any study beats on every objective, best metric first; `-pareto.png` beside this file "
+    "plots every complete trial, the front highlighted.",
+    "hv_scale": "What the hypervolume's normalised scale stands for: every objective is min-max "
+    "normalised over all complete trials of all studies (within the budget), 0 at the best "
+    "observed value and 1 at the worst; the reference point is 1 on every objective (the worst "
+    "observed value of each), the same for every study.",
+    "hypervolume": "Each study's hypervolume (moocore's, on the scale of `hv_scale`): the share "
+    "of the normalised objective space its trials dominate; its front's, since dominated trials "
+    "add nothing.",
+    "hv_final": f"Hypervolume per strategy over seeds: {CONFIDENCE:.0%} Student-t intervals, the "
+    "IQM with a stratified BCa bootstrap interval, paired Wilcoxon signed-rank tests against "
+    "rank 1 with Holm's correction over every pair (the tests of `final`).",
+    "hv_ranking": "Average ranks of the hypervolume over seeds, the Friedman test and the "
+    "Wilcoxon-Holm groups (the tests of `ranking`); `-hv_ranking.png` draws the same groups.",
+    "hv_pairwise": "Every pair of strategies on the hypervolume: the tests of `pairwise`.",
+    "hv_power": "The best strategy by hypervolume against the runner-up: the test of `power`.",
 }
 #: Meanings of the column families named by a prefix.
 PREFIXES = {
@@ -236,7 +271,8 @@ PREFIXES = {
 RATES = {"success", "overhead"}
 SCORES = {
     "mean", "std", "ci_low", "ci_high", "best", "cv_score", "test_score", "gap", "value", "median",
-    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm",
+    "nr", "mean_rank", "baseline_cv", "incumbent", "difference", "iqm", "mean_hv", "std_hv",
+    "iqm_hv", "hypervolume",
 }  # fmt: skip
 #: Fractions of the budget at which :func:`curve_table` samples the incumbent curves.
 CHECKPOINTS = (0.1, 0.25, 0.5, 0.75, 1.0)
@@ -335,6 +371,68 @@ def _as_optimum(frame: pd.DataFrame, optimum: float | Optimum | None) -> Optimum
     if isinstance(optimum, Optimum):
         return optimum
     return targets.resolve_optimum(frame, optimum, "given")
+
+
+#: Columns of the hypervolume tables renamed from the final-score tables' (their glossary
+#: entries speak of CV scores).
+HV_COLUMNS = {
+    "mean": "mean_hv",
+    "std": "std_hv",
+    "iqm": "iqm_hv",
+    "iqm_interval": "iqm_hv_interval",
+    "avg_rank": "avg_hv_rank",
+}
+
+
+def pareto_tables(
+    frame: pd.DataFrame, objectives: Sequence[str], *, budget: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """A comparison of several objectives: its front, and its studies' hypervolumes compared.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trials of the comparison's studies (``objective_<name>`` columns).
+    objectives : sequence of str
+        The objectives, the metric first.
+    budget : int, optional
+        Trials compared per study.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``pareto`` (the pooled front, :func:`harness.results.pareto.front_table`),
+        ``hv_scale``, ``hypervolume`` (per study), then the per-seed hypervolume
+        through the tests of the single-objective tables: ``hv_final``
+        (intervals and Wilcoxon-Holm against rank 1), ``hv_ranking``,
+        ``hv_pairwise`` and ``hv_power``.
+    """
+    table = pareto.hypervolume_table(frame, objectives, budget=budget)
+    finals = pareto.hypervolume_finals(table)
+    tests = statistics.wilcoxon_vs_best(finals, alpha=ALPHA)
+    intervals = ranking.interval_table_of(finals, CONFIDENCE)
+    final = intervals.merge(tests[["strategy", "pairs", "wilcoxon_p", "holm_p"]], on="strategy")
+    return {
+        "pareto": pareto.front_table(frame, objectives, budget=budget, pooled=True),
+        "hv_scale": pareto.normalised(frame, objectives, budget=budget)[1],
+        "hypervolume": table,
+        "hv_final": _ranked(final, ["mean"], [False]).rename(columns=HV_COLUMNS),
+        "hv_ranking": ranking.ranking_table_of(finals).rename(columns=HV_COLUMNS),
+        "hv_pairwise": ranking.pairwise_table_of(finals),
+        "hv_power": ranking.power_table_of(finals),
+    }
+
+
+def pareto_figures(
+    frame: pd.DataFrame, objectives: Sequence[str], *, budget: int | None = None
+) -> dict[str, Figure]:
+    """Figures of a comparison of several objectives: ``pareto`` (the pooled front over every
+    complete trial) and ``hv_ranking`` (the critical-difference diagram of the hypervolume)."""
+    finals = pareto.hypervolume_finals(pareto.hypervolume_table(frame, objectives, budget=budget))
+    return {
+        "pareto": pareto.pareto_figure(frame, objectives, budget=budget, pooled=True),
+        "hv_ranking": ranking.ranking_figure_of(finals, "the hypervolume"),
+    }
 
 
 def final_score_table(

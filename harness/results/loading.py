@@ -14,13 +14,20 @@ from harness.errors import ConfigError
 from harness.model.families import family_of
 from harness.results import design, statistics, targets
 from harness.results.generalization import holdout_table
-from harness.results.leaderboard import leaderboard_figures, leaderboard_tables, write_leaderboard
+from harness.results.leaderboard import (
+    leaderboard_figures,
+    leaderboard_tables,
+    pareto_figures,
+    pareto_tables,
+    write_leaderboard,
+)
 from harness.results.ranking import interval_text
 from harness.results.targets import Optimum
 from harness.study import ledger
 from harness.study.comparison import Comparison, load_comparison
 from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS, headline_metrics
+from harness.study.objectives import directions
 from harness.study.storage import open_storage, redact_password, storage_exists
 
 
@@ -54,7 +61,7 @@ class ComparisonResults:
         if self.exhaustive is None:
             return None
         complete = self.exhaustive.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
-        return max(t.value for t in complete) if complete else None
+        return max(t.values[0] for t in complete) if complete else None
 
     def optimum_info(self) -> Optimum:
         """The optimum of the task and its source, never silently one of the compared runs.
@@ -81,7 +88,7 @@ class ComparisonResults:
                 f"replayed, expressed on the scale of the best table ({stored[-1]:.4f})",
             )
         pool = [
-            t.value
+            t.values[0]
             for study in self.reference_pool
             for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
         ]
@@ -172,7 +179,7 @@ class ComparisonResults:
                 f"no study of {self.comparison.name!r} has held-out results yet: "
                 f"let `python -m harness compare {self.comparison.path}` finish"
             )
-        return max(candidates, key=lambda study: refitted_trial(study).value)
+        return max(candidates, key=lambda study: refitted_trial(study).values[0])
 
     def baselines(self) -> pd.DataFrame | None:
         """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
@@ -350,7 +357,15 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
     )
     if getattr(results.comparison, "versus", ()):
         tables["versus"] = versus_table(results)
+    objectives = _objectives(results.comparison)
+    if len(objectives) > 1:
+        tables |= pareto_tables(results.frame, objectives, budget=results.comparison.trials)
     return tables
+
+
+def _objectives(comparison: Any) -> tuple[str, ...]:
+    """A comparison's objectives (a replay's or an older spec's: its one metric)."""
+    return tuple(getattr(comparison, "objectives", ()) or (comparison.metric,))
 
 
 VERSUS_TASK = ("dataset", "data", "target", "metric", "folds", "repeats", "test_size", "task_seed")
@@ -407,7 +422,7 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
         name = entry.comparison.name
         models[f"tuned {family} ({name})"] = holdout[TUNED]
         extra[f"tuned {family} ({name})"] = {
-            "comparison": name, "cv_score": float(trial.value), "studies": len(scores),
+            "comparison": name, "cv_score": float(trial.values[0]), "studies": len(scores),
             "test_mean": float(np.mean(scores)),
             "test_interval": interval_text(over) if over is not None else "n/a (one study)",
         }  # fmt: skip
@@ -501,6 +516,18 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
             "here they are the tuned and the unoptimized LSTM."
         )
     figures = leaderboard_figures(results.frame, budget=comparison.trials)
+    objectives = _objectives(comparison)
+    if len(objectives) > 1:
+        notes.append(
+            f"Several objectives: {objectives[0]} "
+            f"({'maximised' if directions(objectives)[0] == 'maximize' else 'minimised'}) "
+            f"against {', '.join(objectives[1:])} (minimised). The tables before `pareto` read "
+            "the first objective alone; `pareto` is the comparison's front, and the studies "
+            "compare by the hypervolume of their fronts (`hypervolume` and the `hv_` tables, "
+            "where a column's 'final score' or 'CV score' is the hypervolume), with the tests "
+            "of the single-objective tables."
+        )
+        figures |= pareto_figures(results.frame, objectives, budget=comparison.trials)
     return write_leaderboard(
         comparison_tables(results), directory, comparison.name, notes, figures
     )[0]

@@ -18,6 +18,11 @@ strategies are compared on the seeds they share, with the tests of
 - :func:`power_table`: the best against the runner-up and how many seeds
   would detect the difference.
 
+Each takes a trial frame and reads the final incumbents from it; its ``*_of``
+twin takes any per-seed score directly (a Series indexed by ``(strategy, seed)``,
+greater is better), so another per-seed measure, such as the hypervolume of a
+study's Pareto front (:mod:`harness.results.pareto`), goes through the same tests.
+
 Overlapping or disjoint intervals are never used as a test here.
 """
 
@@ -42,7 +47,11 @@ ROPE = 0.01
 
 def _matrix(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
     """Final incumbents as a seeds x strategies matrix (seeds every strategy ran)."""
-    finals = efficiency.final_incumbents(frame, budget=budget)
+    return _matrix_of(efficiency.final_incumbents(frame, budget=budget))
+
+
+def _matrix_of(finals: pd.Series) -> pd.DataFrame:
+    """Per-seed scores as a seeds x strategies matrix (seeds every strategy ran)."""
     return finals.unstack("strategy").sort_index(axis=1).dropna()
 
 
@@ -64,7 +73,11 @@ def interval_table(
         why it is no evidence), ``iqm`` and ``iqm_interval`` (interquartile mean
         over seeds, stratified BCa bootstrap interval).
     """
-    finals = efficiency.final_incumbents(frame, budget=budget)
+    return interval_table_of(efficiency.final_incumbents(frame, budget=budget), confidence)
+
+
+def interval_table_of(finals: pd.Series, confidence: float = 1 - ALPHA) -> pd.DataFrame:
+    """:func:`interval_table` of per-seed scores indexed by ``(strategy, seed)``."""
     rows = []
     for strategy, values in finals.groupby(level="strategy", sort=True):
         values = values.dropna().to_numpy(float)
@@ -103,7 +116,12 @@ def ranking_table(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataF
         ``group`` (strategies the Holm-corrected paired Wilcoxon tests do not
         tell apart from this one, ``"all"`` when none differ).
     """
-    matrix = _matrix(frame, budget)
+    return ranking_table_of(efficiency.final_incumbents(frame, budget=budget))
+
+
+def ranking_table_of(finals: pd.Series) -> pd.DataFrame:
+    """:func:`ranking_table` of per-seed scores indexed by ``(strategy, seed)``."""
+    matrix = _matrix_of(finals)
     friedman = statistics.friedman_test(matrix)
     result = statistics.ranking(matrix, test=POSTHOC, alpha=ALPHA)
     names = list(matrix.columns)
@@ -143,7 +161,11 @@ def pairwise_table(frame: pd.DataFrame, *, budget: int | None = None) -> pd.Data
         :data:`ROPE`) and ``bayes`` (its verdict at 0.95: ``a better``,
         ``practically equivalent``, ``b better`` or ``undecided``).
     """
-    finals = efficiency.final_incumbents(frame, budget=budget)
+    return pairwise_table_of(efficiency.final_incumbents(frame, budget=budget))
+
+
+def pairwise_table_of(finals: pd.Series) -> pd.DataFrame:
+    """:func:`pairwise_table` of per-seed scores indexed by ``(strategy, seed)``."""
     wide = finals.unstack("strategy").sort_index(axis=1)
     table = statistics.wilcoxon_holm(wide, alpha=ALPHA).table
     lows, highs, bayes = [], [], []
@@ -164,10 +186,16 @@ def pairwise_table(frame: pd.DataFrame, *, budget: int | None = None) -> pd.Data
 
 def ranking_figure(frame: pd.DataFrame, *, budget: int | None = None) -> Figure:
     """Critical-difference diagram of the average ranks, bars from the :data:`POSTHOC` test."""
-    result = posthoc(frame, budget=budget)
+    return ranking_figure_of(efficiency.final_incumbents(frame, budget=budget))
+
+
+def ranking_figure_of(finals: pd.Series, what: str = "the final CV score") -> Figure:
+    """:func:`ranking_figure` of per-seed scores indexed by ``(strategy, seed)``; ``what``
+    names them in the title."""
+    result = statistics.ranking(_matrix_of(finals), test=POSTHOC, alpha=ALPHA)
     return critical_difference_figure(
         result,
-        title=f"Average rank of the final CV score over {result.n_seeds} seeds (1 = best); "
+        title=f"Average rank of {what} over {result.n_seeds} seeds (1 = best); "
         f"bars: not separated by {result.label} at {ALPHA}",
     )
 
@@ -183,7 +211,11 @@ def power_table(frame: pd.DataFrame, *, budget: int | None = None) -> pd.DataFra
         correction), ``seeds_needed_t`` and ``seeds_needed_wilcoxon`` (to detect
         that difference at alpha 0.05 with power 0.8) and ``verdict`` (text).
     """
-    finals = efficiency.final_incumbents(frame, budget=budget)
+    return power_table_of(efficiency.final_incumbents(frame, budget=budget))
+
+
+def power_table_of(finals: pd.Series) -> pd.DataFrame:
+    """:func:`power_table` of per-seed scores indexed by ``(strategy, seed)``."""
     wide = finals.unstack("strategy").sort_index(axis=1)
     means = wide.mean().sort_values(ascending=False, kind="stable")
     columns = [

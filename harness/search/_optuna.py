@@ -28,6 +28,17 @@ def tpe(space: SearchSpace, seed: int, n_startup_trials: int) -> BaseSampler:
         )
 
 
+def nsga2(space: SearchSpace, seed: int, n_startup_trials: int) -> BaseSampler:
+    """NSGA-II with a population of ``n_startup_trials`` (at least 2).
+
+    Its first generation is random; each next one is bred from the best of the
+    trials so far by non-dominated sorting and crowding distance, so it needs a
+    budget of several generations. With one objective it is a plain genetic
+    algorithm (non-dominated sorting reduces to ranking by the value).
+    """
+    return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2, n_startup_trials))
+
+
 def gp(space: SearchSpace, seed: int, n_startup_trials: int) -> BaseSampler:
     """Optuna's GP sampler; conditional parameters are sampled at random."""
     return optuna.samplers.GPSampler(

@@ -67,6 +67,10 @@ class Strategy:
         ``factory(space, seed, n_startup_trials) -> BaseSampler``.
     needs_grid : bool
         Whether it can only search a space whose every parameter has grid values.
+    multi_objective : bool
+        Whether it can search several objectives at once (an Optuna study with
+        ``directions=``): its sampler proposes from several values per trial, or
+        from none (see ``run --objectives``).
     """
 
     name: str
@@ -74,6 +78,7 @@ class Strategy:
     description: str
     factory: Factory
     needs_grid: bool = False
+    multi_objective: bool = False
 
     def version(self) -> str:
         """Return the installed version of :attr:`library`."""
@@ -104,21 +109,36 @@ STRATEGIES: dict[str, Strategy] = {
             "every point of the space's grid once, conditions resolved, seeded order",
             _grid,
             needs_grid=True,
+            multi_objective=True,
         ),
         Strategy(
-            "random", "optuna", "uniform random search (log-uniform on log scales)", _optuna.random
+            "random",
+            "optuna",
+            "uniform random search (log-uniform on log scales)",
+            _optuna.random,
+            multi_objective=True,
         ),
         Strategy(
             "tpe",
             "optuna",
             "multivariate tree-structured Parzen estimator, grouped by conditions",
             _optuna.tpe,
+            multi_objective=True,
+        ),
+        Strategy(
+            "nsga2",
+            "optuna",
+            "NSGA-II genetic algorithm (population of the start-up size); for several objectives",
+            _optuna.nsga2,
+            multi_objective=True,
         ),
         Strategy(
             "gp",
             "optuna",
-            "Gaussian-process BO (logEI); conditional parameters at random",
+            "Gaussian-process BO (logEI; logEHVI for several objectives); conditional "
+            "parameters at random",
             _optuna.gp,
+            multi_objective=True,
         ),
         Strategy(
             "cmaes",
@@ -131,6 +151,7 @@ STRATEGIES: dict[str, Strategy] = {
             "optuna",
             "scrambled Sobol sequence over the first completed trial's parameters",
             _optuna.qmc,
+            multi_objective=True,
         ),
         Strategy(
             "bayesopt",
@@ -214,7 +235,7 @@ def create_sampler(
         The same seed (and the same trial history) gives the same proposals.
     n_startup_trials : int, optional
         Random trials before a model-based strategy (tpe, gp, cmaes, bayesopt,
-        skopt*) uses its model; the others ignore it.
+        skopt*) uses its model, and NSGA-II's population size; the others ignore it.
 
     Returns
     -------

@@ -99,7 +99,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, StrategyError
 from harness.search.pruners import check_pruner
 from harness.search.strategies import STRATEGIES
 from harness.study.checks import check_budget
@@ -193,6 +193,10 @@ class Comparison:
         seconds by it (the population's measured speed-up).
     versus : tuple of str
         Comparison files of the same task whose models the ``versus`` table shows.
+    objectives : tuple of str
+        Several objectives (``["f1_macro", "fit_seconds"]``): the metric, then costs
+        (see :mod:`harness.study.objectives`); every strategy must search several.
+        The studies compare by the hypervolume of their Pareto fronts. Empty: one.
     path : Path
         The file it was read from.
     """
@@ -232,6 +236,7 @@ class Comparison:
     reference_pool: int = 0
     interleave: bool = True
     versus: tuple[str, ...] = ()
+    objectives: tuple[str, ...] = ()
     path: Path = field(default=Path("."), compare=False)
 
     @property
@@ -357,6 +362,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "batch": (int,),
     "batch_speedup": (int, float),
     "versus": (list,),
+    "objectives": (list,),
 }
 
 
@@ -500,7 +506,9 @@ def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -
         if values.get("task") is None:
             get_metric(values.get("metric", DEFAULT_METRIC))
         check_pruner(values.get("pruner", "none"), values.get("prune_on", "folds"))
-    except ConfigError as error:
+        if values.get("objectives"):
+            values["metric"] = _checked_objectives(values)
+    except (ConfigError, StrategyError) as error:
         raise ConfigError(f"{path}: {error}") from None
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     values.setdefault("storage", f"sqlite:///studies/{values['name']}.db")
@@ -515,6 +523,32 @@ def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -
         # The stored objective of an analytic task: one evaluation ("fold"), value negated.
         values.update(metric="neg_value", folds=1, dataset=values["task"])
     return Comparison(**values, path=path)
+
+
+def _checked_objectives(values: dict[str, Any]) -> str:
+    """Check a comparison's ``objectives`` (several: every strategy must search them all);
+    return the metric they start with."""
+    from harness.search.strategies import get_strategy
+    from harness.study.objectives import check_multi_objective, parse_objectives
+
+    objectives = parse_objectives(values["objectives"])
+    if values.get("metric", objectives[0]) != objectives[0]:
+        raise ConfigError(
+            f"metric {values['metric']!r} is not the first objective {objectives[0]!r}: "
+            "remove metric (the first objective is the metric)"
+        )
+    if len(objectives) > 1 and (values.get("mode") == "replay" or values.get("task")):
+        raise ConfigError(
+            "a replay or an analytic task has one objective: remove objectives, or train"
+        )
+    for name in values["strategies"]:
+        check_multi_objective(
+            objectives,
+            get_strategy(name),
+            batch=values.get("batch", 1),
+            pruner=values.get("pruner", "none"),
+        )
+    return objectives[0]
 
 
 def _analytic_space(stem: str) -> Path:

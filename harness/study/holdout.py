@@ -30,6 +30,7 @@ from harness.model.pipeline import build_pipeline
 from harness.study import ledger
 from harness.study.evaluation import fit_and_score, make_folds
 from harness.study.metrics import get_metric, score_predictions, score_regression
+from harness.study.objectives import best_trial
 
 TUNED = "tuned MLP"
 BASELINE = "baseline MLP"
@@ -482,7 +483,7 @@ def refit_best(
     -------
     HoldoutRefit
     """
-    best = study.best_trial
+    best = best_trial(study)  # with several objectives: the front's best by the metric
     config = ledger.effective_config(best)  # what the trial trained with (issue 20)
     tuned = build_pipeline(config, train, train.y.to_numpy(), seed)
     baseline_model = None
@@ -604,7 +605,7 @@ def model_choice(study: optuna.Study) -> ModelChoice | None:
     references and ensembles cross-validated at refit time (``reference_cv``); the
     best mean CV score of the study's metric wins, an exact tie going to the
     candidate listed first (tuned, baseline, then the references). The held-out
-    rows play no part: they only confirm the choice.
+    rows play no part in the choice; `run` and the report say whether they agree.
 
     Returns None for a study without held-out results or CV scores of references.
     """

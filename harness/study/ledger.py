@@ -39,6 +39,8 @@ Trial user attributes
 ``retry_of``         on a trial queued again: the number of the trial whose worker was lost
                      (killed) before it finished; that trial is stored failed with the reason
                      and no longer counts against the budget, this one runs its configuration
+``n_params``         with ``n_params`` among the study's objectives: the trainable weights of
+                     the network of the configuration that ran, on the search rows
 ``batch``            with batch proposals (``run --batch q``): ``{"id": number of the batch's
                      first trial, "position": index in the batch, "size": trials in it}``
 
@@ -53,7 +55,10 @@ initialisation), ``dataset``, ``space``, ``metric``, ``n_folds``,
 and ``reference_cv`` (the references' and ensembles' per-fold scores on the study's own
 folds, which the deployed model is chosen by); for a study of a CSV file,
 ``data_source`` (``path``, ``target``, ``sep``, ``categorical``) to load it again;
-``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set.
+``repeats`` (repeated K-fold) and ``initial_design`` (shared first trials) when set;
+``objectives`` (the metric, then the costs it is traded against) for a study of several
+objectives (see :mod:`harness.study.objectives`), and after the run ``pareto_front``, the
+numbers of the trials on its Pareto front.
 
 A replayed study (see :mod:`harness.study.replay`) also stores ``mode``
 (``"replay"``), ``table`` (the table it looked trials up in, or the analytic
@@ -98,6 +103,7 @@ DUPLICATE_OF = "duplicate_of"
 WORKER = "worker"
 RETRY_OF = "retry_of"
 BATCH = "batch"
+N_PARAMS = "n_params"
 
 STRATEGY = "strategy"
 SEED = "seed"
@@ -123,6 +129,8 @@ CHARGE_PROPOSALS = "charge_proposals"
 OPTIMUM = "optimum"
 PROPOSAL_BATCH = "proposal_batch"
 BATCH_SPEEDUP = "batch_speedup"
+OBJECTIVES = "objectives"
+PARETO_FRONT = "pareto_front"
 
 FINISHED_STATES = (
     optuna.trial.TrialState.COMPLETE,
@@ -177,6 +185,9 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
         ``param_<name>`` per configuration entry (``param_imbalance`` is the
         strategy that ran, :func:`effective_imbalance`; ``proposed_imbalance``
         the one proposed) and one ``score_<metric>`` (mean over folds) per stored metric.
+        A study of several objectives also has one ``objective_<name>`` per objective (NaN
+        unless complete; ``value`` is the first) and ``pareto`` (whether the trial is on
+        the study's Pareto front).
     """
     stored = study.get_trials(deepcopy=False)
     lost = lost_numbers(stored)  # queued again: the trial that ran in its place is the row
@@ -189,6 +200,12 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
     origin = min(starts) if starts else None
     rows = []
     cpu_total = 0.0
+    objectives = attrs.get(OBJECTIVES) or []
+    front = (
+        {t.number for t in study.best_trials}
+        if len(objectives) > 1 and any(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+        else set()
+    )
     for position, trial in enumerate(trials, start=1):
         complete = trial.state == optuna.trial.TrialState.COMPLETE
         end = trial.datetime_complete or trial.datetime_start
@@ -202,7 +219,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "trial": position,
             "number": trial.number,
             "state": trial.state.name,
-            "value": trial.value if complete else float("nan"),
+            "value": trial.values[0] if complete else float("nan"),
             "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
@@ -219,6 +236,10 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             row[f"param_{IMBALANCE}"] = effective_imbalance(config, trial.user_attrs)
             row[f"proposed_{IMBALANCE}"] = config[IMBALANCE]
         row[BASELINE_POINT] = bool(trial.user_attrs.get(BASELINE_POINT, False))
+        if len(objectives) > 1:
+            for index, name in enumerate(objectives):
+                row[f"objective_{name}"] = trial.values[index] if complete else float("nan")
+            row["pareto"] = trial.number in front
         row[FIT_SECONDS] = float(np.sum(trial.user_attrs.get(FIT_SECONDS, [])))
         for metric, scores in trial.user_attrs.get(FOLD_SCORES, {}).items():
             values = np.asarray([np.nan if s is None else s for s in scores], dtype=float)
@@ -350,6 +371,21 @@ def lost_numbers(trials: Iterable[optuna.trial.FrozenTrial]) -> set[int]:
 def record_duplicate(trial: optuna.Trial, earlier: int) -> None:
     """Mark a trial as a repeated proposal answered from trial number ``earlier``."""
     trial.set_user_attr(DUPLICATE_OF, earlier)
+
+
+def record_objectives(study: optuna.Study, objectives: Sequence[str]) -> None:
+    """Store a study's objectives (only when there are several: one is its ``metric``)."""
+    study.set_user_attr(OBJECTIVES, list(objectives))
+
+
+def record_network_size(trial: optuna.Trial, n_params: int) -> None:
+    """Store the trainable weights of the network of the trial's configuration."""
+    trial.set_user_attr(N_PARAMS, int(n_params))
+
+
+def record_pareto_front(study: optuna.Study, numbers: Sequence[int]) -> None:
+    """Store the numbers of the trials on a study's Pareto front (after a run)."""
+    study.set_user_attr(PARETO_FRONT, sorted(int(n) for n in numbers))
 
 
 def record_batch(trial: optuna.Trial, batch_id: int, position: int, size: int) -> None:

@@ -7,6 +7,7 @@ is what makes their comparison fair.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -46,6 +47,16 @@ from harness.study.evaluation import (
 )
 from harness.study.guards import EpochPruning
 from harness.study.metrics import get_metric
+from harness.study.objectives import (
+    check_multi_objective,
+    directions,
+    is_multi_objective,
+    network_size,
+    objective_values,
+    pareto_front,
+    parse_objectives,
+    preprocessed_width,
+)
 from harness.study.processes import INTERRUPTS, end_with_parent, worker_identity
 from harness.study.recovery import reclaim_lost_trials, requeue
 from harness.study.storage import open_storage
@@ -147,6 +158,11 @@ class StudySpec:
         Trials a worker asks for at once and trains as one population (see
         :mod:`harness.study.batch`); 1 is one trial at a time. Not part of the
         study's identity: how trials are run, like the number of workers.
+    objectives : tuple of str
+        The study's objectives (see :mod:`harness.study.objectives`): empty or
+        ``(metric,)`` for one; several make a multi-objective study whose first
+        objective is ``metric`` and whose others are costs, each minimised.
+        Stored (part of the identity) only when several.
     """
 
     name: str
@@ -167,6 +183,7 @@ class StudySpec:
     repeats: int = 1
     initial_design: int = 0
     batch: int = 1
+    objectives: tuple[str, ...] = ()
     identity: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -186,7 +203,17 @@ class StudySpec:
                 f"{self.dataset.task} space (see `harness spaces`)"
             )
         check_pruner(self.pruner, self.prune_on)
-        check_strategy(self.strategy, self.space)
+        strategy = check_strategy(self.strategy, self.space)
+        objectives = parse_objectives(self.objectives or (self.metric,), self.dataset.task)
+        if objectives[0] != self.metric:
+            raise ConfigError(
+                f"the first objective {objectives[0]!r} is not the metric {self.metric!r}: "
+                "give the metric as the first objective"
+            )
+        object.__setattr__(self, "objectives", objectives)
+        check_multi_objective(
+            objectives, strategy, batch=self.batch, pruner=self.pruner, family=family.name
+        )
         if self.batch < 1:
             raise ConfigError(f"batch must be at least 1 (trials asked at once), got {self.batch}")
         if self.repeats < 1 or not 0 <= self.initial_design <= self.n_trials:
@@ -211,8 +238,20 @@ class StudySpec:
                 # Only when set, so that studies stored before these keys existed still match.
                 **({ledger.REPEATS: self.repeats} if self.repeats != 1 else {}),
                 **({ledger.INITIAL_DESIGN: self.initial_design} if self.initial_design else {}),
+                **({ledger.OBJECTIVES: list(objectives)} if self.multi_objective else {}),
             },
         )
+
+    @functools.cached_property
+    def input_width(self) -> int:
+        """Columns of the search rows after preprocessing: the network's input width
+        (computed once, for ``n_params``)."""
+        return preprocessed_width(self.dataset)
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the study has several objectives."""
+        return is_multi_objective(self.objectives)
 
     @property
     def folds_per_trial(self) -> int:
@@ -233,16 +272,17 @@ def create_study(spec: StudySpec) -> optuna.Study:
     """
     make_folds(spec.dataset, spec.n_folds, spec.task_seed, spec.repeats)  # fails before storing
     storage = open_storage(spec.storage)
-    direction = "maximize" if get_metric(spec.metric).greater_is_better else "minimize"
     study = optuna.create_study(
         storage=storage,
         study_name=spec.name,
-        direction=direction,
+        directions=directions(spec.objectives),
         load_if_exists=True,
     )
-    stored = {key: study.user_attrs.get(key) for key in spec.identity}
+    # A study of one objective stores none: compare the key whichever side lacks it.
+    stored = {key: study.user_attrs.get(key) for key in (*spec.identity, ledger.OBJECTIVES)}
     if any(value is not None for value in stored.values()):
-        differing = {k: (stored[k], v) for k, v in spec.identity.items() if stored[k] != v}
+        asked = {**spec.identity, ledger.OBJECTIVES: spec.identity.get(ledger.OBJECTIVES)}
+        differing = {k: (stored[k], v) for k, v in asked.items() if stored[k] != v}
         if differing:
             listed = ", ".join(f"{k}: stored {a!r}, asked {b!r}" for k, (a, b) in differing.items())
             raise ConfigError(
@@ -440,6 +480,10 @@ class TrialProcedure:
         at every report and tell of a simulation.
     cpu_started : float, optional
         :func:`time.process_time` value when proposing began; default now.
+    objectives : sequence of str, optional
+        The study's objectives; default ``(metric,)``. With several, :meth:`finish`
+        returns their values (see :func:`harness.study.objectives.objective_values`)
+        and no fold is reported (Optuna cannot prune a multi-objective study).
     """
 
     def __init__(
@@ -452,13 +496,17 @@ class TrialProcedure:
         started: float,
         recorder: Any = None,
         cpu_started: float | None = None,
+        objectives: tuple[str, ...] | None = None,
     ) -> None:
         self.trial = trial
+        self.objectives = objectives or (metric,)
+        #: The network's weight count, when ``n_params`` is an objective (set before finishing).
+        self.n_params: int | None = None
         self.recorder = trial if recorder is None else recorder
         self.space = space
         self.metric = metric
         self.n_folds = n_folds
-        self.by_folds = by_folds
+        self.by_folds = by_folds and not is_multi_objective(self.objectives)
         self.started = started
         self.cpu_started = time.process_time() if cpu_started is None else cpu_started
         self.done = Evaluation()
@@ -513,7 +561,8 @@ class TrialProcedure:
         if previous.state == TrialState.FAIL:
             reason = attrs.get(ledger.FAIL_REASON, "failed")
             self.fail(f"duplicate of failed trial {previous.number}: {reason}")
-        return self.finish()
+        # Nothing was trained, but the configuration's costs are the earlier trial's.
+        return self.finish(previous.values if is_multi_objective(self.objectives) else None)
 
     def on_fold(self, index: int, result: FoldResult) -> None:
         """Keep fold ``index``'s result; report it and prune when the pruner says so.
@@ -536,8 +585,12 @@ class TrialProcedure:
         self.record(reason)
         raise TrialFailed(reason)
 
-    def finish(self) -> float:
+    def finish(self, values: list[float] | None = None) -> float | list[float]:
         """Record the finished trial and return its objective (the mean over folds).
+
+        With several objectives, return their values: ``values`` where given (a
+        duplicate answered from an earlier trial), else computed from the folds,
+        their timings and :attr:`n_params`.
 
         Raises
         ------
@@ -548,7 +601,17 @@ class TrialProcedure:
         if not np.isfinite(value):
             self.fail(f"{self.metric} is not finite on some fold")
         self.record(None)
-        return value
+        if not is_multi_objective(self.objectives):
+            return value
+        if values is None:
+            values = objective_values(
+                self.objectives,
+                self.done.fold_scores(),
+                [r.fit_seconds for r in self.done.folds],
+                [r.predict_seconds for r in self.done.folds],
+                self.n_params,
+            )
+        return list(values)
 
     def record(self, reason: str | None) -> None:
         """Store the folds done so far, their timings and ``reason`` (None: finished).
@@ -587,7 +650,8 @@ def run_one_trial(
     :meth:`optuna.Study.optimize`, whose heartbeat lets another worker fail it
     if this process is killed.
     """
-    by_folds = spec.prune_on == "folds" or spec.pruner == "none"
+    # Optuna cannot report (or prune) a multi-objective trial's intermediate values.
+    by_folds = spec.prune_on == "folds" or spec.pruner == "none" or spec.multi_objective
     discrete = discrete_problem(spec.space) is None
     asked, asked_cpu = time.perf_counter(), time.process_time()
     numbers: list[int] = []
@@ -597,9 +661,20 @@ def run_one_trial(
         numbers.append(trial.number)
         ledger.record_worker(trial, owner)
         procedure = TrialProcedure(
-            trial, spec.space, spec.metric, len(folds), by_folds, asked, cpu_started=asked_cpu
+            trial,
+            spec.space,
+            spec.metric,
+            len(folds),
+            by_folds,
+            asked,
+            cpu_started=asked_cpu,
+            objectives=spec.objectives,
         )
         config = procedure.propose()
+        if "n_params" in spec.objectives:  # the network of the configuration that runs
+            classes = int(spec.dataset.y.nunique())
+            procedure.n_params = network_size(config, spec.input_width, classes)
+            ledger.record_network_size(trial, procedure.n_params)
         if discrete:  # no configuration is trained twice in a study
             answered = procedure.answer_duplicate(study)
             if answered is not None:
@@ -614,6 +689,8 @@ def run_one_trial(
 
         def fold_callbacks(index: int) -> list:
             return [EpochPruning(trial)] if not by_folds and index == 0 else []
+
+        epochs = None if by_folds else on_epoch
 
         def on_fold(index: int, result: FoldResult) -> None:
             with INTERRUPTS.held():
@@ -633,7 +710,7 @@ def run_one_trial(
                     deadline=deadline,
                     on_fold=on_fold,
                     fold_callbacks=fold_callbacks if sequential else None,
-                    on_epoch=None if by_folds else on_epoch,
+                    on_epoch=epochs,
                 )
             ledger.record_training(trial, None, done.skipped_resampling())
         except optuna.TrialPruned as pruned:
@@ -798,4 +875,6 @@ def run_study(
             f"{len(failed)} worker process(es) failed (exit codes {failed}); "
             "the finished trials are stored: re-run the command to resume"
         )
+    if spec.multi_objective:
+        ledger.record_pareto_front(study, [t.number for t in pareto_front(study)])
     return study
