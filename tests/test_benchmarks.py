@@ -33,6 +33,7 @@ def test_a_benchmark_replaces_only_its_own_section(tmp_path):
         ("estimator_speed.py", "| harness MLPClassifier |"),
         ("workers_speed.py", "| 2 |"),
         ("cv_trial_speed.py", "| teleconnect, batch 32 | harness batched |"),
+        ("batch_regret.py", "| Hartmann-6 | random | 8 |"),
     ],
 )
 def test_quick_mode_runs_and_prints_its_table(script, expected):

@@ -16,6 +16,7 @@ from postgres import postgres_server
 
 from harness import evaluate_config, load_dataset
 from harness.errors import ConfigError
+from harness.model import population as population_module
 from harness.model.fold_trainer import FoldData, NetSpec, predict_proba_folds, train_folds
 from harness.model.network import MLPModule
 from harness.model.population import (
@@ -161,6 +162,47 @@ def test_dropout_trains_every_member_reproducibly():
     plain = [Member(d, replace(BASE)) for d in _folds(BASE, 1, False)]
     without = train_population(plain)
     assert not torch.equal(first[0].state["layers.0.weight"], without[0].state["layers.0.weight"])
+
+
+def test_the_hand_written_backward_computes_what_autograd_does(monkeypatch):
+    # dropout in some members only, a shallower member (identity padding), weight decay
+    specs = [replace(BASE, dropout=0.3), replace(BASE, hidden=(7,), dropout=0.2),
+             replace(BASE, hidden=(12, 4), optimizer="sgd", momentum=0.9, lr=0.05),
+             replace(BASE, hidden=(5, 9), dropout=0.5, optimizer="adamw")]  # fmt: skip
+    members = [Member(d, spec) for seed, spec in enumerate(specs) for d in _folds(spec, seed, True)]
+    by_hand = train_population(members)
+    build = population_module._PopulationNet.__init__
+
+    def autograd_only(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        assert self.manual
+        self.manual = False
+
+    monkeypatch.setattr(population_module._PopulationNet, "__init__", autograd_only)
+    by_autograd = train_population(members)
+    for mine, theirs in zip(by_hand, by_autograd, strict=True):
+        for key, value in theirs.state.items():  # the same masks, the same steps
+            np.testing.assert_allclose(mine.state[key], value, atol=ATOL, err_msg=key)
+        losses = [[r["train_loss"] for r in fit.history] for fit in (mine, theirs)]
+        np.testing.assert_allclose(*losses, rtol=1e-5)
+
+
+def test_dropout_masks_keep_each_member_s_units_at_its_rate():
+    specs = [replace(BASE, hidden=(40, 40), dropout=p) for p in (0.5, 0.2, 0.0)]
+    members = [Member(_folds(spec, 0, False)[0], spec) for spec in specs]
+    net = population_module._PopulationNet(members, "cpu")
+    generator = torch.Generator().manual_seed(0)
+    steps = list(population_module._epoch_masks(net, generator, 50, 16, scaled=True))
+    assert len(steps) == 50
+    for layer in range(2):
+        masks = torch.stack([step[layer] for step in steps])  # the two dropping members only
+        assert masks.shape == (50, 2, 16, 40)
+        for k, p in enumerate((0.5, 0.2)):
+            values = masks[:, k]
+            assert values.unique().tolist() == pytest.approx([0.0, 1 / (1 - p)])
+            assert (values > 0).float().mean().item() == pytest.approx(1 - p, abs=0.01)
+    plain = list(population_module._epoch_masks(net, generator, 2, 16, scaled=False))
+    assert plain[0][0].shape == (3, 16, 40) and bool((plain[0][0][2] == 1).all())
 
 
 CONFIGS = [
@@ -328,3 +370,13 @@ def test_the_quick_benchmark_ends_with_the_speed_up_line():
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("population speed-up at q=8: ") and last.endswith("x")
     assert "| mlp-small | 8 |" in result.stdout
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device runs the benchmark")
+def test_the_gpu_benchmark_skips_cleanly_without_cuda():
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--device", "cuda", "--quick"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "skipped: --device cuda needs a CUDA GPU" in result.stdout

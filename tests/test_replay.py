@@ -13,6 +13,7 @@ from harness.cli import main
 from harness.data.analytic import TASKS, get_task
 from harness.data.datasets import load_dataset
 from harness.errors import ConfigError
+from harness.results.loading import load_results, write_comparison_leaderboard
 from harness.search.space import load_space, parse_space
 from harness.study import ledger
 from harness.study.comparison import load_comparison
@@ -452,3 +453,95 @@ def test_cmaes_on_an_all_categorical_space_is_refused_as_random_search(real: dic
         allowed_names=None,
     )
     assert ReplaySpec(name="b", strategy="cmaes", space=space, task=branin).strategy == "cmaes"
+
+
+def _batch_spec(real: dict, **kwargs) -> ReplaySpec:
+    settings = dict(name="q", strategy="tpe", space=real["space"], task=_table(real), seed=1,
+                    n_trials=7, batch=3, batch_speedup=2.0) | kwargs  # fmt: skip
+    return ReplaySpec(**settings)
+
+
+def _by_batch(study: optuna.Study) -> dict[int, list]:
+    batches: dict[int, list] = {}
+    for trial in study.trials:
+        batches.setdefault(trial.user_attrs[ledger.BATCH]["id"], []).append(trial)
+    return batches
+
+
+def test_batches_are_asked_together_and_take_their_seconds_over_the_speedup(real: dict) -> None:
+    spec = _batch_spec(real)
+    study = simulate(spec).study
+    assert len(study.trials) == 7  # exact budget: batches of 3, 3 and 1
+    batches = _by_batch(study)
+    assert [len(b) for b in batches.values()] == [3, 3, 1]
+    previous_end = 0.0
+    for first, trials in batches.items():
+        assert [t.user_attrs[ledger.BATCH] for t in trials] == [
+            {"id": first, "position": k, "size": len(trials)} for k in range(len(trials))
+        ]
+        assert {t.user_attrs[ledger.SIM_START] for t in trials} == {previous_end}
+        trained = [t for t in trials if ledger.DUPLICATE_OF not in t.user_attrs]
+        seconds = sum(sum(t.user_attrs[ledger.FIT_SECONDS]) + sum(
+            t.user_attrs[ledger.PREDICT_SECONDS]) for t in trained)  # fmt: skip
+        # one clock for the batch: its trained trials' seconds over the speed-up
+        ends = [t.user_attrs[ledger.SIM_END] for t in trained]
+        assert ends == pytest.approx([previous_end + seconds / 2] * len(trained))
+        previous_end += seconds / 2
+    settings = simulate(spec).user_attrs
+    assert settings[ledger.PROPOSAL_BATCH] == 3 and settings[ledger.BATCH_SPEEDUP] == 2.0
+    again = simulate(spec).study
+    assert [t.params for t in again.trials] == [t.params for t in study.trials]
+
+
+def test_a_batch_sees_its_mates_running_and_answers_repeats_once(real: dict) -> None:
+    grid = simulate(_batch_spec(real, strategy="grid", n_trials=6, batch=6)).study
+    # grid search skips running points: the six asked at once are the six grid points
+    assert len({tuple(sorted(t.params.items())) for t in grid.trials}) == 6
+    drawn = simulate(_batch_spec(real, strategy="random", seed=0, n_trials=12, batch=6)).study
+    mates = [t for t in drawn.trials if ledger.DUPLICATE_OF in t.user_attrs
+             and t.user_attrs[ledger.BATCH]["id"] == 0]  # fmt: skip
+    assert mates, "6 random draws of 6 points repeat one"
+    for trial in mates:  # answered from the batch-mate, trained once
+        earlier = drawn.trials[trial.user_attrs[ledger.DUPLICATE_OF]]
+        assert earlier.user_attrs[ledger.BATCH]["id"] == 0 and earlier.params == trial.params
+        assert trial.value == earlier.value and sum(trial.user_attrs[ledger.FIT_SECONDS]) == 0
+
+
+def test_sequential_replays_store_no_batch_settings(real: dict) -> None:
+    spec = ReplaySpec(name="s", strategy="tpe", space=real["space"], task=_table(real), n_trials=3)
+    assert ledger.PROPOSAL_BATCH not in spec.settings()
+    assert all(ledger.BATCH not in t.user_attrs for t in simulate(spec).study.trials)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("batch = 4\nworkers = 2\n", "simulates batches on one worker"),
+        ("batch_speedup = 2.0\n", "batch_speedup applies to batches"),
+        ("batch = 4\nbatch_speedup = 0\n", "batch_speedup must be a finite number > 0"),
+    ],
+)
+def test_bad_batch_replay_files(tmp_path: Path, body: str, message: str) -> None:
+    path = _write(tmp_path, "bad", 'task = "branin"\nstrategies = ["random"]\nseeds = [0]\n'
+                  "trials = 8\n" + body)  # fmt: skip
+    with pytest.raises(ConfigError) as raised:
+        load_comparison(path)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_batch_replay_file_replays_in_batches(tmp_path: Path) -> None:
+    path = _write(tmp_path, "q", 'task = "branin"\nstrategies = ["tpe"]\nseeds = [0]\n'
+                  "trials = 8\nbatch = 4\nbatch_speedup = 2.5\nprocesses = 1\n")  # fmt: skip
+    (spec,) = comparison_specs(load_comparison(path))
+    assert (spec.batch, spec.batch_speedup) == (4, 2.5)
+    study = simulate(spec).study
+    assert [t.user_attrs[ledger.SIM_END] for t in study.trials] == [0.4 * 4] * 4 + [0.8 * 4] * 4
+
+
+def test_a_batch_replay_s_leaderboard_says_how_it_asked(tmp_path: Path) -> None:
+    body = 'task = "branin"\nstrategies = ["random", "tpe"]\nseeds = [0, 1]\ntrials = 8\n'
+    path = _write(tmp_path, "qb", body + "batch = 4\nbatch_speedup = 2.5\nprocesses = 1\n")
+    comparison = load_comparison(path)
+    run_replay(comparison)
+    board = write_comparison_leaderboard(load_results(comparison), tmp_path).read_text()
+    assert "in synchronous batches of 4 proposals" in board and "/ 2.5, the population" in board

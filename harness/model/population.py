@@ -24,20 +24,29 @@ member to a wide network would cost more than another network's overhead
 (its ``max_epochs``, early stopping) or is stopped by ``on_epoch`` (pruned, diverged,
 out of time) leaves the stack and costs nothing after.
 
+The common network (ReLU, no batch norm, cross-entropy: all of ``mlp-small``) steps
+without autograd: a hand-written backward pass runs the matrix products autograd would
+run, without building its graph, and the logits are computed transposed, where the
+softmax over a few classes is fast; the others step through autograd. In the stack the
+members that drop units come first and the members of one configuration sit next to each
+other, so that dropout masks cover only the first members and one fused optimizer call
+covers a run of consecutive rows (:func:`train_population` orders them).
+
 Without dropout each member's result is what the fold trainer (and
 :meth:`harness.MLPClassifier.fit`) computes for it alone, to float32 rounding (the
 optimizer steps are the same fused kernels; padding changes the order of the sums in
 the matrix products, so the last bits differ). Dropout masks come from one generator per
-network, seeded from its members' seeds, drawn for all members at once: they differ from
-the fold trainer's (as the fold trainer's differ from the estimator's), and a member's
-masks depend on its batch-mates.
+network, seeded from its members' seeds, drawn for all members and a chunk of steps at
+once, from 16-bit integers (a keep probability exact to 1/65536): they differ from the
+fold trainer's (as the fold trainer's differ from the estimator's), and a member's masks
+depend on its batch-mates.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,11 +126,12 @@ def share_key(spec: NetSpec) -> tuple:
     )
 
 
-_STEP_OVERHEAD = {"cpu": 3e6, "cuda": 1e9}
+_STEP_OVERHEAD = {"cpu": 1e6, "cuda": 1e9}
 """The fixed cost of one training step of a network, in multiply-adds (batch rows times
-weights): about 0.25 ms of operator overhead against about 12 multiply-adds per
-nanosecond on one CPU core (measured on the 2-core machine of BENCHMARKS.md); on a GPU
-the overhead dominates any small MLP, so everything that can share a network does."""
+weights): about 0.12 ms of operator overhead against about 8 multiply-adds per
+nanosecond of the padded members' products on one CPU core (fitted to steps of 5 to 40
+members, 6 to 64 units wide, on the 2-core machine of BENCHMARKS.md); on a GPU the
+overhead dominates any small MLP, so everything that can share a network does."""
 
 
 def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[int]]:
@@ -151,12 +161,12 @@ def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[in
     groups = []
     for members in by_key.values():
         order = sorted(members, key=lambda i: (_cost([specs[i]]), i))
+        chunk_cost = _chunk_costs([specs[i] for i in order])
         # best[j]: least cost of the first j members; cut[j]: where its last group starts
         best, cut = [0.0] + [math.inf] * len(order), [0] * (len(order) + 1)
         for stop in range(1, len(order) + 1):
             for start in range(stop):
-                chunk = [specs[i] for i in order[start:stop]]
-                cost = best[start] + overhead + len(chunk) * _cost(chunk)
+                cost = best[start] + overhead + (stop - start) * chunk_cost[start][stop - 1]
                 if cost < best[stop]:
                     best[stop], cut[stop] = cost, start
         stop = len(order)
@@ -168,11 +178,27 @@ def group_members(specs: Sequence[NetSpec], device: str = "cpu") -> list[list[in
 
 def _cost(specs: Sequence[NetSpec]) -> float:
     """Multiply-adds of one step of one member of a network padded to fit ``specs``."""
-    depth = max(len(s.hidden) for s in specs)
-    widths = [max(_member_widths(s, depth)[i] for s in specs) for i in range(depth)]
-    sizes = [specs[0].n_features, *widths, specs[0].n_classes]
-    weights = sum(a * b for a, b in itertools.pairwise(sizes))
-    return float(max(s.batch_size for s in specs) * weights)
+    return float(_chunk_costs(specs)[0][-1])
+
+
+def _chunk_costs(specs: Sequence[NetSpec]) -> np.ndarray:
+    """``costs[a, b]``: :func:`_cost` of ``specs[a : b + 1]`` (for a <= b), for all chunks
+    at once: a network's widths are running maxima over its members' widths."""
+    n, depth = len(specs), max(len(s.hidden) for s in specs)
+    widths = np.array([_member_widths(s, depth) for s in specs], dtype=np.float64)
+    depths = np.array([len(s.hidden) for s in specs])
+    batches = np.array([s.batch_size for s in specs], dtype=np.float64)
+    n_in, n_out = specs[0].n_features, specs[0].n_classes
+    costs = np.zeros((n, n))
+    for start in range(n):
+        wide = np.maximum.accumulate(widths[start:], axis=0).reshape(n - start, depth)
+        deep = np.maximum.accumulate(depths[start:])
+        batch = np.maximum.accumulate(batches[start:])
+        for k, d in enumerate(deep):
+            sizes = [n_in, *wide[k, :d], n_out]
+            weights = sum(a * b for a, b in itertools.pairwise(sizes))
+            costs[start, start + k] = batch[k] * weights
+    return costs
 
 
 # ----------------------------------------------------------------------------- network
@@ -218,6 +244,9 @@ class _PopulationNet:
         self.batch_norm = bool(first.batch_norm)
         self.activation = ACTIVATIONS[first.activation]()
         self.alpha_dropout = first.activation == "selu"
+        # ReLU, no batch norm, cross-entropy: the hand-written backward of loss_and_grad
+        self.manual = first.activation == "relu" and not self.batch_norm
+        self.manual = self.manual and first.loss == "cross_entropy"
         self.layouts = [_layout(s) for s in specs]
         ins = [first.n_features, *self.widths]
         outs = [*self.widths, first.n_classes]
@@ -247,7 +276,7 @@ class _PopulationNet:
         self.trainable: torch.Tensor | None = None
         if not bool((trainable > 0).all()):
             self.trainable = trainable.to(device)
-        self.batches_tracked = [0] * M
+        self.batches_tracked = np.zeros(M, dtype=np.int64)
         dropout = torch.zeros(M, max(self.depth, 1))
         for k, spec in enumerate(specs):
             dropout[k, : len(spec.hidden)] = float(spec.dropout)
@@ -302,6 +331,75 @@ class _PopulationNet:
             self.flat[:, a:b].view(M, *shape).requires_grad_(True)
             for _, _, shape, a, b in self.slots
         ]
+        # what loss_and_grad multiplies by, as plain views of flat (no autograd)
+        weights = [self.flat[:, a:b].view(M, *shape) for name, _, shape, a, b in self.slots
+                   if name == "weight"]  # fmt: skip
+        self._weights = weights
+        self._weights_t = [w.transpose(1, 2) for w in weights]
+        self._biases = [self.flat[:, a:b].view(M, *shape) for name, _, shape, a, b in self.slots
+                        if name == "bias"]  # fmt: skip
+        self._last_bias_t = self._biases[-1].transpose(1, 2)
+
+    def loss_and_grad(
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        masks: Sequence[torch.Tensor | None] | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each member's weighted cross-entropy and its gradient, without autograd.
+
+        The common network (``manual``: ReLU, no batch norm, cross-entropy) in a forward
+        and a hand-written backward pass: per layer one ``baddbmm`` forward and two
+        ``bmm`` backward, the ones autograd would run, without its graph (a fifth to a
+        third of a small network's step on a CPU). The logits are computed transposed,
+        ``(M, n_classes, B)``, where the softmax over a few classes is several times
+        faster.
+
+        Parameters
+        ----------
+        x : Tensor
+            (M, B, n_features) rows.
+        target : Tensor
+            (M, n_classes, B): the one-hot labels times each row's weight (the weights
+            of a member's batch sum to 1, or are all 0 where it has no batch).
+        weight : Tensor
+            (M, 1, B): each row's weight.
+        masks : list of Tensor or None, or None
+            Per hidden layer the (n, B, width) dropout masks of the first n members,
+            already scaled by 1 / (1 - p) (None where no member drops units there); the
+            other members keep every unit.
+
+        Returns
+        -------
+        loss : Tensor
+            (M,) each member's batch loss.
+        grad : Tensor
+            (M, P) its gradient with respect to ``flat``.
+        """
+        weights, weights_t, biases = self._weights, self._weights_t, self._biases
+        M = x.shape[0]
+        outputs = [x]
+        h = x
+        for layer in range(self.depth):
+            h = torch.baddbmm(biases[layer], h, weights[layer]).relu_()
+            if masks is not None and masks[layer] is not None:
+                h[: len(masks[layer])].mul_(masks[layer])
+            outputs.append(h)
+        logits = torch.baddbmm(self._last_bias_t, weights_t[-1], h.transpose(1, 2))
+        log_p = torch.log_softmax(logits, dim=1)
+        loss = -(log_p * target).sum((1, 2))
+        # d loss / d logits = weight * (softmax - one-hot)
+        g = log_p.exp_().mul_(weight).sub_(target).transpose(1, 2)
+        grads = [g.sum(1, keepdim=True), torch.bmm(h.transpose(1, 2), g)]
+        for layer in range(self.depth, 0, -1):
+            g_out = torch.bmm(g, weights_t[layer])
+            if masks is not None and masks[layer - 1] is not None:
+                g_out[: len(masks[layer - 1])].mul_(masks[layer - 1])
+            # ReLU's backward: zero where the (masked) output is zero
+            g = torch.ops.aten.threshold_backward(g_out, outputs[layer], 0)
+            grads += [g.sum(1, keepdim=True), torch.bmm(outputs[layer - 1].transpose(1, 2), g)]
+        return loss, torch.cat([t.reshape(M, -1) for t in reversed(grads)], dim=1)
 
     def flat_grad(self, loss: torch.Tensor) -> torch.Tensor:
         """The gradient of ``loss`` with respect to ``flat``, shape ``(M, P)``."""
@@ -319,7 +417,8 @@ class _PopulationNet:
         self.buffers = [b.index_select(0, index) for b in self.buffers]
         self.dropout = self.dropout.index_select(0, index)
         self.unit_masks = [None if m is None else m.index_select(0, index) for m in self.unit_masks]
-        for name in ("member_widths", "real_layers", "layouts", "batches_tracked"):
+        self.batches_tracked = self.batches_tracked[positions]
+        for name in ("member_widths", "real_layers", "layouts"):
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in positions])
 
@@ -330,7 +429,7 @@ class _PopulationNet:
         train: bool,
         rows: torch.Tensor | None = None,
         stepping: torch.Tensor | None = None,
-        masks: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+        masks: Sequence[torch.Tensor | None] | None = None,
     ) -> torch.Tensor:
         """Logits (M, B, n_classes) of ``x`` (M, B, n_features); see the fold trainer."""
         h = x
@@ -349,8 +448,8 @@ class _PopulationNet:
                 else:
                     h = (h - mean_buf) * torch.rsqrt(var_buf + _BN_EPS) * gamma + beta
             h = self.activation(h)
-            if train and masks is not None:
-                h = self._dropout(h, masks(h, layer), layer)
+            if train and masks is not None and masks[layer] is not None:
+                h = self._dropout(h, masks[layer], layer)
                 if self.alpha_dropout and self.unit_masks[layer] is not None:
                     h = h * self.unit_masks[layer]  # padded units stay 0
         return h
@@ -387,7 +486,8 @@ class _PopulationNet:
                 state[f"{norm}.bias"] = block[0, :n_out]
                 state[f"{norm}.running_mean"] = self.buffers[2 * layer][position, 0, :n_out]
                 state[f"{norm}.running_var"] = self.buffers[2 * layer + 1][position, 0, :n_out]
-                state[f"{norm}.num_batches_tracked"] = torch.tensor(self.batches_tracked[position])
+                tracked = int(self.batches_tracked[position])
+                state[f"{norm}.num_batches_tracked"] = torch.tensor(tracked)
         return {key: value.cpu().clone() for key, value in state.items()}
 
 
@@ -437,10 +537,12 @@ class _PopulationOptimizer:
     Members with the same update this step (optimizer, learning rate, weight decay,
     momentum, Nesterov, betas) are one call of torch's fused kernel (SGD, Adam, AdamW:
     what the estimator uses; RMSprop, which has none, the formulas of torch's
-    multi-tensor implementation) on the list of their rows: one fused update per
-    distinct setting, whatever the number of members. Each member has its own state and
-    step count, so members of different optimizers share a network. A member without a
-    batch in a step is left out; frozen entries (``trainable`` 0) never change.
+    multi-tensor implementation) on their rows: one fused update per distinct setting,
+    whatever the number of members, on one tensor per run of consecutive members
+    (:func:`train_population` puts a configuration's members next to each other). Each
+    member has its own state and step count, so members of different optimizers share a
+    network. A member without a batch in a step is left out; frozen entries
+    (``trainable`` 0) never change.
     """
 
     def __init__(self, members: Sequence[Member], flat: torch.Tensor) -> None:
@@ -469,11 +571,10 @@ class _PopulationOptimizer:
         self._bind(flat)
 
     def _bind(self, flat: torch.Tensor) -> None:
-        self.rows = list(flat.unbind(0))
+        self.flat = flat
+        self.counts = self.steps.cpu().numpy().astype(np.int64)
         self._plan_key: bytes | None = None
         self._cached_plan: list[tuple] = []
-        self.state_rows = {name: list(t.unbind(0)) for name, t in self.state.items()}
-        self.step_rows = list(self.steps.unbind(0))
 
     def freeze(self, flat: torch.Tensor, trainable: torch.Tensor) -> None:
         """Keep the entries where ``trainable`` is 0 at their values in ``flat`` (when a
@@ -495,60 +596,73 @@ class _PopulationOptimizer:
 
     def _plan(self, lr: np.ndarray, stepping: np.ndarray) -> list[tuple]:
         """One fused call per distinct update among the members at ``stepping``: the
-        settings, the members and their rows of the parameters, state and step counts."""
+        settings, and the runs of consecutive members (``(start, stop)`` rows of
+        ``flat``) with their parameters, state and step count as one tensor each."""
         groups: dict[tuple, list[int]] = {}
         for k in stepping:
-            groups.setdefault((*self.static[k], float(lr[k])), []).append(int(k))
-        return [
-            (
-                *settings,
-                members,
-                [self.rows[k] for k in members],
-                {name: [rows[k] for k in members] for name, rows in self.state_rows.items()},
-                [self.step_rows[k] for k in members],
+            key = (*self.static[k], float(lr[k]), int(self.counts[k]))
+            groups.setdefault(key, []).append(int(k))
+        plan = []
+        for (*settings, _, _), members in groups.items():
+            runs: list[tuple[int, int]] = []
+            for k in members:  # ascending
+                if runs and runs[-1][1] == k:
+                    runs[-1] = (runs[-1][0], k + 1)
+                else:
+                    runs.append((k, k + 1))
+            plan.append(
+                (
+                    *settings,
+                    float(lr[members[0]]),
+                    runs,
+                    [self.flat[a:b] for a, b in runs],
+                    {name: [t[a:b] for a, b in runs] for name, t in self.state.items()},
+                    [self.steps[a] for a, _ in runs],
+                )
             )
-            for settings, members in groups.items()
-        ]
+        return plan
 
     def step(
-        self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray, stepping: np.ndarray,
-        trainable: torch.Tensor | None,
+        self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray,
+        stepping: np.ndarray | None, trainable: torch.Tensor | None,
     ) -> None:  # fmt: skip
-        """Update every member whose ``stepping`` flag is set, member k with ``lr[k]``."""
+        """Update every member whose ``stepping`` flag is set (None: all), member k with
+        ``lr[k]``."""
         if trainable is not None:
             grad = grad * trainable
-        grads = grad.unbind(0)
-        if stepping.all():
+        everyone = stepping is None or bool(stepping.all())
+        if everyone:
             self.steps.add_(1.0)
+            self.counts += 1
         else:
             index = torch.as_tensor(np.flatnonzero(stepping), device=self.steps.device)
             self.steps.index_add_(0, index, torch.ones(len(index), device=self.steps.device))
-        everyone = bool(stepping.all())
+            self.counts += stepping
         key = lr.tobytes()
         if not everyone or self._plan_key != key:
-            plan = self._plan(lr, np.flatnonzero(stepping))
-            if everyone:  # the same until the rates change (an epoch) or a member leaves
-                self._plan_key, self._cached_plan = key, plan
+            plan = self._plan(lr, np.arange(len(lr)) if everyone else np.flatnonzero(stepping))
+            # the same until the rates change (an epoch), a member leaves or skips a step
+            self._plan_key, self._cached_plan = (key, plan) if everyone else (None, [])
         else:
             plan = self._cached_plan
-        for kind, decay, momentum, nesterov, betas, rate, members, params, state, steps in plan:
-            grads_ = [grads[k] for k in members]
+        for kind, decay, momentum, nesterov, betas, rate, runs, params, state, steps in plan:
+            grads = [grad[a:b] for a, b in runs]
             if kind in ("adam", "adamw"):
                 fused = torch._fused_adam_ if kind == "adam" else torch._fused_adamw_
                 fused(
-                    params, grads_, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
+                    params, grads, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
                     beta1=betas[0], beta2=betas[1], weight_decay=decay, eps=_ADAM_EPS,
                     amsgrad=False, maximize=False, grad_scale=None, found_inf=None,
                 )  # fmt: skip
             elif kind == "sgd":
                 torch._fused_sgd_(
-                    params, grads_, state["momentum"] if momentum > 0 else [],
+                    params, grads, state["momentum"] if momentum > 0 else [],
                     weight_decay=decay, momentum=momentum, lr=rate, dampening=0.0,
                     nesterov=nesterov, maximize=False, is_first_step=False, grad_scale=None,
                     found_inf=None,
                 )  # fmt: skip
             else:
-                _rmsprop(params, grads_, state, decay, momentum, rate)
+                _rmsprop(params, grads, state, decay, momentum, rate)
         if self.frozen is not None and trainable is not None:
             flat.copy_(torch.where(trainable > 0, flat, self.frozen))
 
@@ -694,10 +808,30 @@ def train_population(
     for group in group_members([m.spec for m in members], device):
         for index in group:
             _check_member(members[index])
+        group = sorted(group, key=lambda i: _stack_order(members[i]))
         results = _train_group([members[i] for i in group], group, device, on_epoch)
         for index, fit in zip(group, results, strict=True):
             fits[index] = fit
     return fits
+
+
+def _stack_order(member: Member) -> tuple:
+    """Where a member goes in its network's stack: the members that drop units first,
+    deeper ones first, so that at every layer the ones that drop there are the first
+    (:func:`_epoch_masks`); then the members with the same optimizer settings next to
+    each other, so that one fused update covers them (:class:`_PopulationOptimizer`)."""
+    spec = member.spec
+    return (
+        spec.dropout == 0,
+        -len(spec.hidden),
+        spec.optimizer,
+        float(spec.lr),
+        str(spec.lr_schedule),
+        float(spec.weight_decay),
+        float(spec.momentum),
+        bool(spec.nesterov),
+        tuple(member.betas),
+    )
 
 
 def _check_member(member: Member) -> None:
@@ -834,43 +968,103 @@ def _run_epoch(
     gamma: torch.Tensor | None,
     dropout: torch.Generator | None,
 ) -> np.ndarray:
-    """One epoch of batch steps on rows laid out (n_steps, M, B, ...); the batch losses."""
-    B = X_epoch.shape[2]
-    M = len(members)
+    """One epoch of batch steps on rows laid out (n_steps, M, B, ...); the batch losses.
+
+    The common network (``net.manual``) steps through :meth:`_PopulationNet.loss_and_grad`,
+    the others through autograd.
+    """
+    n_steps, M, B = y_epoch.shape
     n_batches = np.array([m.n_batches for m in members])
     n_used = np.array([m.n_used for m in members])
     totals = w_epoch.sum(-1, keepdim=True)
     w_epoch = w_epoch / torch.where(totals > 0, totals, torch.ones_like(totals))
+    manual = net.manual and gamma is None
+    if manual:  # the weighted one-hot labels (n_steps, M, n_classes, B), for the epoch
+        n_classes = net.params[-1].shape[-1]
+        weight = w_epoch.unsqueeze(2)
+        target = torch.zeros(n_steps, M, n_classes, B, device=y_epoch.device)
+        target.scatter_(2, y_epoch.unsqueeze(2), weight)
+    masks = None if dropout is None else _epoch_masks(net, dropout, n_steps, B, scaled=manual)
     step_losses = []
-    for step in range(X_epoch.shape[0]):
-        stepping = n_batches > step
-        full = bool((n_used >= (step + 1) * B).all())
-        rows = None if full else real[step].unsqueeze(-1)
-        stepping_t = None
-        if not stepping.all():
-            stepping_t = torch.as_tensor(stepping, device=real.device).reshape(M, 1, 1)
-        masks = None if dropout is None else _dropout_masks(net, dropout)
-        logits = net.forward(X_epoch[step], train=True, rows=rows, stepping=stepping_t, masks=masks)
-        loss = (_per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
-        grad = net.flat_grad(loss.sum())
+    everyone = n_batches.min(initial=n_steps)  # the steps where every member has a batch
+    for step in range(n_steps):
+        stepping = None if step < everyone else n_batches > step
+        step_masks = None if masks is None else next(masks)
+        if manual:
+            loss, grad = net.loss_and_grad(X_epoch[step], target[step], weight[step], step_masks)
+        else:
+            full = bool((n_used >= (step + 1) * B).all())
+            rows = None if full else real[step].unsqueeze(-1)
+            stepping_t = None
+            if stepping is not None:
+                stepping_t = torch.as_tensor(stepping, device=real.device).reshape(M, 1, 1)
+            logits = net.forward(
+                X_epoch[step], train=True, rows=rows, stepping=stepping_t, masks=step_masks
+            )
+            loss = (_per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
+            grad = net.flat_grad(loss.sum())
+            loss = loss.detach()
         with torch.no_grad():
             optimizer.step(net.flat, grad, lrs, stepping, net.trainable)
-        for k in np.flatnonzero(stepping):
-            net.batches_tracked[k] += 1
-        step_losses.append(loss.detach())
+        if net.batch_norm:
+            net.batches_tracked += 1 if stepping is None else stepping
+        step_losses.append(loss)
     return torch.stack(step_losses).double().cpu().numpy()
 
 
-def _dropout_masks(
-    net: _PopulationNet, generator: torch.Generator
-) -> Callable[[torch.Tensor, int], torch.Tensor]:
-    """Keep masks for every member at once, member k keeping a unit with 1 - its dropout."""
+_MASK_CHUNK = 1 << 18
+"""Dropout mask entries drawn at once (4 MiB of random bits): an epoch's masks come in
+chunks of steps, so that a long epoch of a large population does not hold them all."""
 
-    def masks(h: torch.Tensor, layer: int) -> torch.Tensor:
-        keep = (1.0 - net.dropout[:, layer]).reshape(-1, 1, 1)
-        return (torch.rand(h.shape, generator=generator, device=h.device) < keep).to(h.dtype)
 
-    return masks
+def _epoch_masks(
+    net: _PopulationNet, generator: torch.Generator, n_steps: int, batch: int, *, scaled: bool
+) -> Iterator[list[torch.Tensor | None]]:
+    """Dropout masks for each step of an epoch: per hidden layer a tensor, or None.
+
+    Member k keeps a unit with probability 1 - its dropout (to 1/65536: the draws are
+    16-bit integers, four from each 64-bit draw of ``generator``, twice as fast as
+    ``torch.rand``); members without dropout at a layer keep every unit. The masks of a
+    chunk of steps are drawn at once for every member, so a member's masks depend on its
+    batch-mates.
+
+    With ``scaled`` (the hand-written backward) a layer's masks are 0 or 1 / (1 - p)
+    (inverted dropout, ready to multiply) and cover only the first members, when the
+    members that drop there come first (:func:`train_population` orders them so):
+    ``(n, B, width)`` for the first n members. Otherwise they are 0/1, ``(M, B, width)``.
+    """
+    M = net.flat.shape[0]
+    device = net.flat.device
+    p = net.dropout.cpu()
+    droppers = [torch.nonzero(p[:, layer] > 0).flatten() for layer in range(net.depth)]
+    chunk = max(1, _MASK_CHUNK // max(1, M * batch * sum(net.widths)))
+    for start in range(0, n_steps, chunk):
+        size = min(chunk, n_steps - start)
+        layers: list[torch.Tensor | None] = []
+        for layer, (rows, width) in enumerate(zip(droppers, net.widths, strict=True)):
+            if not len(rows):
+                layers.append(None)
+                continue
+            keep = 1.0 - p[rows, layer]
+            # keep a unit where a uniform int16 is below -32768 + 65536 * keep
+            below = torch.clamp(torch.round(keep * 65536.0) - 32768.0, max=32767.0)
+            below = below.to(device=device, dtype=torch.int16).reshape(1, -1, 1, 1)
+            shape = (size, len(rows), batch, width)
+            n = math.prod(shape)
+            bits = torch.empty(-(-n // 4), dtype=torch.int64, device=device)
+            bits.random_(-(2**63), None, generator=generator)
+            # 0/1 written as float at once: several times faster than bool, then float
+            values = torch.lt(bits.view(torch.int16)[:n].reshape(shape), below,
+                              out=torch.empty(shape, device=device))  # fmt: skip
+            if scaled:
+                values.mul_((1.0 / keep).to(device).reshape(1, -1, 1, 1))
+                if bool((rows == torch.arange(len(rows))).all()):  # the first members
+                    layers.append(values)
+                    continue
+            full = torch.ones((size, M, batch, width), device=device)
+            layers.append(full.index_copy_(1, rows.to(device), values))
+        for step in range(size):
+            yield [None if t is None else t[step] for t in layers]
 
 
 def _early_stop(member: _MemberState, net: _PopulationNet, k: int, score: float, epoch: int):

@@ -446,6 +446,19 @@ def _headline(comparison: Any) -> tuple[str, ...]:
     return headline_metrics(METRICS[comparison.metric].task)
 
 
+def _batch_text(comparison: Any) -> str:
+    """How a comparison with batch proposals asked for trials; empty without batches."""
+    batch = getattr(comparison, "batch", 1)
+    if batch <= 1:
+        return ""
+    text = f", in synchronous batches of {batch} proposals"
+    if getattr(comparison, "replay", False):
+        speedup = getattr(comparison, "batch_speedup", 1.0)
+        text += (f" (a batch takes its trials' stored seconds / {speedup:g}, the population "
+                 "speed-up)")  # fmt: skip
+    return text
+
+
 def _folds_text(comparison: Any) -> str:
     """How the comparison's folds are made: stratified, or forward in time for a time series."""
     regression = comparison.metric in METRICS and METRICS[comparison.metric].task == "regression"
@@ -478,6 +491,7 @@ def write_comparison_leaderboard(results: ComparisonResults, directory: str | Pa
         f"Strategies {', '.join(comparison.strategies)} x seeds "
         f"{', '.join(map(str, comparison.seeds))}; budget {comparison.trials} trials per study"
         + (f", run with {workers} parallel worker(s)" if workers is not None else "")
+        + _batch_text(comparison)
         + f". Normalized regret and targets use random search as the reference; {source}.",
         f"Shared start-up: some strategies evaluate identical configurations in their first "
         f"{startup} trials on the same seed (table `startup`); efficiency ranks count trials "

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -45,19 +46,137 @@ from harness.study import ledger
 from harness.study.evaluation import POPULATION, Evaluation, Fold, evaluate_population
 from harness.study.processes import INTERRUPTS
 
-__all__ = ["run_batch"]
+__all__ = ["Asked", "answer_known", "answer_repeats", "ask_batch", "run_batch", "tell_answer"]
 
 
 @dataclass
-class _Asked:
-    """One trial of a batch: the Optuna trial, its procedure and what happened to it."""
+class Asked:
+    """One trial of a batch: the Optuna trial, its procedure and what happened to it.
+
+    Attributes
+    ----------
+    trial : optuna.Trial
+        The asked trial.
+    procedure : TrialProcedure
+        Its :class:`harness.study.loop.TrialProcedure`.
+    config : dict or None
+        The proposed configuration (None until proposed, or when proposing failed).
+    state : TrialState or None
+        How it ended, once told (None while it is open).
+    value : float or None
+        Its objective, once complete.
+    same_as : int or None
+        Position in the batch of an earlier batch-mate with the same parameters,
+        which answers it.
+    """
 
     trial: optuna.Trial
     procedure: Any
     config: dict[str, Any] | None = None
     state: TrialState | None = None
     value: float | None = None
-    same_as: int | None = None  # position of an earlier batch-mate with the same parameters
+    same_as: int | None = None
+
+
+def ask_batch(
+    study: optuna.Study,
+    size: int,
+    new_procedure: Callable[[optuna.Trial, float], Any],
+    failed: type[Exception],
+    *,
+    budget_used: type[Exception] | tuple[()] = (),
+    on_asked: Callable[[optuna.Trial], None] | None = None,
+) -> list[Asked]:
+    """Ask for up to ``size`` trials at once: each proposed while the earlier ones run.
+
+    None of them is told here, so every proposal sees its batch-mates as running
+    trials (see the module docstring for what each strategy makes of that). Asking
+    stops early when a finite strategy has nothing left or the budget is used.
+
+    Parameters
+    ----------
+    study : optuna.Study
+    size : int
+        Trials to ask for.
+    new_procedure : callable
+        ``new_procedure(trial, started)``: the trial's procedure, ``started`` the
+        :func:`time.perf_counter` value before ``study.ask``.
+    failed : exception type
+        What ``procedure.propose()`` raises when a finite strategy has no point left;
+        such a trial is marked failed (told by :func:`answer_known`).
+    budget_used : exception type, optional
+        What ``study.ask()`` raises when no budget slot is left.
+    on_asked : callable, optional
+        Called with each trial as soon as it is asked (heartbeats, worker record).
+
+    Returns
+    -------
+    list of Asked
+        In the order asked.
+    """
+    batch: list[Asked] = []
+    for _ in range(size):
+        if search_exhausted(study):
+            break
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                # a real batch keeps heartbeats (on_asked), as Study.optimize keeps them
+                warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
+                trial = study.ask()
+        except budget_used:
+            break
+        if on_asked is not None:
+            on_asked(trial)
+        asked = Asked(trial, new_procedure(trial, started))
+        batch.append(asked)
+        try:
+            asked.config = asked.procedure.propose()
+        except failed:
+            asked.state = TrialState.FAIL
+    return batch
+
+
+def answer_known(
+    study: optuna.Study,
+    batch: list[Asked],
+    discrete: bool,
+    failed: type[Exception],
+    duplicate: Callable[[Asked], float | None],
+) -> list[Asked]:
+    """Tell what needs no training; return the trials of ``batch`` left to train.
+
+    A trial whose proposal failed is told failed. A repeat of an earlier batch-mate
+    is marked (``same_as``) and answered after it (:func:`answer_repeats`). On a
+    discrete space a repeat of an earlier trial of the study is answered by
+    ``duplicate(asked)`` (its value, or None when it is no repeat).
+    """
+    for position, asked in enumerate(batch):
+        if asked.state is not None:
+            study.tell(asked.trial, state=asked.state)
+            continue
+        same = [
+            earlier for earlier in range(position)
+            if batch[earlier].trial.params == asked.trial.params and batch[earlier].same_as is None
+            and batch[earlier].state != TrialState.FAIL
+        ]  # fmt: skip
+        if same:
+            asked.same_as = same[0]
+        elif discrete:
+            tell_answer(study, asked, lambda a=asked: duplicate(a), failed)
+    return [a for a in batch if a.state is None and a.same_as is None]
+
+
+def answer_repeats(
+    study: optuna.Study,
+    batch: list[Asked],
+    failed: type[Exception],
+    duplicate: Callable[[Asked], float | None],
+) -> None:
+    """Answer the repeats of batch-mates (``same_as``), once those are told."""
+    for asked in batch:
+        if asked.same_as is not None and asked.state is None:
+            tell_answer(study, asked, lambda a=asked: duplicate(a), failed)
 
 
 def run_batch(
@@ -109,28 +228,18 @@ def run_batch(
 
 def _run(study, spec, folds, size, procedure, failed, budget_used, discrete, beats, owner):
     by_folds = spec.prune_on == "folds" or spec.pruner == "none"
-    batch: list[_Asked] = []
-    for _ in range(size):
-        if search_exhausted(study):
-            break
-        started = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                # the heartbeats are kept below, as Study.optimize keeps them
-                warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
-                trial = study.ask()
-        except budget_used:
-            break
+
+    def on_asked(trial: optuna.Trial) -> None:
         beats.enter_context(get_heartbeat_thread(trial._trial_id, study._storage))
         if owner is not None:
             ledger.record_worker(trial, owner)
-        asked = _Asked(trial, procedure(trial, spec.space, spec.metric, len(folds), by_folds,
-                                        started))  # fmt: skip
-        batch.append(asked)
-        try:
-            asked.config = asked.procedure.propose()
-        except failed:
-            asked.state = TrialState.FAIL
+
+    def new_procedure(trial: optuna.Trial, started: float):
+        return procedure(trial, spec.space, spec.metric, len(folds), by_folds, started)
+
+    batch = ask_batch(
+        study, size, new_procedure, failed, budget_used=budget_used, on_asked=on_asked
+    )
     if not batch:
         return []
     for position, asked in enumerate(batch):
@@ -149,20 +258,11 @@ def _run(study, spec, folds, size, procedure, failed, budget_used, discrete, bea
 
 def _evaluate(study, spec, folds, batch, discrete, by_folds, failed) -> None:
     """Answer repeats, train the rest as one population, and tell every trial."""
-    for position, asked in enumerate(batch):
-        if asked.state is not None:
-            study.tell(asked.trial, state=asked.state)
-            continue
-        same = [
-            earlier for earlier in range(position)
-            if batch[earlier].trial.params == asked.trial.params and batch[earlier].same_as is None
-            and batch[earlier].state != TrialState.FAIL
-        ]  # fmt: skip
-        if same:
-            asked.same_as = same[0]
-        elif discrete:
-            _answer(study, asked, lambda a=asked: a.procedure.answer_duplicate(study), failed)
-    training = [a for a in batch if a.state is None and a.same_as is None]
+
+    def duplicate(asked: Asked) -> float | None:
+        return asked.procedure.answer_duplicate(study)
+
+    training = answer_known(study, batch, discrete, failed, duplicate)
     deadline = None if spec.trial_timeout is None else time.monotonic() + spec.trial_timeout
 
     def on_epoch(epoch: int, values: dict[int, float]) -> dict[int, Exception]:
@@ -187,10 +287,8 @@ def _evaluate(study, spec, folds, batch, discrete, by_folds, failed) -> None:
             on_epoch=None if by_folds else on_epoch,
         )
     for asked, result in zip(training, results, strict=True):
-        _answer(study, asked, lambda a=asked, r=result: _conclude(a, r, by_folds), failed)
-    for asked in batch:
-        if asked.same_as is not None and asked.state is None:
-            _answer(study, asked, lambda a=asked: a.procedure.answer_duplicate(study), failed)
+        tell_answer(study, asked, lambda a=asked, r=result: _conclude(a, r, by_folds), failed)
+    answer_repeats(study, batch, failed, duplicate)
 
 
 class _WithBatchMates:
@@ -237,7 +335,7 @@ def _should_prune(study: optuna.Study, trial: optuna.Trial, batch: list[optuna.T
     return study.pruner.prune(_WithBatchMates(study, mates), this)
 
 
-def _conclude(asked: _Asked, result: Evaluation | Exception, by_folds: bool) -> float:
+def _conclude(asked: Asked, result: Evaluation | Exception, by_folds: bool) -> float:
     """Feed one trial's evaluation through its procedure; its value, or raise as it stopped."""
     procedure = asked.procedure
     if isinstance(result, optuna.TrialPruned):
@@ -253,8 +351,17 @@ def _conclude(asked: _Asked, result: Evaluation | Exception, by_folds: bool) -> 
     return procedure.finish()
 
 
-def _answer(study: optuna.Study, asked: _Asked, answer, failed: type[Exception]) -> None:
-    """Run ``answer()`` and tell the study how the trial ended (None: not answered yet)."""
+def tell_answer(
+    study: optuna.Study,
+    asked: Asked,
+    answer: Callable[[], float | None],
+    failed: type[Exception],
+) -> None:
+    """Run ``answer()`` and tell the study how the trial ended (None: not answered yet).
+
+    ``answer`` returns the trial's value or raises :class:`optuna.TrialPruned` or
+    ``failed``; the trial is told complete, pruned or failed accordingly.
+    """
     try:
         value = answer()
     except optuna.TrialPruned:

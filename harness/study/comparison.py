@@ -41,6 +41,14 @@ stored seconds are charged to a simulated clock. Keys:
 ``charge_proposals = false``
     Whether the simulated clock also charges the strategies' measured
     proposal seconds; off, a replay depends only on its seeds.
+``batch = q``
+    Synchronous batches of q proposals, as ``run --batch q`` asks them (each
+    proposal sees its batch-mates running; all are told after the batch), on
+    one simulated worker.
+``batch_speedup = 1.0``
+    With ``batch``: how much faster a batch trains as one population than its
+    trials one at a time (``benchmarks/population_speed.py`` measures it); a
+    batch takes its trials' stored seconds divided by it.
 ``processes = 2``
     Processes that simulate studies in parallel.
 
@@ -189,7 +197,11 @@ class Comparison:
         Run the studies round-robin, one trial each per round (see :meth:`rounds`).
     batch : int
         Trials each worker asks for at once and trains as one population
-        (``run --batch``; see :mod:`harness.study.batch`); training mode only.
+        (``run --batch``; see :mod:`harness.study.batch`); in a replay,
+        synchronous batches of simulated proposals.
+    batch_speedup : float
+        Replay with ``batch``: the simulated clock divides a batch's stored
+        seconds by it (the population's measured speed-up).
     versus : tuple of str
         Comparison files of the same task whose models the ``versus`` table shows.
     objectives : tuple of str
@@ -233,6 +245,7 @@ class Comparison:
     initial_design: int = 0
     repeats: int = 1
     batch: int = 1
+    batch_speedup: float = 1.0
     reference_pool: int = 0
     interleave: bool = True
     versus: tuple[str, ...] = ()
@@ -422,6 +435,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "repeats": (int,),
     "interleave": (bool,),
     "batch": (int,),
+    "batch_speedup": (int, float),
     "versus": (list,),
     "objectives": (list,),
     "format_version": (int,),
@@ -457,18 +471,16 @@ def _check(path: Path, values: dict[str, Any]) -> None:
         )
     if values.get("batch", 1) < 1:
         raise ConfigError(f"{path}: batch must be at least 1, got {values['batch']}")
-    if values.get("mode") == "replay" and values.get("batch", 1) != 1:
-        raise ConfigError(f"{path}: a replay runs trials one at a time: remove batch")
     if values.get("mode") == "replay" and values.get("repeats", 1) != 1:
         raise ConfigError(f"{path}: a replay's folds are its tables': remove repeats")
     if values.get("mode", "train") not in MODES:
         raise ConfigError(f"{path}: mode must be one of {', '.join(MODES)}, got {values['mode']!r}")
     if values.get("mode") == "replay":
         _check_replay(path, values)
-    elif set(values) & {"tables", "task", "noise", "charge_proposals"}:
+    elif set(values) & {"tables", "task", "noise", "charge_proposals", "batch_speedup"}:
         raise ConfigError(
-            f"{path}: tables, task, noise and charge_proposals are replay keys: "
-            'add mode = "replay" or remove them'
+            f"{path}: tables, task, noise, charge_proposals and batch_speedup are replay "
+            'keys: add mode = "replay" or remove them'
         )
     if values.get("task") is not None:
         if "metric" in values or "folds" in values:
@@ -528,6 +540,15 @@ def _check_replay(path: Path, values: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: noise must be a standard deviation >= 0, got {noise!r}")
     if values.get("pruner", "none") != "none" and values.get("prune_on", "folds") != "folds":
         raise ConfigError(f'{path}: a replay prunes on stored folds: use prune_on = "folds"')
+    if values.get("batch", 1) > 1 and values.get("workers", 1) != 1:
+        raise ConfigError(
+            f"{path}: a replay simulates batches on one worker: remove workers or batch"
+        )
+    speedup = values.get("batch_speedup", 1.0)
+    if not 0 < speedup < float("inf"):  # NaN fails too
+        raise ConfigError(f"{path}: batch_speedup must be a finite number > 0, got {speedup!r}")
+    if speedup != 1.0 and values.get("batch", 1) == 1:
+        raise ConfigError(f"{path}: batch_speedup applies to batches: add batch or remove it")
 
 
 def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -> Comparison:

@@ -68,7 +68,9 @@ value of the objective: the table's best mean score, or an analytic task's
 known optimum, in the stored objective's direction), and how the table was
 made: ``table_trainer`` (the trainer of its trials: ``"batched"``,
 ``"sequential"``, ``"unrecorded"`` for tables stored before trials recorded it,
-``"analytic"``) and ``table_harness_version``.
+``"analytic"``) and ``table_harness_version``; with synchronous batches of
+proposals, ``proposal_batch`` (q) and ``batch_speedup`` (what the clock divides
+a batch's stored seconds by).
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ TABLE = "table"
 WORKERS = "workers"
 CHARGE_PROPOSALS = "charge_proposals"
 OPTIMUM = "optimum"
+PROPOSAL_BATCH = "proposal_batch"
+BATCH_SPEEDUP = "batch_speedup"
 OBJECTIVES = "objectives"
 PARETO_FRONT = "pareto_front"
 
@@ -332,9 +336,12 @@ def record_evaluation(
 
 def record_replay(study: optuna.Study, settings: dict[str, Any]) -> None:
     """Store how a replayed study was simulated: mode, table and how it was made, workers,
-    clock and optimum."""
+    clock and optimum; batches (``proposal_batch``, ``batch_speedup``) where it has them."""
     for key in (MODE, TABLE, TABLE_TRAINER, TABLE_VERSION, WORKERS, CHARGE_PROPOSALS, OPTIMUM):
         study.set_user_attr(key, settings[key])
+    for key in (PROPOSAL_BATCH, BATCH_SPEEDUP):
+        if key in settings:
+            study.set_user_attr(key, settings[key])
 
 
 def record_simulated_time(

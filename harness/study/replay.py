@@ -14,7 +14,10 @@ Simulated workers, asynchronous as in Syne Tune's simulator backend: with
 is asked (``study.ask``) when a worker is free; its folds end at their
 simulated times, in time order across all running trials, each reported to the
 pruner when it ends; the trial that finishes first is told first. Samplers so
-see the pending trials as running, as in a real run. The clock charges the
+see the pending trials as running, as in a real run. With ``batch = q``
+(:func:`simulate_batches`) proposals come instead in synchronous batches of q,
+as ``run --batch q`` asks them, each batch taking its trials' seconds divided by
+``batch_speedup``. The clock charges the
 strategy's measured proposal time only when ``charge_proposals`` is set;
 without it a replay depends only on the seeds, never on the machine's speed.
 
@@ -45,6 +48,7 @@ from harness.search.pruners import check_pruner, make_pruner
 from harness.search.space import CategoricalParam, SearchSpace
 from harness.search.strategies import check_strategy, create_sampler, search_exhausted
 from harness.study import ledger
+from harness.study.batch import Asked, answer_known, answer_repeats, ask_batch, tell_answer
 from harness.study.comparison import Comparison
 from harness.study.evaluation import FoldResult
 from harness.study.loop import (
@@ -291,6 +295,11 @@ class ReplaySpec:
         Whether the clock charges the measured proposal seconds (not deterministic).
     initial_design : int
         Shared first configurations (see :func:`harness.study.loop.initial_design`).
+    batch : int
+        Synchronous batches of this many proposals (:func:`simulate_batches`);
+        1: trials asked one at a time by the simulated workers.
+    batch_speedup : float
+        With ``batch``: the clock divides a batch's stored seconds by it.
     """
 
     name: str
@@ -304,15 +313,27 @@ class ReplaySpec:
     pruner: str = "none"
     charge_proposals: bool = False
     initial_design: int = 0
+    batch: int = 1
+    batch_speedup: float = 1.0
 
     def __post_init__(self) -> None:
         check_strategy(self.strategy, self.space)
         check_degenerate(self.strategy, self.space)
         check_pruner(self.pruner, "folds")
-        if self.n_trials < 1 or self.workers < 1:
+        if self.n_trials < 1 or self.workers < 1 or self.batch < 1:
             raise ConfigError(
-                f"replay {self.name!r}: trials and workers must be at least 1, got "
-                f"{self.n_trials} and {self.workers}"
+                f"replay {self.name!r}: trials, workers and batch must be at least 1, got "
+                f"{self.n_trials}, {self.workers} and {self.batch}"
+            )
+        if self.batch > 1 and self.workers != 1:
+            raise ConfigError(
+                f"replay {self.name!r}: batches are simulated on one worker, got "
+                f"{self.workers}: set workers = 1 or batch = 1"
+            )
+        if not 0 < self.batch_speedup < float("inf"):
+            raise ConfigError(
+                f"replay {self.name!r}: batch_speedup must be a finite number > 0, got "
+                f"{self.batch_speedup!r}"
             )
 
     def identity(self) -> dict[str, Any]:
@@ -338,6 +359,11 @@ class ReplaySpec:
             ledger.WORKERS: self.workers,
             ledger.CHARGE_PROPOSALS: self.charge_proposals,
             ledger.OPTIMUM: self.task.optimum,
+            **(
+                {ledger.PROPOSAL_BATCH: self.batch, ledger.BATCH_SPEEDUP: self.batch_speedup}
+                if self.batch > 1
+                else {}
+            ),
         }
 
 
@@ -504,7 +530,10 @@ def simulate(spec: ReplaySpec) -> Simulated:
                 return
             start(now)
 
-    fill(0.0)
+    if spec.batch > 1:
+        proposing = simulate_batches(spec, study, rng, attrs)
+    else:
+        fill(0.0)
     while events:
         now, _, running = heapq.heappop(events)
         if _step(running, now, spec, study):
@@ -526,6 +555,78 @@ def simulate(spec: ReplaySpec) -> Simulated:
         time.perf_counter() - began,
         proposing,
     )
+
+
+def simulate_batches(
+    spec: ReplaySpec, study: optuna.Study, rng: np.random.Generator, attrs: dict[int, _Attrs]
+) -> float:
+    """Replay synchronous batches of ``spec.batch`` proposals until the budget is used.
+
+    A batch is asked as ``run --batch`` asks it (:func:`harness.study.batch.ask_batch`:
+    each proposal sees its batch-mates running), then answered as a real batch is
+    (:func:`harness.study.batch.answer_known`, :func:`~harness.study.batch.answer_repeats`):
+    a repeat of an earlier trial or batch-mate from its folds, at no cost; the others
+    are looked up and their folds reported in order (the pruner may stop a trial; its
+    batch trained it anyway). The batch takes the stored seconds of the trials it
+    looked up divided by ``spec.batch_speedup`` (they trained as one population); all
+    its trials start when it starts and end when it ends, and each is charged its own
+    seconds over the speed-up. ``attrs`` collects the trials' user attributes.
+
+    Returns
+    -------
+    float
+        The seconds the strategy spent proposing.
+    """
+    discrete = discrete_problem(spec.space) is None
+    now, asked, proposing = 0.0, 0, 0.0
+
+    def new_procedure(trial: optuna.Trial, started: float) -> TrialProcedure:
+        attrs[trial.number] = _Attrs()
+        return TrialProcedure(
+            trial, spec.space, spec.task.metric, spec.task.n_folds, True, started,
+            attrs[trial.number],
+        )  # fmt: skip
+
+    def duplicate(asked: Asked) -> float | None:
+        """A repeat, answered from the earlier trial: it costs its proposal only."""
+        asked.procedure.charged = asked.procedure.suggest_seconds
+        ledger.record_simulated_time(asked.procedure.recorder, start, end)
+        return asked.procedure.answer_duplicate(study, lambda t: attrs[t.number])
+
+    while asked < spec.n_trials:
+        batch = ask_batch(study, min(spec.batch, spec.n_trials - asked), new_procedure, TrialFailed)
+        if not batch:
+            break
+        asked += len(batch)
+        for position, one in enumerate(batch):
+            ledger.record_batch(one.procedure.recorder, batch[0].trial.number, position, len(batch))
+        seconds = [a.procedure.suggest_seconds for a in batch if a.config is not None]
+        proposing += sum(seconds)
+        start = end = now + (sum(seconds) if spec.charge_proposals else 0.0)
+        training = answer_known(study, batch, discrete, TrialFailed, duplicate)
+        lookups = [spec.task.lookup(a.config, spec.space, rng) for a in training]
+        costs = [
+            sum(_seconds(lookup, i) for i in range(len(lookup.folds))) / spec.batch_speedup
+            for lookup in lookups
+        ]
+        end = start + sum(costs)
+        for one, lookup, cost in zip(training, lookups, costs, strict=True):
+            one.procedure.charged = one.procedure.suggest_seconds + cost
+            ledger.record_simulated_time(one.procedure.recorder, start, end, lookup.source)
+            tell_answer(study, one, lambda p=one.procedure, f=lookup: _replay_folds(p, f),
+                        TrialFailed)  # fmt: skip
+        answer_repeats(study, batch, TrialFailed, duplicate)
+        now = end
+    return proposing
+
+
+def _replay_folds(procedure: TrialProcedure, lookup: Lookup) -> float:
+    """Report a looked-up trial's folds in order and finish it (or fail it, as stored)."""
+    for index, fold in enumerate(lookup.folds):
+        procedure.on_fold(index, fold)
+    if lookup.reason is not None:
+        procedure.fail(lookup.reason)
+    return procedure.finish()
 
 
 def _seconds(lookup: Lookup, index: int) -> float:
@@ -764,6 +865,8 @@ def comparison_specs(comparison: Comparison) -> list[ReplaySpec]:
                 pruner=comparison.pruner,
                 charge_proposals=comparison.charge_proposals,
                 initial_design=comparison.initial_design,
+                batch=comparison.batch,
+                batch_speedup=float(comparison.batch_speedup),
             )
             for strategy, seed in comparison.matrix()
         ]
