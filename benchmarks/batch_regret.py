@@ -53,8 +53,9 @@ SPARE = {"tables": 3.0, "task": 1.2}
 SPEEDUPS = {4: 2.78, 8: 3.07}
 
 
-def regret_after(run: Simulated, optimum: float, *, trials: int | None = None,
-                 seconds: float | None = None) -> tuple[float, int]:  # fmt: skip
+def regret_after(
+    run: Simulated, optimum: float, *, trials: int | None = None, seconds: float | None = None
+) -> tuple[float, int]:
     """Regret of the best complete trial among the first ``trials``, or among those ended
     by ``seconds`` of simulated time; and how many trials that counted."""
     ordered = sorted(run.trials, key=lambda t: t.number)
@@ -80,9 +81,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50, help="the sequential budget")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument(
-        "--speedups", default=",".join(f"{q}={s}" for q, s in SPEEDUPS.items()),
+        "--speedups",
+        default=",".join(f"{q}={s}" for q, s in SPEEDUPS.items()),
         help="population speed-up per q, e.g. '4=2.5,8=3.0'",
-    )  # fmt: skip
+    )
     parser.add_argument("--write", action="store_true", help="rewrite the BENCHMARKS.md section")
     args = parser.parse_args()
     seeds = 3 if args.quick else args.seeds

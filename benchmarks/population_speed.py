@@ -128,16 +128,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="mlp-small, q = 1 and 8, 1 repeat")
     parser.add_argument("--device", default="cpu", help='"cpu" (default) or "cuda"')
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--max-epochs", type=int, default=30,
-                        help="cap on a configuration's epochs (mlp trains up to 100; mlp-small "
-                             "30)")  # fmt: skip
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=30,
+        help="cap on a configuration's epochs (mlp trains up to 100; mlp-small 30)",
+    )
     parser.add_argument("--qs", default=None, help="comma-separated population sizes")
     parser.add_argument("--write", action="store_true", help="rewrite the BENCHMARKS.md section")
     args = parser.parse_args()
     cuda = args.device.startswith("cuda")
     if cuda and not torch.cuda.is_available():
-        print(f"population speed: skipped: --device {args.device} needs a CUDA GPU and none "
-              "is available here")  # fmt: skip
+        print(
+            f"population speed: skipped: --device {args.device} needs a CUDA GPU and none "
+            "is available here"
+        )
         return
     qs = (GPU_QUICK_QS if args.quick else GPU_QS) if cuda else (QUICK_QS if args.quick else QS)
     if args.qs:

@@ -42,9 +42,15 @@ TINY = Path(__file__).parent / "data" / "tiny.toml"
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "population_speed.py"
 
 BASE = NetSpec(
-    N_FEATURES, N_CLASSES, (8, 6), optimizer="adam", lr=0.01, weight_decay=0.01, batch_size=16,
+    N_FEATURES,
+    N_CLASSES,
+    (8, 6),
+    optimizer="adam",
+    lr=0.01,
+    weight_decay=0.01,
+    batch_size=16,
     max_epochs=5,
-)  # fmt: skip
+)
 # Settings that differ between members of one network (widths, depth, optimizers,
 # schedules, epochs), and ones that need their own network (batch norm, focal loss,
 # early stopping, another activation).
@@ -60,10 +66,18 @@ SPECS = [
     replace(BASE, batch_norm=True, hidden=(7, 5)),
     replace(BASE, batch_norm=True, hidden=(9, 5), lr=0.02, max_epochs=4),
     replace(BASE, early_stopping=True, patience=2, max_epochs=20, lr=0.05),
-    replace(BASE, early_stopping=True, patience=3, max_epochs=20, hidden=(4, 4),
-            lr_schedule="plateau", loss="focal", focal_gamma=1.5),
+    replace(
+        BASE,
+        early_stopping=True,
+        patience=3,
+        max_epochs=20,
+        hidden=(4, 4),
+        lr_schedule="plateau",
+        loss="focal",
+        focal_gamma=1.5,
+    ),
     replace(BASE, activation="tanh", hidden=(5,)),
-]  # fmt: skip
+]
 
 
 def _folds(spec: NetSpec, seed: int, class_weight: bool) -> list[FoldData]:
@@ -75,21 +89,30 @@ def _folds(spec: NetSpec, seed: int, class_weight: bool) -> list[FoldData]:
         y = rng.integers(0, N_CLASSES, n + n_valid)
         X[:, 0] += y  # learnable
         torch.manual_seed(100 + k + 10 * seed)
-        module = MLPModule(N_FEATURES, N_CLASSES, spec.hidden, spec.activation, spec.dropout,
-                           spec.batch_norm)  # fmt: skip
+        module = MLPModule(
+            N_FEATURES, N_CLASSES, spec.hidden, spec.activation, spec.dropout, spec.batch_norm
+        )
         weights = rng.uniform(0.5, 2.0, N_CLASSES).astype(np.float32) if class_weight else None
         folds.append(
-            FoldData(X[:n], y[:n], X[n:] if n_valid else None, y[n:] if n_valid else None,
-                     module.state_dict(), 1000 + k + 10 * seed, weights)
-        )  # fmt: skip
+            FoldData(
+                X[:n],
+                y[:n],
+                X[n:] if n_valid else None,
+                y[n:] if n_valid else None,
+                module.state_dict(),
+                1000 + k + 10 * seed,
+                weights,
+            )
+        )
     return folds
 
 
 @pytest.fixture(scope="module")
 def population():
     datas = [_folds(spec, seed, seed % 2 == 0) for seed, spec in enumerate(SPECS)]
-    members = [Member(data, spec) for spec, folds in zip(SPECS, datas, strict=True)
-               for data in folds]  # fmt: skip
+    members = [
+        Member(data, spec) for spec, folds in zip(SPECS, datas, strict=True) for data in folds
+    ]
     return datas, members, train_population(members)
 
 
@@ -101,8 +124,9 @@ def test_without_dropout_each_member_is_what_training_it_alone_computes(populati
     for index, (spec, folds) in enumerate(zip(SPECS, datas, strict=True)):
         alone = train_folds(folds, spec)
         rows = X_new[3 * index : 3 * index + 3]
-        for k, (fit, expected) in enumerate(zip(alone, predict_proba_folds(alone, spec, rows),
-                                                strict=True)):  # fmt: skip
+        for k, (fit, expected) in enumerate(
+            zip(alone, predict_proba_folds(alone, spec, rows), strict=True)
+        ):
             mine = fits[3 * index + k]
             assert mine.n_epochs == fit.n_epochs and mine.best_epoch == fit.best_epoch
             assert sorted(mine.state) == sorted(fit.state)
@@ -145,8 +169,9 @@ def test_a_member_stopped_by_on_epoch_leaves_and_the_others_are_unaffected():
     assert seen[0] == list(range(6)) and seen[2] == [0, 1, 2]
     assert fits[3:] == [None, None, None]
     for mine, alone in zip(fits[:3], train_folds(folds, BASE), strict=True):
-        np.testing.assert_allclose(mine.state["layers.0.weight"], alone.state["layers.0.weight"],
-                                   atol=ATOL)  # fmt: skip
+        np.testing.assert_allclose(
+            mine.state["layers.0.weight"], alone.state["layers.0.weight"], atol=ATOL
+        )
 
 
 def test_dropout_trains_every_member_reproducibly():
@@ -166,9 +191,12 @@ def test_dropout_trains_every_member_reproducibly():
 
 def test_the_hand_written_backward_computes_what_autograd_does(monkeypatch):
     # dropout in some members only, a shallower member (identity padding), weight decay
-    specs = [replace(BASE, dropout=0.3), replace(BASE, hidden=(7,), dropout=0.2),
-             replace(BASE, hidden=(12, 4), optimizer="sgd", momentum=0.9, lr=0.05),
-             replace(BASE, hidden=(5, 9), dropout=0.5, optimizer="adamw")]  # fmt: skip
+    specs = [
+        replace(BASE, dropout=0.3),
+        replace(BASE, hidden=(7,), dropout=0.2),
+        replace(BASE, hidden=(12, 4), optimizer="sgd", momentum=0.9, lr=0.05),
+        replace(BASE, hidden=(5, 9), dropout=0.5, optimizer="adamw"),
+    ]
     members = [Member(d, spec) for seed, spec in enumerate(specs) for d in _folds(spec, seed, True)]
     by_hand = train_population(members)
     build = population_module._PopulationNet.__init__
@@ -207,12 +235,23 @@ def test_dropout_masks_keep_each_member_s_units_at_its_rate():
 
 CONFIGS = [
     {"hidden_layer_sizes": (16,), "max_epochs": 4, "optimizer": "adam", "lr": 0.01},
-    {"hidden_layer_sizes": (8, 4), "max_epochs": 6, "optimizer": "sgd", "lr": 0.05,
-     "momentum": 0.9, "imbalance": "class_weight"},
-    {"hidden_layer_sizes": (12,), "max_epochs": 5, "optimizer": "rmsprop", "lr": 0.001,
-     "imbalance": "smote"},
+    {
+        "hidden_layer_sizes": (8, 4),
+        "max_epochs": 6,
+        "optimizer": "sgd",
+        "lr": 0.05,
+        "momentum": 0.9,
+        "imbalance": "class_weight",
+    },
+    {
+        "hidden_layer_sizes": (12,),
+        "max_epochs": 5,
+        "optimizer": "rmsprop",
+        "lr": 0.001,
+        "imbalance": "smote",
+    },
     {"hidden_layer_sizes": (6,), "max_epochs": 8, "early_stopping": True, "patience": 2},
-]  # fmt: skip
+]
 
 
 def test_evaluate_population_scores_each_configuration_as_evaluate_config_does(wine, wine_folds):
@@ -229,14 +268,16 @@ def test_evaluate_population_scores_each_configuration_as_evaluate_config_does(w
 
 def test_a_failing_configuration_fails_alone(wine, wine_folds):
     diverging = {"hidden_layer_sizes": (16,), "max_epochs": 4, "optimizer": "sgd", "lr": 1e6}
-    results = evaluate_population([CONFIGS[0], diverging, {"optimizer": "nope"}, CONFIGS[3]],
-                                  wine, wine_folds, random_state=3)  # fmt: skip
+    results = evaluate_population(
+        [CONFIGS[0], diverging, {"optimizer": "nope"}, CONFIGS[3]], wine, wine_folds, random_state=3
+    )
     assert isinstance(results[1], TrialStopped) and "diverged" in str(results[1])
     assert isinstance(results[2], ValueError)
     assert results[0].trainer == results[3].trainer == POPULATION
     alone = evaluate_config(CONFIGS[0], wine, wine_folds, random_state=3)
-    np.testing.assert_allclose(results[0].fold_scores()["log_loss"],
-                               alone.fold_scores()["log_loss"], rtol=5e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        results[0].fold_scores()["log_loss"], alone.fold_scores()["log_loss"], rtol=5e-4
+    )
 
 
 def test_epoch_pruning_stops_one_configuration_inside_the_population(wine, wine_folds):
@@ -262,8 +303,15 @@ def test_a_batch_is_pruned_against_its_batch_mates_like_a_rung(tmp_path):
         "patience = 12\n"
     )
     # grid: the 8 points, all different (grid search skips the points that are running)
-    spec = _spec(tmp_path, strategy="grid", batch=8, n_trials=8, space=load_space(space),
-                 pruner="median", prune_on="epochs")  # fmt: skip
+    spec = _spec(
+        tmp_path,
+        strategy="grid",
+        batch=8,
+        n_trials=8,
+        space=load_space(space),
+        pruner="median",
+        prune_on="epochs",
+    )
     trials = run_study(spec).get_trials(deepcopy=False)
     pruned = [t for t in trials if t.state == TrialState.PRUNED]
     # no trial had finished before: only the batch-mates' epochs can have pruned these
@@ -340,11 +388,13 @@ def test_batch_must_be_positive_and_is_a_training_key(tmp_path):
     with pytest.raises(ConfigError, match="batch must be at least 1"):
         _spec(tmp_path, batch=0)
     path = tmp_path / "c.toml"
-    path.write_text('name = "c"\nstrategies = ["tpe"]\nseeds = [0]\ntrials = 4\n'
-                    'dataset = "iris"\nbatch = 4\n')  # fmt: skip
+    path.write_text(
+        'name = "c"\nstrategies = ["tpe"]\nseeds = [0]\ntrials = 4\ndataset = "iris"\nbatch = 4\n'
+    )
     assert load_comparison(path).batch == 4
-    path.write_text('name = "c"\nstrategies = ["tpe"]\nseeds = [0]\ntrials = 4\nbatch = 0\n'
-                    'dataset = "iris"\n')  # fmt: skip
+    path.write_text(
+        'name = "c"\nstrategies = ["tpe"]\nseeds = [0]\ntrials = 4\nbatch = 0\ndataset = "iris"\n'
+    )
     with pytest.raises(ConfigError, match="batch must be at least 1"):
         load_comparison(path)
 
@@ -352,10 +402,22 @@ def test_batch_must_be_positive_and_is_a_training_key(tmp_path):
 @pytest.mark.slow
 def test_run_rejects_a_batch_below_one_before_writing(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--batch", "0", "--storage",
-         f"sqlite:///{tmp_path / 's.db'}", "--quiet"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            "--batch",
+            "0",
+            "--storage",
+            f"sqlite:///{tmp_path / 's.db'}",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert "batch must be at least 1" in result.stderr
     assert not (tmp_path / "s.db").exists()
@@ -365,8 +427,11 @@ def test_run_rejects_a_batch_below_one_before_writing(tmp_path):
 def test_the_quick_benchmark_ends_with_the_speed_up_line():
     result = subprocess.run(
         [sys.executable, str(BENCHMARK), "--quick", "--max-epochs", "3"],
-        capture_output=True, text=True, timeout=600, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("population speed-up at q=8: ") and last.endswith("x")
     assert "| mlp-small | 8 |" in result.stdout
@@ -376,7 +441,9 @@ def test_the_quick_benchmark_ends_with_the_speed_up_line():
 def test_the_gpu_benchmark_skips_cleanly_without_cuda():
     result = subprocess.run(
         [sys.executable, str(BENCHMARK), "--device", "cuda", "--quick"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "skipped: --device cuda needs a CUDA GPU" in result.stdout

@@ -71,8 +71,9 @@ def _table(real: dict, study: str = "grid", **kwargs) -> TableTask:
 
 def test_replay_of_a_real_study_proposes_and_scores_the_same(real: dict) -> None:
     stored = optuna.load_study(study_name="random", storage=real["storage"])
-    spec = ReplaySpec(name="r", strategy="random", space=real["space"], task=_table(real), seed=3,
-                      n_trials=5)  # fmt: skip
+    spec = ReplaySpec(
+        name="r", strategy="random", space=real["space"], task=_table(real), seed=3, n_trials=5
+    )
     replayed = simulate(spec).study
     assert [t.params for t in replayed.trials] == [t.params for t in stored.trials]
     assert [t.value for t in replayed.trials] == pytest.approx([t.value for t in stored.trials])
@@ -84,13 +85,19 @@ def test_replay_of_a_real_study_proposes_and_scores_the_same(real: dict) -> None
 
 def test_simulated_clock_charges_stored_seconds_and_workers_overlap(real: dict) -> None:
     table = _table(real)
-    one = simulate(ReplaySpec(name="a", strategy="grid", space=real["space"], task=table,
-                              n_trials=6)).study  # fmt: skip
-    four = simulate(ReplaySpec(name="b", strategy="grid", space=real["space"], task=table,
-                               n_trials=6, workers=4)).study  # fmt: skip
+    one = simulate(
+        ReplaySpec(name="a", strategy="grid", space=real["space"], task=table, n_trials=6)
+    ).study
+    four = simulate(
+        ReplaySpec(
+            name="b", strategy="grid", space=real["space"], task=table, n_trials=6, workers=4
+        )
+    ).study
     ends = [t.user_attrs[ledger.SIM_END] for t in one.trials]
-    costs = [sum(t.user_attrs[ledger.FIT_SECONDS]) + sum(t.user_attrs[ledger.PREDICT_SECONDS])
-             for t in one.trials]  # fmt: skip
+    costs = [
+        sum(t.user_attrs[ledger.FIT_SECONDS]) + sum(t.user_attrs[ledger.PREDICT_SECONDS])
+        for t in one.trials
+    ]
     assert ends == pytest.approx(np.cumsum(costs))
     starts = [t.user_attrs[ledger.SIM_START] for t in four.trials]
     assert starts[:4] == [0.0] * 4 and min(starts[4:]) > 0
@@ -107,8 +114,15 @@ def test_simulated_clock_charges_stored_seconds_and_workers_overlap(real: dict) 
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_same_seed_same_replay_and_exact_budget(real: dict, workers: int) -> None:
     def run() -> optuna.Study:
-        spec = ReplaySpec(name="t", strategy="tpe", space=real["space"], task=_table(real), seed=1,
-                          n_trials=11, workers=workers)  # fmt: skip
+        spec = ReplaySpec(
+            name="t",
+            strategy="tpe",
+            space=real["space"],
+            task=_table(real),
+            seed=1,
+            n_trials=11,
+            workers=workers,
+        )
         return simulate(spec).study
 
     first, second = run(), run()
@@ -120,8 +134,15 @@ def test_same_seed_same_replay_and_exact_budget(real: dict, workers: int) -> Non
 
 
 def test_fold_pruning_replays_stored_folds_in_order(real: dict) -> None:
-    spec = ReplaySpec(name="p", strategy="random", space=real["space"], task=_table(real), seed=0,
-                      n_trials=30, pruner="median")  # fmt: skip
+    spec = ReplaySpec(
+        name="p",
+        strategy="random",
+        space=real["space"],
+        task=_table(real),
+        seed=0,
+        n_trials=30,
+        pruner="median",
+    )
     study = simulate(spec).study
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned, "the median pruner should stop some of 30 trials"
@@ -172,12 +193,26 @@ def test_best_so_far_matches_order_statistics(strategy: str, replacement: bool) 
     values = np.random.default_rng(7).normal(size=12)
     space, task = _synthetic_table(list(values))
     seeds, budget = 300, 8
-    curves = np.array([
-        np.maximum.accumulate([t.value for t in simulate(
-            ReplaySpec(name="s", strategy=strategy, space=space, task=task, seed=seed,
-                       n_trials=budget)).study.trials])
-        for seed in range(seeds)
-    ])  # fmt: skip
+    curves = np.array(
+        [
+            np.maximum.accumulate(
+                [
+                    t.value
+                    for t in simulate(
+                        ReplaySpec(
+                            name="s",
+                            strategy=strategy,
+                            space=space,
+                            task=task,
+                            seed=seed,
+                            n_trials=budget,
+                        )
+                    ).study.trials
+                ]
+            )
+            for seed in range(seeds)
+        ]
+    )
     for t in range(1, budget + 1):
         expected = _expected_best(values, t, replacement)
         error = curves[:, t - 1].std(ddof=1) / math.sqrt(seeds) + 1e-12
@@ -195,18 +230,24 @@ def test_analytic_optimum(name: str) -> None:
     at = {
         "quadratic": {"x": 2.0, "y": -1.0},
         "branin": {"x1": math.pi, "x2": 2.275},
-        "hartmann6": dict(zip([f"x{i}" for i in range(1, 7)],
-                              [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573],
-                              strict=True)),
+        "hartmann6": dict(
+            zip(
+                [f"x{i}" for i in range(1, 7)],
+                [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573],
+                strict=True,
+            )
+        ),
         "mixed": {"kind": "a", "x": 1.0, "y": -2.0},
-    }[name]  # fmt: skip
+    }[name]
     task = get_task(name)
     assert task(at) == pytest.approx(task.optimum, abs=1e-5)
     space = load_space(ANALYTIC_SPACES / f"{task.space}.toml", allowed_names=None)
     rng = np.random.default_rng(0)
     for _ in range(200):  # no point of the space beats the known optimum
-        point = {n: p.distribution().to_external_repr(
-            rng.uniform(*_bounds(p.distribution()))) for n, p in space.params.items()}  # fmt: skip
+        point = {
+            n: p.distribution().to_external_repr(rng.uniform(*_bounds(p.distribution())))
+            for n, p in space.params.items()
+        }
         assert task(point) >= task.optimum - 1e-9
 
 
@@ -236,9 +277,11 @@ def _write(root: Path, name: str, body: str) -> Path:
 
 
 def test_compare_replays_and_writes_leaderboards(real: dict, tmp_path: Path) -> None:
-    body = (f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
-            f'tables = ["{real["storage"]}#grid"]\nstrategies = ["random", "grid", "tpe"]\n'
-            'seeds = [0, 1]\ntrials = 4\nworkers = 2\nprocesses = 1\n')  # fmt: skip
+    body = (
+        f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
+        f'tables = ["{real["storage"]}#grid"]\nstrategies = ["random", "grid", "tpe"]\n'
+        "seeds = [0, 1]\ntrials = 4\nworkers = 2\nprocesses = 1\n"
+    )
     path = _write(tmp_path, "rep", body)
     assert main(["compare", str(path), "--quiet", "--leaderboards", str(tmp_path / "lb")]) == 0
     assert (tmp_path / "lb" / "rep.md").is_file()
@@ -250,8 +293,12 @@ def test_compare_replays_and_writes_leaderboards(real: dict, tmp_path: Path) -> 
 
 
 def test_analytic_comparison(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bra", 'task = "branin"\nstrategies = ["random", "tpe"]\n'
-                  "seeds = [0, 1]\ntrials = 6\nprocesses = 1\n")  # fmt: skip
+    path = _write(
+        tmp_path,
+        "bra",
+        'task = "branin"\nstrategies = ["random", "tpe"]\n'
+        "seeds = [0, 1]\ntrials = 6\nprocesses = 1\n",
+    )
     comparison = load_comparison(path)
     assert comparison.metric == "neg_value" and comparison.space == "branin"
     assert run_replay(comparison).trials == 24
@@ -274,10 +321,12 @@ def test_bad_replay_input_exits_2_and_touches_nothing(
     space = real["space_file"]
     if change.get("space") == "tiny":
         space = Path(__file__).parent / "data" / "tiny.toml"
-    body = (f'dataset = "{change.get("dataset", "iris")}"\nspace = "{space}"\n'
-            f'folds = {change.get("folds", 3)}\nmetric = "{change.get("metric", "f1_macro")}"\n'
-            f'tables = ["{real["storage"]}#{change.get("table", "grid")}"]\n'
-            'strategies = ["random"]\nseeds = [0]\ntrials = 4\nprocesses = 1\n')  # fmt: skip
+    body = (
+        f'dataset = "{change.get("dataset", "iris")}"\nspace = "{space}"\n'
+        f'folds = {change.get("folds", 3)}\nmetric = "{change.get("metric", "f1_macro")}"\n'
+        f'tables = ["{real["storage"]}#{change.get("table", "grid")}"]\n'
+        'strategies = ["random"]\nseeds = [0]\ntrials = 4\nprocesses = 1\n'
+    )
     path = _write(tmp_path, "bad", body)
     before = (Path(str(real["storage"]).removeprefix("sqlite:///"))).read_bytes()
     assert main(["compare", str(path), "--quiet", "--leaderboards", str(tmp_path)]) == 2
@@ -310,16 +359,20 @@ def test_bad_replay_files(tmp_path: Path, body: str, message: str) -> None:
 
 def test_replay_keys_need_replay_mode(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('name = "c"\ndataset = "iris"\ntables = ["a#b"]\nstrategies = ["random"]\n'
-                    "seeds = [0]\ntrials = 4\n")  # fmt: skip
+    path.write_text(
+        'name = "c"\ndataset = "iris"\ntables = ["a#b"]\nstrategies = ["random"]\n'
+        "seeds = [0]\ntrials = 4\n"
+    )
     with pytest.raises(ConfigError, match='add mode = "replay"'):
         load_comparison(path)
 
 
 def test_stored_study_with_other_settings_is_refused(real: dict, tmp_path: Path) -> None:
-    body = (f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
-            f'tables = ["{real["storage"]}#grid"]\nstrategies = ["random"]\nseeds = [0]\n'
-            "processes = 1\n")  # fmt: skip
+    body = (
+        f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
+        f'tables = ["{real["storage"]}#grid"]\nstrategies = ["random"]\nseeds = [0]\n'
+        "processes = 1\n"
+    )
     run_replay(load_comparison(_write(tmp_path, "same", body + "trials = 3\nworkers = 1\n")))
     db = tmp_path / "same.db"
     before = db.read_bytes()
@@ -329,8 +382,9 @@ def test_stored_study_with_other_settings_is_refused(real: dict, tmp_path: Path)
 
 
 def test_a_repeated_proposal_is_answered_from_the_stored_trial(real: dict) -> None:
-    spec = ReplaySpec(name="d", strategy="random", space=real["space"], task=_table(real), seed=0,
-                      n_trials=20)  # fmt: skip
+    spec = ReplaySpec(
+        name="d", strategy="random", space=real["space"], task=_table(real), seed=0, n_trials=20
+    )
     study = simulate(spec).study
     rows = ledger.trial_rows(study)
     duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
@@ -345,8 +399,14 @@ def test_a_repeated_proposal_is_answered_from_the_stored_trial(real: dict) -> No
 
 
 def test_charge_proposals_adds_the_measured_proposal_time_to_the_clock(real: dict) -> None:
-    spec = ReplaySpec(name="c", strategy="grid", space=real["space"], task=_table(real),
-                      n_trials=3, charge_proposals=True)  # fmt: skip
+    spec = ReplaySpec(
+        name="c",
+        strategy="grid",
+        space=real["space"],
+        task=_table(real),
+        n_trials=3,
+        charge_proposals=True,
+    )
     trials = simulate(spec).study.trials
     end = 0.0
     for trial in trials:
@@ -364,17 +424,29 @@ def test_regret_on_several_tables_is_measured_against_each_tables_own_optimum(
     from harness.results.loading import comparison_tables, load_results
 
     common = dict(storage=real["storage"], dataset=load_dataset("iris"), space=real["space"])
-    run_study(StudySpec(name="grid-t1", strategy="grid", seed=0, n_trials=6, n_folds=3,
-                        task_seed=1, test_size=0.2, **common))  # fmt: skip
+    run_study(
+        StudySpec(
+            name="grid-t1",
+            strategy="grid",
+            seed=0,
+            n_trials=6,
+            n_folds=3,
+            task_seed=1,
+            test_size=0.2,
+            **common,
+        )
+    )
     optima = [
         max(t.value for t in optuna.load_study(study_name=n, storage=real["storage"]).trials)
         for n in ("grid", "grid-t1")
     ]
     assert optima[0] != optima[1]  # the two task seeds' folds give different optima
-    body = (f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
-            f'tables = ["{real["storage"]}#grid", "{real["storage"]}#grid-t1"]\n'
-            'strategies = ["random", "grid"]\nseeds = [0, 1]\ntrials = 6\n'
-            'processes = 1\n')  # fmt: skip
+    body = (
+        f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
+        f'tables = ["{real["storage"]}#grid", "{real["storage"]}#grid-t1"]\n'
+        'strategies = ["random", "grid"]\nseeds = [0, 1]\ntrials = 6\n'
+        "processes = 1\n"
+    )
     comparison = load_comparison(_write(tmp_path, "two", body))
     run_replay(comparison)
     results = load_results(comparison)
@@ -403,10 +475,13 @@ def _copy_table(real: dict, name: str, *, version: str | None = None, trainer=No
             attrs[ledger.TRAINER] = trainer(trial.number)
         copy.add_trial(
             optuna.trial.create_trial(
-                params=trial.params, distributions=trial.distributions, value=trial.value,
-                user_attrs=attrs, state=trial.state,
+                params=trial.params,
+                distributions=trial.distributions,
+                value=trial.value,
+                user_attrs=attrs,
+                state=trial.state,
             )
-        )  # fmt: skip
+        )
     return f"{real['storage']}#{name}"
 
 
@@ -429,9 +504,11 @@ def test_a_table_records_how_it_was_made_and_the_replay_stores_it(real: dict) ->
 
 def test_a_replay_refuses_tables_made_differently(real: dict, tmp_path: Path) -> None:
     old = _copy_table(real, "grid-old", version="0.0.9")
-    body = (f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
-            f'tables = ["{real["storage"]}#grid", "{old}"]\nstrategies = ["random"]\n'
-            "seeds = [0, 1]\ntrials = 3\nprocesses = 1\n")  # fmt: skip
+    body = (
+        f'dataset = "iris"\nspace = "{real["space_file"]}"\nfolds = 3\n'
+        f'tables = ["{real["storage"]}#grid", "{old}"]\nstrategies = ["random"]\n'
+        "seeds = [0, 1]\ntrials = 3\nprocesses = 1\n"
+    )
     with pytest.raises(ConfigError, match="made differently") as raised:
         comparison_specs(load_comparison(_write(tmp_path, "mixed", body)))
     assert "harness 0.0.9" in str(raised.value) and "\n" not in str(raised.value)
@@ -456,8 +533,19 @@ def test_cmaes_on_an_all_categorical_space_is_refused_as_random_search(real: dic
 
 
 def _batch_spec(real: dict, **kwargs) -> ReplaySpec:
-    settings = dict(name="q", strategy="tpe", space=real["space"], task=_table(real), seed=1,
-                    n_trials=7, batch=3, batch_speedup=2.0) | kwargs  # fmt: skip
+    settings = (
+        dict(
+            name="q",
+            strategy="tpe",
+            space=real["space"],
+            task=_table(real),
+            seed=1,
+            n_trials=7,
+            batch=3,
+            batch_speedup=2.0,
+        )
+        | kwargs
+    )
     return ReplaySpec(**settings)
 
 
@@ -481,8 +569,10 @@ def test_batches_are_asked_together_and_take_their_seconds_over_the_speedup(real
         ]
         assert {t.user_attrs[ledger.SIM_START] for t in trials} == {previous_end}
         trained = [t for t in trials if ledger.DUPLICATE_OF not in t.user_attrs]
-        seconds = sum(sum(t.user_attrs[ledger.FIT_SECONDS]) + sum(
-            t.user_attrs[ledger.PREDICT_SECONDS]) for t in trained)  # fmt: skip
+        seconds = sum(
+            sum(t.user_attrs[ledger.FIT_SECONDS]) + sum(t.user_attrs[ledger.PREDICT_SECONDS])
+            for t in trained
+        )
         # one clock for the batch: its trained trials' seconds over the speed-up
         ends = [t.user_attrs[ledger.SIM_END] for t in trained]
         assert ends == pytest.approx([previous_end + seconds / 2] * len(trained))
@@ -498,8 +588,11 @@ def test_a_batch_sees_its_mates_running_and_answers_repeats_once(real: dict) -> 
     # grid search skips running points: the six asked at once are the six grid points
     assert len({tuple(sorted(t.params.items())) for t in grid.trials}) == 6
     drawn = simulate(_batch_spec(real, strategy="random", seed=0, n_trials=12, batch=6)).study
-    mates = [t for t in drawn.trials if ledger.DUPLICATE_OF in t.user_attrs
-             and t.user_attrs[ledger.BATCH]["id"] == 0]  # fmt: skip
+    mates = [
+        t
+        for t in drawn.trials
+        if ledger.DUPLICATE_OF in t.user_attrs and t.user_attrs[ledger.BATCH]["id"] == 0
+    ]
     assert mates, "6 random draws of 6 points repeat one"
     for trial in mates:  # answered from the batch-mate, trained once
         earlier = drawn.trials[trial.user_attrs[ledger.DUPLICATE_OF]]
@@ -522,16 +615,23 @@ def test_sequential_replays_store_no_batch_settings(real: dict) -> None:
     ],
 )
 def test_bad_batch_replay_files(tmp_path: Path, body: str, message: str) -> None:
-    path = _write(tmp_path, "bad", 'task = "branin"\nstrategies = ["random"]\nseeds = [0]\n'
-                  "trials = 8\n" + body)  # fmt: skip
+    path = _write(
+        tmp_path,
+        "bad",
+        'task = "branin"\nstrategies = ["random"]\nseeds = [0]\ntrials = 8\n' + body,
+    )
     with pytest.raises(ConfigError) as raised:
         load_comparison(path)
     assert message in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_a_batch_replay_file_replays_in_batches(tmp_path: Path) -> None:
-    path = _write(tmp_path, "q", 'task = "branin"\nstrategies = ["tpe"]\nseeds = [0]\n'
-                  "trials = 8\nbatch = 4\nbatch_speedup = 2.5\nprocesses = 1\n")  # fmt: skip
+    path = _write(
+        tmp_path,
+        "q",
+        'task = "branin"\nstrategies = ["tpe"]\nseeds = [0]\n'
+        "trials = 8\nbatch = 4\nbatch_speedup = 2.5\nprocesses = 1\n",
+    )
     (spec,) = comparison_specs(load_comparison(path))
     assert (spec.batch, spec.batch_speedup) == (4, 2.5)
     study = simulate(spec).study

@@ -332,12 +332,18 @@ class _PopulationNet:
             for _, _, shape, a, b in self.slots
         ]
         # what loss_and_grad multiplies by, as plain views of flat (no autograd)
-        weights = [self.flat[:, a:b].view(M, *shape) for name, _, shape, a, b in self.slots
-                   if name == "weight"]  # fmt: skip
+        weights = [
+            self.flat[:, a:b].view(M, *shape)
+            for name, _, shape, a, b in self.slots
+            if name == "weight"
+        ]
         self._weights = weights
         self._weights_t = [w.transpose(1, 2) for w in weights]
-        self._biases = [self.flat[:, a:b].view(M, *shape) for name, _, shape, a, b in self.slots
-                        if name == "bias"]  # fmt: skip
+        self._biases = [
+            self.flat[:, a:b].view(M, *shape)
+            for name, _, shape, a, b in self.slots
+            if name == "bias"
+        ]
         self._last_bias_t = self._biases[-1].transpose(1, 2)
 
     def loss_and_grad(
@@ -623,9 +629,13 @@ class _PopulationOptimizer:
         return plan
 
     def step(
-        self, flat: torch.Tensor, grad: torch.Tensor, lr: np.ndarray,
-        stepping: np.ndarray | None, trainable: torch.Tensor | None,
-    ) -> None:  # fmt: skip
+        self,
+        flat: torch.Tensor,
+        grad: torch.Tensor,
+        lr: np.ndarray,
+        stepping: np.ndarray | None,
+        trainable: torch.Tensor | None,
+    ) -> None:
         """Update every member whose ``stepping`` flag is set (None: all), member k with
         ``lr[k]``."""
         if trainable is not None:
@@ -650,17 +660,37 @@ class _PopulationOptimizer:
             if kind in ("adam", "adamw"):
                 fused = torch._fused_adam_ if kind == "adam" else torch._fused_adamw_
                 fused(
-                    params, grads, state["exp_avg"], state["exp_avg_sq"], [], steps, lr=rate,
-                    beta1=betas[0], beta2=betas[1], weight_decay=decay, eps=_ADAM_EPS,
-                    amsgrad=False, maximize=False, grad_scale=None, found_inf=None,
-                )  # fmt: skip
+                    params,
+                    grads,
+                    state["exp_avg"],
+                    state["exp_avg_sq"],
+                    [],
+                    steps,
+                    lr=rate,
+                    beta1=betas[0],
+                    beta2=betas[1],
+                    weight_decay=decay,
+                    eps=_ADAM_EPS,
+                    amsgrad=False,
+                    maximize=False,
+                    grad_scale=None,
+                    found_inf=None,
+                )
             elif kind == "sgd":
                 torch._fused_sgd_(
-                    params, grads, state["momentum"] if momentum > 0 else [],
-                    weight_decay=decay, momentum=momentum, lr=rate, dampening=0.0,
-                    nesterov=nesterov, maximize=False, is_first_step=False, grad_scale=None,
+                    params,
+                    grads,
+                    state["momentum"] if momentum > 0 else [],
+                    weight_decay=decay,
+                    momentum=momentum,
+                    lr=rate,
+                    dampening=0.0,
+                    nesterov=nesterov,
+                    maximize=False,
+                    is_first_step=False,
+                    grad_scale=None,
                     found_inf=None,
-                )  # fmt: skip
+                )
             else:
                 _rmsprop(params, grads, state, decay, momentum, rate)
         if self.frozen is not None and trainable is not None:
@@ -866,10 +896,11 @@ def _train_group(
     if net.trainable is not None:
         optimizer.freeze(net.flat, net.trainable)
     X_all = torch.as_tensor(
-        pad_rows([np.asarray(m.data.X_train, np.float32) for m in members], np.float32,
-                 first.n_features),
+        pad_rows(
+            [np.asarray(m.data.X_train, np.float32) for m in members], np.float32, first.n_features
+        ),
         device=device,
-    )  # fmt: skip
+    )
     y_all = torch.as_tensor(
         pad_rows([np.asarray(m.data.y_train, np.int64) for m in members], np.int64, None),
         device=device,
@@ -1054,8 +1085,11 @@ def _epoch_masks(
             bits = torch.empty(-(-n // 4), dtype=torch.int64, device=device)
             bits.random_(-(2**63), None, generator=generator)
             # 0/1 written as float at once: several times faster than bool, then float
-            values = torch.lt(bits.view(torch.int16)[:n].reshape(shape), below,
-                              out=torch.empty(shape, device=device))  # fmt: skip
+            values = torch.lt(
+                bits.view(torch.int16)[:n].reshape(shape),
+                below,
+                out=torch.empty(shape, device=device),
+            )
             if scaled:
                 values.mul_((1.0 / keep).to(device).reshape(1, -1, 1, 1))
                 if bool((rows == torch.arange(len(rows))).all()):  # the first members

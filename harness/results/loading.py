@@ -78,8 +78,13 @@ class ComparisonResults:
         """
         if self.optimum is not None:
             return targets.resolve_optimum(self.frame, self.optimum, "the exhaustive grid's best")
-        stored = sorted({s.user_attrs[ledger.OPTIMUM] for s in self.studies
-                         if s.user_attrs.get(ledger.OPTIMUM) is not None})  # fmt: skip
+        stored = sorted(
+            {
+                s.user_attrs[ledger.OPTIMUM]
+                for s in self.studies
+                if s.user_attrs.get(ledger.OPTIMUM) is not None
+            }
+        )
         if len(stored) == 1:
             return targets.resolve_optimum(
                 self.frame, stored[0], "the task's known optimum (stored with the replay)"
@@ -392,8 +397,9 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
     compared = [results]
     for path in comparison.versus_paths():
         other = load_results(load_comparison(path))
-        differing = [k for k in VERSUS_TASK
-                     if getattr(other.comparison, k) != getattr(comparison, k)]  # fmt: skip
+        differing = [
+            k for k in VERSUS_TASK if getattr(other.comparison, k) != getattr(comparison, k)
+        ]
         if differing:
             raise ConfigError(
                 f"{comparison.path}: versus {path} has another task ({', '.join(differing)} "
@@ -420,10 +426,12 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
         name = entry.comparison.name
         models[f"tuned {family} ({name})"] = holdout[TUNED]
         extra[f"tuned {family} ({name})"] = {
-            "comparison": name, "cv_score": float(trial.values[0]), "studies": len(scores),
+            "comparison": name,
+            "cv_score": float(trial.values[0]),
+            "studies": len(scores),
             "test_mean": float(np.mean(scores)),
             "test_interval": interval_text(over) if over is not None else "n/a (one study)",
-        }  # fmt: skip
+        }
         models[f"baseline {family}"] = holdout[BASELINE]
         extra[f"baseline {family}"] = {"comparison": name, "cv_score": entry.baseline_cv()}
     metrics = (comparison.metric, *(m for m in ("accuracy",) if m != comparison.metric))
@@ -454,8 +462,9 @@ def _batch_text(comparison: Any) -> str:
     text = f", in synchronous batches of {batch} proposals"
     if getattr(comparison, "replay", False):
         speedup = getattr(comparison, "batch_speedup", 1.0)
-        text += (f" (a batch takes its trials' stored seconds / {speedup:g}, the population "
-                 "speed-up)")  # fmt: skip
+        text += (
+            f" (a batch takes its trials' stored seconds / {speedup:g}, the population speed-up)"
+        )
     return text
 
 

@@ -156,10 +156,12 @@ def answer_known(
             study.tell(asked.trial, state=asked.state)
             continue
         same = [
-            earlier for earlier in range(position)
-            if batch[earlier].trial.params == asked.trial.params and batch[earlier].same_as is None
+            earlier
+            for earlier in range(position)
+            if batch[earlier].trial.params == asked.trial.params
+            and batch[earlier].same_as is None
             and batch[earlier].state != TrialState.FAIL
-        ]  # fmt: skip
+        ]
         if same:
             asked.same_as = same[0]
         elif discrete:

@@ -146,8 +146,9 @@ class TableTask:
         attrs = study.user_attrs
         asked = {ledger.DATASET: dataset, ledger.SPACE: space.name, ledger.METRIC: metric}
         asked[ledger.N_FOLDS] = n_folds
-        differing = [f"{k} {attrs.get(k)!r} (asked {v!r})" for k, v in asked.items()
-                     if attrs.get(k) != v]  # fmt: skip
+        differing = [
+            f"{k} {attrs.get(k)!r} (asked {v!r})" for k, v in asked.items() if attrs.get(k) != v
+        ]
         if differing:
             raise ConfigError(
                 f"table {ref!r} was made with another task: {', '.join(differing)}; "
@@ -200,10 +201,14 @@ class TableTask:
             complete = trial.state == TrialState.COMPLETE
             if complete and len(scores.get(self.metric, [])) != self.n_folds:
                 continue  # no usable row; a missing point is reported by the caller
-            folds = tuple(
-                FoldResult({m: s[i] for m, s in scores.items()}, fit[i], predict[i])
-                for i in range(min(len(fit), len(predict), *map(len, scores.values())))
-            ) if scores else ()  # fmt: skip
+            folds = (
+                tuple(
+                    FoldResult({m: s[i] for m, s in scores.items()}, fit[i], predict[i])
+                    for i in range(min(len(fit), len(predict), *map(len, scores.values())))
+                )
+                if scores
+                else ()
+            )
             if trial.state == TrialState.PRUNED:
                 continue
             reason = None if complete else trial.user_attrs.get(ledger.FAIL_REASON, "failed")
@@ -583,9 +588,14 @@ def simulate_batches(
     def new_procedure(trial: optuna.Trial, started: float) -> TrialProcedure:
         attrs[trial.number] = _Attrs()
         return TrialProcedure(
-            trial, spec.space, spec.task.metric, spec.task.n_folds, True, started,
+            trial,
+            spec.space,
+            spec.task.metric,
+            spec.task.n_folds,
+            True,
+            started,
             attrs[trial.number],
-        )  # fmt: skip
+        )
 
     def duplicate(asked: Asked) -> float | None:
         """A repeat, answered from the earlier trial: it costs its proposal only."""
@@ -613,8 +623,9 @@ def simulate_batches(
         for one, lookup, cost in zip(training, lookups, costs, strict=True):
             one.procedure.charged = one.procedure.suggest_seconds + cost
             ledger.record_simulated_time(one.procedure.recorder, start, end, lookup.source)
-            tell_answer(study, one, lambda p=one.procedure, f=lookup: _replay_folds(p, f),
-                        TrialFailed)  # fmt: skip
+            tell_answer(
+                study, one, lambda p=one.procedure, f=lookup: _replay_folds(p, f), TrialFailed
+            )
         answer_repeats(study, batch, TrialFailed, duplicate)
         now = end
     return proposing
@@ -704,8 +715,11 @@ def check_storage(url: str, specs: Sequence[ReplaySpec]) -> list[ReplaySpec]:
             continue
         attrs = optuna.load_study(study_name=spec.name, storage=storage).user_attrs
         wanted = {**spec.identity(), **spec.settings()}
-        differing = [f"{k}: stored {attrs.get(k)!r}, asked {v!r}" for k, v in wanted.items()
-                     if attrs.get(k) != v]  # fmt: skip
+        differing = [
+            f"{k}: stored {attrs.get(k)!r}, asked {v!r}"
+            for k, v in wanted.items()
+            if attrs.get(k) != v
+        ]
         if differing:
             raise ConfigError(
                 f"study {spec.name!r} in {redact_password(url)} was made with other settings "
@@ -772,10 +786,15 @@ def _bulk_insert(
         for number, trial in enumerate(sorted(trials, key=lambda t: t.number)):
             trial_id = next_id + number
             rows[table].append(
-                {"trial_id": trial_id, "number": number, "study_id": study_id,
-                 "state": trial.state, "datetime_start": trial.datetime_start,
-                 "datetime_complete": trial.datetime_complete}
-            )  # fmt: skip
+                {
+                    "trial_id": trial_id,
+                    "number": number,
+                    "study_id": study_id,
+                    "state": trial.state,
+                    "datetime_start": trial.datetime_start,
+                    "datetime_complete": trial.datetime_complete,
+                }
+            )
             if trial.value is not None:
                 value, kind = models.TrialValueModel.value_to_stored_repr(trial.value)
                 rows[models.TrialValueModel.__table__].append(
@@ -784,10 +803,13 @@ def _bulk_insert(
             for name, param in trial.params.items():
                 distribution = trial.distributions[name]
                 rows[models.TrialParamModel.__table__].append(
-                    {"trial_id": trial_id, "param_name": name,
-                     "param_value": distribution.to_internal_repr(param),
-                     "distribution_json": distribution_to_json(distribution)}
-                )  # fmt: skip
+                    {
+                        "trial_id": trial_id,
+                        "param_name": name,
+                        "param_value": distribution.to_internal_repr(param),
+                        "distribution_json": distribution_to_json(distribution),
+                    }
+                )
             for model, attrs in (
                 (models.TrialUserAttributeModel, trial.user_attrs),
                 (models.TrialSystemAttributeModel, trial.system_attrs),
@@ -801,9 +823,13 @@ def _bulk_insert(
                     intermediate
                 )
                 rows[models.TrialIntermediateValueModel.__table__].append(
-                    {"trial_id": trial_id, "step": step, "intermediate_value": value,
-                     "intermediate_value_type": kind}
-                )  # fmt: skip
+                    {
+                        "trial_id": trial_id,
+                        "step": step,
+                        "intermediate_value": value,
+                        "intermediate_value_type": kind,
+                    }
+                )
         for target, values in rows.items():
             if values:
                 connection.execute(target.insert(), values)
