@@ -152,7 +152,7 @@ def test_scaling_is_fitted_on_the_past_rows_of_a_fold_only():
 def load_csv_frame(frame: pd.DataFrame):
     from harness.data.datasets import Dataset
 
-    return Dataset.from_series_frame(frame, "price", "day", name="series", source="test")
+    return Dataset.from_frame(frame, "price", name="series", source="test", time_column="day")
 
 
 # --- metrics -------------------------------------------------------------------------------
