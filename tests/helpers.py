@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from harness.cli import main
 from harness.data.datasets import load_dataset
 from harness.search.space import SearchSpace, load_space, parse_space
 from harness.study.loop import StudySpec
@@ -57,3 +63,78 @@ def single_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def run_options(
+    folder: Path, *options: str, storage: str | None = None, models: Path | None = None
+) -> list[str]:
+    """The words of a quiet ``harness run`` that writes only under ``folder``: the study in
+    ``folder/h.db`` (or ``storage``), leaderboards in ``folder/boards``, models in
+    ``folder/models`` (or ``models``); ``options`` follow, so they may override any of these."""
+    return [
+        "run",
+        "--storage",
+        storage or f"sqlite:///{folder / 'h.db'}",
+        "--leaderboards",
+        str(folder / "boards"),
+        "--models",
+        str(models or folder / "models"),
+        "--quiet",
+        *options,
+    ]
+
+
+def run_in(folder: Path, *options: str, **where) -> int:
+    """Run :func:`run_options` in this process; return the exit code."""
+    return main(run_options(folder, *options, **where))
+
+
+def start_random_search(
+    space: str | Path, storage: str, study: str, folder: Path, *options: str
+) -> subprocess.Popen:
+    """Start ``python -m harness run`` in a child process: a random search of ``space`` on
+    iris, 3 folds, stored as ``study`` in ``storage``, writing under ``folder``."""
+    command = [
+        sys.executable,
+        "-m",
+        "harness",
+        *run_options(folder, "--dataset", "iris", "--space", str(space), storage=storage),
+        *("--strategy", "random", "--folds", "3", "--study", study, *options),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def random_search_trials(
+    factor: str,
+    level: Callable[[int], str],
+    score: Callable[[str, float], float],
+    *,
+    seeds: int,
+    trials: int,
+    noise: float,
+    rng_seed: int,
+) -> pd.DataFrame:
+    """Trials of ``seeds`` complete random-search runs of ``trials`` trials each, as
+    :func:`harness.study.ledger.trials_frame` lays them out: the trial at position ``p`` takes
+    ``factor = level(p)`` and a uniform ``lr`` in [0, 1], and scores
+    ``score(level, lr)`` plus normal noise of scale ``noise``."""
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for seed in range(seeds):
+        for position in range(1, trials + 1):
+            value = level(position)
+            lr = float(rng.uniform(0, 1))
+            rows.append(
+                {
+                    "study": f"r-{seed}",
+                    "strategy": "random",
+                    "seed": seed,
+                    "trial": position,
+                    "number": position - 1,
+                    "state": "COMPLETE",
+                    "value": score(value, lr) + float(rng.normal(0, noise)),
+                    f"param_{factor}": value,
+                    "param_lr": lr,
+                }
+            )
+    return pd.DataFrame(rows)

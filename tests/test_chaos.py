@@ -11,13 +11,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
+from helpers import start_random_search
 from optuna.trial import TrialState
 from postgres import postgres_server
 
@@ -37,34 +37,7 @@ pytestmark = pytest.mark.slow
 
 
 def start(url: str, root: Path) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "harness",
-        "run",
-        "--dataset",
-        "iris",
-        "--space",
-        SPACE,
-        "--strategy",
-        "random",
-        "--folds",
-        "3",
-        "--trials",
-        str(BUDGET),
-        "--workers",
-        "3",
-        "--storage",
-        url,
-        "--study",
-        NAME,
-        "--quiet",
-        "--leaderboards",
-        str(root / "boards"),
-        "--models",
-        str(root / "models"),
-    ]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start_random_search(SPACE, url, NAME, root, "--trials", str(BUDGET), "--workers", "3")
 
 
 def trials_now(url: str) -> list[optuna.trial.FrozenTrial]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import optuna
-import pandas as pd
 import pytest
+from helpers import random_search_trials
 
 from harness.errors import ConfigError
 from harness.report.tuned_model import effective_trials
@@ -68,28 +67,15 @@ def test_trial_rows_and_importances_read_the_strategy_that_ran():
 def _frame(seeds=4, n=40):
     """Trials where 'adam' adds 0.1 to the score on every configuration, and 'sgd' is proposed
     four times as often (so a 'best of each value' table would favour it by count alone)."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for seed in range(seeds):
-        for position in range(1, n + 1):
-            optimizer = "adam" if position % 5 == 0 else "sgd"
-            lr = float(rng.uniform(0, 1))
-            value = 0.5 - 0.3 * (lr - 0.5) ** 2 + (0.1 if optimizer == "adam" else 0.0)
-            value += float(rng.normal(0, 0.01))
-            rows.append(
-                {
-                    "study": f"r-{seed}",
-                    "strategy": "random",
-                    "seed": seed,
-                    "trial": position,
-                    "number": position - 1,
-                    "state": "COMPLETE",
-                    "value": value,
-                    "param_optimizer": optimizer,
-                    "param_lr": lr,
-                }
-            )
-    return pd.DataFrame(rows)
+    return random_search_trials(
+        "optimizer",
+        lambda position: "adam" if position % 5 == 0 else "sgd",
+        lambda optimizer, lr: 0.5 - 0.3 * (lr - 0.5) ** 2 + (0.1 if optimizer == "adam" else 0.0),
+        seeds=seeds,
+        trials=n,
+        noise=0.01,
+        rng_seed=0,
+    )
 
 
 def test_factor_effects_compare_values_on_the_same_configurations():

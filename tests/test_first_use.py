@@ -11,6 +11,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from helpers import run_in
 
 from harness.cli import build_parser, main
 from harness.commands._progress import Progress, StatusLine
@@ -71,25 +72,11 @@ def test_a_five_trial_quick_run_finishes(tmp_path):
 @pytest.mark.slow
 def test_the_commands_run_suggests_quote_paths_with_spaces(tmp_path, capsys):
     folder = tmp_path / "my models"
-    code = main(
-        [
-            "run",
-            "--dataset",
-            "iris",
-            "--space",
-            TINY,
-            "--trials",
-            "2",
-            "--folds",
-            "3",
-            "--quiet",
-            "--storage",
-            f"sqlite:///{tmp_path / 'a b.db'}",
-            "--leaderboards",
-            str(tmp_path / "boards"),
-            "--models",
-            str(folder),
-        ]
+    code = run_in(
+        tmp_path,
+        *("--dataset", "iris", "--space", TINY, "--trials", "2", "--folds", "3"),
+        storage=f"sqlite:///{tmp_path / 'a b.db'}",
+        models=folder,
     )
     assert code == 0
     out = capsys.readouterr().out

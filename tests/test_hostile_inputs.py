@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from harness.cli import main
+from helpers import run_in
 
 
 def _files(root: Path) -> set[Path]:
@@ -17,23 +16,7 @@ def _files(root: Path) -> set[Path]:
 
 
 def _run(tmp_path: Path, *options: str) -> int:
-    return main(
-        [
-            "run",
-            "--storage",
-            f"sqlite:///{tmp_path / 'out' / 'h.db'}",
-            "--leaderboards",
-            str(tmp_path / "out" / "boards"),
-            "--models",
-            str(tmp_path / "out" / "models"),
-            "--trials",
-            "2",
-            "--folds",
-            "2",
-            "--quiet",
-            *options,
-        ]
-    )
+    return run_in(tmp_path / "out", "--trials", "2", "--folds", "2", *options)
 
 
 def _refused(tmp_path: Path, capsys, before: set[Path], *options: str) -> str:

@@ -120,7 +120,7 @@ def test_callbacks_are_a_parameter_the_trial_guard_stops():
 def series_dataset(n: int = 60) -> Dataset:
     y = sine(n)
     frame = pd.DataFrame({"t": np.arange(n), "value": y})
-    return Dataset.from_series_frame(frame, "value", "t", name="sine", source="test")
+    return Dataset.from_frame(frame, "value", name="sine", source="test", time_column="t")
 
 
 TINY = {

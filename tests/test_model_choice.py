@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from helpers import study_spec
 
 from harness.commands._summary import model_lines
 from harness.data.datasets import load_dataset
@@ -16,7 +17,7 @@ from harness.results.generalization import holdout_confirmation
 from harness.search.space import load_space
 from harness.study import ledger
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice, refit_best
-from harness.study.loop import StudySpec, run_study
+from harness.study.loop import run_study
 
 
 def _study_with(folds: dict[str, list[float]], references: dict[str, list[float]]):
@@ -58,15 +59,8 @@ def test_refit_cross_validates_the_references_on_the_studys_folds(tmp_path):
     path = Path(__file__).parent / "data" / "with-baseline.toml"
     dataset = load_dataset("iris")
     train, test = holdout_split(dataset, 0.2, 0)
-    spec = StudySpec(
-        name="iris",
-        storage=f"sqlite:///{tmp_path / 's.db'}",
-        strategy="random",
-        dataset=train,
-        space=load_space(path),
-        n_folds=3,
-        n_trials=2,
-        metric="accuracy",
+    spec = study_spec(
+        tmp_path, dataset=train, space=load_space(path), n_trials=2, metric="accuracy"
     )
     study = run_study(spec)
     refit_best(study, train, test, 0, importance=False)

@@ -17,6 +17,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from helpers import run_in
 
 from harness.cli import main
 from harness.data.datasets import load_dataset
@@ -276,26 +277,9 @@ def _files(root: Path) -> set[Path]:
 
 
 def _run(tmp_path: Path, *options: str) -> int:
-    return main(
-        [
-            "run",
-            "--dataset",
-            "iris",
-            "--space",
-            str(TINY),
-            "--storage",
-            f"sqlite:///{tmp_path / 'out' / 'h.db'}",
-            "--leaderboards",
-            str(tmp_path / "out" / "boards"),
-            "--models",
-            str(tmp_path / "out" / "models"),
-            "--trials",
-            "2",
-            "--folds",
-            "2",
-            "--quiet",
-            *options,
-        ]
+    return run_in(
+        tmp_path / "out",
+        *("--dataset", "iris", "--space", str(TINY), "--trials", "2", "--folds", "2", *options),
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
-from helpers import single_torch_thread
+from helpers import run_in, single_torch_thread
 
 from harness.cli import main
 from harness.data.datasets import load_dataset
@@ -25,26 +25,7 @@ NAME = "iris-tiny-tpe-s0"
 def ran(tmp_path_factory) -> Path:
     """One tiny `run` on iris; its folder holds h.db, models/ and boards/."""
     root = tmp_path_factory.mktemp("run")
-    code = main(
-        [
-            "run",
-            "--dataset",
-            "iris",
-            "--space",
-            TINY,
-            "--trials",
-            "2",
-            "--folds",
-            "3",
-            "--storage",
-            f"sqlite:///{root / 'h.db'}",
-            "--leaderboards",
-            str(root / "boards"),
-            "--models",
-            str(root / "models"),
-            "--quiet",
-        ]
-    )
+    code = run_in(root, "--dataset", "iris", "--space", TINY, "--trials", "2", "--folds", "3")
     assert code == 0
     return root
 
@@ -62,6 +43,19 @@ def iris_csv(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+def _predict(ran: Path, data: Path, *options: str) -> int:
+    return main(
+        [
+            "predict",
+            "--model",
+            str(ran / "models" / f"{NAME}.joblib"),
+            "--data",
+            str(data),
+            *options,
+        ]
+    )
+
+
 def test_run_saves_the_tuned_and_the_baseline_model_each_with_a_card(ran, study):
     iris = load_dataset("iris")
     for stem, which in ((NAME, "tuned MLP"), (f"{NAME}-baseline", "baseline MLP")):
@@ -119,17 +113,7 @@ def test_run_stores_the_settings_a_worker_needs(study):
 
 def test_predict_writes_labels_names_and_probabilities(ran, iris_csv, tmp_path, capsys):
     out = tmp_path / "scored.csv"
-    code = main(
-        [
-            "predict",
-            "--model",
-            str(ran / "models" / f"{NAME}.joblib"),
-            "--data",
-            str(iris_csv),
-            "--output",
-            str(out),
-        ]
-    )
+    code = _predict(ran, iris_csv, "--output", str(out))
     assert code == 0
     assert "scored 12 rows" in capsys.readouterr().out
     scored = pd.read_csv(out)
@@ -176,17 +160,7 @@ def _write(tmp_path: Path, frame: pd.DataFrame) -> Path:
 def test_rows_that_do_not_fit_give_one_line_and_exit_2(ran, tmp_path, capsys, change, message):
     path = _write(tmp_path, change(load_dataset("iris").X.head(5)))
     out = tmp_path / "scored.csv"
-    code = main(
-        [
-            "predict",
-            "--model",
-            str(ran / "models" / f"{NAME}.joblib"),
-            "--data",
-            str(path),
-            "--output",
-            str(out),
-        ]
-    )
+    code = _predict(ran, path, "--output", str(out))
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
@@ -218,30 +192,9 @@ def test_a_file_that_is_not_a_harness_model_stops_with_one_line(
 
 
 def test_a_missing_data_file_stops_with_one_line(ran, tmp_path, capsys):
-    code = main(
-        [
-            "predict",
-            "--model",
-            str(ran / "models" / f"{NAME}.joblib"),
-            "--data",
-            str(tmp_path / "none.csv"),
-        ]
-    )
+    code = _predict(ran, tmp_path / "none.csv")
     assert code == 2
     assert "no such file" in capsys.readouterr().err
-
-
-def _predict(ran: Path, data: Path, *options: str) -> int:
-    return main(
-        [
-            "predict",
-            "--model",
-            str(ran / "models" / f"{NAME}.joblib"),
-            "--data",
-            str(data),
-            *options,
-        ]
-    )
 
 
 def test_id_and_keep_columns_are_carried_through_not_fed_to_the_model(ran, tmp_path, capsys):
@@ -343,29 +296,10 @@ def series_model(tmp_path_factory) -> tuple[Path, Path]:
     ).to_csv(data, index=False)
     (root / "tiny-lstm.toml").write_text(TINY_LSTM)
     with single_torch_thread():
-        code = main(
-            [
-                "run",
-                "--data",
-                str(data),
-                "--target",
-                "price",
-                "--time-column",
-                "day",
-                "--space",
-                str(root / "tiny-lstm.toml"),
-                "--trials",
-                "1",
-                "--folds",
-                "3",
-                "--quiet",
-                "--storage",
-                f"sqlite:///{root / 's.db'}",
-                "--leaderboards",
-                str(root / "lb"),
-                "--models",
-                str(root / "models"),
-            ]
+        code = run_in(
+            root,
+            *("--data", str(data), "--target", "price", "--time-column", "day"),
+            *("--space", str(root / "tiny-lstm.toml"), "--trials", "1", "--folds", "3"),
         )
     assert code == 0
     [model] = (root / "models").glob("*-tpe-s0.joblib")

@@ -10,6 +10,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from helpers import random_search_trials
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from sklearn.metrics import precision_recall_fscore_support
 from tiny_comparison import COMPARISON
@@ -196,27 +197,15 @@ def test_recommendations_state_the_computed_numbers(results, text):
 
 def _imbalance_frame(smote_effect: float) -> pd.DataFrame:
     """Five seeds of trials where smote adds ``smote_effect`` to every configuration's score."""
-    rng = np.random.default_rng(1)
-    rows = []
-    for seed in range(5):
-        for position in range(1, 31):
-            imbalance = "smote" if position % 2 else "none"
-            lr = float(rng.uniform(0, 1))
-            value = 0.7 - 0.2 * lr + (smote_effect if imbalance == "smote" else 0.0)
-            rows.append(
-                {
-                    "study": f"r-{seed}",
-                    "strategy": "random",
-                    "seed": seed,
-                    "trial": position,
-                    "number": position - 1,
-                    "state": "COMPLETE",
-                    "value": value + float(rng.normal(0, 0.005)),
-                    "param_imbalance": imbalance,
-                    "param_lr": lr,
-                }
-            )
-    return pd.DataFrame(rows)
+    return random_search_trials(
+        "imbalance",
+        lambda position: "smote" if position % 2 else "none",
+        lambda imbalance, lr: 0.7 - 0.2 * lr + (smote_effect if imbalance == "smote" else 0.0),
+        seeds=5,
+        trials=30,
+        noise=0.005,
+        rng_seed=1,
+    )
 
 
 @pytest.mark.parametrize(

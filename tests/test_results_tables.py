@@ -88,7 +88,7 @@ def test_optimum_from_the_compared_runs_is_labelled_circular(race):
 
 def test_target_ladder_ert_bounds_and_never_fastest_when_never_reached(race):
     optimum = targets.resolve_optimum(race, 1.0, "exhaustive grid")
-    table = targets.target_table(race, optimum, ladder=(0.5, 0.01))
+    table = targets.target_table(targets.run_hits(race, optimum, ladder=(0.5, 0.01)), optimum)
     top = table[table["q"] == 0.01].set_index("strategy")
     # random's final median 0.7: the 0.01 target is 0.997.
     assert top.loc["fast", "target"] == pytest.approx(1.0 - 0.01 * 0.3)
@@ -108,13 +108,16 @@ def test_a_strategy_that_never_reaches_a_target_is_never_lowest():
     runs = {("random", s): [0.5, 0.6] for s in range(2)}
     runs |= {("stuck", s): [0.55, 0.55] for s in range(2)}
     frame = make_frame(runs)
-    table = targets.target_table(frame, targets.resolve_optimum(frame, 1.0, "grid"))
+    optimum = targets.resolve_optimum(frame, 1.0, "grid")
+    table = targets.target_table(targets.run_hits(frame, optimum), optimum)
     assert not table["lowest_ert"].any()
 
 
 def test_ecdf_counts_seed_target_pairs(race):
     optimum = targets.resolve_optimum(race, 1.0, "exhaustive grid")
-    table = targets.ecdf_table(race, optimum, ladder=(0.5, 0.01), points=(0.5, 1.0))
+    table = targets.ecdf_table(
+        targets.run_hits(race, optimum, ladder=(0.5, 0.01)), points=(0.5, 1.0)
+    )
     fast = table[(table["strategy"] == "fast") & (table["axis"] == "trials")]
     # Targets 0.85 and 0.997: fast reaches the first at trial 2, the second at trial 3.
     assert fast["reached_rate"].tolist() == [0.5, 1.0]
@@ -308,7 +311,7 @@ def test_bad_target_fractions_are_refused(race):
 
     optimum = targets.resolve_optimum(race, 1.0, "grid")
     with pytest.raises(ConfigError, match=r"target fractions must lie in \[0, 1\]"):
-        targets.target_table(race, optimum, ladder=(0.5, 1.5))
+        targets.run_hits(race, optimum, ladder=(0.5, 1.5))
 
 
 def test_every_new_column_is_in_the_glossary(shared):

@@ -7,8 +7,8 @@ from pathlib import Path
 import joblib
 import optuna
 import pytest
+from helpers import run_in
 
-from harness.cli import main
 from harness.data.datasets import load_dataset
 from harness.study import ledger
 
@@ -16,25 +16,9 @@ TINY = str(Path(__file__).parent / "data" / "tiny.toml")
 FAILING = str(Path(__file__).parent / "data" / "failing.toml")
 
 
-def run(tmp_path: Path, *options: str) -> int:
-    return main(
-        [
-            "run",
-            "--storage",
-            f"sqlite:///{tmp_path / 'h.db'}",
-            "--leaderboards",
-            str(tmp_path / "boards"),
-            "--models",
-            str(tmp_path / "models"),
-            "--quiet",
-            *options,
-        ]
-    )
-
-
 @pytest.mark.slow
 def test_run_stores_the_study_saves_the_model_and_writes_the_leaderboard(tmp_path, capsys):
-    code = run(tmp_path, "--dataset", "iris", "--space", TINY, "--trials", "3", "--folds", "3")
+    code = run_in(tmp_path, "--dataset", "iris", "--space", TINY, "--trials", "3", "--folds", "3")
     out = capsys.readouterr().out
     assert code == 0
     name = "iris-tiny-tpe-s0"
@@ -52,7 +36,9 @@ def test_run_stores_the_study_saves_the_model_and_writes_the_leaderboard(tmp_pat
 
 
 def test_when_every_trial_fails_the_command_says_why_and_exits_non_zero(tmp_path, capsys):
-    code = run(tmp_path, "--dataset", "iris", "--space", FAILING, "--trials", "2", "--folds", "3")
+    code = run_in(
+        tmp_path, "--dataset", "iris", "--space", FAILING, "--trials", "2", "--folds", "3"
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "all 2 trials" in err and "activation" in err
@@ -74,7 +60,7 @@ def test_when_every_trial_fails_the_command_says_why_and_exits_non_zero(tmp_path
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(tmp_path, capsys, options, message):
-    code = run(tmp_path, "--dataset", "iris", "--space", TINY, *options)
+    code = run_in(tmp_path, "--dataset", "iris", "--space", TINY, *options)
     err = capsys.readouterr().err
     assert code == 2
     assert message in err
@@ -88,18 +74,8 @@ def test_postgresql_without_its_driver_names_the_extra(tmp_path, capsys, monkeyp
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name, *a)
     )  # the README's postgresql:// form uses psycopg 3 (SQLAlchemy 2.1)
-    code = main(
-        [
-            "run",
-            "--dataset",
-            "iris",
-            "--space",
-            TINY,
-            "--quiet",
-            "--storage",
-            "postgresql://someone:secret@127.0.0.1:1/none",
-        ]
-    )
+    storage = "postgresql://someone:secret@127.0.0.1:1/none"
+    code = run_in(tmp_path, "--dataset", "iris", "--space", TINY, storage=storage)
     err = capsys.readouterr().err
     assert code == 2
     assert 'pip install -e ".[postgres]"' in err and "psycopg (3)" in err

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
-from helpers import TINY, study_spec
+from helpers import TINY, start_random_search, study_spec
 from optuna.trial import TrialState
 from postgres import postgres_server
 
@@ -166,33 +165,7 @@ def test_two_workers_run_one_study_on_postgresql(tmp_path):
 
 def start_run(tmp_path: Path, name: str) -> tuple[subprocess.Popen, str]:
     storage = f"sqlite:///{tmp_path / (name + '.db')}"
-    command = [
-        sys.executable,
-        "-m",
-        "harness",
-        "run",
-        "--dataset",
-        "iris",
-        "--space",
-        str(TINY),
-        "--strategy",
-        "random",
-        "--folds",
-        "3",
-        "--trials",
-        "200",
-        "--storage",
-        storage,
-        "--study",
-        name,
-        "--quiet",
-        "--leaderboards",
-        str(tmp_path),
-        "--models",
-        str(tmp_path),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return process, storage
+    return start_random_search(TINY, storage, name, tmp_path, "--trials", "200"), storage
 
 
 def wait_for_complete_trials(storage: str, name: str, count: int) -> list[optuna.trial.FrozenTrial]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import single_torch_thread
+from helpers import run_options, single_torch_thread
 from sklearn.metrics import (
     mean_absolute_error,
     mean_squared_error,
@@ -152,7 +152,7 @@ def test_scaling_is_fitted_on_the_past_rows_of_a_fold_only():
 def load_csv_frame(frame: pd.DataFrame):
     from harness.data.datasets import Dataset
 
-    return Dataset.from_series_frame(frame, "price", "day", name="series", source="test")
+    return Dataset.from_frame(frame, "price", name="series", source="test", time_column="day")
 
 
 # --- metrics -------------------------------------------------------------------------------
@@ -223,25 +223,8 @@ def test_regression_baselines_are_the_family_baseline_naive_and_linear_ar():
 
 
 def run_args(path, tmp_path, *extra):
-    return [
-        "run",
-        "--data",
-        str(path),
-        "--target",
-        "price",
-        "--space",
-        "lstm-sunspots",
-        "--trials",
-        "1",
-        "--quiet",
-        "--storage",
-        f"sqlite:///{tmp_path / 's.db'}",
-        "--leaderboards",
-        str(tmp_path / "lb"),
-        "--models",
-        str(tmp_path / "models"),
-        *extra,
-    ]
+    source = ("--data", str(path), "--target", "price")
+    return run_options(tmp_path, *source, "--space", "lstm-sunspots", "--trials", "1", *extra)
 
 
 def test_a_missing_time_column_exits_2_with_one_line(series_csv, tmp_path, capsys):
@@ -266,18 +249,7 @@ def test_a_classification_metric_on_a_series_exits_2(series_csv, tmp_path, capsy
 
 
 def test_an_lstm_space_on_a_classification_dataset_exits_2(tmp_path, capsys):
-    args = [
-        "run",
-        "--dataset",
-        "iris",
-        "--space",
-        "lstm-sunspots",
-        "--trials",
-        "1",
-        "--quiet",
-        "--storage",
-        f"sqlite:///{tmp_path / 's.db'}",
-    ]
+    args = run_options(tmp_path, "--dataset", "iris", "--space", "lstm-sunspots", "--trials", "1")
     assert main(args) == 2
     assert "'lstm' family (regression)" in capsys.readouterr().err
 

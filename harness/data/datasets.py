@@ -177,6 +177,7 @@ class Dataset:
         categorical: Sequence[str] | None = None,
         impute: str | None = None,
         description: str = "",
+        time_column: str | None = None,
     ) -> Dataset:
         """Validate a table of features and target and split it into a Dataset.
 
@@ -193,50 +194,32 @@ class Dataset:
             :func:`harness.data.validation.infer_categorical`).
         impute : {"median", "most_frequent"} or None
             None rejects missing or infinite values.
+        time_column : str or None
+            Makes the table a time series to forecast (see
+            :func:`harness.data.validation.check_time_series`): the column that orders
+            the rows, which are sorted by it; ``target`` is then numeric, and ``X`` keeps
+            its values as a feature (the series' own past) next to the extra columns.
 
         Raises
         ------
         DataError
             If the target is missing or has one class, a non-numeric column
-            cannot be encoded, or values are missing and ``impute`` is None.
+            cannot be encoded, or values are missing and ``impute`` is None; for a
+            time series, also a missing or unparseable time column, repeated times, a
+            non-numeric or NaN target, or too few rows.
         """
-        validation.check_target_column(list(frame.columns), target, source)
-        y = frame[target]
-        validation.check_target(y, source)
-        X = frame.drop(columns=target)
-        categorical = validation.infer_categorical(X, categorical, source)
-        X = validation.check_finite(X, impute, source)
-        return cls(name, X, y, target, categorical, source, impute, description)
-
-    @classmethod
-    def from_series_frame(
-        cls,
-        frame: pd.DataFrame,
-        target: str,
-        time_column: str,
-        *,
-        name: str,
-        source: str,
-        categorical: Sequence[str] | None = None,
-        impute: str | None = None,
-        description: str = "",
-    ) -> Dataset:
-        """Validate a time series table (see :func:`harness.data.validation.check_time_series`).
-
-        The rows are sorted by time; ``X`` keeps the target's values as a feature
-        (the series' own past) next to the extra columns.
-
-        Raises
-        ------
-        DataError
-            For a missing or unparseable time column, repeated times, a missing,
-            non-numeric or NaN target, too few rows, or bad feature columns.
-        """
-        ordered, times = validation.check_time_series(frame, target, time_column, source)
-        y = ordered[target].astype(float)
-        features = ordered.drop(columns=target)
+        if time_column is None:
+            validation.check_target_column(list(frame.columns), target, source)
+            y = frame[target]
+            validation.check_target(y, source)
+            features = X = frame.drop(columns=target)
+            times = None
+        else:  # sorted by time; the target's past stays a feature
+            X, times = validation.check_time_series(frame, target, time_column, source)
+            y = X[target].astype(float)
+            features = X.drop(columns=target)
         categorical = validation.infer_categorical(features, categorical, source)
-        X = validation.check_finite(ordered, impute, source)
+        X = validation.check_finite(X, impute, source)
         return cls(
             name,
             X,
@@ -400,7 +383,22 @@ def _sklearn_spec(name: str, description: str, loader: str) -> DatasetSpec:
 
 
 SUNSPOTS_SHA256 = "f67889b1d9002cd5227f0e0ef54e35b419cdd85a31279adef6f73fb41e5c0a9b"
-_WINE_SOURCE = "UCI Wine Quality ({colour}), 11 physico-chemical features; rare classes {rare}"
+
+
+def _wine_spec(
+    colour: str, rare: str, sha256: str, published: tuple[PublishedResult, ...]
+) -> DatasetSpec:
+    """One of the two UCI Wine Quality files (Cortez et al.): ``colour`` is red or white."""
+    return _file_spec(
+        f"wine-{colour}",
+        f"UCI Wine Quality ({colour}), 11 physico-chemical features; rare classes {rare}",
+        f"winequality-{colour}.csv",
+        sha256,
+        target="quality",
+        sep=";",
+        published=published,
+    )
+
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
@@ -420,23 +418,17 @@ DATASETS: dict[str, DatasetSpec] = {
             published_note="no published result on this data is known: it comes from IBM's "
             "course materials, not a paper, so the references below are the only comparison",
         ),
-        _file_spec(
-            "wine-red",
-            _WINE_SOURCE.format(colour="red", rare="3 (10 rows) and 8 (18)"),
-            "winequality-red.csv",
+        _wine_spec(
+            "red",
+            "3 (10 rows) and 8 (18)",
             "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e",
-            target="quality",
-            sep=";",
-            published=_cortez(0.591, 0.624),
+            _cortez(0.591, 0.624),
         ),
-        _file_spec(
-            "wine-white",
-            _WINE_SOURCE.format(colour="white", rare="9 (5 rows) and 3 (20)"),
-            "winequality-white.csv",
+        _wine_spec(
+            "white",
+            "9 (5 rows) and 3 (20)",
             "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836",
-            target="quality",
-            sep=";",
-            published=_cortez(0.526, 0.646),
+            _cortez(0.526, 0.646),
         ),
         # Yearly mean sunspot numbers 1700-2008 (NOAA, public domain, via statsmodels).
         _file_spec(
@@ -729,7 +721,7 @@ def load_csv(
         Readable class names by label text, ``{"1": "Basic"}`` or ``"1=Basic,2=Plus"``
         (see :meth:`Dataset.with_class_names`).
     time_column : str, optional
-        Makes the file a time series to forecast (:meth:`Dataset.from_series_frame`):
+        Makes the file a time series to forecast (:meth:`Dataset.from_frame`):
         the column that orders the rows; ``target`` is then the numeric column to forecast.
 
     Returns
@@ -756,18 +748,8 @@ def load_csv(
     except (pd.errors.ParserError, ValueError) as error:
         reason = " ".join(str(error).split())
         raise DataError(f"cannot parse {path} with separator {sep!r}: {reason}") from None
-    if time_column is not None:
-        if class_names is not None:
-            raise DataError("class names apply to classes; a time series has none: drop them")
-        return Dataset.from_series_frame(
-            frame,
-            target,
-            time_column,
-            name=name or path.stem,
-            source=str(path.resolve()),
-            categorical=categorical,
-            impute=impute,
-        )
+    if time_column is not None and class_names is not None:
+        raise DataError("class names apply to classes; a time series has none: drop them")
     dataset = Dataset.from_frame(
         frame,
         target,
@@ -775,5 +757,6 @@ def load_csv(
         source=str(path.resolve()),
         categorical=categorical,
         impute=impute,
+        time_column=time_column,
     )
-    return dataset.with_class_names(class_names)
+    return dataset if time_column is not None else dataset.with_class_names(class_names)

@@ -248,20 +248,32 @@ def _cnn_architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) 
         if settings["dense_units"]
         else "a linear layer"
     )
-    regular = [
-        f"dropout {settings['dropout']:.3g} in the head {cite('srivastava2014')}"
-        if settings["dropout"]
-        else "no dropout",
-        f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
+    network = [
         "residual connections" if settings["residual"] else "no residual connections",
         "training images shifted by up to 1 pixel" if settings["augment"] else "no augmentation",
-        "early stopping" if settings["early_stopping"] else "no early stopping",
     ]
     return (
         f"a convolutional network on {' x '.join(map(str, shape))} images: "
         f"{len(blocks)} block(s) of {kernel} convolutions with "
         f"{' -> '.join(str(b.channels_out) for b in blocks)} channels, each max-pooled while "
         f"its map is at least 2 pixels, then {head} and {n_classes} outputs; "
+        + _training(settings, " in the head", network)
+    )
+
+
+def _training(settings: Mapping[str, Any], dropout_where: str, network: list[str]) -> str:
+    """How a torch network trains: activations, optimizer, batch, epochs, regularisation
+    (dropout ``dropout_where``, batch norm, the ``network``'s own features, early stopping)
+    and imbalance handling."""
+    regular = [
+        f"dropout {settings['dropout']:.3g}{dropout_where} {cite('srivastava2014')}"
+        if settings["dropout"]
+        else "no dropout",
+        f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
+        *network,
+        "early stopping" if settings["early_stopping"] else "no early stopping",
+    ]
+    return (
         f"{settings['activation']} activations, optimizer {with_refs(settings['optimizer'])} "
         f"with learning rate {settings['lr']:.3g}, batch size {settings['batch_size']}, "
         f"{settings['max_epochs']} epochs, {', '.join(regular)}, imbalance handling "
@@ -274,19 +286,7 @@ def _architecture(config: Mapping[str, Any], n_inputs: int, n_classes: int) -> s
         return _cnn_architecture(config, n_inputs, n_classes)
     settings = model_settings(config)
     widths = " -> ".join(map(str, (n_inputs, *hidden_layers(config), n_classes)))
-    regular = [
-        f"dropout {settings['dropout']:.3g} {cite('srivastava2014')}"
-        if settings["dropout"]
-        else "no dropout",
-        f"batch norm {cite('ioffe2015')}" if settings["batch_norm"] else "no batch norm",
-        "early stopping" if settings["early_stopping"] else "no early stopping",
-    ]
-    return (
-        f"{widths} units, {settings['activation']} activations, optimizer "
-        f"{with_refs(settings['optimizer'])} with learning rate {settings['lr']:.3g}, batch size "
-        f"{settings['batch_size']}, {settings['max_epochs']} epochs, {', '.join(regular)}, "
-        f"imbalance handling {with_refs(settings[IMBALANCE])}"
-    )
+    return f"{widths} units, " + _training(settings, "", [])
 
 
 def baseline_section(ctx: ReportContext) -> str:

@@ -354,7 +354,8 @@ def efficiency_table(
             success=np.nan, median_trials="n/a", median_seconds="n/a", reached=0
         )
     else:
-        hits = targets.target_table(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
+        reached = targets.run_hits(frame, opt, reference=reference, ladder=(0.1,), budget=budget)
+        hits = targets.target_table(reached, opt)
     cost = efficiency.overhead(frame, budget=budget)
     ranks = efficiency.rank_curves(frame, budget=budget, n_boot=n_boot, seed=seed)
     final = ranks[ranks["trial"] == ranks["trial"].max()]
@@ -681,8 +682,9 @@ def leaderboard_tables(
         "efficiency": efficiency_table(regret, optimum=opt, **where, **boot),
     }
     if not opt.circular:  # targets near an optimum a compared run set are reached by construction
-        tables["targets"] = targets.target_table(regret, opt, **where)
-        tables["ecdf"] = targets.ecdf_table(regret, opt, **where)
+        hits = targets.run_hits(regret, opt, **where)
+        tables["targets"] = targets.target_table(hits, opt)
+        tables["ecdf"] = targets.ecdf_table(hits, budget=budget)
     tables |= {
         "timing": timing.timing_table(frame, workers=workers, budget=budget),
         "final": final_score_table(frame, budget=budget, **boot),

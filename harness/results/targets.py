@@ -102,19 +102,33 @@ def strategy_values(frame: pd.DataFrame) -> pd.Series:
     return trials["value"].where(trials["state"] == "COMPLETE")
 
 
-def _runs(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
-    return efficiency.prepare_trials(frame, budget)
+def _levels(
+    trials: pd.DataFrame, optimum: Optimum, reference: str, ladder: Sequence[float], budget
+) -> dict[float, float]:
+    """The ladder's target scores, ``{q: opt - q * (opt - rand_p(T))}``, on prepared trials.
+
+    Every target is the optimum when random search's median already reaches it; the
+    optimum is raised to the best trial within the budget if lower.
+    """
+    matrix = efficiency.filled_incumbents(trials, budget)
+    medians = efficiency.reference_medians(matrix, reference)
+    opt = efficiency.effective_optimum(trials, optimum.value)
+    random_final = float(medians.loc[reference].iloc[-1])
+    return {float(q): opt - q * max(opt - random_final, 0.0) for q in ladder}
 
 
-def targets(
+def run_hits(
     frame: pd.DataFrame,
     optimum: Optimum,
     *,
     reference: str = "random",
     ladder: Sequence[float] = LADDER,
     budget: int | None = None,
-) -> dict[float, float]:
-    """The ladder's target scores.
+) -> pd.DataFrame:
+    """When each run first reached each target of the ladder.
+
+    The targets are ``target_q = opt - q * (opt - rand_p(T))``: every target is the
+    optimum when random search's median already reaches it.
 
     Parameters
     ----------
@@ -131,39 +145,17 @@ def targets(
 
     Returns
     -------
-    dict of float to float
-        ``{q: opt - q * (opt - rand_p(T))}``; every target is the optimum when
-        random search's median already reaches it.
-    """
-    trials = _runs(frame, budget)
-    matrix = efficiency.filled_incumbents(trials, budget)
-    medians = efficiency.reference_medians(matrix, reference)
-    opt = efficiency.effective_optimum(trials, optimum.value)
-    random_final = float(medians.loc[reference].iloc[-1])
-    return {float(q): opt - q * max(opt - random_final, 0.0) for q in ladder}
-
-
-def run_hits(
-    frame: pd.DataFrame,
-    optimum: Optimum,
-    *,
-    reference: str = "random",
-    ladder: Sequence[float] = LADDER,
-    budget: int | None = None,
-) -> pd.DataFrame:
-    """When each run first reached each target.
-
-    Returns
-    -------
     pandas.DataFrame
         One row per run and target: ``strategy``, ``seed``, ``q``, ``target``,
         ``reached``, ``trials_spent`` and ``seconds_spent`` (at the first trial
-        reaching the target, else the whole run within the budget).
+        reaching the target, else the whole run within the budget), ``run_trials``
+        and ``run_seconds`` (the whole run within the budget); the input of
+        :func:`target_table` and :func:`ecdf_table`.
     """
     if not ladder or any(not 0.0 <= q <= 1.0 for q in ladder):
         raise ConfigError(f"target fractions must lie in [0, 1], got {list(ladder)}")
-    levels = targets(frame, optimum, reference=reference, ladder=ladder, budget=budget)
-    trials = _runs(frame, budget)
+    trials = efficiency.prepare_trials(frame, budget)
+    levels = _levels(trials, optimum, reference, ladder, budget)
     rows = []
     for (strategy, seed), run in trials.groupby(efficiency.RUN, sort=True):
         last_trial = int(run["trial"].max())
@@ -181,6 +173,8 @@ def run_hits(
                     "reached": reached,
                     "trials_spent": int(first["trial"]) if reached else last_trial,
                     "seconds_spent": float(first["elapsed_seconds"]) if reached else last_second,
+                    "run_trials": last_trial,
+                    "run_seconds": last_second,
                 }
             )
     return pd.DataFrame(rows)
@@ -200,15 +194,15 @@ def _ert(spent: np.ndarray, reached: np.ndarray) -> float:
     return float(np.nansum(spent)) / hits if hits else math.inf
 
 
-def target_table(
-    frame: pd.DataFrame,
-    optimum: Optimum,
-    *,
-    reference: str = "random",
-    ladder: Sequence[float] = LADDER,
-    budget: int | None = None,
-) -> pd.DataFrame:
+def target_table(hits: pd.DataFrame, optimum: Optimum) -> pd.DataFrame:
     """Per strategy and target: success, ERT and median time to target (bounds where censored).
+
+    Parameters
+    ----------
+    hits : pandas.DataFrame
+        :func:`run_hits` of the comparison.
+    optimum : Optimum
+        The optimum ``hits`` were measured against.
 
     Returns
     -------
@@ -220,7 +214,6 @@ def target_table(
         target, not a test; never a strategy that did not reach it) and ``optimum`` (its
         source, :attr:`Optimum.label`).
     """
-    hits = run_hits(frame, optimum, reference=reference, ladder=ladder, budget=budget)
     rows = []
     for (q, strategy), group in hits.groupby(["q", "strategy"], sort=True):
         reached = group["reached"].to_numpy()
@@ -250,15 +243,18 @@ def target_table(
 
 
 def ecdf_table(
-    frame: pd.DataFrame,
-    optimum: Optimum,
-    *,
-    reference: str = "random",
-    ladder: Sequence[float] = LADDER,
-    budget: int | None = None,
-    points: Sequence[float] = ECDF_POINTS,
+    hits: pd.DataFrame, *, budget: int | None = None, points: Sequence[float] = ECDF_POINTS
 ) -> pd.DataFrame:
     """Share of (seed, target) pairs each strategy reached within ``t`` trials and ``tau`` seconds.
+
+    Parameters
+    ----------
+    hits : pandas.DataFrame
+        :func:`run_hits` of the comparison.
+    budget : int, optional
+        The trials per run ``hits`` were measured within; default the longest run.
+    points : sequence of float
+        Fractions of the budget (trials) or of the longest run (seconds).
 
     Returns
     -------
@@ -267,11 +263,9 @@ def ecdf_table(
         budget point: ``points`` of the budget, or of the longest run's seconds),
         ``runs_targets`` (seeds x targets) and ``reached_rate``.
     """
-    hits = run_hits(frame, optimum, reference=reference, ladder=ladder, budget=budget)
-    trials = _runs(frame, budget)
     horizon = {
-        "trials": float(budget or trials["trial"].max()),
-        "seconds": float(trials["elapsed_seconds"].max()),
+        "trials": float(budget or hits["run_trials"].max()),
+        "seconds": float(hits["run_seconds"].max()),
     }
     rows = []
     for strategy, group in hits.groupby("strategy", sort=True):
