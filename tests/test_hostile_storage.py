@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,14 +28,21 @@ def parent_is_a_file(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'afile' / 'h.db'}"
 
 
-def garbage_pages(tmp: Path) -> str:
+def garbage_pages(tmp: Path, seed: int = 0) -> str:
     path = tmp / "h.db"
     _sound_database(path)
     data = bytearray(path.read_bytes())
+    rng = random.Random(seed)  # seeded: the same garbage on every run
     for offset in range(8192, len(data) - 4096, 4096):  # keep the header page, spoil the others
-        data[offset + 100 : offset + 3000] = os.urandom(2900)
+        data[offset + 100 : offset + 3000] = rng.randbytes(2900)
     path.write_bytes(bytes(data))
     return f"sqlite:///{path}"
+
+
+def garbage_quoted_as_text(tmp: Path) -> str:
+    # With this seed, quick_check quotes bytes that are not UTF-8 in its answer: reading the
+    # answer as text raised UnicodeDecodeError (a traceback) in about 3% of random garbage.
+    return garbage_pages(tmp, seed=135)
 
 
 def not_a_journal(tmp: Path) -> str:
@@ -69,6 +76,11 @@ def a_folder(tmp: Path) -> str:
 CASES: dict[str, tuple[Callable[[Path], str], str, str]] = {
     "parent is a file": (parent_is_a_file, "is a file, not a folder", "is a file, not a folder"),
     "garbage pages": (garbage_pages, "not a sound SQLite database", "not a sound SQLite database"),
+    "garbage quoted as text": (
+        garbage_quoted_as_text,
+        "not a sound SQLite database",
+        "not a sound SQLite database",
+    ),
     "not a journal": (not_a_journal, "not an Optuna journal file", "not an Optuna journal file"),
     "unwritable": (unwritable, "cannot open storage", "no storage file"),
     "truncated": (truncated, "not a sound SQLite database", "not a sound SQLite database"),

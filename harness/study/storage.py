@@ -232,16 +232,26 @@ def _check_sqlite_file(path: Path) -> None:
     try:
         uri = f"{path.resolve().as_uri()}?mode=ro"
         with closing(sqlite3.connect(uri, uri=True)) as connection:
+            # quick_check quotes what it finds: on spoiled pages, bytes that are not UTF-8.
+            connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
             found = connection.execute("PRAGMA quick_check").fetchone()
     except sqlite3.Error as error:
         found = (str(error),)
+    except UnicodeDecodeError:  # SQLite's own message quoted bytes that are not UTF-8
+        found = ("damaged pages: SQLite's answer is not even text",)
     if found is None or found[0] != "ok":
-        problem = "no answer" if found is None else found[0]
+        problem = "no answer" if found is None else _one_printable_line(found[0])
         raise ConfigError(
             f"{path} is not a sound SQLite database ({problem}): give the path of a study "
             "database, or restore this file from a copy"
         )
     _CHECKED.add(key)
+
+
+def _one_printable_line(text: str, most: int = 200) -> str:
+    """``text`` as one line of printable characters, at most ``most`` long."""
+    line = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    return line if len(line) <= most else line[: most - 3] + "..."
 
 
 def _open_journal(path: Path, create: bool) -> optuna.storages.JournalStorage:
