@@ -455,6 +455,16 @@ class Simulated:
         return study
 
 
+def _replay_procedure(
+    spec: ReplaySpec, trial: optuna.Trial, started: float, attrs: dict[int, _Attrs]
+) -> TrialProcedure:
+    """The procedure of one replayed trial, its attributes kept in ``attrs`` by trial number."""
+    attrs[trial.number] = _Attrs()
+    return TrialProcedure(
+        trial, spec.space, spec.task.metric, spec.task.n_folds, True, started, attrs[trial.number]
+    )
+
+
 def simulate(spec: ReplaySpec) -> Simulated:
     """Replay one study in memory; see the module docstring for the simulated clock.
 
@@ -492,16 +502,7 @@ def simulate(spec: ReplaySpec) -> Simulated:
         started = time.perf_counter()
         trial = study.ask()
         asked += 1
-        attrs[trial.number] = _Attrs()
-        procedure = TrialProcedure(
-            trial,
-            spec.space,
-            spec.task.metric,
-            spec.task.n_folds,
-            True,
-            started,
-            attrs[trial.number],
-        )
+        procedure = _replay_procedure(spec, trial, started, attrs)
         try:
             config = procedure.propose()
         except TrialFailed:  # a finite strategy ran out between the check and the ask
@@ -586,16 +587,7 @@ def simulate_batches(
     now, asked, proposing = 0.0, 0, 0.0
 
     def new_procedure(trial: optuna.Trial, started: float) -> TrialProcedure:
-        attrs[trial.number] = _Attrs()
-        return TrialProcedure(
-            trial,
-            spec.space,
-            spec.task.metric,
-            spec.task.n_folds,
-            True,
-            started,
-            attrs[trial.number],
-        )
+        return _replay_procedure(spec, trial, started, attrs)
 
     def duplicate(asked: Asked) -> float | None:
         """A repeat, answered from the earlier trial: it costs its proposal only."""
