@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The suite on a fresh clone, under load, several times in a row (default 3): what "passes on
-# every fresh clone, every time" means. Each run clones this checkout's HEAD afresh (one new
-# virtual environment serves all runs); one busy process per core runs beside the README's
+# every fresh clone, every time" means. Each run clones this checkout afresh at the commit that
+# was HEAD when the script started (one new virtual environment serves all runs); one busy process per core runs beside the README's
 # test command; the first failing run stops the script (exit 1) and names its log. No test is
 # retried.
 #
@@ -12,6 +12,7 @@ shift || true
 [ "${1:-}" = "--" ] && shift
 source_dir="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/harness-stress.XXXXXX")"
+commit="$(git -C "$source_dir" rev-parse HEAD)"  # every run tests this commit, whatever lands meanwhile
 
 python3 -m venv "$work/venv"
 # shellcheck disable=SC1091
@@ -29,6 +30,7 @@ for run in $(seq "$runs"); do
     log="$work/run-$run.log"
     clone="$work/clone-$run"
     git clone --quiet "$source_dir" "$clone"
+    git -C "$clone" checkout --quiet --detach "$commit"
     started=$(date +%s)
     if (cd "$clone" && CI=true bash scripts/test.sh -p no:cacheprovider "$@") >"$log" 2>&1; then
         echo "run $run of $runs passed in $(( $(date +%s) - started )) s: $(tail -n 1 "$log")"
@@ -37,4 +39,4 @@ for run in $(seq "$runs"); do
         exit 1
     fi
 done
-echo "all $runs runs passed under load at $(git -C "$source_dir" rev-parse --short HEAD) (clones and logs in $work)"
+echo "all $runs runs passed under load at ${commit:0:7} (clones and logs in $work)"

@@ -17,4 +17,7 @@ pip install -e ".[test,dev]"
 ruff check .
 ruff format --check .
 lint-imports
-python -m pytest "$@"
+# One pytest worker per core (pytest-xdist): tests are independent, each in its own temporary
+# folder, and training runs on one torch thread, so two workers on two cores halve the wall
+# time of the slow tier. Pass -n 0 to run in this process (a debugger, --pdb).
+python -m pytest -n auto "$@"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,28 @@ OUTPUT_FOLDERS = ("reports", "drawio", "leaderboards", "studies", "data", "searc
 files: no test may add or change a file there."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _system_temp_in_the_session_folder(tmp_path_factory):
+    """The system temp folder (``tempfile.gettempdir()``, ``TMPDIR`` for subprocesses such as
+    a notebook's kernel) is a folder of this session's, so nothing a session fixture or a
+    notebook saves there (the tuned model's ``MODEL_PATH``) lands in the machine's ``/tmp``."""
+    temp = tmp_path_factory.mktemp("system-temp")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(temp))
+        patch.setattr(tempfile, "tempdir", str(temp))
+        yield temp
+
+
 @pytest.fixture(autouse=True)
 def _in_its_own_folder(tmp_path, monkeypatch):
     """Every test runs from its own temporary folder, so a default output path (reports/,
-    drawio/, studies/harness.db, leaderboards/) can never land in the checkout."""
+    drawio/, studies/harness.db, leaderboards/) can never land in the checkout, and its
+    system temp folder is one of its own too."""
     monkeypatch.chdir(tmp_path)
+    temp = tmp_path / "system-temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
 
 
 def _changed_files() -> set[str]:
@@ -38,6 +57,12 @@ def _changed_files() -> set[str]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_BEFORE] = _changed_files()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One pytest worker per core (scripts/test.sh): a second torch thread each would only
+        # make the workers fight over the cores.
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -83,9 +83,10 @@ def test_only_the_retraining_cells_are_left_without_outputs(text):
     )
 
 
-def test_it_saves_the_model_and_scores_new_rows(text, tiny_report):
+def test_it_saves_the_model_and_scores_new_rows(text, tiny_report, tmp_path):
     namespace, printed = run_code_cells(text, tiny_report / "reports")
     assert namespace["MODEL_PATH"].is_file()
+    assert namespace["MODEL_PATH"].is_relative_to(tmp_path)  # the test's temp folder, not /tmp
     assert next(iter(namespace["scored"].columns)) == "predicted segment"
     assert len(namespace["scored"]) == 5
     assert f"saved {namespace['MODEL_PATH'].name}" in printed

@@ -31,8 +31,12 @@ from harness.results.efficiency import strategy_trials
 def _configs(runs, shared: int, seed_offset: int = 0) -> dict:
     """Per-run lr values: the first ``shared`` positions equal across strategies of a seed."""
     values = {}
+    # Not hash(strategy): str hashes change from process to process, and one that is 0 modulo
+    # the offset made a strategy's own values equal the shared ones (a flaky prefix).
+    names = sorted({strategy for strategy, _ in runs})
     for strategy, seed in runs:
-        own = [1000 * (hash(strategy) % 97) + k for k in range(len(runs[strategy, seed]))]
+        offset = 1000 * (1 + names.index(strategy))
+        own = [offset + k for k in range(len(runs[strategy, seed]))]
         values[strategy, seed] = [seed * 100 + k if k < shared else own[k] for k in range(len(own))]
     return values
 
