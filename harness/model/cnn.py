@@ -86,21 +86,22 @@ class CNNModule(nn.Module):
     n_classes : int
         Number of output logits.
     n_blocks, channels, kernel_size, batch_norm, residual, activation, dense_units, dropout
-        See :class:`CNNClassifier`.
+        See :class:`CNNClassifier`, which passes every one of them (their defaults are
+        its own, and :data:`~harness.model.cnn_vocabulary.CNN_DEFAULTS`).
     """
 
     def __init__(
         self,
         image_shape: Sequence[int],
         n_classes: int,
-        n_blocks: int = 2,
-        channels: int = 16,
-        kernel_size: int = 3,
-        batch_norm: bool = True,
-        residual: bool = False,
-        activation: str = "relu",
-        dense_units: int = 64,
-        dropout: float = 0.0,
+        n_blocks: int,
+        channels: int,
+        kernel_size: int,
+        batch_norm: bool,
+        residual: bool,
+        activation: str,
+        dense_units: int,
+        dropout: float,
     ) -> None:
         super().__init__()
         blocks = cnn_blocks(tuple(image_shape), n_blocks, channels)
