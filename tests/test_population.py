@@ -423,15 +423,21 @@ def test_run_rejects_a_batch_below_one_before_writing(tmp_path):
     assert not (tmp_path / "s.db").exists()
 
 
-@pytest.mark.slow
-def test_the_quick_benchmark_ends_with_the_speed_up_line():
+def _run_benchmark(*options: str, timeout: float) -> subprocess.CompletedProcess:
+    """Run the population benchmark in a child process; it must exit 0."""
     result = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--quick", "--max-epochs", "3"],
+        [sys.executable, str(BENCHMARK), *options],
         capture_output=True,
         text=True,
-        timeout=600,
-        check=True,
+        timeout=timeout,
     )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_the_quick_benchmark_ends_with_the_speed_up_line():
+    result = _run_benchmark("--quick", "--max-epochs", "3", timeout=600)
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("population speed-up at q=8: ") and last.endswith("x")
     assert "| mlp-small | 8 |" in result.stdout
@@ -439,11 +445,5 @@ def test_the_quick_benchmark_ends_with_the_speed_up_line():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device runs the benchmark")
 def test_the_gpu_benchmark_skips_cleanly_without_cuda():
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--device", "cuda", "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _run_benchmark("--device", "cuda", "--quick", timeout=300)
     assert "skipped: --device cuda needs a CUDA GPU" in result.stdout

@@ -69,11 +69,15 @@ def _table(real: dict, study: str = "grid", **kwargs) -> TableTask:
     return TableTask(f"{real['storage']}#{study}", real["space"], **asked)
 
 
+def _spec(real: dict, **settings) -> ReplaySpec:
+    """A replay on the real grid's space, of its table unless ``task`` is given."""
+    task = settings.pop("task") if "task" in settings else _table(real)
+    return ReplaySpec(space=real["space"], task=task, **settings)
+
+
 def test_replay_of_a_real_study_proposes_and_scores_the_same(real: dict) -> None:
     stored = optuna.load_study(study_name="random", storage=real["storage"])
-    spec = ReplaySpec(
-        name="r", strategy="random", space=real["space"], task=_table(real), seed=3, n_trials=5
-    )
+    spec = _spec(real, name="r", strategy="random", seed=3, n_trials=5)
     replayed = simulate(spec).study
     assert [t.params for t in replayed.trials] == [t.params for t in stored.trials]
     assert [t.value for t in replayed.trials] == pytest.approx([t.value for t in stored.trials])
@@ -85,14 +89,8 @@ def test_replay_of_a_real_study_proposes_and_scores_the_same(real: dict) -> None
 
 def test_simulated_clock_charges_stored_seconds_and_workers_overlap(real: dict) -> None:
     table = _table(real)
-    one = simulate(
-        ReplaySpec(name="a", strategy="grid", space=real["space"], task=table, n_trials=6)
-    ).study
-    four = simulate(
-        ReplaySpec(
-            name="b", strategy="grid", space=real["space"], task=table, n_trials=6, workers=4
-        )
-    ).study
+    one = simulate(_spec(real, name="a", strategy="grid", task=table, n_trials=6)).study
+    four = simulate(_spec(real, name="b", strategy="grid", task=table, n_trials=6, workers=4)).study
     ends = [t.user_attrs[ledger.SIM_END] for t in one.trials]
     costs = [
         sum(t.user_attrs[ledger.FIT_SECONDS]) + sum(t.user_attrs[ledger.PREDICT_SECONDS])
@@ -114,15 +112,7 @@ def test_simulated_clock_charges_stored_seconds_and_workers_overlap(real: dict) 
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_same_seed_same_replay_and_exact_budget(real: dict, workers: int) -> None:
     def run() -> optuna.Study:
-        spec = ReplaySpec(
-            name="t",
-            strategy="tpe",
-            space=real["space"],
-            task=_table(real),
-            seed=1,
-            n_trials=11,
-            workers=workers,
-        )
+        spec = _spec(real, name="t", strategy="tpe", seed=1, n_trials=11, workers=workers)
         return simulate(spec).study
 
     first, second = run(), run()
@@ -134,15 +124,7 @@ def test_same_seed_same_replay_and_exact_budget(real: dict, workers: int) -> Non
 
 
 def test_fold_pruning_replays_stored_folds_in_order(real: dict) -> None:
-    spec = ReplaySpec(
-        name="p",
-        strategy="random",
-        space=real["space"],
-        task=_table(real),
-        seed=0,
-        n_trials=30,
-        pruner="median",
-    )
+    spec = _spec(real, name="p", strategy="random", seed=0, n_trials=30, pruner="median")
     study = simulate(spec).study
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned, "the median pruner should stop some of 30 trials"
@@ -382,9 +364,7 @@ def test_stored_study_with_other_settings_is_refused(real: dict, tmp_path: Path)
 
 
 def test_a_repeated_proposal_is_answered_from_the_stored_trial(real: dict) -> None:
-    spec = ReplaySpec(
-        name="d", strategy="random", space=real["space"], task=_table(real), seed=0, n_trials=20
-    )
+    spec = _spec(real, name="d", strategy="random", seed=0, n_trials=20)
     study = simulate(spec).study
     rows = ledger.trial_rows(study)
     duplicates = [t for t in study.trials if ledger.DUPLICATE_OF in t.user_attrs]
@@ -399,14 +379,7 @@ def test_a_repeated_proposal_is_answered_from_the_stored_trial(real: dict) -> No
 
 
 def test_charge_proposals_adds_the_measured_proposal_time_to_the_clock(real: dict) -> None:
-    spec = ReplaySpec(
-        name="c",
-        strategy="grid",
-        space=real["space"],
-        task=_table(real),
-        n_trials=3,
-        charge_proposals=True,
-    )
+    spec = _spec(real, name="c", strategy="grid", n_trials=3, charge_proposals=True)
     trials = simulate(spec).study.trials
     end = 0.0
     for trial in trials:
@@ -497,7 +470,7 @@ def test_a_table_records_how_it_was_made_and_the_replay_stores_it(real: dict) ->
         ledger.TABLE_TRAINER: trainers.pop(),
         ledger.TABLE_VERSION: __version__,
     }
-    spec = ReplaySpec(name="p", strategy="random", space=real["space"], task=table, n_trials=2)
+    spec = _spec(real, name="p", strategy="random", task=table, n_trials=2)
     assert spec.settings()[ledger.TABLE_TRAINER] == table.provenance[ledger.TABLE_TRAINER]
     assert FunctionTask(get_task("branin")).provenance[ledger.TABLE_TRAINER] == "analytic"
 
@@ -523,7 +496,7 @@ def test_a_table_of_two_trainers_is_refused(real: dict) -> None:
 
 def test_cmaes_on_an_all_categorical_space_is_refused_as_random_search(real: dict) -> None:
     with pytest.raises(ConfigError, match="is random search"):
-        ReplaySpec(name="c", strategy="cmaes", space=real["space"], task=_table(real))
+        _spec(real, name="c", strategy="cmaes")
     branin = FunctionTask(get_task("branin"))
     space = load_space(
         Path(__file__).parents[1] / "search_spaces" / "analytic" / "branin.toml",
@@ -533,20 +506,8 @@ def test_cmaes_on_an_all_categorical_space_is_refused_as_random_search(real: dic
 
 
 def _batch_spec(real: dict, **kwargs) -> ReplaySpec:
-    settings = (
-        dict(
-            name="q",
-            strategy="tpe",
-            space=real["space"],
-            task=_table(real),
-            seed=1,
-            n_trials=7,
-            batch=3,
-            batch_speedup=2.0,
-        )
-        | kwargs
-    )
-    return ReplaySpec(**settings)
+    batched = dict(name="q", strategy="tpe", seed=1, n_trials=7, batch=3, batch_speedup=2.0)
+    return _spec(real, **(batched | kwargs))
 
 
 def _by_batch(study: optuna.Study) -> dict[int, list]:
@@ -603,7 +564,7 @@ def test_a_batch_sees_its_mates_running_and_answers_repeats_once(real: dict) -> 
 
 
 def test_sequential_replays_store_no_batch_settings(real: dict) -> None:
-    spec = ReplaySpec(name="s", strategy="tpe", space=real["space"], task=_table(real), n_trials=3)
+    spec = _spec(real, name="s", strategy="tpe", n_trials=3)
     assert ledger.PROPOSAL_BATCH not in spec.settings()
     assert all(ledger.BATCH not in t.user_attrs for t in simulate(spec).study.trials)
 

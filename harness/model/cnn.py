@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from torch import nn
 from torch.nn import functional as F
 
@@ -86,21 +86,22 @@ class CNNModule(nn.Module):
     n_classes : int
         Number of output logits.
     n_blocks, channels, kernel_size, batch_norm, residual, activation, dense_units, dropout
-        See :class:`CNNClassifier`.
+        See :class:`CNNClassifier`, which passes every one of them (their defaults are
+        its own, and :data:`~harness.model.cnn_vocabulary.CNN_DEFAULTS`).
     """
 
     def __init__(
         self,
         image_shape: Sequence[int],
         n_classes: int,
-        n_blocks: int = 2,
-        channels: int = 16,
-        kernel_size: int = 3,
-        batch_norm: bool = True,
-        residual: bool = False,
-        activation: str = "relu",
-        dense_units: int = 64,
-        dropout: float = 0.0,
+        n_blocks: int,
+        channels: int,
+        kernel_size: int,
+        batch_norm: bool,
+        residual: bool,
+        activation: str,
+        dense_units: int,
+        dropout: float,
     ) -> None:
         super().__init__()
         blocks = cnn_blocks(tuple(image_shape), n_blocks, channels)
@@ -405,22 +406,10 @@ default="relu"
             valid = to_dataset(self._images(X_valid), y_valid, device)
         net = self._build_net(y, valid, torch_seed, device)
         self._fit_net(net, self._images(X), y, torch_seed, device)
-        self.n_parameters_ = sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_pixels), or images as in ``fit``
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Float64 probabilities; each row sums to 1.
-        """
-        check_is_fitted(self)
+    def _net_input(self, X: Any) -> np.ndarray:
+        """Flat rows or images (of the shape trained on) as the network's images."""
         X, array_shape = _flat_rows(X)
         if array_shape is not None:
             require(
@@ -429,9 +418,7 @@ default="relu"
                 f"{self.image_shape_}, the shape trained on",
                 array_shape,
             )
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        logits = self.net_.forward(self._images(X))
-        return torch.softmax(logits.double(), dim=1).numpy()
+        return self._images(super()._net_input(X))
 
     def _images(self, X: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(X.reshape(len(X), *self.image_shape_))

@@ -14,9 +14,8 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from harness.model.network import MLPModule
 from harness.model.torch_base import (
@@ -277,25 +276,7 @@ default="relu"
         X, y = self._resample(X, y, resample_seed)
         net = self._build_net(hidden, y, valid, torch_seed, device)
         self._fit_net(net, X, y, torch_seed, device)
-        self.n_parameters_ = sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
         return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Float64 probabilities; each row sums to 1.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        logits = self.net_.forward(X)
-        return torch.softmax(logits.double(), dim=1).numpy()
 
     def training_settings(self) -> dict[str, Any]:
         """How this estimator trains, validated (see the base class), plus its network.

@@ -8,7 +8,8 @@ learning rate and schedule, batches, epochs, early stopping, loss), seeding (the
 seeds drawn from ``random_state``, torch's generators forked around a fit), the
 device rule, the tensor batches, the skorch settings built from all that, and
 ``clone`` (callbacks passed on, not copied). :class:`TorchClassifierBase` adds the
-label encoding, the stratified early-stopping split, class weights and ``predict``.
+label encoding, the stratified early-stopping split, class weights, ``predict_proba``
+and ``predict``.
 
 A family adds its module, its own parameters and their checks, and the module
 arguments of ``_build_net``; see the README's architecture section for the
@@ -36,6 +37,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import (
     EarlyStopping,
@@ -514,7 +516,9 @@ class TorchEstimatorBase(BaseEstimator):
 class TorchClassifierBase(ClassifierMixin, TorchEstimatorBase):
     """The shared part of the torch classifiers: labels, early-stopping split, class weights.
 
-    ``classes_`` holds the sorted labels; the network learns their indices.
+    ``classes_`` holds the sorted labels; the network learns their indices. A family
+    whose network takes rows in another form than validated float32 rows (the CNN's
+    images) overrides ``_net_input``.
     """
 
     def predict(self, X: Any) -> np.ndarray:
@@ -531,6 +535,33 @@ class TorchClassifierBase(ClassifierMixin, TorchEstimatorBase):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like
+            Rows in any form ``fit`` takes.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Float64 probabilities; each row sums to 1.
+        """
+        check_is_fitted(self)
+        logits = self.net_.forward(self._net_input(X))
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def _net_input(self, X: Any) -> np.ndarray:
+        """The rows ``X`` as the fitted network takes them: validated, float32."""
+        return validate_data(self, X, reset=False, dtype=np.float32)
+
+    def _fit_net(self, net: Any, X: Any, y: Any, seed: int, device: str) -> Any:
+        """Train ``net`` as the base does; count its trainable weights as ``n_parameters_``."""
+        super()._fit_net(net, X, y, seed, device)
+        self.n_parameters_ = sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
+        return net
 
     def _encode_labels(self, y: Any) -> np.ndarray:
         """Set ``classes_`` from ``y`` (at least two) and return the class indices, int64."""
