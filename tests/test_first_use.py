@@ -105,6 +105,20 @@ def test_every_option_with_a_default_shows_it_in_help():
     assert "(default: 0)" in run_help.split("--seed SEED")[-1].split("--metric")[0]
 
 
+def test_every_command_taking_data_dir_describes_it_the_same_way():
+    # One definition (_data_options.add_data_dir_argument): registered datasets' files, the
+    # environment variable, then ./data; once a command said "the dataset's CSV file" instead.
+    options = {
+        name: action
+        for name, sub in _subparsers(build_parser()).items()
+        for action in sub._actions
+        if "--data-dir" in action.option_strings
+    }
+    assert set(options) == {"compare", "datasets", "report", "run", "worker"}
+    assert len({(a.help, a.metavar, a.default) for a in options.values()}) == 1
+    assert "registered dataset files" in options["compare"].help
+
+
 def test_the_status_line_rewrites_on_a_terminal_and_prints_lines_elsewhere():
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -8,6 +8,7 @@ harness.data.sources.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import helpers
@@ -89,12 +90,18 @@ def test_run_settings_stored_before_versions_still_rebuild_the_study(tmp_path):
     assert spec.dataset.n_samples == 120
 
 
-def test_a_worker_rebuilds_the_batch_size_of_a_batched_run(tmp_path):
-    spec = tpe_spec(tmp_path, batch=3)
+def test_a_worker_rebuilds_every_setting_the_run_stored(tmp_path):
+    spec = tpe_spec(tmp_path, batch=3, timeout=50.0, trial_timeout=30.0, pruner="median", n_folds=4)
     settings = RunSettings.from_spec(spec, DataSource.registered("iris"), {})
     rebuilt = settings.study_spec(spec.name, spec.storage, settings.search_rows(spec.name))
-    assert rebuilt.batch == 3
+    shared = {f.name for f in fields(RunSettings)} & {f.name for f in fields(StudySpec) if f.init}
+    assert shared == set(run_settings._spec_fields()) and len(shared) == 12
+    for name in shared:
+        assert getattr(settings, name) == getattr(rebuilt, name) == getattr(spec, name), name
     assert rebuilt.identity == spec.identity
+    # A worker's own --timeout replaces the run's.
+    mine = settings.study_spec(spec.name, spec.storage, rebuilt.dataset, timeout=5.0)
+    assert (mine.timeout, mine.trial_timeout) == (5.0, 30.0)
 
 
 @pytest.mark.parametrize(

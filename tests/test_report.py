@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from sklearn.metrics import precision_recall_fscore_support
 from tiny_comparison import COMPARISON
 
 from harness.cli import main
+from harness.report import business, document
+from harness.report.context import load_context
 from harness.report.document import SECTIONS
 from harness.report.drawio import DIAGRAMS
 from harness.report.recommendations import WILCOXON_MIN_PAIRS, final_advice, imbalance_advice
@@ -193,6 +196,21 @@ def test_recommendations_state_the_computed_numbers(results, text):
         in text
     )
     assert "did not vary imbalance handling" in text  # the tiny space has no `imbalance`
+
+
+def test_segment_parts_say_when_the_held_out_results_do_not_store_them(results):
+    ctx = load_context(results, results.comparison.load_dataset())
+    stored = document._segments_section(ctx, {"targeting": 1})
+    assert "Drop in the held-out score" in stored and "If a campaign contacts" in stored
+    bare = {name: dict(values) for name, values in ctx.holdout.items()}
+    for key in ("permutation_importance", "proba"):
+        bare[TUNED].pop(key, None)
+    missing = document._segments_section(replace(ctx, holdout=bare), {"targeting": 1})
+    assert "Drop in the held-out score" not in missing and "If a campaign" not in missing
+    assert f"the held-out rows are {business.NOT_STORED}. (The importances" in missing
+    assert f"probabilities, which are {business.NOT_STORED}; rerun" in missing
+    # Everything else in the section is the same.
+    assert missing.split("### Customer drivers")[0] == stored.split("### Customer drivers")[0]
 
 
 def _imbalance_frame(smote_effect: float) -> pd.DataFrame:

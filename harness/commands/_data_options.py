@@ -126,7 +126,21 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, name_positional: bool
         help="readable class names, e.g. '1=Basic,2=E-Service' (any dataset; registered ones "
         "may have their own, shown by `harness datasets NAME`)",
     )
-    group.add_argument(
+    add_data_dir_argument(group)
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--data-dir``: where the files of registered datasets are on this host.
+
+    The one definition of the option, for the commands that take it without the
+    rest of :func:`add_data_arguments` (``compare``, ``report``, ``worker``).
+
+    Parameters
+    ----------
+    parser : ArgumentParser or argument group
+        Where the option goes.
+    """
+    parser.add_argument(
         "--data-dir",
         metavar="DIR",
         help=f"where registered dataset files are; when not given, ${DATA_DIR_ENV}, else ./data",

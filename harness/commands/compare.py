@@ -17,6 +17,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from harness.commands._data_options import add_data_dir_argument
+
 HELP = "run strategies x seeds of a comparison file, then write its leaderboards"
 
 
@@ -25,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "comparison", type=Path, help="comparison file, e.g. studies/teleconnect.toml"
     )
-    parser.add_argument("--data-dir", default=None, help="folder holding the dataset's CSV file")
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--leaderboards",
         type=Path,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.commands._data_options import add_data_dir_argument
+
 HELP = "write a comparison's or a study's Markdown report, figures, draw.io diagrams, notebook"
 
 
@@ -31,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--drawio", type=Path, default=Path("drawio"), help="folder of the draw.io diagrams"
     )
-    parser.add_argument("--data-dir", default=None, help="folder holding the dataset's CSV file")
+    add_data_dir_argument(parser)
 
 
 def _check_source(args: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from harness.commands._data_options import add_data_dir_argument
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,9 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "its own, above the creating run's (which uses 0 to --workers - 1); default: derived "
         "from the host name and process id",
     )
-    parser.add_argument(
-        "--data-dir", metavar="DIR", help="where registered dataset files are on this host"
-    )
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--data", metavar="PATH", help="for a study of a CSV file: its path on this host"
     )

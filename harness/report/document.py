@@ -460,21 +460,19 @@ def _segments_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
         bullets(business.change_sentences(changes)),
         "### Customer drivers",
     ]
-    drivers = business.drivers(ctx.holdout)
-    if drivers is None:
-        blocks.append(
-            "Permutation importances of the customer features on the held-out rows are "
-            f"{business.NOT_STORED}. (The importances in the figures are of the "
-            "hyperparameters, a different question: what mattered to the search, not to the "
-            "customers' segment.)"
-        )
-    else:
-        blocks += [
+    blocks += _stored_part(
+        business.drivers(ctx.holdout),
+        "Permutation importances of the customer features on the held-out rows are "
+        f"{business.NOT_STORED}. (The importances in the figures are of the "
+        "hyperparameters, a different question: what mattered to the search, not to the "
+        "customers' segment.)",
+        lambda drivers: [
             "Drop in the held-out score when a feature's values are shuffled across customers "
             "(mean and standard deviation over the stored repeats); these are customer "
             "features, kept apart from the hyperparameter importances in the figures:",
             markdown_table(drivers),
-        ]
+        ],
+    )
     blocks += [
         "### Segment profiles",
         f"Mean of each numeric feature by segment over all {ctx.dataset.n_samples} customers, "
@@ -482,23 +480,29 @@ def _segments_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
         markdown_table(business.segment_profiles(ctx.dataset, ctx.names)),
         "### Targeting",
     ]
-    stored = business.stored_probabilities(ctx.holdout)
-    if stored is None:
-        blocks.append(
-            "Cumulative gains, lift and calibration need each held-out customer's predicted "
-            f"segment probabilities, which are {business.NOT_STORED}; rerun the comparison "
-            "with a harness that stores them to get this table."
-        )
-    else:
-        truth, proba = stored
-        blocks += [
-            f"If a campaign contacts the top x% of the {len(truth)} held-out customers by the "
-            "tuned model's probability of a segment, the share of that segment it reaches "
+    blocks += _stored_part(
+        business.stored_probabilities(ctx.holdout),
+        "Cumulative gains, lift and calibration need each held-out customer's predicted "
+        f"segment probabilities, which are {business.NOT_STORED}; rerun the comparison "
+        "with a harness that stores them to get this table.",
+        lambda stored: [
+            f"If a campaign contacts the top x% of the {len(stored[0])} held-out customers by "
+            "the tuned model's probability of a segment, the share of that segment it reaches "
             "(lift: that share over x; 1.0 is random contact):",
-            markdown_table(business.gains(truth, proba, ctx.holdout[TUNED]["labels"], ctx.names)),
+            markdown_table(business.gains(*stored, ctx.holdout[TUNED]["labels"], ctx.names)),
             *_figure_note(numbers, "targeting"),
-        ]
+        ],
+    )
     return "\n\n".join(blocks)
+
+
+def _stored_part(found: Any, missing: str, shown: Callable[[Any], list[str]]) -> list[str]:
+    """The blocks of a part built from what the held-out results may not store.
+
+    ``shown(found)`` where it is stored; where ``found`` is None, the one sentence
+    ``missing``, which says so (with :data:`harness.report.business.NOT_STORED`).
+    """
+    return [missing] if found is None else shown(found)
 
 
 def _strategy_advice(ctx: ReportContext) -> str:
@@ -524,44 +528,28 @@ def _strategy_advice(ctx: ReportContext) -> str:
     )
 
 
-def _forecast_recommendations(ctx: ReportContext) -> str:
-    return "\n\n".join(
-        [
-            "Each point is computed from the tables above; differences are called significant "
-            "only where the paired test named beside them supports it after Holm's correction "
-            "for the comparisons made.",
-            "### Which strategy at which budget",
-            _strategy_advice(ctx),
-            "### The tuned model",
-            bullets(forecast.recommendations(ctx)),
-        ]
-    )
-
-
 def _recommendations_section(ctx: ReportContext) -> str:
+    blocks = [
+        "Each point is computed from the tables above; differences are called significant "
+        "only where the paired test named beside them supports it after Holm's correction "
+        "for the comparisons made.",
+        "### Which strategy at which budget",
+        _strategy_advice(ctx),
+    ]
     if forecast.is_forecast(ctx):
-        return _forecast_recommendations(ctx)
-    choices = recommendations.imbalance_advice(
-        ctx.tables.get(f"by_{IMBALANCE}"), ctx.train.imbalance_ratio
-    )
-    if "by_optimizer" in ctx.tables:
-        choices += recommendations.group_advice(ctx.tables["by_optimizer"], "optimizer")
-    model = recommendations.holdout_advice(
-        ctx.holdout, ctx.results.test_scores(), metric=ctx.metric, n_test=len(ctx.test.y)
-    )
-    return "\n\n".join(
-        [
-            "Each point is computed from the tables above; differences are called significant "
-            "only where the paired test named beside them supports it after Holm's correction "
-            "for the comparisons made.",
-            "### Which strategy at which budget",
-            _strategy_advice(ctx),
-            "### Optimizer and imbalance handling",
-            bullets(choices),
-            "### The tuned model",
-            bullets(model),
-        ]
-    )
+        model = forecast.recommendations(ctx)
+    else:
+        choices = recommendations.imbalance_advice(
+            ctx.tables.get(f"by_{IMBALANCE}"), ctx.train.imbalance_ratio
+        )
+        if "by_optimizer" in ctx.tables:
+            choices += recommendations.group_advice(ctx.tables["by_optimizer"], "optimizer")
+        blocks += ["### Optimizer and imbalance handling", bullets(choices)]
+        model = recommendations.holdout_advice(
+            ctx.holdout, ctx.results.test_scores(), metric=ctx.metric, n_test=len(ctx.test.y)
+        )
+    blocks += ["### The tuned model", bullets(model)]
+    return "\n\n".join(blocks)
 
 
 def _notebook_section(ctx: ReportContext, path: Path, out: Path, executed: str | None) -> str:

@@ -127,18 +127,7 @@ class RunSettings:
             source=source,
             space_name=spec.space.name,
             space_toml=space_file.read_text(encoding="utf-8") if space_file.is_file() else None,
-            strategy=spec.strategy,
-            seed=spec.seed,
-            n_trials=spec.n_trials,
-            metric=spec.metric,
-            n_folds=spec.n_folds,
-            test_size=spec.test_size,
-            timeout=spec.timeout,
-            trial_timeout=spec.trial_timeout,
-            pruner=spec.pruner,
-            prune_on=spec.prune_on,
-            batch=spec.batch,
-            objectives=tuple(spec.objectives),
+            **{name: getattr(spec, name) for name in _spec_fields()},
             class_names={str(k): v for k, v in class_names.items()},
             train_rows_sha256=data_checksums(spec.dataset)["train_rows_sha256"],
         )
@@ -283,21 +272,21 @@ class RunSettings:
         """
         from harness.study.loop import StudySpec
 
+        values = {name: getattr(self, name) for name in _spec_fields()}
+        if timeout is not None:
+            values["timeout"] = timeout
         return StudySpec(
-            name=name,
-            storage=storage,
-            strategy=self.strategy,
-            dataset=train,
-            space=self.load_space(name),
-            seed=self.seed,
-            metric=self.metric,
-            n_folds=self.n_folds,
-            n_trials=self.n_trials,
-            timeout=self.timeout if timeout is None else timeout,
-            trial_timeout=self.trial_timeout,
-            pruner=self.pruner,
-            prune_on=self.prune_on,
-            test_size=self.test_size,
-            batch=self.batch,
-            objectives=self.objectives,
+            name=name, storage=storage, dataset=train, space=self.load_space(name), **values
         )
+
+
+def _spec_fields() -> tuple[str, ...]:
+    """The :class:`~harness.study.loop.StudySpec` fields stored as they are, by the same names.
+
+    Both directions (:meth:`RunSettings.from_spec`, :meth:`RunSettings.study_spec`)
+    copy these: a field of that name in both classes goes both ways.
+    """
+    from harness.study.loop import StudySpec
+
+    stored = {f.name for f in fields(RunSettings)}
+    return tuple(f.name for f in fields(StudySpec) if f.init and f.name in stored)
