@@ -11,6 +11,11 @@ import pytest
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 PROJECT_DATA = CHECKOUT / "data"
+# The machine's temp folder, read before any fixture points tempfile at a test's own folder: the
+# throw-away PostgreSQL server (tests/postgres.py) runs as the postgres user, who cannot enter
+# root's 0700 pytest folders, so its folder (removed afterwards) goes here.
+os.environ.setdefault("HARNESS_TEST_MACHINE_TEMP", tempfile.gettempdir())
+
 OUTPUT_FOLDERS = ("reports", "drawio", "leaderboards", "studies", "data", "search_spaces")
 """Where the harness writes by default (relative to the current folder) or keeps committed
 files: no test may add or change a file there."""

@@ -51,7 +51,10 @@ def postgres_server(bindir: Path | None = None) -> Iterator[str]:
     Without ``bindir``: :func:`required_bindir`'s (the test is skipped or fails without one).
     """
     bindir = bindir or required_bindir()
-    root = Path(tempfile.mkdtemp(prefix="harness-pg-"))
+    # Not the test's tmp_path: the server runs as the postgres user, who cannot enter root's
+    # 0700 pytest folders; the machine's temp folder (tests/conftest.py) is removed from below.
+    machine_temp = os.environ.get("HARNESS_TEST_MACHINE_TEMP") or None
+    root = Path(tempfile.mkdtemp(prefix="harness-pg-", dir=machine_temp))
     data, port = root / "data", _free_port()
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
