@@ -33,28 +33,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from harness.model import stacked_training
 from harness.model.network import ACTIVATIONS
-from harness.model.stacked_training import (
-    ADAM_BETAS,
-    OPTIMIZERS,
-    EpochRows,
-    FoldData,
-    FoldFit,
-    LayerKeys,
-    ModelState,
-    NetSpec,
-    TrainingRows,
-    Validation,
-    apply_dropout,
-    batch_norm_eval,
-    batch_norm_train,
-    batch_weights,
-    check_model_data,
-    module_layout,
-    optimizer_update,
-    pad_rows,
-    per_row_loss,
-)
+from harness.model.stacked_training import FoldData, FoldFit, ModelState, NetSpec
 
 __all__ = [
     "FoldData",
@@ -73,7 +54,7 @@ __all__ = [
 def _check_spec(spec: NetSpec) -> None:
     choices = {
         "activation": tuple(ACTIVATIONS),
-        "optimizer": OPTIMIZERS,
+        "optimizer": stacked_training.OPTIMIZERS,
         "lr_schedule": (None, "cosine", "step", "plateau"),
         "loss": ("cross_entropy", "focal"),
     }
@@ -87,14 +68,16 @@ def _check_spec(spec: NetSpec) -> None:
 # ----------------------------------------------------------------------------- network
 
 
-class _StackedNet:
-    """K MLPModules as stacked tensors, with a masked forward for the (K, B, C) layout."""
+class _StackedNet(stacked_training.StackedNetwork):
+    """K MLPModules as stacked per-layer tensors: layer ``l``'s weights are one
+    ``(K, in, out)`` tensor; the forward pass is the base class's."""
 
     def __init__(self, spec: NetSpec, states: Sequence[dict[str, torch.Tensor]], device: str):
         self.spec = spec
-        self.layers: list[LayerKeys] = module_layout(spec)
+        self.layers: list[stacked_training.LayerKeys] = stacked_training.module_layout(spec)
+        self.depth = len(spec.hidden)
+        self.batch_norm = bool(spec.batch_norm)
         self.activation = ACTIVATIONS[spec.activation]()
-        self.alpha_dropout = spec.activation == "selu"
 
         def stack(key: str, transform: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
             tensors = [transform(state[key].detach().to(torch.float32)) for state in states]
@@ -126,43 +109,6 @@ class _StackedNet:
         self.params = [p.detach().index_select(0, index).requires_grad_(True) for p in self.params]
         self.buffers = [b.index_select(0, index) for b in self.buffers]
         self.batches_tracked = [[counts[i] for i in positions] for counts in self.batches_tracked]
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        *,
-        train: bool,
-        rows: torch.Tensor | None = None,
-        stepping: torch.Tensor | None = None,
-        dropout_masks: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    ) -> torch.Tensor:
-        """Logits (K, B, n_classes) of the rows ``x`` (K, B, n_features).
-
-        In training mode ``rows`` (K, B, 1) is 1 for real rows and 0 for padding, or None
-        when every row is real; ``stepping`` (K, 1, 1) is 1 for the folds whose batch norm
-        running statistics this step updates, or None for all; ``dropout_masks(h)`` gives
-        one fold-seeded keep mask shaped like ``h``.
-        """
-        h = x
-        params = iter(self.params)
-        buffers = iter(self.buffers)
-        last = len(self.layers) - 1
-        for index, layer in enumerate(self.layers):
-            weight, bias = next(params), next(params)
-            h = torch.baddbmm(bias, h, weight)
-            if index == last:
-                break
-            if layer.norm is not None:
-                gamma, beta = next(params), next(params)
-                mean_buf, var_buf = next(buffers), next(buffers)
-                if train:
-                    h = batch_norm_train(h, gamma, beta, mean_buf, var_buf, rows, stepping)
-                else:
-                    h = batch_norm_eval(h, gamma, beta, mean_buf, var_buf)
-            h = self.activation(h)
-            if train and dropout_masks is not None:
-                h = apply_dropout(h, dropout_masks(h), self.spec.dropout, alpha=self.alpha_dropout)
-        return h
 
     def state_dict(self, position: int) -> dict[str, torch.Tensor]:
         """The MLPModule state dict of the fold at ``position`` (CPU tensors)."""
@@ -281,7 +227,7 @@ class _StackedOptimizer:
         lr: float,
     ) -> None:
         spec = self.spec
-        optimizer_update(
+        stacked_training.optimizer_update(
             spec.optimizer,
             params,
             grads,
@@ -291,7 +237,7 @@ class _StackedOptimizer:
             weight_decay=spec.weight_decay,
             momentum=spec.momentum,
             nesterov=bool(spec.nesterov),
-            betas=ADAM_BETAS,
+            betas=stacked_training.ADAM_BETAS,
         )
 
 
@@ -354,14 +300,14 @@ def train_folds(
     if not folds:
         return []
     for data in folds:
-        check_model_data(data, spec, "fold")
+        stacked_training.check_model_data(data, spec, "fold")
     K = len(folds)
     state = [_Fold(data, spec, device) for data in folds]
     net = _StackedNet(spec, [d.init_state for d in folds], device)
     optimizer = _StackedOptimizer(spec, net.params)
-    rows = TrainingRows(folds, state, spec.n_features, device)
+    rows = stacked_training.TrainingRows(folds, state, spec.n_features, device)
     gamma = spec.focal_gamma if spec.loss == "focal" else None
-    validation = Validation(folds, state, device) if spec.early_stopping else None
+    validation = stacked_training.Validation(folds, state, device) if spec.early_stopping else None
     alive = list(range(K))  # original index of each fold still in the stack
     fits: list[FoldFit | None] = [None] * K
     last_train_loss = np.full(K, np.nan)
@@ -410,7 +356,7 @@ def _run_epoch(
     optimizer: _StackedOptimizer,
     spec: NetSpec,
     folds: Sequence[_Fold],
-    batches: EpochRows,
+    batches: stacked_training.EpochRows,
     lrs: list[float],
     gamma: float | None,
 ) -> np.ndarray:
@@ -419,7 +365,7 @@ def _run_epoch(
     K = len(folds)
     X_epoch, y_epoch, real = batches.X, batches.y, batches.real
     # each fold's loss is sum(w * l) / sum(w) over its batch: normalise the weights once
-    w_epoch = batch_weights(batches.weight)
+    w_epoch = stacked_training.batch_weights(batches.weight)
     step_losses = []
     for step in range(batches.n_steps):
         stepping_folds = [k for k, f in enumerate(folds) if f.n_batches > step]
@@ -429,11 +375,11 @@ def _run_epoch(
         if len(stepping_folds) < K:
             flags = [f.n_batches > step for f in folds]
             stepping = torch.tensor(flags, device=real.device).reshape(K, 1, 1)
-        masks = _dropout_masks(folds, stepping_folds, spec) if spec.dropout > 0 else None
+        dropout = _dropout(folds, stepping_folds, spec) if spec.dropout > 0 else None
         logits = net.forward(
-            X_epoch[step], train=True, rows=rows, stepping=stepping, dropout_masks=masks
+            X_epoch[step], train=True, rows=rows, stepping=stepping, dropout=dropout
         )
-        loss = (per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
+        loss = (stacked_training.per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
         grads = torch.autograd.grad(loss.sum(), net.params)
         with torch.no_grad():
             optimizer.step(grads, stepping_folds, [lrs[k] for k in stepping_folds])
@@ -444,18 +390,20 @@ def _run_epoch(
     return torch.stack(step_losses).double().cpu().numpy()
 
 
-def _dropout_masks(
+def _dropout(
     folds: Sequence[_Fold], stepping: Sequence[int], spec: NetSpec
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    keep = 1.0 - spec.dropout
+) -> Callable[[torch.Tensor, int], torch.Tensor]:
+    """Dropout for one step: each stepping fold's keep mask drawn from its own generator
+    (the other folds keep every unit)."""
+    keep, alpha = 1.0 - spec.dropout, spec.activation == "selu"
 
-    def masks(h: torch.Tensor) -> torch.Tensor:
-        out = torch.ones_like(h)
+    def drop(h: torch.Tensor, layer: int) -> torch.Tensor:
+        mask = torch.ones_like(h)
         for k in stepping:
-            out[k].bernoulli_(keep, generator=folds[k].dropout_generator)
-        return out
+            mask[k].bernoulli_(keep, generator=folds[k].dropout_generator)
+        return stacked_training.apply_dropout(h, mask, spec.dropout, alpha=alpha)
 
-    return masks
+    return drop
 
 
 # ----------------------------------------------------------------------------- prediction
@@ -490,12 +438,7 @@ def predict_proba_folds(
     if not fits:
         return []
     net = _StackedNet(spec, [fit.state for fit in fits], device)
-    arrays = [np.asarray(X, dtype=np.float32).reshape(-1, spec.n_features) for X in X_list]
-    X = torch.as_tensor(pad_rows(arrays, np.float32, spec.n_features), device=device)
-    with torch.no_grad():
-        logits = net.forward(X, train=False)
-        proba = torch.softmax(logits.double(), dim=-1).cpu().numpy()
-    return [proba[k, : len(a)] for k, a in enumerate(arrays)]
+    return stacked_training.predict_proba_stacked(net, X_list, spec.n_features, device)
 
 
 # ----------------------------------------------------------------------------- estimator

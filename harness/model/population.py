@@ -52,27 +52,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from harness.model import stacked_training
 from harness.model.network import ACTIVATIONS
-from harness.model.stacked_training import (
-    ADAM_BETAS,
-    OPTIMIZERS,
-    EpochRows,
-    FoldData,
-    FoldFit,
-    ModelState,
-    NetSpec,
-    TrainingRows,
-    Validation,
-    apply_dropout,
-    batch_norm_eval,
-    batch_norm_train,
-    batch_weights,
-    check_model_data,
-    module_layout,
-    optimizer_update,
-    pad_rows,
-    per_row_loss,
-)
+from harness.model.stacked_training import FoldData, FoldFit, ModelState, NetSpec
 
 __all__ = [
     "Member",
@@ -103,7 +85,7 @@ class Member:
 
     data: FoldData
     spec: NetSpec
-    betas: tuple[float, float] = ADAM_BETAS
+    betas: tuple[float, float] = stacked_training.ADAM_BETAS
 
 
 def share_key(spec: NetSpec) -> tuple:
@@ -212,15 +194,15 @@ def _chunk_costs(specs: Sequence[NetSpec]) -> np.ndarray:
 # ----------------------------------------------------------------------------- network
 
 
-class _PopulationNet:
+class _PopulationNet(stacked_training.StackedNetwork):
     """M MLPModules as one flat ``(M, P)`` parameter tensor, zero-padded to shared shapes.
 
     Layer ``l``'s weight is the view ``flat[:, a:b]`` shaped ``(M, in, out)``, so the
-    forward pass is one ``torch.baddbmm`` per layer for all members and the optimizer
-    updates every parameter of every member in a few operations on ``flat``. With ReLU
-    and no batch norm, a member with fewer hidden layers than the network gets identity
-    layers after its last hidden layer (ReLU of a ReLU output is itself); they are frozen
-    (``trainable`` is 0 there) and skip dropout.
+    forward pass (the base class's) is one ``torch.baddbmm`` per layer for all members
+    and the optimizer updates every parameter of every member in a few operations on
+    ``flat``. With ReLU and no batch norm, a member with fewer hidden layers than the
+    network gets identity layers after its last hidden layer (ReLU of a ReLU output is
+    itself); they are frozen (``trainable`` is 0 there) and skip dropout.
     """
 
     def __init__(self, members: Sequence[Member], device: str) -> None:
@@ -239,7 +221,7 @@ class _PopulationNet:
         # ReLU, no batch norm, cross-entropy: the hand-written backward of loss_and_grad
         self.manual = first.activation == "relu" and not self.batch_norm
         self.manual = self.manual and first.loss == "cross_entropy"
-        self.layouts = [module_layout(s) for s in specs]
+        self.layouts = [stacked_training.module_layout(s) for s in specs]
         ins = [first.n_features, *self.widths]
         outs = [*self.widths, first.n_classes]
         # (name, layer, shape): the slices of the flat tensor
@@ -420,38 +402,26 @@ class _PopulationNet:
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in positions])
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        *,
-        train: bool,
-        rows: torch.Tensor | None = None,
-        stepping: torch.Tensor | None = None,
-        masks: Sequence[torch.Tensor | None] | None = None,
-    ) -> torch.Tensor:
-        """Logits (M, B, n_classes) of ``x`` (M, B, n_features); see the fold trainer."""
-        h = x
-        params = iter(self.params)
-        buffers = iter(self.buffers)
-        for layer in range(self.depth + 1):
-            weight, bias = next(params), next(params)
-            h = torch.baddbmm(bias, h, weight)
-            if layer == self.depth:
-                break
-            if self.batch_norm:
-                gamma, beta = next(params), next(params)
-                mean_buf, var_buf = next(buffers), next(buffers)
-                if train:
-                    h = batch_norm_train(h, gamma, beta, mean_buf, var_buf, rows, stepping)
-                else:
-                    h = batch_norm_eval(h, gamma, beta, mean_buf, var_buf)
-            h = self.activation(h)
-            if train and masks is not None and masks[layer] is not None:
-                p = self.dropout[:, layer].reshape(-1, 1, 1)
-                h = apply_dropout(h, masks[layer], p, alpha=self.alpha_dropout)
-                if self.alpha_dropout and self.unit_masks[layer] is not None:
-                    h = h * self.unit_masks[layer]  # padded units stay 0
-        return h
+    def layer_dropout(
+        self, masks: Sequence[torch.Tensor | None] | None
+    ) -> Callable[[torch.Tensor, int], torch.Tensor] | None:
+        """The ``dropout`` of :meth:`forward` for one step's ``masks``: per hidden layer
+        each member's 0/1 keep mask, or None where no member drops units there."""
+        if masks is None:
+            return None
+        layer_masks = masks
+
+        def drop(h: torch.Tensor, layer: int) -> torch.Tensor:
+            keep = layer_masks[layer]
+            if keep is None:
+                return h
+            p = self.dropout[:, layer].reshape(-1, 1, 1)
+            h = stacked_training.apply_dropout(h, keep, p, alpha=self.alpha_dropout)
+            if self.alpha_dropout and self.unit_masks[layer] is not None:
+                h = h * self.unit_masks[layer]  # padded units stay 0
+            return h
+
+        return drop
 
     def state_dict(self, position: int) -> dict[str, torch.Tensor]:
         """The MLPModule state dict of the member at ``position`` (CPU tensors, unpadded)."""
@@ -612,7 +582,7 @@ class _PopulationOptimizer:
             plan = self._cached_plan
         for kind, decay, momentum, nesterov, betas, rate, runs, params, state, steps in plan:
             grads = [grad[a:b] for a, b in runs]
-            optimizer_update(
+            stacked_training.optimizer_update(
                 kind,
                 params,
                 grads,
@@ -694,11 +664,11 @@ def _stack_order(member: Member) -> tuple:
 
 def _check_member(member: Member) -> None:
     spec, data = member.spec, member.data
-    if spec.optimizer not in OPTIMIZERS or spec.activation not in ACTIVATIONS:
+    if spec.optimizer not in stacked_training.OPTIMIZERS or spec.activation not in ACTIVATIONS:
         raise ValueError(
             f"unknown optimizer or activation: {spec.optimizer!r}, {spec.activation!r}."
         )
-    check_model_data(data, spec, "member")
+    stacked_training.check_model_data(data, spec, "member")
 
 
 def _train_group(
@@ -715,7 +685,7 @@ def _train_group(
     if net.trainable is not None:
         optimizer.freeze(net.flat, net.trainable)
     datas = [m.data for m in members]
-    rows = TrainingRows(datas, state, first.n_features, device)
+    rows = stacked_training.TrainingRows(datas, state, first.n_features, device)
     dropout = None
     if any(m.spec.dropout > 0 for m in members):
         # one generator per network, seeded from its members' seeds
@@ -723,7 +693,7 @@ def _train_group(
         dropout = torch.Generator(device=device).manual_seed(int(seed))
     focal = first.loss == "focal"
     gammas = torch.tensor([float(m.spec.focal_gamma) for m in members], device=device)
-    validation = Validation(datas, state, device) if first.early_stopping else None
+    validation = stacked_training.Validation(datas, state, device) if first.early_stopping else None
     alive = list(range(M))
     fits: list[FoldFit | None] = [None] * M
     epoch = 0
@@ -770,7 +740,7 @@ def _run_epoch(
     net: _PopulationNet,
     optimizer: _PopulationOptimizer,
     members: Sequence[ModelState],
-    batches: EpochRows,
+    batches: stacked_training.EpochRows,
     lrs: np.ndarray,
     gamma: torch.Tensor | None,
     dropout: torch.Generator | None,
@@ -784,7 +754,7 @@ def _run_epoch(
     n_steps, M, B = y_epoch.shape
     n_batches = np.array([m.n_batches for m in members])
     n_used = np.array([m.n_used for m in members])
-    w_epoch = batch_weights(batches.weight)
+    w_epoch = stacked_training.batch_weights(batches.weight)
     manual = net.manual and gamma is None
     if manual:  # the weighted one-hot labels (n_steps, M, n_classes, B), for the epoch
         n_classes = net.params[-1].shape[-1]
@@ -805,10 +775,13 @@ def _run_epoch(
             stepping_t = None
             if stepping is not None:
                 stepping_t = torch.as_tensor(stepping, device=real.device).reshape(M, 1, 1)
+            drop = net.layer_dropout(step_masks)
             logits = net.forward(
-                X_epoch[step], train=True, rows=rows, stepping=stepping_t, masks=step_masks
+                X_epoch[step], train=True, rows=rows, stepping=stepping_t, dropout=drop
             )
-            loss = (per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
+            loss = (
+                stacked_training.per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]
+            ).sum(-1)
             grad = net.flat_grad(loss.sum())
             loss = loss.detach()
         with torch.no_grad():
@@ -911,10 +884,10 @@ def predict_proba_population(
             Member(FoldData(None, None, None, None, fits[i].state, 0), specs[i]) for i in group
         ]
         net = _PopulationNet(members, device)
-        arrays = [np.asarray(X_list[i], dtype=np.float32) for i in group]
-        X = torch.as_tensor(pad_rows(arrays, np.float32, specs[group[0]].n_features), device=device)
-        with torch.no_grad():
-            proba = torch.softmax(net.forward(X, train=False).double(), dim=-1).cpu().numpy()
-        for k, i in enumerate(group):
-            out[i] = proba[k, : len(arrays[k])]
+        rows = [X_list[i] for i in group]
+        probas = stacked_training.predict_proba_stacked(
+            net, rows, specs[group[0]].n_features, device
+        )
+        for i, proba in zip(group, probas, strict=True):
+            out[i] = proba
     return out

@@ -11,8 +11,10 @@ everything else has its one owner here:
   of its state dict (:func:`module_layout`);
 - each model's rows, zero-padded into one stack, and an epoch's batches
   (:func:`pad_rows`, :class:`TrainingRows`, :class:`EpochRows`);
-- the layer arithmetic both networks run: batch norm over real rows only, dropout and
-  alpha dropout (:func:`batch_norm_train`, :func:`batch_norm_eval`, :func:`apply_dropout`);
+- the forward pass both networks run (:class:`StackedNetwork`, their base), layer by
+  layer: batch norm over real rows only, dropout and alpha dropout
+  (:func:`batch_norm_train`, :func:`batch_norm_eval`, :func:`apply_dropout`), and the
+  eval-mode probabilities (:func:`predict_proba_stacked`);
 - the loss (cross-entropy or focal, :func:`per_row_loss`, :func:`weighted_mean`,
   :func:`batch_weights`) and torch's update rules (:func:`optimizer_update`);
 - the per-model bookkeeping: learning-rate schedule, history, skorch's
@@ -29,9 +31,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -61,6 +63,7 @@ __all__ = [
     "optimizer_update",
     "pad_rows",
     "per_row_loss",
+    "predict_proba_stacked",
     "weighted_mean",
 ]
 
@@ -141,18 +144,6 @@ class FoldFit:
     history: list[dict] = field(default_factory=list)
     n_epochs: int = 0
     best_epoch: int | None = None
-
-
-class StackedNetwork(Protocol):
-    """What the shared bookkeeping needs of a stacked network (models along dim 0)."""
-
-    def forward(self, x: torch.Tensor, *, train: bool) -> torch.Tensor:
-        """Logits ``(K, B, n_classes)`` of rows ``x`` ``(K, B, n_features)``."""
-        ...
-
-    def state_dict(self, position: int) -> dict[str, torch.Tensor]:
-        """The MLPModule state dict (CPU tensors) of the model at ``position``."""
-        ...
 
 
 # ----------------------------------------------------------------------------- layout
@@ -478,6 +469,112 @@ def apply_dropout(
     sqrt = torch.sqrt if isinstance(p, torch.Tensor) else math.sqrt
     a = 1.0 / sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
     return h * keep * a + (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+
+
+def predict_proba_stacked(
+    net: StackedNetwork, X_list: Sequence[np.ndarray], n_features: int, device: str
+) -> list[np.ndarray]:
+    """Class probabilities of each stacked model on its own rows, in eval mode.
+
+    Parameters
+    ----------
+    net : StackedNetwork
+        K models.
+    X_list : sequence of ndarray
+        ``X_list[k]`` of shape (n_k, n_features): the rows model ``k`` predicts.
+    n_features : int
+    device : str
+
+    Returns
+    -------
+    list of ndarray
+        ``(n_k, n_classes)`` float64 softmax probabilities, one array per model.
+    """
+    arrays = [np.asarray(X, dtype=np.float32).reshape(-1, n_features) for X in X_list]
+    X = torch.as_tensor(pad_rows(arrays, np.float32, n_features), device=device)
+    with torch.no_grad():
+        logits = net.forward(X, train=False)
+        proba = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+    return [proba[k, : len(a)] for k, a in enumerate(arrays)]
+
+
+class StackedNetwork:
+    """K MLPModules as stacked tensors (models along dim 0): the base of both networks.
+
+    A subclass lays out the parameters and sets the attributes below; the forward pass is
+    this class's, one ``torch.baddbmm`` per layer for all models.
+
+    Attributes
+    ----------
+    params : list of Tensor
+        Per layer the weight ``(K, in, out)`` and bias ``(K, 1, out)``, then with batch
+        norm (hidden layers) its weight and bias ``(K, 1, out)``.
+    buffers : list of Tensor
+        With batch norm, per hidden layer the running mean and variance ``(K, 1, out)``.
+    depth : int
+        Hidden layers.
+    batch_norm : bool
+    activation : callable
+        The hidden layers' activation module.
+    """
+
+    params: list[torch.Tensor]
+    buffers: list[torch.Tensor]
+    depth: int
+    batch_norm: bool
+    activation: Callable[[torch.Tensor], torch.Tensor]
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        *,
+        train: bool,
+        rows: torch.Tensor | None = None,
+        stepping: torch.Tensor | None = None,
+        dropout: Callable[[torch.Tensor, int], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Logits ``(K, B, n_classes)`` of the rows ``x`` ``(K, B, n_features)``.
+
+        Parameters
+        ----------
+        x : Tensor
+        train : bool
+            Training mode: batch statistics (which update the running ones) and dropout.
+        rows : Tensor or None, default=None
+            ``(K, B, 1)`` 1 for real rows and 0 for padding; None when every row is real.
+        stepping : Tensor or None, default=None
+            ``(K, 1, 1)`` True for the models whose batch-norm running statistics this
+            step updates; None for all.
+        dropout : callable or None, default=None
+            ``dropout(h, layer)``: hidden layer ``layer``'s activations after dropout;
+            None without dropout.
+
+        Returns
+        -------
+        Tensor
+        """
+        h = x
+        param, buffer = iter(self.params), iter(self.buffers)
+        for layer in range(self.depth + 1):
+            weight, bias = next(param), next(param)
+            h = torch.baddbmm(bias, h, weight)
+            if layer == self.depth:
+                break
+            if self.batch_norm:
+                gamma, beta = next(param), next(param)
+                mean_buf, var_buf = next(buffer), next(buffer)
+                if train:
+                    h = batch_norm_train(h, gamma, beta, mean_buf, var_buf, rows, stepping)
+                else:
+                    h = batch_norm_eval(h, gamma, beta, mean_buf, var_buf)
+            h = self.activation(h)
+            if train and dropout is not None:
+                h = dropout(h, layer)
+        return h
+
+    def state_dict(self, position: int) -> dict[str, torch.Tensor]:
+        """The MLPModule state dict (CPU tensors) of the model at ``position``."""
+        raise NotImplementedError
 
 
 # ----------------------------------------------------------------------------- loss
