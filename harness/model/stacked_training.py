@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -498,11 +499,12 @@ def predict_proba_stacked(
     return [proba[k, : len(a)] for k, a in enumerate(arrays)]
 
 
-class StackedNetwork:
+class StackedNetwork(ABC):
     """K MLPModules as stacked tensors (models along dim 0): the base of both networks.
 
-    A subclass lays out the parameters and sets the attributes below; the forward pass is
-    this class's, one ``torch.baddbmm`` per layer for all models.
+    A subclass lays out the parameters, sets the attributes below and writes a model's
+    weights back as a state dict; the forward pass is this class's, one
+    ``torch.baddbmm`` per layer for all models.
 
     Attributes
     ----------
@@ -572,9 +574,9 @@ class StackedNetwork:
                 h = dropout(h, layer)
         return h
 
+    @abstractmethod
     def state_dict(self, position: int) -> dict[str, torch.Tensor]:
         """The MLPModule state dict (CPU tensors) of the model at ``position``."""
-        raise NotImplementedError
 
 
 # ----------------------------------------------------------------------------- loss
