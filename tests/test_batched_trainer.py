@@ -10,6 +10,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
+from harness.model import stacked_training
 from harness.model.estimator import MLPClassifier
 from harness.model.fold_trainer import (
     FoldData,
@@ -433,19 +434,43 @@ def test_dropout_is_seeded_per_fold(activation):
 
 
 def test_alpha_dropout_matches_torch_in_distribution():
-    from harness.model.fold_trainer import _StackedNet
-
-    spec = _spec(dropout=0.2, activation="selu")
-    net = _StackedNet(spec, [f.init_state for f in _folds(spec)], "cpu")
     h = torch.randn(1, 200_000, 1)
     keep = torch.empty_like(h).bernoulli_(0.8)
-    ours = net._dropout(h, keep)
+    ours = stacked_training.apply_dropout(h, keep, 0.2, alpha=True)
     theirs = torch.nn.functional.alpha_dropout(h, 0.2, training=True)
     assert float(ours.mean()) == pytest.approx(float(theirs.mean()), abs=0.01)
     assert float(ours.std()) == pytest.approx(float(theirs.std()), abs=0.01)
     # a kept unit is an affine map of its input, a dropped one a constant, as in torch
     dropped = ours[keep == 0].unique()
     assert len(dropped) == 1
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_dropout_with_a_rate_per_model_is_dropout_at_each_models_rate(alpha):
+    # the fold trainer passes one rate, the population trainer a (K, 1, 1) tensor of rates
+    h = torch.randn(3, 50, 4)
+    keep = torch.empty_like(h).bernoulli_(0.7)
+    rates = (0.1, 0.3, 0.5)
+    together = stacked_training.apply_dropout(
+        h, keep, torch.tensor(rates).reshape(-1, 1, 1), alpha=alpha
+    )
+    for k, p in enumerate(rates):
+        alone = stacked_training.apply_dropout(h[k], keep[k], p, alpha=alpha)
+        torch.testing.assert_close(together[k], alone, rtol=1e-6, atol=1e-6)
+
+
+def test_focal_loss_with_a_gamma_per_model_is_the_focal_loss_at_each_models_gamma():
+    logits, target = torch.randn(3, 20, N_CLASSES), torch.randint(0, N_CLASSES, (3, 20))
+    gammas = (0.5, 2.0, 3.0)
+    together = stacked_training.per_row_loss(logits, target, torch.tensor(gammas).reshape(-1, 1))
+    for k, gamma in enumerate(gammas):
+        alone = stacked_training.per_row_loss(logits[k : k + 1], target[k : k + 1], gamma)
+        torch.testing.assert_close(together[k : k + 1], alone)
+        torch.testing.assert_close(alone[0].mean(), FocalLoss(gamma)(logits[k], target[k]))
+    cross_entropy = stacked_training.per_row_loss(logits, target, None)
+    torch.testing.assert_close(
+        cross_entropy[1], torch.nn.functional.cross_entropy(logits[1], target[1], reduction="none")
+    )
 
 
 def test_predict_proba_folds_is_the_modules_eval_softmax():

@@ -51,10 +51,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from harness.model.fold_trainer import FoldData, FoldFit, LRSchedule, NetSpec, pad_rows
+from harness.model import stacked_training
 from harness.model.network import ACTIVATIONS
+from harness.model.stacked_training import FoldData, FoldFit, ModelState, NetSpec
 
 __all__ = [
     "Member",
@@ -63,16 +63,6 @@ __all__ = [
     "share_key",
     "train_population",
 ]
-
-_BN_EPS = 1e-5
-_BN_MOMENTUM = 0.1
-_VALID_BATCH = 4096  # the estimator's predict batch size, as in the fold trainer
-_ES_THRESHOLD = 1e-4
-_ADAM_EPS = 1e-8
-_RMSPROP_ALPHA = 0.99
-_RMSPROP_EPS = 1e-8
-_SELU_ALPHA = 1.7580993408473766
-_OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 
 EpochCallback = Callable[[int, list[int], np.ndarray, np.ndarray], "Iterable[int] | None"]
 """``on_epoch(epoch, members, train_losses, valid_acc)``: see :func:`train_population`."""
@@ -95,7 +85,7 @@ class Member:
 
     data: FoldData
     spec: NetSpec
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: tuple[float, float] = stacked_training.ADAM_BETAS
 
 
 def share_key(spec: NetSpec) -> tuple:
@@ -204,31 +194,15 @@ def _chunk_costs(specs: Sequence[NetSpec]) -> np.ndarray:
 # ----------------------------------------------------------------------------- network
 
 
-def _layout(spec: NetSpec) -> list[tuple[str, str | None]]:
-    """(linear prefix, batch-norm prefix or None) of each layer of an MLPModule state dict."""
-    layers, index = [], 0
-    for _ in spec.hidden:
-        linear = f"layers.{index}"
-        index += 1
-        norm = None
-        if spec.batch_norm:
-            norm = f"layers.{index}"
-            index += 1
-        index += 1 + (spec.dropout > 0)  # activation, dropout
-        layers.append((linear, norm))
-    layers.append((f"layers.{index}", None))
-    return layers
-
-
-class _PopulationNet:
+class _PopulationNet(stacked_training.StackedNetwork):
     """M MLPModules as one flat ``(M, P)`` parameter tensor, zero-padded to shared shapes.
 
     Layer ``l``'s weight is the view ``flat[:, a:b]`` shaped ``(M, in, out)``, so the
-    forward pass is one ``torch.baddbmm`` per layer for all members and the optimizer
-    updates every parameter of every member in a few operations on ``flat``. With ReLU
-    and no batch norm, a member with fewer hidden layers than the network gets identity
-    layers after its last hidden layer (ReLU of a ReLU output is itself); they are frozen
-    (``trainable`` is 0 there) and skip dropout.
+    forward pass (the base class's) is one ``torch.baddbmm`` per layer for all members
+    and the optimizer updates every parameter of every member in a few operations on
+    ``flat``. With ReLU and no batch norm, a member with fewer hidden layers than the
+    network gets identity layers after its last hidden layer (ReLU of a ReLU output is
+    itself); they are frozen (``trainable`` is 0 there) and skip dropout.
     """
 
     def __init__(self, members: Sequence[Member], device: str) -> None:
@@ -247,7 +221,7 @@ class _PopulationNet:
         # ReLU, no batch norm, cross-entropy: the hand-written backward of loss_and_grad
         self.manual = first.activation == "relu" and not self.batch_norm
         self.manual = self.manual and first.loss == "cross_entropy"
-        self.layouts = [_layout(s) for s in specs]
+        self.layouts = [stacked_training.module_layout(s) for s in specs]
         ins = [first.n_features, *self.widths]
         outs = [*self.widths, first.n_classes]
         # (name, layer, shape): the slices of the flat tensor
@@ -428,44 +402,26 @@ class _PopulationNet:
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in positions])
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        *,
-        train: bool,
-        rows: torch.Tensor | None = None,
-        stepping: torch.Tensor | None = None,
-        masks: Sequence[torch.Tensor | None] | None = None,
-    ) -> torch.Tensor:
-        """Logits (M, B, n_classes) of ``x`` (M, B, n_features); see the fold trainer."""
-        h = x
-        params = iter(self.params)
-        buffers = iter(self.buffers)
-        for layer in range(self.depth + 1):
-            weight, bias = next(params), next(params)
-            h = torch.baddbmm(bias, h, weight)
-            if layer == self.depth:
-                break
-            if self.batch_norm:
-                gamma, beta = next(params), next(params)
-                mean_buf, var_buf = next(buffers), next(buffers)
-                if train:
-                    h = _batch_norm_train(h, gamma, beta, mean_buf, var_buf, rows, stepping)
-                else:
-                    h = (h - mean_buf) * torch.rsqrt(var_buf + _BN_EPS) * gamma + beta
-            h = self.activation(h)
-            if train and masks is not None and masks[layer] is not None:
-                h = self._dropout(h, masks[layer], layer)
-                if self.alpha_dropout and self.unit_masks[layer] is not None:
-                    h = h * self.unit_masks[layer]  # padded units stay 0
-        return h
+    def layer_dropout(
+        self, masks: Sequence[torch.Tensor | None] | None
+    ) -> Callable[[torch.Tensor, int], torch.Tensor] | None:
+        """The ``dropout`` of :meth:`forward` for one step's ``masks``: per hidden layer
+        each member's 0/1 keep mask, or None where no member drops units there."""
+        if masks is None:
+            return None
+        layer_masks = masks
 
-    def _dropout(self, h: torch.Tensor, keep: torch.Tensor, layer: int) -> torch.Tensor:
-        p = self.dropout[:, layer].reshape(-1, 1, 1)
-        if not self.alpha_dropout:
-            return h * keep * (1.0 / (1.0 - p))
-        a = 1.0 / torch.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
-        return h * keep * a + (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+        def drop(h: torch.Tensor, layer: int) -> torch.Tensor:
+            keep = layer_masks[layer]
+            if keep is None:
+                return h
+            p = self.dropout[:, layer].reshape(-1, 1, 1)
+            h = stacked_training.apply_dropout(h, keep, p, alpha=self.alpha_dropout)
+            if self.alpha_dropout and self.unit_masks[layer] is not None:
+                h = h * self.unit_masks[layer]  # padded units stay 0
+            return h
+
+        return drop
 
     def state_dict(self, position: int) -> dict[str, torch.Tensor]:
         """The MLPModule state dict of the member at ``position`` (CPU tensors, unpadded)."""
@@ -501,37 +457,6 @@ def _member_widths(spec: NetSpec, depth: int) -> list[int]:
     """A member's hidden widths, its last width repeated for padded (identity) layers."""
     hidden = list(spec.hidden)
     return hidden + [hidden[-1]] * (depth - len(hidden)) if hidden else [0] * depth
-
-
-def _batch_norm_train(
-    h: torch.Tensor,
-    gamma: torch.Tensor,
-    beta: torch.Tensor,
-    mean_buf: torch.Tensor,
-    var_buf: torch.Tensor,
-    rows: torch.Tensor | None,
-    stepping: torch.Tensor | None,
-) -> torch.Tensor:
-    """Training-mode batch norm over each member's real rows (as the fold trainer's)."""
-    if rows is None:
-        n = torch.full((h.shape[0], 1, 1), float(h.shape[1]), device=h.device)
-        var, mean = torch.var_mean(h, dim=1, keepdim=True, correction=0)
-    else:
-        n = rows.sum(1, keepdim=True)
-        n_safe = n.clamp_min(1.0)
-        mean = (h * rows).sum(1, keepdim=True) / n_safe
-        centred = (h - mean) * rows
-        var = (centred * centred).sum(1, keepdim=True) / n_safe
-    with torch.no_grad():
-        unbiased = var * (n / (n - 1).clamp_min(1.0))
-        new_mean = (1 - _BN_MOMENTUM) * mean_buf + _BN_MOMENTUM * mean
-        new_var = (1 - _BN_MOMENTUM) * var_buf + _BN_MOMENTUM * unbiased
-        if stepping is not None:
-            new_mean = torch.where(stepping, new_mean, mean_buf)
-            new_var = torch.where(stepping, new_var, var_buf)
-        mean_buf.copy_(new_mean)
-        var_buf.copy_(new_var)
-    return (h - mean) * torch.rsqrt(var + _BN_EPS) * gamma + beta
 
 
 # ----------------------------------------------------------------------------- optimizer
@@ -657,147 +582,20 @@ class _PopulationOptimizer:
             plan = self._cached_plan
         for kind, decay, momentum, nesterov, betas, rate, runs, params, state, steps in plan:
             grads = [grad[a:b] for a, b in runs]
-            if kind in ("adam", "adamw"):
-                fused = torch._fused_adam_ if kind == "adam" else torch._fused_adamw_
-                fused(
-                    params,
-                    grads,
-                    state["exp_avg"],
-                    state["exp_avg_sq"],
-                    [],
-                    steps,
-                    lr=rate,
-                    beta1=betas[0],
-                    beta2=betas[1],
-                    weight_decay=decay,
-                    eps=_ADAM_EPS,
-                    amsgrad=False,
-                    maximize=False,
-                    grad_scale=None,
-                    found_inf=None,
-                )
-            elif kind == "sgd":
-                torch._fused_sgd_(
-                    params,
-                    grads,
-                    state["momentum"] if momentum > 0 else [],
-                    weight_decay=decay,
-                    momentum=momentum,
-                    lr=rate,
-                    dampening=0.0,
-                    nesterov=nesterov,
-                    maximize=False,
-                    is_first_step=False,
-                    grad_scale=None,
-                    found_inf=None,
-                )
-            else:
-                _rmsprop(params, grads, state, decay, momentum, rate)
+            stacked_training.optimizer_update(
+                kind,
+                params,
+                grads,
+                state,
+                steps,
+                lr=rate,
+                weight_decay=decay,
+                momentum=momentum,
+                nesterov=nesterov,
+                betas=betas,
+            )
         if self.frozen is not None and trainable is not None:
             flat.copy_(torch.where(trainable > 0, flat, self.frozen))
-
-
-def _rmsprop(params, grads, state, decay: float, momentum: float, lr: float) -> None:
-    """torch.optim.RMSprop's multi-tensor update (centered=False), as the fold trainer's."""
-    if decay != 0:
-        grads = torch._foreach_add(grads, params, alpha=decay)
-    square_avg = state["square_avg"]
-    torch._foreach_mul_(square_avg, _RMSPROP_ALPHA)
-    torch._foreach_addcmul_(square_avg, grads, grads, value=1 - _RMSPROP_ALPHA)
-    avg = torch._foreach_sqrt(square_avg)
-    torch._foreach_add_(avg, _RMSPROP_EPS)
-    if momentum > 0:
-        buffers = state["momentum"]
-        torch._foreach_mul_(buffers, momentum)
-        torch._foreach_addcdiv_(buffers, grads, avg)
-        torch._foreach_add_(params, buffers, alpha=-lr)
-    else:
-        torch._foreach_addcdiv_(params, grads, avg, value=-lr)
-
-
-# ----------------------------------------------------------------------------- per member
-
-
-class _MemberState:
-    """One member's batches, dropout generator, class weights, schedule, history, stopping."""
-
-    def __init__(self, member: Member, n_classes: int, device: str) -> None:
-        data, spec = member.data, member.spec
-        self.spec = spec
-        self.n_rows = len(data.X_train)
-        batch = spec.batch_size
-        n_batches = math.ceil(self.n_rows / batch)
-        if spec.batch_norm and self.n_rows % batch == 1:
-            n_batches -= 1
-        self.n_batches = n_batches
-        self.n_used = min(self.n_rows, n_batches * batch)
-        self.order = torch.Generator().manual_seed(int(data.seed))
-        weights = np.ones(n_classes, dtype=np.float32)
-        if data.class_weight is not None:
-            weights = np.asarray(data.class_weight, dtype=np.float32)
-        self.class_weight = torch.as_tensor(weights)
-        self.schedule = LRSchedule(spec)
-        self.history: list[dict] = []
-        self.misses = 0
-        self.threshold = math.inf
-        self.best_epoch: int | None = None
-        self.best_state: dict[str, torch.Tensor] | None = None
-
-
-def _per_row_loss(logits: torch.Tensor, target: torch.Tensor, gamma: torch.Tensor | None):
-    """Unweighted per-row loss (M, B); ``gamma`` (M, 1) for the focal loss, else None."""
-    if gamma is not None:
-        log_p_t = F.log_softmax(logits, dim=-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
-        return -((1.0 - log_p_t.exp()) ** gamma) * log_p_t
-    n_classes = logits.shape[-1]
-    flat = F.cross_entropy(logits.reshape(-1, n_classes), target.reshape(-1), reduction="none")
-    return flat.reshape(target.shape)
-
-
-def _weighted_mean(loss: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    total = weight.sum(1)
-    return (weight * loss).sum(1) / torch.where(total > 0, total, torch.ones_like(total))
-
-
-class _Validation:
-    """The early-stopping rows of the members still training, padded, on the device."""
-
-    def __init__(self, members: Sequence[Member], states: Sequence[_MemberState], device: str):
-        X = [np.asarray(m.data.X_valid, dtype=np.float32) for m in members]
-        y = [np.asarray(m.data.y_valid, dtype=np.int64) for m in members]
-        n = [len(a) for a in y]
-        self.X = torch.as_tensor(pad_rows(X, np.float32, X[0].shape[1]), device=device)
-        self.y = torch.as_tensor(pad_rows(y, np.int64, None), device=device)
-        position = torch.arange(self.y.shape[1], device=device)
-        self.real = (position[None, :] < torch.tensor(n, device=device)[:, None]).float()
-        weights = torch.stack([s.class_weight for s in states]).to(device)
-        self.weight = weights.gather(1, self.y) * self.real
-        self.n_chunks = max(1, math.ceil(max(n) / _VALID_BATCH))
-
-    def keep(self, positions: list[int]) -> None:
-        index = torch.tensor(positions, device=self.X.device)
-        self.X, self.y = self.X.index_select(0, index), self.y.index_select(0, index)
-        self.real = self.real.index_select(0, index)
-        self.weight = self.weight.index_select(0, index)
-
-    def score(self, net: _PopulationNet, gamma: torch.Tensor | None):
-        """Per-member valid_loss and valid_acc, as skorch computes them."""
-        with torch.no_grad():
-            logits = net.forward(self.X, train=False)
-            loss = _per_row_loss(logits, self.y, gamma)
-            correct = (logits.argmax(-1) == self.y).float() * self.real
-            accuracy = correct.sum(1) / self.real.sum(1)
-            M, n = loss.shape
-            if self.n_chunks > 1:
-                pad = self.n_chunks * _VALID_BATCH - n
-                chunks = [F.pad(t, (0, pad)) for t in (loss, self.weight, self.real)]
-                loss_c, weight_c, real_c = (t.reshape(M * self.n_chunks, -1) for t in chunks)
-                chunk_loss = _weighted_mean(loss_c, weight_c).reshape(M, -1)
-                chunk_rows = real_c.sum(1).reshape(M, -1)
-                valid_loss = (chunk_loss * chunk_rows).sum(1) / chunk_rows.sum(1)
-            else:
-                valid_loss = _weighted_mean(loss, self.weight)
-        return valid_loss.double().cpu().numpy(), accuracy.double().cpu().numpy()
 
 
 # ----------------------------------------------------------------------------- training
@@ -866,20 +664,11 @@ def _stack_order(member: Member) -> tuple:
 
 def _check_member(member: Member) -> None:
     spec, data = member.spec, member.data
-    if spec.optimizer not in _OPTIMIZERS or spec.activation not in ACTIVATIONS:
+    if spec.optimizer not in stacked_training.OPTIMIZERS or spec.activation not in ACTIVATIONS:
         raise ValueError(
             f"unknown optimizer or activation: {spec.optimizer!r}, {spec.activation!r}."
         )
-    X, y = np.asarray(data.X_train), np.asarray(data.y_train)
-    if X.ndim != 2 or X.shape[1] != spec.n_features or len(y) != len(X):
-        raise ValueError(
-            f"X_train must have shape (n, {spec.n_features}) and y_train length n; "
-            f"got {X.shape} and {y.shape}."
-        )
-    if len(y) and (y.min() < 0 or y.max() >= spec.n_classes):
-        raise ValueError(f"y_train must hold class indices in [0, {spec.n_classes}).")
-    if spec.early_stopping and (data.X_valid is None or len(data.X_valid) == 0):
-        raise ValueError("early_stopping needs X_valid and y_valid in every member.")
+    stacked_training.check_model_data(data, spec, "member")
 
 
 def _train_group(
@@ -890,24 +679,13 @@ def _train_group(
 ) -> list[FoldFit | None]:
     first = members[0].spec
     M, B = len(members), first.batch_size
-    state = [_MemberState(m, first.n_classes, device) for m in members]
+    state = [ModelState(m.data, m.spec) for m in members]
     net = _PopulationNet(members, device)
     optimizer = _PopulationOptimizer(members, net.flat)
     if net.trainable is not None:
         optimizer.freeze(net.flat, net.trainable)
-    X_all = torch.as_tensor(
-        pad_rows(
-            [np.asarray(m.data.X_train, np.float32) for m in members], np.float32, first.n_features
-        ),
-        device=device,
-    )
-    y_all = torch.as_tensor(
-        pad_rows([np.asarray(m.data.y_train, np.int64) for m in members], np.int64, None),
-        device=device,
-    )
-    n_max = X_all.shape[1]
-    X_flat, y_flat = X_all.reshape(M * n_max, -1), y_all.reshape(-1)
-    class_weight = torch.stack([s.class_weight for s in state]).to(device)
+    datas = [m.data for m in members]
+    rows = stacked_training.TrainingRows(datas, state, first.n_features, device)
     dropout = None
     if any(m.spec.dropout > 0 for m in members):
         # one generator per network, seeded from its members' seeds
@@ -915,7 +693,7 @@ def _train_group(
         dropout = torch.Generator(device=device).manual_seed(int(seed))
     focal = first.loss == "focal"
     gammas = torch.tensor([float(m.spec.focal_gamma) for m in members], device=device)
-    validation = _Validation(members, state, device) if first.early_stopping else None
+    validation = stacked_training.Validation(datas, state, device) if first.early_stopping else None
     alive = list(range(M))
     fits: list[FoldFit | None] = [None] * M
     epoch = 0
@@ -923,48 +701,19 @@ def _train_group(
         epoch += 1
         live = [state[i] for i in alive]
         gamma = gammas[torch.tensor(alive, device=device)].reshape(-1, 1) if focal else None
-        n_steps = max(s.n_batches for s in live)
-        index = torch.zeros((len(alive), n_steps * B), dtype=torch.int64)
-        used = []
-        for k, member in enumerate(live):
-            order = torch.randperm(member.n_rows, generator=member.order)
-            index[k, : member.n_used] = order[: member.n_used]
-            used.append(member.n_used)
-        index = index.reshape(len(alive), n_steps, B).transpose(0, 1).to(device)
-        rows_at = torch.arange(n_steps * B, device=device).reshape(n_steps, 1, B)
-        real = (rows_at < torch.tensor(used, device=device).reshape(1, -1, 1)).float()
-        alive_t = torch.tensor(alive, device=device).reshape(1, -1, 1)
-        rows_of = (alive_t * n_max + index).reshape(-1)  # into the (M * n_max) flat rows
-        X_epoch = X_flat.index_select(0, rows_of).reshape(n_steps, len(alive), B, -1)
-        y_epoch = y_flat.index_select(0, rows_of).reshape(n_steps, len(alive), B)
-        w_epoch = class_weight[alive_t, y_epoch] * real
+        batches = rows.epoch(alive, live, B)
         lrs = np.array([s.schedule.lr for s in live], dtype=np.float64)
         losses = np.zeros((0, len(alive)))
-        if n_steps:
-            losses = _run_epoch(
-                net, optimizer, live, X_epoch, y_epoch, w_epoch, real, lrs, gamma, dropout
-            )
-        sizes = np.clip(np.array(used)[None, :] - B * np.arange(n_steps)[:, None], 0, B)
-        totals = sizes.sum(0)
-        train_loss = np.full(len(alive), np.nan)
-        nonzero = totals > 0
-        train_loss[nonzero] = (losses * sizes).sum(0)[nonzero] / totals[nonzero]
+        if batches.n_steps:
+            losses = _run_epoch(net, optimizer, live, batches, lrs, gamma, dropout)
+        train_loss = batches.train_loss(losses)
         valid_acc = np.full(len(alive), np.nan)
         finished: list[int] = []
         if validation is not None:
             valid_loss, valid_acc = validation.score(net, gamma)
         for k, member in enumerate(live):
-            record = {"epoch": epoch, "train_loss": float(train_loss[k])}
-            if member.spec.lr_schedule is not None:
-                record["event_lr"] = float(lrs[k])
-            monitored = float(train_loss[k])
-            if validation is not None:
-                record["valid_loss"] = float(valid_loss[k])
-                record["valid_acc"] = float(valid_acc[k])
-                monitored = float(valid_loss[k])
-            member.history.append(record)
-            member.schedule.epoch_end(monitored)
-            stop = validation is not None and _early_stop(member, net, k, monitored, epoch)
+            valid = (valid_loss[k], valid_acc[k]) if validation is not None else (None, None)
+            stop = member.end_epoch(net, k, epoch, train_loss[k], lrs[k], *valid)
             if stop or epoch == member.spec.max_epochs:
                 finished.append(k)
         stopped: set[int] = set()
@@ -974,7 +723,7 @@ def _train_group(
             stopped = {k for k in range(len(alive)) if ids[alive[k]] in wanted}
         for k in finished:
             if k not in stopped:
-                fits[alive[k]] = _finish(state[alive[k]], net, k)
+                fits[alive[k]] = state[alive[k]].finish(net, k)
         leaving = set(finished) | stopped
         if leaving:
             keep = [k for k in range(len(alive)) if k not in leaving]
@@ -990,25 +739,22 @@ def _train_group(
 def _run_epoch(
     net: _PopulationNet,
     optimizer: _PopulationOptimizer,
-    members: Sequence[_MemberState],
-    X_epoch: torch.Tensor,
-    y_epoch: torch.Tensor,
-    w_epoch: torch.Tensor,
-    real: torch.Tensor,
+    members: Sequence[ModelState],
+    batches: stacked_training.EpochRows,
     lrs: np.ndarray,
     gamma: torch.Tensor | None,
     dropout: torch.Generator | None,
 ) -> np.ndarray:
-    """One epoch of batch steps on rows laid out (n_steps, M, B, ...); the batch losses.
+    """One epoch of batch steps on ``batches``; the batch losses, shape (n_steps, M).
 
     The common network (``net.manual``) steps through :meth:`_PopulationNet.loss_and_grad`,
     the others through autograd.
     """
+    X_epoch, y_epoch, real = batches.X, batches.y, batches.real
     n_steps, M, B = y_epoch.shape
     n_batches = np.array([m.n_batches for m in members])
     n_used = np.array([m.n_used for m in members])
-    totals = w_epoch.sum(-1, keepdim=True)
-    w_epoch = w_epoch / torch.where(totals > 0, totals, torch.ones_like(totals))
+    w_epoch = stacked_training.batch_weights(batches.weight)
     manual = net.manual and gamma is None
     if manual:  # the weighted one-hot labels (n_steps, M, n_classes, B), for the epoch
         n_classes = net.params[-1].shape[-1]
@@ -1029,10 +775,13 @@ def _run_epoch(
             stepping_t = None
             if stepping is not None:
                 stepping_t = torch.as_tensor(stepping, device=real.device).reshape(M, 1, 1)
+            drop = net.layer_dropout(step_masks)
             logits = net.forward(
-                X_epoch[step], train=True, rows=rows, stepping=stepping_t, masks=step_masks
+                X_epoch[step], train=True, rows=rows, stepping=stepping_t, dropout=drop
             )
-            loss = (_per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]).sum(-1)
+            loss = (
+                stacked_training.per_row_loss(logits, y_epoch[step], gamma) * w_epoch[step]
+            ).sum(-1)
             grad = net.flat_grad(loss.sum())
             loss = loss.detach()
         with torch.no_grad():
@@ -1101,30 +850,6 @@ def _epoch_masks(
             yield [None if t is None else t[step] for t in layers]
 
 
-def _early_stop(member: _MemberState, net: _PopulationNet, k: int, score: float, epoch: int):
-    """skorch's EarlyStopping(monitor="valid_loss", load_best=True) for one member."""
-    if score < member.threshold:
-        member.misses = 0
-        member.threshold = score - _ES_THRESHOLD * score
-        member.best_epoch = epoch
-        member.best_state = net.state_dict(k)
-    else:
-        member.misses += 1
-    return member.misses == member.spec.patience
-
-
-def _finish(member: _MemberState, net: _PopulationNet, k: int) -> FoldFit:
-    state = net.state_dict(k)
-    if member.spec.early_stopping and member.best_state is not None:
-        state = member.best_state
-    return FoldFit(
-        state=state,
-        history=member.history,
-        n_epochs=len(member.history),
-        best_epoch=member.best_epoch if member.spec.early_stopping else None,
-    )
-
-
 # ----------------------------------------------------------------------------- prediction
 
 
@@ -1159,10 +884,10 @@ def predict_proba_population(
             Member(FoldData(None, None, None, None, fits[i].state, 0), specs[i]) for i in group
         ]
         net = _PopulationNet(members, device)
-        arrays = [np.asarray(X_list[i], dtype=np.float32) for i in group]
-        X = torch.as_tensor(pad_rows(arrays, np.float32, specs[group[0]].n_features), device=device)
-        with torch.no_grad():
-            proba = torch.softmax(net.forward(X, train=False).double(), dim=-1).cpu().numpy()
-        for k, i in enumerate(group):
-            out[i] = proba[k, : len(arrays[k])]
+        rows = [X_list[i] for i in group]
+        probas = stacked_training.predict_proba_stacked(
+            net, rows, specs[group[0]].n_features, device
+        )
+        for i, proba in zip(group, probas, strict=True):
+            out[i] = proba
     return out
