@@ -376,8 +376,8 @@ def _comparison(tmp_path: Path, text: str) -> Path:
         ('strategies = ["random"]\nbatch = 2\n', "leave --batch at 1"),
         ('strategies = ["random"]\npruner = "median"\n', "use --pruner none"),
         (
-            'strategies = ["random"]\nmode = "replay"\ntables = ["sqlite:///t.db#grid"]\n',
-            "a replay or an analytic task has one objective",
+            'strategies = ["random", "skopt"]\nmode = "replay"\ntables = ["sqlite:///t.db#g"]\n',
+            "strategy 'skopt' cannot search 2 objectives",
         ),
     ],
 )

@@ -51,6 +51,12 @@ stored seconds are charged to a simulated clock. Keys:
     batch takes its trials' stored seconds divided by it.
 ``processes = 2``
     Processes that simulate studies in parallel.
+``objectives = ["f1_macro", "fit_seconds"]``
+    As in training mode: the metric, then costs the tables store for every
+    trial (``fit_seconds`` and ``predict_seconds`` per fold; ``n_params`` only
+    in tables made with it). Each replayed trial tells the study the stored
+    value of every objective; the simulated clock still charges the stored
+    seconds. Not with an analytic ``task`` (it has one objective).
 
 Both modes:
 
@@ -208,6 +214,7 @@ class Comparison:
         Several objectives (``["f1_macro", "fit_seconds"]``): the metric, then costs
         (see :mod:`harness.study.objectives`); every strategy must search several.
         The studies compare by the hypervolume of their Pareto fronts. Empty: one.
+        A replay looks every objective up in its tables (not with an analytic task).
     format_version : int
         The file's format version (see the module docstring).
     path : Path
@@ -604,8 +611,10 @@ def load_comparison(path: str | Path, strategies: Sequence[str] | None = None) -
 
 
 def _checked_objectives(values: dict[str, Any]) -> str:
-    """Check a comparison's ``objectives`` (several: every strategy must search them all);
-    return the metric they start with."""
+    """Check a comparison's ``objectives`` (several: every strategy must search them all;
+    not with an analytic task); return the metric they start with. Whether a replay's
+    tables store the costs is checked when they are loaded
+    (:meth:`harness.study.replay.TableTask.check_objectives`)."""
     from harness.search.strategies import get_strategy
     from harness.study.objectives import check_multi_objective, parse_objectives
 
@@ -615,9 +624,11 @@ def _checked_objectives(values: dict[str, Any]) -> str:
             f"metric {values['metric']!r} is not the first objective {objectives[0]!r}: "
             "remove metric (the first objective is the metric)"
         )
-    if len(objectives) > 1 and (values.get("mode") == "replay" or values.get("task")):
+    if len(objectives) > 1 and values.get("task"):
         raise ConfigError(
-            "a replay or an analytic task has one objective: remove objectives, or train"
+            f"the analytic task {values['task']!r} has one objective, its function's value (it "
+            "measures no fit seconds, predict seconds or weights): remove objectives, or "
+            "replay stored tables (tables = [...])"
         )
     for name in values["strategies"]:
         check_multi_objective(

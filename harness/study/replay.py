@@ -21,6 +21,14 @@ as ``run --batch q`` asks them, each batch taking its trials' seconds divided by
 strategy's measured proposal time only when ``charge_proposals`` is set;
 without it a replay depends only on the seeds, never on the machine's speed.
 
+Several objectives (``objectives = ["f1_macro", "fit_seconds"]``, see
+:mod:`harness.study.objectives`): every replayed trial tells the study the
+metric's mean over the stored folds and each cost as the table stores it for
+the configuration (``fit_seconds`` and ``predict_seconds`` summed over its
+folds, ``n_params`` where its trials recorded it), in the directions of
+:func:`harness.study.objectives.directions`; the study stores its Pareto front
+as a run does. The simulated clock is unchanged: the table's stored seconds.
+
 Studies are simulated in memory (:class:`optuna.storages.InMemoryStorage`), in
 parallel processes, and written to the comparison's storage in one batch.
 """
@@ -57,6 +65,13 @@ from harness.study.loop import (
     discrete_problem,
     start_points,
 )
+from harness.study.objectives import (
+    COSTS,
+    check_multi_objective,
+    directions,
+    is_multi_objective,
+    pareto_front,
+)
 from harness.study.storage import open_storage, redact_password
 
 #: How a task that does not say how it was made is recorded.
@@ -85,11 +100,15 @@ class Lookup:
         The stored failure reason, when the table's trial failed.
     source : str or None
         The table trial replayed, ``<study>#<number>``.
+    n_params : int or None
+        The network's weight count the table trial stored (tables made with
+        ``n_params`` among their objectives), else None.
     """
 
     folds: tuple[FoldResult, ...]
     reason: str | None = None
     source: str | None = None
+    n_params: int | None = None
 
 
 def point_key(space: SearchSpace, values: Mapping[str, Any]) -> tuple:
@@ -110,6 +129,12 @@ class TableTask:
         What the table must have been made with.
     n_folds : int
         The folds it must have.
+
+    Attributes
+    ----------
+    costs : frozenset of str
+        The costs of :data:`harness.study.objectives.COSTS` that every complete
+        trial of the table stores (see :meth:`check_objectives`).
 
     Raises
     ------
@@ -160,7 +185,7 @@ class TableTask:
         self.metric = metric
         self.n_folds = n_folds
         self.dataset = dataset
-        self.direction = study.direction
+        self.direction = study.directions[0]  # the metric's (a table may have costs too)
         self.task_seed = int(attrs[ledger.TASK_SEED])
         self.test_size = float(attrs[ledger.TEST_SIZE])
         self.rows = self._rows(study, space)
@@ -186,6 +211,10 @@ class TableTask:
                 f"table {ref!r} mixes trials of the {' and '.join(trainers)} trainers; rebuild "
                 "it with one trainer (`python -m harness run --strategy grid` on a new study)"
             )
+        complete_rows = [r for r in self.rows.values() if r.reason is None]
+        self.costs = frozenset(
+            name for name in COSTS if all(name in r.costs for r in complete_rows)
+        )
         #: How the table was made: the trainer of its trials and the harness version.
         self.provenance = {
             ledger.TABLE_TRAINER: trainers[0] if trainers else ledger.UNRECORDED,
@@ -195,6 +224,8 @@ class TableTask:
     def _rows(self, study: optuna.Study, space: SearchSpace) -> dict[tuple, _Row]:
         rows: dict[tuple, _Row] = {}
         for trial in study.get_trials(deepcopy=False, states=ledger.FINISHED_STATES):
+            if ledger.DUPLICATE_OF in trial.user_attrs and point_key(space, trial.params) in rows:
+                continue  # a repeat trained nothing: the earlier trial's row holds the costs
             scores = trial.user_attrs.get(ledger.FOLD_SCORES, {})
             fit = trial.user_attrs.get(ledger.FIT_SECONDS, [])
             predict = trial.user_attrs.get(ledger.PREDICT_SECONDS, [])
@@ -213,14 +244,54 @@ class TableTask:
                 continue
             reason = None if complete else trial.user_attrs.get(ledger.FAIL_REASON, "failed")
             rows[point_key(space, trial.params)] = _Row(
-                folds, reason, f"{study.study_name}#{trial.number}", self.metric
+                folds,
+                reason,
+                f"{study.study_name}#{trial.number}",
+                self.metric,
+                _stored_costs(trial.user_attrs, self.n_folds),
+                trial.user_attrs.get(ledger.N_PARAMS),
             )
         return rows
+
+    def check_objectives(self, objectives: Sequence[str]) -> None:
+        """Refuse costs among ``objectives`` that the table does not store for every trial.
+
+        Raises
+        ------
+        ConfigError
+            One line naming the first missing cost, what the table stores, and the fix.
+        """
+        missing = [name for name in objectives[1:] if name not in self.costs]
+        if missing:
+            stored = ", ".join(name for name in COSTS if name in self.costs) or "no cost"
+            raise ConfigError(
+                f"objective {missing[0]!r}: table {self.ref!r} does not store it for every "
+                f"trial (it stores {stored}); drop {missing[0]!r} from objectives, or name a "
+                f"table whose trials store it (a grid run with --objectives "
+                f"{self.metric},{missing[0]})"
+            )
 
     def lookup(self, config: Mapping[str, Any], space: SearchSpace, rng: np.random.Generator):
         """Return the stored folds of ``config`` (see :class:`Lookup`)."""
         row = self.rows[point_key(space, config)]
-        return Lookup(row.folds, row.reason, row.source)
+        return Lookup(row.folds, row.reason, row.source, row.n_params)
+
+
+def _stored_costs(attrs: Mapping[str, Any], n_folds: int) -> frozenset[str]:
+    """The costs a table trial stores: per-fold seconds for every fold, its weight count."""
+
+    def per_fold(key: str) -> bool:
+        values = attrs.get(key)
+        return (
+            isinstance(values, list)
+            and len(values) == n_folds
+            and all(isinstance(v, int | float) and np.isfinite(v) for v in values)
+        )
+
+    stored = {name for name in ("fit_seconds", "predict_seconds") if per_fold(name)}
+    if isinstance(attrs.get(ledger.N_PARAMS), int):
+        stored.add("n_params")
+    return frozenset(stored)
 
 
 @dataclass(frozen=True)
@@ -229,6 +300,8 @@ class _Row:
     reason: str | None
     source: str
     metric: str
+    costs: frozenset[str] = frozenset()
+    n_params: int | None = None
 
     @property
     def folds_metric(self) -> list[float]:
@@ -263,6 +336,21 @@ class FunctionTask:
         self.dataset = task.name
         self.optimum = -task.optimum
         self.provenance = {ledger.TABLE_TRAINER: "analytic", ledger.TABLE_VERSION: __version__}
+
+    def check_objectives(self, objectives: Sequence[str]) -> None:
+        """Refuse several objectives: an analytic task has one, its function's value.
+
+        Raises
+        ------
+        ConfigError
+            One line saying why and the fix.
+        """
+        if is_multi_objective(objectives):
+            raise ConfigError(
+                f"the analytic task {self.task.name!r} has one objective, its function's value "
+                "(it measures no fit seconds, predict seconds or weights): remove objectives, "
+                "or replay stored tables (tables = [...])"
+            )
 
     def lookup(self, config: Mapping[str, Any], space: SearchSpace, rng: np.random.Generator):
         """Evaluate the function at ``config`` (see :class:`Lookup`)."""
@@ -305,6 +393,9 @@ class ReplaySpec:
         1: trials asked one at a time by the simulated workers.
     batch_speedup : float
         With ``batch``: the clock divides a batch's stored seconds by it.
+    objectives : tuple of str
+        Several objectives: the task's metric, then costs the table stores
+        (see :mod:`harness.study.objectives`); empty or one: the metric only.
     """
 
     name: str
@@ -320,11 +411,20 @@ class ReplaySpec:
     initial_design: int = 0
     batch: int = 1
     batch_speedup: float = 1.0
+    objectives: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        check_strategy(self.strategy, self.space)
+        strategy = check_strategy(self.strategy, self.space)
         check_degenerate(self.strategy, self.space)
         check_pruner(self.pruner, "folds")
+        if self.multi_objective:
+            self.task.check_objectives(self.objectives)
+            if self.objectives[0] != self.task.metric:
+                raise ConfigError(
+                    f"replay {self.name!r}: the first objective {self.objectives[0]!r} is not "
+                    f"the table's metric {self.task.metric!r}: give it first"
+                )
+            check_multi_objective(self.objectives, strategy, batch=self.batch, pruner=self.pruner)
         if self.n_trials < 1 or self.workers < 1 or self.batch < 1:
             raise ConfigError(
                 f"replay {self.name!r}: trials, workers and batch must be at least 1, got "
@@ -341,6 +441,18 @@ class ReplaySpec:
                 f"{self.batch_speedup!r}"
             )
 
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the replay tells several objectives."""
+        return is_multi_objective(self.objectives)
+
+    @property
+    def directions(self) -> list[optuna.study.StudyDirection]:
+        """The study's directions: the task's, then each cost's (minimised)."""
+        if not self.multi_objective:
+            return [self.task.direction]
+        return [self.task.direction, *map(_direction, directions(self.objectives)[1:])]
+
     def identity(self) -> dict[str, Any]:
         """The study attributes that define it (the same keys as a real study's)."""
         return {
@@ -353,6 +465,7 @@ class ReplaySpec:
             ledger.N_FOLDS: self.task.n_folds,
             ledger.TEST_SIZE: self.task.test_size,
             **({ledger.INITIAL_DESIGN: self.initial_design} if self.initial_design else {}),
+            **({ledger.OBJECTIVES: list(self.objectives)} if self.multi_objective else {}),
         }
 
     def settings(self) -> dict[str, Any]:
@@ -370,6 +483,10 @@ class ReplaySpec:
                 else {}
             ),
         }
+
+
+def _direction(name: str) -> optuna.study.StudyDirection:
+    return optuna.study.StudyDirection[name.upper()]
 
 
 def check_degenerate(strategy: str, space: SearchSpace) -> None:
@@ -417,8 +534,8 @@ class Simulated:
     ----------
     name : str
         Study name.
-    direction : optuna.study.StudyDirection
-        Its direction.
+    directions : list of optuna.study.StudyDirection
+        Its directions (one per objective).
     user_attrs : dict
         Study user attributes (identity and replay settings).
     trials : list of FrozenTrial
@@ -430,7 +547,7 @@ class Simulated:
     """
 
     name: str
-    direction: optuna.study.StudyDirection
+    directions: list[optuna.study.StudyDirection]
     user_attrs: dict[str, Any]
     trials: list[FrozenTrial]
     wall_seconds: float
@@ -447,7 +564,7 @@ class Simulated:
         study = optuna.create_study(
             storage=optuna.storages.InMemoryStorage(),
             study_name=self.name,
-            direction=self.direction,
+            directions=self.directions,
         )
         for key, value in self.user_attrs.items():
             study.set_user_attr(key, value)
@@ -461,8 +578,27 @@ def _replay_procedure(
     """The procedure of one replayed trial, its attributes kept in ``attrs`` by trial number."""
     attrs[trial.number] = _Attrs()
     return TrialProcedure(
-        trial, spec.space, spec.task.metric, spec.task.n_folds, True, started, attrs[trial.number]
+        trial,
+        spec.space,
+        spec.task.metric,
+        spec.task.n_folds,
+        True,
+        started,
+        attrs[trial.number],
+        objectives=spec.objectives or None,
     )
+
+
+def _look_up(
+    spec: ReplaySpec, procedure: TrialProcedure, config: Mapping[str, Any], rng: np.random.Generator
+) -> Lookup:
+    """Look ``config`` up; with ``n_params`` an objective, record its stored weight count on
+    ``procedure``'s trial (as a run records it, repeats included)."""
+    lookup = spec.task.lookup(config, spec.space, rng)
+    if "n_params" in procedure.objectives and lookup.n_params is not None:
+        procedure.n_params = lookup.n_params
+        ledger.record_network_size(procedure.recorder, lookup.n_params)
+    return lookup
 
 
 def simulate(spec: ReplaySpec) -> Simulated:
@@ -481,7 +617,7 @@ def simulate(spec: ReplaySpec) -> Simulated:
     study = optuna.create_study(
         storage=optuna.storages.InMemoryStorage(),
         study_name=spec.name,
-        direction=spec.task.direction,
+        directions=spec.directions,
         sampler=create_sampler(spec.strategy, spec.space, spec.seed),
         pruner=make_pruner(spec.pruner, spec.task.n_folds, "folds"),
     )
@@ -510,6 +646,8 @@ def simulate(spec: ReplaySpec) -> Simulated:
             study.tell(trial, state=TrialState.FAIL)
             return
         proposing += procedure.suggest_seconds
+        # Several objectives: a repeat records the stored weight count too, as a run does.
+        early = _look_up(spec, procedure, config, rng) if spec.multi_objective else None
         if discrete:
             procedure.charged = procedure.suggest_seconds  # its trial time: the proposal only
             end = now + (procedure.suggest_seconds if spec.charge_proposals else 0.0)
@@ -525,7 +663,7 @@ def simulate(spec: ReplaySpec) -> Simulated:
                 study.tell(trial, answered)
                 return
             procedure.charged = None
-        lookup = spec.task.lookup(config, spec.space, rng)
+        lookup = early if early is not None else _look_up(spec, procedure, config, rng)
         at = now + (procedure.suggest_seconds if spec.charge_proposals else 0.0)
         running = _Running(procedure, lookup, at)
         heapq.heappush(events, (at + _seconds(lookup, 0), next(order), running))
@@ -548,6 +686,8 @@ def simulate(spec: ReplaySpec) -> Simulated:
             )
         else:
             fill(now)
+    if spec.multi_objective:
+        ledger.record_pareto_front(study, [t.number for t in pareto_front(study)])
     trials = []
     for trial in study.get_trials(deepcopy=False):
         trial = copy.copy(trial)
@@ -555,7 +695,7 @@ def simulate(spec: ReplaySpec) -> Simulated:
         trials.append(trial)
     return Simulated(
         spec.name,
-        study.direction,
+        study.directions,
         dict(study.user_attrs),
         trials,
         time.perf_counter() - began,
@@ -593,6 +733,8 @@ def simulate_batches(
         """A repeat, answered from the earlier trial: it costs its proposal only."""
         asked.procedure.charged = asked.procedure.suggest_seconds
         ledger.record_simulated_time(asked.procedure.recorder, start, end)
+        if spec.multi_objective:  # its stored weight count, as a run records it
+            _look_up(spec, asked.procedure, asked.config, rng)
         return asked.procedure.answer_duplicate(study, lambda t: attrs[t.number])
 
     while asked < spec.n_trials:
@@ -606,7 +748,7 @@ def simulate_batches(
         proposing += sum(seconds)
         start = end = now + (sum(seconds) if spec.charge_proposals else 0.0)
         training = answer_known(study, batch, discrete, TrialFailed, duplicate)
-        lookups = [spec.task.lookup(a.config, spec.space, rng) for a in training]
+        lookups = [_look_up(spec, a.procedure, a.config, rng) for a in training]
         costs = [
             sum(_seconds(lookup, i) for i in range(len(lookup.folds))) / spec.batch_speedup
             for lookup in lookups
@@ -706,7 +848,8 @@ def check_storage(url: str, specs: Sequence[ReplaySpec]) -> list[ReplaySpec]:
             todo.append(spec)
             continue
         attrs = optuna.load_study(study_name=spec.name, storage=storage).user_attrs
-        wanted = {**spec.identity(), **spec.settings()}
+        # A study of one objective stores none: compare the key whichever side lacks it.
+        wanted = {ledger.OBJECTIVES: None, **spec.identity(), **spec.settings()}
         differing = [
             f"{k}: stored {attrs.get(k)!r}, asked {v!r}"
             for k, v in wanted.items()
@@ -732,7 +875,7 @@ def write_studies(url: str, studies: Sequence[Simulated]) -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     storage = open_storage(url)
     for stored in studies:
-        study_id = storage.create_new_study([stored.direction], stored.name)
+        study_id = storage.create_new_study(stored.directions, stored.name)
         if isinstance(storage, optuna.storages.RDBStorage) and url.startswith("sqlite:"):
             _bulk_insert(storage, study_id, stored.user_attrs, stored.trials)
         else:
@@ -787,10 +930,15 @@ def _bulk_insert(
                     "datetime_complete": trial.datetime_complete,
                 }
             )
-            if trial.value is not None:
-                value, kind = models.TrialValueModel.value_to_stored_repr(trial.value)
+            for objective, one in enumerate(trial.values or ()):
+                value, kind = models.TrialValueModel.value_to_stored_repr(one)
                 rows[models.TrialValueModel.__table__].append(
-                    {"trial_id": trial_id, "objective": 0, "value": value, "value_type": kind}
+                    {
+                        "trial_id": trial_id,
+                        "objective": objective,
+                        "value": value,
+                        "value_type": kind,
+                    }
                 )
             for name, param in trial.params.items():
                 distribution = trial.distributions[name]
@@ -885,6 +1033,7 @@ def comparison_specs(comparison: Comparison) -> list[ReplaySpec]:
                 initial_design=comparison.initial_design,
                 batch=comparison.batch,
                 batch_speedup=float(comparison.batch_speedup),
+                objectives=comparison.objectives,
             )
             for strategy, seed in comparison.matrix()
         ]
