@@ -72,6 +72,115 @@ def parse_class_names(text: str) -> dict[str, str]:
     return names
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a report uses for a dataset's rows and classes, in its plain-language layer.
+
+    Teleconnect's rows are customers in service segments, read by campaign planners;
+    a wine file's rows are wines in quality grades; a file given with ``--data`` has
+    rows and classes (:data:`NEUTRAL`). Every sentence, heading, table column and
+    figure label of the report's plain-language part, and the notebook's text, takes
+    its nouns from here.
+
+    Parameters
+    ----------
+    row, rows : str
+        One row and several, as the reader calls them (``"customer"``, ``"customers"``).
+    group, groups : str
+        One class and several (``"segment"``, ``"segments"``).
+    audience : str or None
+        Who acts on the predictions (``"campaign planners"``); None: the summary is
+        headed "In plain words".
+    section : str or None
+        The heading of the report's plain-language section; default ``"<Groups> for
+        <audience>"``, or ``"<Groups> in plain words"`` without an audience.
+    grouping : str
+        What assigning the classes is called (``"segmentation"``).
+    use : str
+        What the model may be used for when it beats the majority guess, after "use it
+        to", with what it must not decide alone.
+    act : str
+        What it must not be used for when it does not beat that guess, after "do not
+        use it to".
+    selecting : str
+        Who picks the top rows by probability, and the verb (``"a campaign contacts"``).
+    selection : str
+        The noun of that picking, after "1.0 is random" (``"contact"``).
+    ranking : str
+        The heading of the gains table (``"Targeting"``).
+    everyone : str or None
+        "Putting ... in the largest <group>"; default ``"every <row>"``.
+    """
+
+    row: str = "row"
+    rows: str = "rows"
+    group: str = "class"
+    groups: str = "classes"
+    audience: str | None = None
+    section: str | None = None
+    grouping: str = "classification"
+    use: str = "rank rows for review, not to decide alone which class a row belongs to"
+    act: str = "assign classes"
+    selecting: str = "you pick"
+    selection: str = "choice"
+    ranking: str = "Ranking"
+    everyone: str | None = None
+
+    @property
+    def summary_heading(self) -> str:
+        """The executive summary's plain-language heading: ``"For <audience>"``."""
+        return f"For {self.audience}" if self.audience else "In plain words"
+
+    @property
+    def section_heading(self) -> str:
+        """The heading of the report's plain-language section."""
+        if self.section:
+            return self.section
+        groups = self.groups[:1].upper() + self.groups[1:]
+        return f"{groups} for {self.audience}" if self.audience else f"{groups} in plain words"
+
+    @property
+    def all_rows(self) -> str:
+        """Who "Putting ... in the largest <group>" puts there."""
+        return self.everyone or f"every {self.row}"
+
+
+NEUTRAL = Vocabulary()
+"""The words of a dataset without its own (a CSV file, synthetic data): rows and classes."""
+
+TELECONNECT_WORDS = Vocabulary(
+    row="customer",
+    rows="customers",
+    group="segment",
+    groups="segments",
+    audience="campaign planners",
+    section="Segments and campaigns",
+    grouping="segmentation",
+    use="order a contact list or to pick which offer a customer sees first, not to decide "
+    "alone who gets which service",
+    act="target campaigns",
+    selecting="a campaign contacts",
+    selection="contact",
+    ranking="Targeting",
+    everyone="everyone",
+)
+"""Teleconnect's words: telecom customers in service segments, for campaign planners."""
+
+WINE_QUALITY_WORDS = Vocabulary(
+    row="wine",
+    rows="wines",
+    group="quality grade",
+    groups="quality grades",
+    audience="wine makers",
+    grouping="quality grading",
+    use="choose which wines a taster checks first, not to grade a wine alone",
+    act="grade wines",
+    selecting="a taster checks",
+    selection="tasting",
+)
+"""The Wine Quality files' words: wines graded by tasters, for wine makers."""
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A classification dataset: features, original labels and column roles.
@@ -111,6 +220,9 @@ class Dataset:
         after t only (see :class:`harness.LSTMRegressor`).
     time : Series or None
         The parsed times of the rows, for a time series.
+    vocabulary : Vocabulary
+        The words a report uses for the rows and classes; a registered dataset's
+        own (:attr:`DatasetSpec.vocabulary`), else :data:`NEUTRAL`.
     """
 
     name: str
@@ -124,6 +236,7 @@ class Dataset:
     class_names: Mapping[Any, str] = field(default_factory=dict)
     time_column: str | None = None
     time: pd.Series | None = field(default=None, repr=False)
+    vocabulary: Vocabulary = field(default=NEUTRAL, repr=False)
 
     def __post_init__(self) -> None:
         if self.time is not None and len(self.time) != len(self.y):
@@ -347,6 +460,9 @@ class DatasetSpec:
         Scores others published on this data, with their sources.
     published_note : str or None
         What is known of published results where ``published`` is empty (None: nothing said).
+    vocabulary : Vocabulary or None
+        The words a report uses for the rows and classes of a classification dataset;
+        None for a time series (it has no classes).
     """
 
     name: str
@@ -362,6 +478,7 @@ class DatasetSpec:
     time_column: str | None = None
     published: tuple[PublishedResult, ...] = ()
     published_note: str | None = None
+    vocabulary: Vocabulary | None = None
 
     @property
     def task(self) -> str:
@@ -378,8 +495,8 @@ def _file_spec(name: str, description: str, file: str, sha256: str, **kw: Any) -
     return DatasetSpec(name, description, "file", file=file, sha256=sha256, **kw)
 
 
-def _sklearn_spec(name: str, description: str, loader: str) -> DatasetSpec:
-    return DatasetSpec(name, description, "sklearn", loader=loader)
+def _sklearn_spec(name: str, description: str, loader: str, vocabulary: Vocabulary) -> DatasetSpec:
+    return DatasetSpec(name, description, "sklearn", loader=loader, vocabulary=vocabulary)
 
 
 SUNSPOTS_SHA256 = "f67889b1d9002cd5227f0e0ef54e35b419cdd85a31279adef6f73fb41e5c0a9b"
@@ -397,6 +514,7 @@ def _wine_spec(
         target="quality",
         sep=";",
         published=published,
+        vocabulary=WINE_QUALITY_WORDS,
     )
 
 
@@ -417,6 +535,7 @@ DATASETS: dict[str, DatasetSpec] = {
             class_names=((1, "Basic"), (2, "E-Service"), (3, "Plus"), (4, "Total service")),
             published_note="no published result on this data is known: it comes from IBM's "
             "course materials, not a paper, so the references below are the only comparison",
+            vocabulary=TELECONNECT_WORDS,
         ),
         _wine_spec(
             "red",
@@ -440,18 +559,80 @@ DATASETS: dict[str, DatasetSpec] = {
             sep=",",
             time_column="YEAR",
         ),
-        _sklearn_spec("sklearn-wine", "Wine recognition (scikit-learn): 3 cultivars", "load_wine"),
-        _sklearn_spec("iris", "Iris (scikit-learn): 3 species, 4 features", "load_iris"),
+        _sklearn_spec(
+            "sklearn-wine",
+            "Wine recognition (scikit-learn): 3 cultivars",
+            "load_wine",
+            Vocabulary(
+                row="wine",
+                rows="wines",
+                group="cultivar",
+                groups="cultivars",
+                grouping="cultivar recognition",
+                use="choose which wines an analyst checks first, not to name a wine's "
+                "cultivar alone",
+                act="name cultivars",
+                selecting="an analyst checks",
+                selection="checking",
+            ),
+        ),
+        _sklearn_spec(
+            "iris",
+            "Iris (scikit-learn): 3 species, 4 features",
+            "load_iris",
+            Vocabulary(
+                row="flower",
+                rows="flowers",
+                group="species",
+                groups="species",
+                audience="botanists",
+                grouping="species identification",
+                use="choose which flowers a botanist checks first, not to name a flower's "
+                "species alone",
+                act="name species",
+                selecting="a botanist checks",
+                selection="checking",
+            ),
+        ),
         _sklearn_spec(
             "breast-cancer",
             "Breast cancer Wisconsin (scikit-learn): malignant (0) or benign (1)",
             "load_breast_cancer",
+            Vocabulary(
+                row="tumour",
+                rows="tumours",
+                group="diagnosis",
+                groups="diagnoses",
+                audience="clinicians",
+                grouping="diagnosis",
+                use="choose which tumours a pathologist reviews first, not to diagnose a "
+                "tumour alone",
+                act="diagnose tumours",
+                selecting="a pathologist reviews",
+                selection="review",
+            ),
         ),
-        _sklearn_spec("digits", "Handwritten digits 8x8 (scikit-learn): 10 classes", "load_digits"),
+        _sklearn_spec(
+            "digits",
+            "Handwritten digits 8x8 (scikit-learn): 10 classes",
+            "load_digits",
+            Vocabulary(
+                row="image",
+                rows="images",
+                group="digit",
+                groups="digits",
+                grouping="digit recognition",
+                use="choose which images a person checks first, not to read a digit alone",
+                act="read digits",
+                selecting="a person checks",
+                selection="checking",
+            ),
+        ),
         DatasetSpec(
             SYNTHETIC,
             "make_classification: configurable rows, features, classes and class weights",
             "synthetic",
+            vocabulary=NEUTRAL,
         ),
     )
 }
@@ -583,7 +764,12 @@ def load_dataset(
         name=name,
         time_column=spec.time_column,
     )
-    return replace(dataset, description=spec.description, class_names=dict(spec.class_names))
+    return replace(
+        dataset,
+        description=spec.description,
+        class_names=dict(spec.class_names),
+        vocabulary=spec.vocabulary or NEUTRAL,
+    )
 
 
 def _load_sklearn(spec: DatasetSpec) -> Dataset:
@@ -598,6 +784,7 @@ def _load_sklearn(spec: DatasetSpec) -> Dataset:
         categorical=(),
         description=spec.description,
     )
+    dataset = replace(dataset, vocabulary=spec.vocabulary or NEUTRAL)
     # scikit-learn's loaders name their classes (iris: setosa, ...); digits' names are the digits.
     names = getattr(bunch, "target_names", None)
     if names is None or len(names) != dataset.n_classes:

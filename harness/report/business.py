@@ -1,9 +1,12 @@
-"""The segment layer: what the model can and cannot do for a campaign, in plain words.
+"""The plain-language layer: what the model can and cannot do for its readers, in their words.
 
-Classes are customer segments; every function names them (:func:`class_names`)
-and carries its numbers with their uncertainty and the rows behind them. What the
-study did not store (per-row probabilities, permutation importances) is said to be
-"not stored for this study", never estimated.
+The nouns are the dataset's own (:attr:`harness.data.datasets.Dataset.vocabulary`,
+passed as ``words``): teleconnect's classes are customer segments for campaign planners, a
+wine file's are quality grades of wines, a CSV file's are classes of rows. Every
+function names the classes (:func:`class_names`) and carries its numbers with their
+uncertainty and the rows behind them. What the study did not store (per-row
+probabilities, permutation importances) is said to be "not stored for this study",
+never estimated.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.data.datasets import Dataset
+from harness.data.datasets import Dataset, Vocabulary
 from harness.report import evidence
 from harness.results import statistics
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
@@ -26,12 +29,12 @@ KNOWN_CLASS_NAMES: dict[str, dict[str, str]] = {
 
 NOT_STORED = "not stored for this study"
 
-#: Shares of customers contacted in the targeting table.
+#: Shares of the held-out rows picked by probability in the targeting (ranking) table.
 CONTACT_SHARES = (0.1, 0.2, 0.3, 0.5)
 
 
 def class_names(dataset: Dataset) -> dict[str, str]:
-    """Label (as text) -> segment name: the dataset's own ``class_names``, else the known ones."""
+    """Label (as text) -> class name: the dataset's own ``class_names``, else the known ones."""
     own = getattr(dataset, "class_names", None)
     if own:
         return {str(label): str(name) for label, name in dict(own).items()}
@@ -44,9 +47,19 @@ def segment(label: Any, names: Mapping[str, str]) -> str:
     return f"{label} ({name})" if name else str(label)
 
 
-def plain(label: Any, names: Mapping[str, str]) -> str:
-    """The segment's name alone where it has one (``"E-Service"``), else ``"segment 2"``."""
-    return names.get(str(label)) or f"segment {label}"
+def plain(label: Any, names: Mapping[str, str], words: Vocabulary) -> str:
+    """The class's name alone where it has one (``"E-Service"``), else ``"segment 2"``.
+
+    The word before the label is ``words.group`` (``"quality grade 6"`` for a wine).
+    """
+    return names.get(str(label)) or f"{words.group} {label}"
+
+
+def _wrong_share(accuracy: float) -> str:
+    """How many single assignments are wrong, in words no stronger than the accuracy."""
+    if accuracy < 0.5:
+        return "most individual assignments are wrong"
+    return f"about {1 - accuracy:.0%} of individual assignments are wrong"
 
 
 def _recall(confusion: np.ndarray) -> np.ndarray:
@@ -55,9 +68,9 @@ def _recall(confusion: np.ndarray) -> np.ndarray:
 
 
 def campaign_summary(
-    holdout: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+    holdout: Mapping[str, Mapping[str, Any]], names: Mapping[str, str], *, words: Vocabulary
 ) -> list[str]:
-    """What the tuned model can and cannot do for a campaign, with numbers.
+    """What the tuned model can and cannot do for its readers, with numbers, in their words.
 
     Parameters
     ----------
@@ -65,7 +78,11 @@ def campaign_summary(
         The best study's held-out results.
     names : mapping
         :func:`class_names`.
+    words : Vocabulary
+        The dataset's nouns (:attr:`Dataset.vocabulary`): teleconnect speaks of customers,
+        segments and campaigns, a CSV file of rows and classes.
     """
+    w = words
     tuned = holdout[TUNED]
     labels = tuned["labels"]
     confusion = np.asarray(tuned["confusion"])
@@ -78,37 +95,35 @@ def campaign_summary(
     recall = _recall(confusion)
     best, worst = int(np.argmax(recall)), int(np.argmin(recall))
     sentences = [
-        f"Tested on {n} customers it never saw, the model puts {accuracy.estimate:.0%} of them "
-        f"in their true segment (95% interval {accuracy.low:.0%} to {accuracy.high:.0%}, "
-        f"bootstrap over those customers). Putting everyone in the largest segment, "
-        f"{plain(labels[largest], names)}, would be right for {share:.0%}.",
+        f"Tested on {n} {w.rows} it never saw, the model puts {accuracy.estimate:.0%} of them "
+        f"in their true {w.group} (95% interval {accuracy.low:.0%} to {accuracy.high:.0%}, "
+        f"bootstrap over those {w.rows}). Putting {w.all_rows} in the largest {w.group}, "
+        f"{plain(labels[largest], names, w)}, would be right for {share:.0%}.",
         (
-            "So it can prioritise, not decide: it assigns segments better than that guess, but "
-            "most individual assignments are wrong, so use it to order a contact list or to "
-            "pick which offer a customer sees first, not to decide alone who gets which "
-            "service."
+            f"So it can prioritise, not decide: it assigns {w.groups} better than that guess, "
+            f"but {_wrong_share(accuracy.estimate)}, so use it to {w.use}."
             if beats
-            else "On these customers it is not shown to beat that guess (the interval reaches "
-            f"{share:.0%}): do not use it to target campaigns without more evidence."
+            else f"On these {w.rows} it is not shown to beat that guess (the interval reaches "
+            f"{share:.0%}): do not use it to {w.act} without more evidence."
         ),
-        f"It finds {plain(labels[best], names)} customers best ({recall[best]:.0%} of the "
-        f"{support[best]} in the test) and {plain(labels[worst], names)} customers worst "
+        f"It finds {plain(labels[best], names, w)} {w.rows} best ({recall[best]:.0%} of the "
+        f"{support[best]} in the test) and {plain(labels[worst], names, w)} {w.rows} worst "
         f"({recall[worst]:.0%} of {support[worst]}); each figure rests on {support.min()} to "
-        f"{support.max()} customers per segment, so one customer moves it by about "
+        f"{support.max()} {w.rows} per {w.group}, so one {w.row} moves it by about "
         f"{1 / support.min():.0%}.",
     ]
     if BASELINE in holdout:
         before = evidence.holdout_interval(holdout, BASELINE, "accuracy")
         difference, paired = evidence.holdout_difference(holdout, TUNED, BASELINE, "accuracy")
         how = (
-            "paired bootstrap over the same customers"
+            f"paired bootstrap over the same {w.rows}"
             if paired
-            else "unpaired bootstrap over the customers"
+            else f"unpaired bootstrap over the {w.rows}"
         )
         verdict = (
-            "a gain the test customers support"
+            f"a gain the test {w.rows} support"
             if difference.low > 0
-            else f"a gain these {n} customers cannot confirm"
+            else f"a gain these {n} {w.rows} cannot confirm"
         )
         sentences.append(
             f"Tuning moved that share from {before.estimate:.0%} (the unoptimized model) to "
@@ -119,9 +134,13 @@ def campaign_summary(
 
 
 def segment_changes(
-    holdout: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+    holdout: Mapping[str, Mapping[str, Any]], names: Mapping[str, str], *, words: Vocabulary
 ) -> pd.DataFrame:
-    """Per segment: customers found and precision before (unoptimized) and after (tuned)."""
+    """Per class: rows found and precision before (unoptimized) and after (tuned).
+
+    The first two columns are named by ``words``: the class (``group``, e.g.
+    ``segment``) and its held-out rows (``rows``, e.g. ``customers``).
+    """
     rows = []
     before = np.asarray(holdout[BASELINE]["confusion"])
     after = np.asarray(holdout[TUNED]["confusion"])
@@ -131,8 +150,8 @@ def segment_changes(
         assigned_b, assigned_a = int(before[:, i].sum()), int(after[:, i].sum())
         rows.append(
             {
-                "segment": segment(label, names),
-                "customers": support,
+                words.group: segment(label, names),
+                words.rows: support,
                 "found_before": found_b,
                 "found_after": found_a,
                 "change": found_a - found_b,
@@ -144,35 +163,39 @@ def segment_changes(
     return pd.DataFrame(rows)
 
 
-def change_sentences(table: pd.DataFrame) -> list[str]:
-    """What the per-segment changes mean, largest first."""
+def change_sentences(table: pd.DataFrame, *, words: Vocabulary) -> list[str]:
+    """What the per-class changes of :func:`segment_changes` mean, largest first."""
+    w = words
     ordered = table.reindex(table["change"].abs().sort_values(ascending=False).index)
     sentences = []
-    for row in ordered.itertuples():
-        if row.change == 0:
+    for _, row in ordered.iterrows():
+        change = int(row["change"])
+        if change == 0:
             what = "the same number found"
         else:
-            what = f"{'more' if row.change > 0 else 'fewer'} found ({row.change:+d})"
+            what = f"{'more' if change > 0 else 'fewer'} found ({change:+d})"
         sentences.append(
-            f"{row.segment}: {row.found_after} of {row.customers} found after tuning, "
-            f"{row.found_before} before: {what}; of the customers the tuned model puts in "
-            f"this segment, {row.right_after} belong there (was {row.right_before})."
+            f"{row[w.group]}: {row['found_after']} of {row[w.rows]} found after tuning, "
+            f"{row['found_before']} before: {what}; of the {w.rows} the tuned model puts in "
+            f"this {w.group}, {row['right_after']} belong there (was {row['right_before']})."
         )
-    fewest, most = int(table["customers"].min()), int(table["customers"].max())
+    fewest, most = int(table[w.rows].min()), int(table[w.rows].max())
     sentences.append(
-        f"With {fewest} to {most} customers per segment one customer is about "
-        f"{1 / fewest:.0%} of recall: changes of a few customers are within the noise of "
+        f"With {fewest} to {most} {w.rows} per {w.group} one {w.row} is about "
+        f"{1 / fewest:.0%} of recall: changes of a few {w.rows} are within the noise of "
         "this test."
     )
     return sentences
 
 
-def segment_profiles(dataset: Dataset, names: Mapping[str, str]) -> pd.DataFrame:
-    """Mean of each numeric feature by segment with its 95% t-interval half-width, all rows."""
+def segment_profiles(
+    dataset: Dataset, names: Mapping[str, str], *, words: Vocabulary
+) -> pd.DataFrame:
+    """Mean of each numeric feature by class with its 95% t-interval half-width, all rows."""
     frame = dataset.X.assign(_segment=dataset.y.to_numpy())
     rows = []
     for label, group in frame.groupby("_segment", sort=True):
-        row: dict[str, Any] = {"segment": segment(label, names), "customers": len(group)}
+        row: dict[str, Any] = {words.group: segment(label, names), words.rows: len(group)}
         for column in dataset.numeric:
             interval = statistics.t_interval(group[column].dropna().to_numpy())
             spec = ".2f" if abs(interval.estimate) < 10 else ".1f"
@@ -183,7 +206,7 @@ def segment_profiles(dataset: Dataset, names: Mapping[str, str]) -> pd.DataFrame
 
 
 def drivers(holdout: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame | None:
-    """Permutation importances of the customer features on the held-out rows, when stored.
+    """Permutation importances of the features on the held-out rows, when stored.
 
     Read defensively: ``holdout[TUNED]["permutation_importance"]`` as a mapping of
     feature -> ``{"mean": .., "std": .., "repeats": ..}`` or -> list of repeats.
@@ -205,16 +228,24 @@ def drivers(holdout: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame | None:
 
 
 def gains(
-    y_true: Sequence[Any], proba: np.ndarray, labels: Sequence[Any], names: Mapping[str, str]
+    y_true: Sequence[Any],
+    proba: np.ndarray,
+    labels: Sequence[Any],
+    names: Mapping[str, str],
+    *,
+    words: Vocabulary,
 ) -> pd.DataFrame:
-    """Cumulative gains: share of each segment reached by contacting the top x% by its score."""
+    """Cumulative gains: share of each class reached by picking the top x% by its score.
+
+    The first two columns are named by ``words`` (``group``, ``rows``).
+    """
     truth = np.asarray(y_true)
     proba = np.asarray(proba, dtype=float)
     rows = []
     for j, label in enumerate(labels):
         members = truth == label
         order = np.argsort(-proba[:, j], kind="stable")
-        row: dict[str, Any] = {"segment": segment(label, names), "customers": int(members.sum())}
+        row: dict[str, Any] = {words.group: segment(label, names), words.rows: int(members.sum())}
         for share in CONTACT_SHARES:
             top = order[: max(1, round(share * len(truth)))]
             reached = members[top].sum() / max(1, members.sum())
@@ -236,6 +267,6 @@ def stored_probabilities(
 
 
 def majority_share(holdout: Mapping[str, Mapping[str, Any]]) -> float | None:
-    """Held-out accuracy of always predicting the largest segment, when stored."""
+    """Held-out accuracy of always predicting the largest class, when stored."""
     result = holdout.get(MAJORITY)
     return None if result is None else float(result["scores"]["accuracy"])

@@ -9,7 +9,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from harness.data.datasets import Dataset
+from harness.data.datasets import Dataset, Vocabulary
 from harness.data.splits import holdout_split
 from harness.model.vocabulary import IMBALANCE
 from harness.report.business import class_names
@@ -70,8 +70,13 @@ class ReportContext:
 
     @property
     def names(self) -> dict[str, str]:
-        """Segment name of each class label (as text); empty where the dataset has none."""
+        """Name of each class label (as text); empty where the dataset has none."""
         return class_names(self.dataset)
+
+    @property
+    def words(self) -> Vocabulary:
+        """The nouns of the plain-language layer: the dataset's own, else rows and classes."""
+        return self.dataset.vocabulary
 
     @property
     def comparison(self) -> Comparison:

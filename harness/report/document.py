@@ -6,7 +6,7 @@ trained. The same storage always gives the same bytes: no clock is read,
 figures are written by :func:`harness.report.figures.save_figure` and every random
 choice (bootstrap, fANOVA) is seeded.
 
-The report's sections are :data:`SECTIONS`; each is built by one function
+The report's sections are :func:`section_titles`; each is built by one function
 from a :class:`~harness.report.context.ReportContext` holding everything read
 once. The sections about the task (data, original model, search) live in
 :mod:`harness.report.sections`; this module adds the results, figures, diagrams,
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.data.datasets import Dataset
+from harness.data.datasets import DEFAULT_DATASET, Dataset, Vocabulary, get_spec
 from harness.model.families import family_of
 from harness.model.vocabulary import IMBALANCE
 from harness.report import (
@@ -62,20 +62,37 @@ from harness.study.holdout import BASELINE, TUNED
 from harness.study.metrics import HEADLINE_METRICS, METRICS
 from harness.study.storage import redact_password
 
-SECTIONS = (
-    "Executive summary",
-    "The data",
-    "The original model",
-    "The search",
-    "Results",
-    "Segments and campaigns",
-    "Figures",
-    "Diagrams",
-    "Recommendations",
-    "The tuned model as a notebook",
-    "References",
-)
-"""The report's second-level headings, in order."""
+
+def section_titles(words: Vocabulary) -> tuple[str, ...]:
+    """The report's second-level headings, in order, for a dataset's words.
+
+    The plain-language section is headed by ``words.section_heading`` (teleconnect's
+    "Segments and campaigns", a CSV file's "Classes in plain words").
+    """
+    return (
+        "Executive summary",
+        "The data",
+        "The original model",
+        "The search",
+        "Results",
+        words.section_heading,
+        "Figures",
+        "Diagrams",
+        "Recommendations",
+        "The tuned model as a notebook",
+        "References",
+    )
+
+
+SECTIONS = section_titles(get_spec(DEFAULT_DATASET).vocabulary or Vocabulary())
+"""The headings of a report on the reference dataset (teleconnect); see :func:`section_titles`."""
+
+
+def anchor(heading: str) -> str:
+    """The link target of a Markdown heading, as GitHub and most renderers make it."""
+    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    return "#" + kept.replace(" ", "-")
+
 
 FIGURES_DIR = "figures"
 
@@ -181,8 +198,8 @@ FIGURE_NOTES = {
     "targeting": (
         ("calibration",),
         "{} shows whether those probabilities can be read at face value: "
-        "segment by segment, predicted probability against the share of customers "
-        "actually in the segment.",
+        "{w.group} by {w.group}, predicted probability against the share of {w.rows} "
+        "actually in the {w.group}.",
     ),
     "importance": (
         ("importance", "contour"),
@@ -193,13 +210,16 @@ FIGURE_NOTES = {
 """Where the text discusses each figure: a note naming the figures by number."""
 
 
-def _figure_note(numbers: Mapping[str, int], note: str) -> list[str]:
+def _figure_note(
+    numbers: Mapping[str, int], note: str, words: Vocabulary | None = None
+) -> list[str]:
+    """The note ``note`` naming its figures by number; ``{w.<field>}`` is taken from ``words``."""
     keys, text = FIGURE_NOTES[note]
     shown = [f"Figure {numbers[key]}" for key in keys if key in numbers]
     if not shown:
         return []
     refs = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
-    return [text.format(refs)]
+    return [text.format(refs, w=words or Vocabulary())]
 
 
 def _results_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
@@ -308,12 +328,12 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
         )
     if forecast.is_forecast(ctx):
         return specs + [_Figure(*spec) for spec in forecast.figure_specs(ctx)]
-    models = [BASELINE, TUNED]
+    models, w = [BASELINE, TUNED], ctx.words
     specs.append(
         _Figure(
             "confusion",
             "Held-out confusion matrices before (baseline) and after (tuned).",
-            lambda: figures.confusion_figure(ctx.holdout, models, ctx.names),
+            lambda: figures.confusion_figure(ctx.holdout, models, ctx.names, group=w.group),
         )
     )
     # An ensemble (network with trees) stores no per-epoch history: no learning curve to draw.
@@ -333,13 +353,13 @@ def _figure_specs(ctx: ReportContext) -> list[_Figure]:
         specs.append(
             _Figure(
                 "calibration",
-                f"Calibration of the tuned model on the {len(truth)} held-out customers, one "
-                "panel per segment: customers binned by their predicted probability of the "
-                "segment; each point is a bin's mean prediction against the share actually in "
-                "the segment (95% Wilson interval, number of customers beside it); dashed: "
-                "perfect calibration.",
+                f"Calibration of the tuned model on the {len(truth)} held-out {w.rows}, one "
+                f"panel per {w.group}: {w.rows} binned by their predicted probability of the "
+                f"{w.group}; each point is a bin's mean prediction against the share actually "
+                f"in the {w.group} (95% Wilson interval, number of {w.rows} beside it); "
+                "dashed: perfect calibration.",
                 lambda: figures.calibration_figure(
-                    truth, proba, ctx.holdout[TUNED]["labels"], ctx.names
+                    truth, proba, ctx.holdout[TUNED]["labels"], ctx.names, group=w.group
                 ),
             )
         )
@@ -435,62 +455,75 @@ def _summary_section(ctx: ReportContext) -> str:
                 forecast.SKIPPED,
             ]
         )
-    campaign = business.campaign_summary(ctx.holdout, ctx.names)
+    w = ctx.words
+    campaign = business.campaign_summary(ctx.holdout, ctx.names, words=w)
     return "\n\n".join(
         [
-            "### For campaign planners",
+            f"### {w.summary_heading}",
             bullets(campaign),
-            "Segment by segment, with customer profiles and targeting, in "
-            "[Segments and campaigns](#segments-and-campaigns).",
+            f"{_capital(w.group)} by {w.group}, with {w.row} profiles and "
+            f"{w.ranking.lower()}, in [{w.section_heading}]({anchor(w.section_heading)}).",
             "### What the numbers support, and what they do not",
             bullets(supported),
         ]
     )
 
 
+def _capital(text: str) -> str:
+    """``text`` with its first letter upper case (``"quality grade"`` -> ``"Quality grade"``)."""
+    return text[:1].upper() + text[1:]
+
+
 def _segments_section(ctx: ReportContext, numbers: Mapping[str, int]) -> str:
-    changes = business.segment_changes(ctx.holdout, ctx.names)
+    """The plain-language section: per-class changes, drivers, profiles and targeting.
+
+    Its nouns are the dataset's (:attr:`ReportContext.words`).
+    """
+    w = ctx.words
+    changes = business.segment_changes(ctx.holdout, ctx.names, words=w)
     blocks = [
-        "### What tuning changed, segment by segment",
-        f"On the {len(ctx.test.y)} held-out customers; `found`: customers of the segment the "
+        f"### What tuning changed, {w.group} by {w.group}",
+        f"On the {len(ctx.test.y)} held-out {w.rows}; `found`: {w.rows} of the {w.group} the "
         "model puts in it (before: the unoptimized MLP, after: the tuned one); `assigned_after`: "
-        "customers the tuned model puts in the segment; `right`: the share of those that "
+        f"{w.rows} the tuned model puts in the {w.group}; `right`: the share of those that "
         "belong there.",
         markdown_table(changes),
-        bullets(business.change_sentences(changes)),
-        "### Customer drivers",
+        bullets(business.change_sentences(changes, words=w)),
+        f"### {_capital(w.row)} drivers",
     ]
     blocks += _stored_part(
         business.drivers(ctx.holdout),
-        "Permutation importances of the customer features on the held-out rows are "
+        f"Permutation importances of the {w.row} features on the held-out rows are "
         f"{business.NOT_STORED}. (The importances in the figures are of the "
         "hyperparameters, a different question: what mattered to the search, not to the "
-        "customers' segment.)",
+        f"{w.rows}' {w.group}.)",
         lambda drivers: [
-            "Drop in the held-out score when a feature's values are shuffled across customers "
-            "(mean and standard deviation over the stored repeats); these are customer "
+            f"Drop in the held-out score when a feature's values are shuffled across {w.rows} "
+            f"(mean and standard deviation over the stored repeats); these are {w.row} "
             "features, kept apart from the hyperparameter importances in the figures:",
             markdown_table(drivers),
         ],
     )
     blocks += [
-        "### Segment profiles",
-        f"Mean of each numeric feature by segment over all {ctx.dataset.n_samples} customers, "
-        "± the half-width of its 95% t-interval:",
-        markdown_table(business.segment_profiles(ctx.dataset, ctx.names)),
-        "### Targeting",
+        f"### {_capital(w.group)} profiles",
+        f"Mean of each numeric feature by {w.group} over all {ctx.dataset.n_samples} "
+        f"{w.rows}, ± the half-width of its 95% t-interval:",
+        markdown_table(business.segment_profiles(ctx.dataset, ctx.names, words=w)),
+        f"### {w.ranking}",
     ]
     blocks += _stored_part(
         business.stored_probabilities(ctx.holdout),
-        "Cumulative gains, lift and calibration need each held-out customer's predicted "
-        f"segment probabilities, which are {business.NOT_STORED}; rerun the comparison "
+        f"Cumulative gains, lift and calibration need each held-out {w.row}'s predicted "
+        f"{w.group} probabilities, which are {business.NOT_STORED}; rerun the comparison "
         "with a harness that stores them to get this table.",
         lambda stored: [
-            f"If a campaign contacts the top x% of the {len(stored[0])} held-out customers by "
-            "the tuned model's probability of a segment, the share of that segment it reaches "
-            "(lift: that share over x; 1.0 is random contact):",
-            markdown_table(business.gains(*stored, ctx.holdout[TUNED]["labels"], ctx.names)),
-            *_figure_note(numbers, "targeting"),
+            f"If {w.selecting} the top x% of the {len(stored[0])} held-out {w.rows} by "
+            f"the tuned model's probability of a {w.group}, the share of that {w.group} it "
+            f"reaches (lift: that share over x; 1.0 is random {w.selection}):",
+            markdown_table(
+                business.gains(*stored, ctx.holdout[TUNED]["labels"], ctx.names, words=w)
+            ),
+            *_figure_note(numbers, "targeting", w),
         ],
     )
     return "\n\n".join(blocks)
@@ -564,7 +597,8 @@ def _notebook_section(ctx: ReportContext, path: Path, out: Path, executed: str |
     return (
         f"[{link}]({link}) has two parts. Part 1 reads the held-out predictions stored with "
         f"study `{ctx.study.study_name}` and prints the tuned and the unoptimized model's "
-        f"held-out {', '.join(HEADLINE_METRICS)} before and after, the per-segment results "
+        f"held-out {', '.join(HEADLINE_METRICS)} before and after, the per-"
+        f"{ctx.words.group.replace(' ', '-')} results "
         "and both confusion matrices; it trains nothing, so its outputs rebuild byte for "
         f"byte from the storage. Part 2 (cells tagged `{RETRAIN_TAG}`) loads "
         f"`{ctx.dataset.name}`, takes the same held-out split (task seed "
@@ -646,6 +680,7 @@ def write_report(
         source=source,
         data_dir=data_dir,
         names=ctx.names,
+        words=ctx.words,
     )
     executed = execute_notebook(text, out) if execute else None
     notebook.write_text(executed or text, encoding="utf-8", newline="\n")
@@ -661,7 +696,8 @@ def write_report(
         _recommendations_section(ctx),
         _notebook_section(ctx, notebook, out, executed),
     ]
-    _write_markdown(ctx, markdown, zip(SECTIONS[:-1], bodies, strict=True))
+    titles = section_titles(ctx.words)
+    _write_markdown(ctx, markdown, zip(titles[:-1], bodies, strict=True), titles[-1])
     return ReportFiles(
         markdown=markdown,
         figures={key: path for key, (path, _) in written.items()},
@@ -671,10 +707,12 @@ def write_report(
     )
 
 
-def _write_markdown(ctx: ReportContext, markdown: Path, titled: Any) -> None:
+def _write_markdown(
+    ctx: ReportContext, markdown: Path, titled: Any, references: str = "References"
+) -> None:
     """The header, the ``(title, text)`` sections and the references, written to ``markdown``."""
     body = "\n\n".join([_header(ctx), *(f"## {title}\n\n{text}" for title, text in titled)])
-    document = f"{body}\n\n## {SECTIONS[-1]}\n\n{bibliography(body)}\n"
+    document = f"{body}\n\n## {references}\n\n{bibliography(body)}\n"
     markdown.write_text(document, encoding="utf-8", newline="\n")
 
 
@@ -688,13 +726,13 @@ FORECAST_SECTIONS = (
     "Recommendations",
 )
 """A time series report's sections before the references: :data:`SECTIONS` without the
-segments, the diagrams and the notebook (:data:`harness.report.forecast.SKIPPED`)."""
+plain-language section, the diagrams and the notebook (:data:`harness.report.forecast.SKIPPED`)."""
 
 
 def _write_forecast_report(
     ctx: ReportContext, markdown: Path, written: Mapping[str, tuple[Path, str]], out: Path
 ) -> ReportFiles:
-    """The report of a time series: no segment layer, diagrams or notebook (a classifier's)."""
+    """A time series' report: no plain-language layer, diagrams or notebook (a classifier's)."""
     numbers = {key: n for n, key in enumerate(written, start=1)}
     bodies = [
         _summary_section(ctx),

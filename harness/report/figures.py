@@ -237,10 +237,14 @@ def confusion_figure(
     holdout: Mapping[str, Mapping[str, Any]],
     models: Sequence[str],
     names: Mapping[str, str] | None = None,
+    *,
+    group: str = "class",
 ) -> Figure:
     """Held-out confusion matrices of ``models`` side by side (rows: true, columns: predicted).
 
-    ``names`` gives the segment name of each label (as text) for the tick labels.
+    ``names`` gives the name of each label (as text) for the tick labels; ``group`` is
+    what the axes call a class (the dataset's :attr:`~harness.data.datasets.Vocabulary.group`,
+    e.g. ``"segment"``: "predicted segment").
     """
     figure = Figure(figsize=(4.5 * len(models), 4.2), layout="constrained")
     for ax, name in zip(figure.subplots(1, len(models), squeeze=False)[0], models, strict=True):
@@ -253,8 +257,8 @@ def confusion_figure(
         ticks = range(len(labels))
         ax.set_xticks(ticks, labels, rotation=30, ha="right")
         ax.set_yticks(ticks, labels)
-        ax.set_xlabel("predicted segment")
-        ax.set_ylabel("true segment")
+        ax.set_xlabel(f"predicted {group}")
+        ax.set_ylabel(f"true {group}")
         ax.set_title(f"{name}: {int(np.trace(matrix))} of {int(matrix.sum())} correct")
     return figure
 
@@ -293,14 +297,17 @@ def calibration_figure(
     proba: np.ndarray,
     labels: Sequence[Any],
     names: Mapping[str, str] | None = None,
+    *,
+    group: str = "class",
 ) -> Figure:
-    """Reliability of the tuned model's probabilities, one panel per segment (one-vs-rest).
+    """Reliability of the tuned model's probabilities, one panel per class (one-vs-rest).
 
-    Rows are binned by their predicted probability of the segment
+    Rows are binned by their predicted probability of the class
     (:data:`CALIBRATION_BINS` equal-width bins); each point is a bin's mean predicted
-    probability against the share of its rows that are in the segment, with a 95%
+    probability against the share of its rows that are in the class, with a 95%
     Wilson interval, and is labelled with its number of rows. Points on the diagonal
-    are calibrated. Empty bins are left out.
+    are calibrated. Empty bins are left out. ``group`` is what the y axis calls a
+    class (``"segment"``: "share in the segment").
     """
     truth = np.asarray(y_true)
     proba = np.asarray(proba, dtype=float)
@@ -326,7 +333,7 @@ def calibration_figure(
         ax.set_ylim(0, 1)
         ax.set_title((names or {}).get(str(label), str(label)))
         ax.set_xlabel("predicted probability")
-    axes[0].set_ylabel("share in the segment")
+    axes[0].set_ylabel(f"share in the {group}")
     return figure
 
 

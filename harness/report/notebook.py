@@ -14,12 +14,14 @@ tests check them against the stored scores within :data:`RETRAIN_TOLERANCE`.
 from __future__ import annotations
 
 import json
+import keyword
 import os
 import pprint
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.data.datasets import NEUTRAL, Vocabulary
 from harness.errors import ConfigError
 from harness.model.families import DEFAULT_FAMILY, family_of
 from harness.study.comparison import Comparison
@@ -66,6 +68,60 @@ def _load_code(comparison: Comparison, data_dir: str | Path | None) -> str:
     )
 
 
+_TAKEN = frozenset(
+    [
+        "label",
+        "labels",
+        "name",
+        "names",
+        "rows",
+        "truth",
+        "predictions",
+        "predicted",
+        "model",
+        "models",
+        "stored",
+        "scored",
+        "holdout",
+        "dataset",
+        "train",
+        "test",
+        "config",
+        "configs",
+        "retrained",
+        "proba",
+        "matrix",
+        "figure",
+        "axes",
+        "ax",
+        "entry",
+        "members",
+        "metric",
+        "before",
+        "after",
+        "was",
+        "now",
+        "count",
+        "i",
+        "j",
+        "pd",
+        "plt",
+        "torch",
+        "joblib",
+        "tempfile",
+        "Path",
+    ]
+)
+"""Names the notebook's cells use themselves, which a noun must not shadow."""
+
+
+def _identifier(noun: str) -> str:
+    """``noun`` as a Python name: ``"quality grade"`` -> ``quality_grade``; ``"class"`` ->
+    ``class_name`` (a keyword, or a name the cells use, gets ``_name``)."""
+    name = "_".join(noun.lower().split())
+    return f"{name}_name" if keyword.iskeyword(name) or name in _TAKEN else name
+
+
 def storage_seen_from(storage: str, folder: str | Path) -> str:
     """``storage`` as a notebook in ``folder`` opens it: a relative SQLite path made relative
     to ``folder``, any other URL unchanged (its password is the reader's to supply)."""
@@ -85,6 +141,7 @@ def notebook_json(
     source: str,
     data_dir: str | Path | None = None,
     names: Mapping[str, str] | None = None,
+    words: Vocabulary = NEUTRAL,
 ) -> str:
     """Return the notebook as nbformat 4 JSON text, without outputs.
 
@@ -105,7 +162,11 @@ def notebook_json(
         loader finds the project's ``data/`` folder from the installed package, so
         the notebook runs from ``reports/`` or anywhere else.
     names : mapping, optional
-        Segment name of each class label (as text).
+        Name of each class label (as text).
+    words : Vocabulary
+        The dataset's nouns (:attr:`harness.data.datasets.Dataset.vocabulary`): the
+        notebook's text, labels and names speak of ``words.rows`` and ``words.groups``
+        (teleconnect's customers and segments).
     """
     config_literal = pprint.pformat(dict(config), sort_dicts=False, width=88)
     # The configuration's family names the models; the MLP's baseline is harness.BASELINE_CONFIG,
@@ -125,6 +186,10 @@ def notebook_json(
         )
     )
     segments = pprint.pformat(dict(names or {}), sort_dicts=False, width=88)
+    group = words.group
+    # Python names from the nouns: SEGMENTS, segment(label), per_segment, new_customers.
+    named, table = _identifier(words.groups).upper(), "_".join(group.split())
+    name_of, new_rows = _identifier(group), "new_" + "_".join(words.rows.split())
     retrain = (RETRAIN_TAG,)
     cells: Sequence[tuple[str, str, tuple[str, ...]]] = [
         (
@@ -174,11 +239,11 @@ def notebook_json(
             f"STUDY = {study!r}\n"
             f"TASK_SEED = {comparison.task_seed!r}\n"
             f"BEST = {config_literal}\n{baseline_literal}"
-            f"SEGMENTS = {segments}\n"
+            f"{named} = {segments}\n"
             f'MODELS = {{"{before}": {BASELINE!r}, "{after}": {TUNED!r}}}  # stored entries\n\n\n'
-            "def segment(label):\n"
-            '    """The segment name of a class label, or the label itself."""\n'
-            "    return SEGMENTS.get(str(label), str(label))\n",
+            f"def {name_of}(label):\n"
+            f'    """The {group} name of a class label, or the label itself."""\n'
+            f"    return {named}.get(str(label), str(label))\n",
             (),
         ),
         ("markdown", "## Part 1: before and after tuning, as stored by the run", ()),
@@ -194,8 +259,8 @@ def notebook_json(
         ),
         (
             "markdown",
-            "### Per segment\n\n"
-            "`found`: held-out rows of the segment the model puts in it, out of `rows` (every "
+            f"### Per {group}\n\n"
+            f"`found`: held-out rows of the {group} the model puts in it, out of `rows` (every "
             "held-out row up to 10,000, else a seeded sample of them).",
             (),
         ),
@@ -208,13 +273,13 @@ def notebook_json(
             "for label in sorted(set(truth)):\n"
             "    members = truth == label\n"
             "    rows.append({\n"
-            '        "segment": segment(label),\n'
+            f'        "{group}": {name_of}(label),\n'
             '        "rows": int(members.sum()),\n'
             f'        "found_before": int((predictions["{before}"][members] == label).sum()),\n'
             f'        "found_after": int((predictions["{after}"][members] == label).sum()),\n'
             "    })\n"
-            "per_segment = pd.DataFrame(rows)\n"
-            "print(per_segment.to_string(index=False))\n",
+            f"per_{table} = pd.DataFrame(rows)\n"
+            f"print(per_{table}.to_string(index=False))\n",
             (),
         ),
         (
@@ -227,11 +292,11 @@ def notebook_json(
             '    ax.imshow(matrix.to_numpy(), cmap="Blues")\n'
             "    for (i, j), count in pd.DataFrame(matrix.to_numpy()).stack().items():\n"
             '        ax.text(j, i, str(count), ha="center", va="center")\n'
-            "    names = [segment(label) for label in labels]\n"
+            f"    names = [{name_of}(label) for label in labels]\n"
             '    ax.set_xticks(range(len(labels)), names, rotation=30, ha="right")\n'
             "    ax.set_yticks(range(len(labels)), names)\n"
-            '    ax.set_xlabel("predicted segment")\n'
-            '    ax.set_ylabel("true segment")\n'
+            f'    ax.set_xlabel("predicted {group}")\n'
+            f'    ax.set_ylabel("true {group}")\n'
             '    ax.set_title(f"{name}: {int((predicted == truth).sum())} of {len(truth)} right")\n'
             "plt.show()\n",
             (),
@@ -287,17 +352,17 @@ def notebook_json(
             "markdown",
             "### Score new rows\n\n"
             "Any rows with the training columns; here the first five held-out rows stand in "
-            "for new customers.",
+            f"for new {words.rows}.",
             (),
         ),
         (
             "code",
             "model = joblib.load(MODEL_PATH)\n"
-            "new_customers = test.X.head(5)\n"
-            "scored = pd.DataFrame(model.predict_proba(new_customers).round(3),\n"
-            "                      columns=[segment(c) for c in model.classes_])\n"
-            'scored.insert(0, "predicted segment", [segment(c) for c in '
-            "model.predict(new_customers)])\n"
+            f"{new_rows} = test.X.head(5)\n"
+            f"scored = pd.DataFrame(model.predict_proba({new_rows}).round(3),\n"
+            f"                      columns=[{name_of}(c) for c in model.classes_])\n"
+            f'scored.insert(0, "predicted {group}", [{name_of}(c) for c in '
+            f"model.predict({new_rows})])\n"
             "print(scored.to_string(index=False))\n",
             retrain,
         ),

@@ -180,7 +180,7 @@ def data_section(ctx: ReportContext) -> str:
             markdown_table(balance),
             "Features (as read, before scaling and encoding):",
             markdown_table(summary),
-            "What this means for the segmentation:",
+            f"What this means for the {ctx.words.grouping}:",
             bullets(_data_meaning(ctx)),
         ]
     )
@@ -219,9 +219,15 @@ def _data_meaning(ctx: ReportContext) -> list[str]:
             f"({spread.idxmin()}) to {spread.max():.3g} ({spread.idxmax()}), so every fold "
             f"standardises them on its training rows {cite('pedregosa2011')}."
         )
+    w = ctx.words
+    reading = (
+        "A class's"
+        if w.group == "class"
+        else f"Read as {w.grouping}, each class is a {w.group}: a class's"
+    )
     sentences.append(
         f"After one-hot encoding of {len(data.categorical)} categorical column(s) the network "
-        f"sees {ctx.n_inputs} inputs. Read as segmentation, each class is a segment: a class's "
+        f"sees {ctx.n_inputs} inputs. {reading} "
         "recall is the share of its members the model finds, its precision the share of the "
         "rows put in it that belong there."
     )

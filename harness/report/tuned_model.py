@@ -37,7 +37,7 @@ def class_metrics(
     labels : sequence
         The classes in row order.
     names : mapping, optional
-        Segment name of each label (as text), shown as ``"2 (E-Service)"``.
+        Name of each label (as text), shown as ``"2 (E-Service)"``.
 
     Returns
     -------
