@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -13,6 +14,7 @@ from harness.data.datasets import (
     DATA_DIR_ENV,
     DATASETS,
     DEFAULT_DATASET,
+    NEUTRAL,
     PROJECT_DATA_DIR,
     ChecksumWarning,
     Dataset,
@@ -73,6 +75,50 @@ def test_registry_lists_every_dataset_once():
     assert all(DATASETS[name].shipped for name in (*SHIPPED, "synthetic"))
     assert not any(DATASETS[name].shipped for name in FILES)
     assert all(len(DATASETS[name].sha256) == 64 for name in FILES)
+
+
+def test_every_classification_dataset_has_its_own_words():
+    classifiers = [spec for spec in list_datasets() if spec.task == "classification"]
+    assert {spec.name for spec in classifiers} == {*FILES, *SHIPPED, "synthetic"}
+    for spec in classifiers:
+        words = spec.vocabulary
+        assert words is not None, spec.name
+        assert all([words.row, words.rows, words.group, words.groups, words.use, words.act])
+        assert words.section_heading and words.summary_heading
+    # Only the reference task speaks of customers, segments and campaigns.
+    teleconnect = DATASETS["teleconnect"].vocabulary
+    assert (teleconnect.rows, teleconnect.groups) == ("customers", "segments")
+    assert teleconnect.summary_heading == "For campaign planners"
+    assert teleconnect.section_heading == "Segments and campaigns"
+    for spec in classifiers:
+        if spec.name != "teleconnect":
+            text = " ".join(str(value) for value in vars(spec.vocabulary).values())
+            assert not re.search(r"customer|segment|campaign", text), spec.name
+    for colour in ("red", "white"):
+        wine = DATASETS[f"wine-{colour}"].vocabulary
+        assert (wine.rows, wine.groups) == ("wines", "quality grades")
+    assert DATASETS["synthetic"].vocabulary == NEUTRAL
+    assert (NEUTRAL.rows, NEUTRAL.groups, NEUTRAL.summary_heading) == (
+        "rows",
+        "classes",
+        "In plain words",
+    )
+
+
+def test_a_dataset_carries_its_registered_words_and_a_csv_file_neutral_ones(write_csv):
+    assert load_dataset("iris").vocabulary == DATASETS["iris"].vocabulary
+    assert load_dataset("synthetic", n_samples=60).vocabulary == NEUTRAL
+    # A file named like a registered dataset is still just a file: rows and classes.
+    path = write_csv("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n", name="teleconnect.csv")
+    dataset = load_csv(path, "label")
+    assert dataset.vocabulary == NEUTRAL
+    assert dataset.take([0, 1]).vocabulary == NEUTRAL
+    assert dataset.with_class_names("x=Ex").vocabulary == NEUTRAL
+
+
+def test_registered_files_carry_their_words(data_dir):
+    assert load_dataset("teleconnect", data_dir=data_dir).vocabulary.rows == "customers"
+    assert load_dataset("wine-red", data_dir=data_dir).vocabulary.group == "quality grade"
 
 
 def test_unknown_name_lists_the_choices():

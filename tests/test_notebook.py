@@ -56,7 +56,7 @@ def test_part_one_shows_the_stored_held_out_results_without_training(text, best,
     assert namespace["BEST"] == ledger.stored_config(refitted_trial(best))
     assert "models" not in namespace and "train" not in namespace  # nothing was fitted
     assert_shows_stored_holdout(printed, best.user_attrs[ledger.HOLDOUT])
-    segments = namespace["per_segment"]
+    segments = namespace["per_species"]  # iris's words: flowers and species
     assert segments["rows"].sum() == 30 and (segments["found_after"] <= segments["rows"]).all()
 
 
@@ -87,7 +87,7 @@ def test_it_saves_the_model_and_scores_new_rows(text, tiny_report, tmp_path):
     namespace, printed = run_code_cells(text, tiny_report / "reports")
     assert namespace["MODEL_PATH"].is_file()
     assert namespace["MODEL_PATH"].is_relative_to(tmp_path)  # the test's temp folder, not /tmp
-    assert next(iter(namespace["scored"].columns)) == "predicted segment"
+    assert next(iter(namespace["scored"].columns)) == "predicted species"
     assert len(namespace["scored"]) == 5
     assert f"saved {namespace['MODEL_PATH'].name}" in printed
 

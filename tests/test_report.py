@@ -17,9 +17,10 @@ from sklearn.metrics import precision_recall_fscore_support
 from tiny_comparison import COMPARISON
 
 from harness.cli import main
+from harness.data.datasets import DATASETS, WINE_QUALITY_WORDS
 from harness.report import business, document
 from harness.report.context import load_context
-from harness.report.document import SECTIONS
+from harness.report.document import SECTIONS, section_titles
 from harness.report.drawio import DIAGRAMS
 from harness.report.recommendations import WILCOXON_MIN_PAIRS, final_advice, imbalance_advice
 from harness.report.references import REFERENCES
@@ -57,9 +58,14 @@ def _body_and_bibliography(text: str) -> tuple[str, str]:
     return body, bibliography
 
 
+IRIS_SECTIONS = section_titles(DATASETS["iris"].vocabulary)
+"""The tiny comparison's headings: iris's plain-language section is "Species for botanists"."""
+
+
 def test_every_section_is_there_in_order(text):
     headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
-    assert headings == list(SECTIONS)
+    assert headings == list(IRIS_SECTIONS)
+    assert IRIS_SECTIONS[5] == "Species for botanists" != SECTIONS[5]
     for sub in (
         "Strategies and why each was chosen",
         "Changes made to the model",
@@ -201,16 +207,46 @@ def test_recommendations_state_the_computed_numbers(results, text):
 def test_segment_parts_say_when_the_held_out_results_do_not_store_them(results):
     ctx = load_context(results, results.comparison.load_dataset())
     stored = document._segments_section(ctx, {"targeting": 1})
-    assert "Drop in the held-out score" in stored and "If a campaign contacts" in stored
+    assert "Drop in the held-out score" in stored and "If a botanist checks" in stored
     bare = {name: dict(values) for name, values in ctx.holdout.items()}
     for key in ("permutation_importance", "proba"):
         bare[TUNED].pop(key, None)
     missing = document._segments_section(replace(ctx, holdout=bare), {"targeting": 1})
-    assert "Drop in the held-out score" not in missing and "If a campaign" not in missing
+    assert "Drop in the held-out score" not in missing and "If a botanist" not in missing
     assert f"the held-out rows are {business.NOT_STORED}. (The importances" in missing
     assert f"probabilities, which are {business.NOT_STORED}; rerun" in missing
     # Everything else in the section is the same.
-    assert missing.split("### Customer drivers")[0] == stored.split("### Customer drivers")[0]
+    assert missing.split("### Flower drivers")[0] == stored.split("### Flower drivers")[0]
+
+
+TELECOM = re.compile(r"customer|segment|campaign", re.IGNORECASE)
+
+
+def test_the_iris_report_speaks_of_flowers_and_species_never_of_customers(text):
+    layer = text.split("## Executive summary")[1].split("### What the numbers support")[0]
+    assert "### For botanists" in layer and " flowers it never saw" in layer
+    section = text.split("\n## Species for botanists\n")[1].split("\n## Figures\n")[0]
+    assert "### What tuning changed, species by species" in section
+    assert "| species | flowers |" in section and "### Species profiles" in section
+    assert "[Species for botanists](#species-for-botanists)" in layer
+    body, _ = _body_and_bibliography(text)
+    assert not TELECOM.search(body), TELECOM.search(body)
+
+
+def test_a_wine_report_speaks_of_wines_and_quality_grades(results):
+    ctx = load_context(results, results.comparison.load_dataset())
+    wine = replace(ctx, dataset=replace(ctx.dataset, vocabulary=WINE_QUALITY_WORDS))
+    summary = document._summary_section(wine)
+    section = document._segments_section(wine, {"calibration": 3})
+    assert summary.startswith("### For wine makers\n") and " wines it never saw" in summary
+    assert "[Quality grades for wine makers](#quality-grades-for-wine-makers)" in summary
+    assert "### What tuning changed, quality grade by quality grade" in section
+    assert "| quality grade | wines |" in section and "If a taster checks the top" in section
+    assert "Figure 3 shows whether those probabilities can be read at face value: quality " in (
+        section
+    )
+    for part in (summary, section):
+        assert not TELECOM.search(part), TELECOM.search(part)
 
 
 def _imbalance_frame(smote_effect: float) -> pd.DataFrame:

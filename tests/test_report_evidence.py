@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness.data.datasets import TELECONNECT_WORDS
 from harness.report import business, evidence, recommendations
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
 
@@ -255,11 +256,14 @@ def test_campaign_summary_says_prioritise_not_decide_only_when_it_beats_the_gues
         TUNED: {"labels": [1, 2], "confusion": [[80, 20], [30, 70]]},
         BASELINE: {"labels": [1, 2], "confusion": [[50, 50], [50, 50]]},
     }
-    text = " ".join(business.campaign_summary(good, {"1": "Basic", "2": "E-Service"}))
+    words = TELECONNECT_WORDS
+    text = " ".join(business.campaign_summary(good, {"1": "Basic", "2": "E-Service"}, words=words))
     assert "it can prioritise, not decide" in text
     assert "Putting everyone in the largest segment, Basic, would be right for 50%" in text
     weak = {TUNED: {"labels": [1, 2], "confusion": [[52, 48], [47, 53]]}}
-    assert "not shown to beat that guess" in " ".join(business.campaign_summary(weak, {}))
+    assert "not shown to beat that guess" in " ".join(
+        business.campaign_summary(weak, {}, words=words)
+    )
 
 
 def test_class_names_fall_back_to_the_known_mapping_only_without_own_names():
