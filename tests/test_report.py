@@ -227,7 +227,7 @@ def test_the_iris_report_speaks_of_flowers_and_species_never_of_customers(text):
     assert "### For botanists" in layer and " flowers it never saw" in layer
     section = text.split("\n## Species for botanists\n")[1].split("\n## Figures\n")[0]
     assert "### What tuning changed, species by species" in section
-    assert "| species | flowers |" in section and "### Species profiles" in section
+    assert re.search(r"\| species +\| +flowers +\|", section) and "### Species profiles" in section
     assert "[Species for botanists](#species-for-botanists)" in layer
     body, _ = _body_and_bibliography(text)
     assert not TELECOM.search(body), TELECOM.search(body)
@@ -241,7 +241,8 @@ def test_a_wine_report_speaks_of_wines_and_quality_grades(results):
     assert summary.startswith("### For wine makers\n") and " wines it never saw" in summary
     assert "[Quality grades for wine makers](#quality-grades-for-wine-makers)" in summary
     assert "### What tuning changed, quality grade by quality grade" in section
-    assert "| quality grade | wines |" in section and "If a taster checks the top" in section
+    assert re.search(r"\| quality grade +\| +wines +\|", section)
+    assert "If a taster checks the top" in section
     assert "Figure 3 shows whether those probabilities can be read at face value: quality " in (
         section
     )
