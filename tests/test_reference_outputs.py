@@ -14,7 +14,14 @@ from harness.cli import main
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCES = ("teleconnect", "teleconnect-small", "digits-cnn", "digits-mlp", "wine-white")
+REFERENCES = (
+    "teleconnect",
+    "teleconnect-small",
+    "digits-cnn",
+    "digits-mlp",
+    "wine-red",
+    "wine-white",
+)
 """The classification references: nothing in their outputs is retrained, so every machine
 rebuilds the same bytes (the notebooks' retraining part is not run; see test_notebook)."""
 
