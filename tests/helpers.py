@@ -138,3 +138,34 @@ def random_search_trials(
                 }
             )
     return pd.DataFrame(rows)
+
+
+REPLAY_SPACE_TOML = """
+description = "A discrete space for the replay tests: six grid points, five epochs."
+
+[params.optimizer]
+type = "categorical"
+choices = ["adam", "sgd"]
+
+[params.lr]
+type = "categorical"
+choices = [0.01, 0.1, 0.3]
+
+[fixed]
+hidden_layer_sizes = [8]
+max_epochs = 5
+batch_size = 32
+"""
+
+
+def iris_replay_setup(root: Path, db: str) -> tuple[SearchSpace, Path, str, dict]:
+    """The replay tests' task: :data:`REPLAY_SPACE_TOML` written under ``root``, a SQLite
+    storage ``root/db`` and the StudySpec settings every table study of it shares (iris,
+    3 folds, task seed 0); returns ``(space, space_file, storage, common)``."""
+    space_file = root / "discrete.toml"
+    space_file.write_text(REPLAY_SPACE_TOML)
+    space = load_space(space_file)
+    storage = f"sqlite:///{root / db}"
+    common = dict(storage=storage, dataset=load_dataset("iris"), space=space, n_folds=3)
+    common.update(task_seed=0, test_size=0.2)
+    return space, space_file, storage, common

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,14 @@ from harness.cli import main
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCES = ("teleconnect", "teleconnect-small", "digits-cnn", "digits-mlp")
+REFERENCES = (
+    "teleconnect",
+    "teleconnect-small",
+    "digits-cnn",
+    "digits-mlp",
+    "wine-red",
+    "wine-white",
+)
 """The classification references: nothing in their outputs is retrained, so every machine
 rebuilds the same bytes (the notebooks' retraining part is not run; see test_notebook)."""
 
@@ -98,3 +106,15 @@ def test_the_time_series_reference_rebuilds_byte_identical(tmp_path, monkeypatch
     for path in rebuilt:
         committed = ROOT / path.relative_to(tmp_path)
         assert path.read_bytes() == committed.read_bytes(), path.name
+
+
+def test_every_committed_comparison_is_checked():
+    """A comparison committed with its storage (not a replay, whose storage is not committed)
+    has its outputs checked by one of the tests above."""
+    stored = {
+        path.stem
+        for path in (ROOT / "studies").glob("*.toml")
+        if (path.with_suffix(".db")).is_file()
+        and tomllib.loads(path.read_text(encoding="utf-8")).get("mode") != "replay"
+    }
+    assert stored == {*REFERENCES, SERIES}

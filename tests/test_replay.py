@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from helpers import iris_replay_setup
 
 from harness.cli import main
 from harness.data.analytic import TASKS, get_task
@@ -30,34 +31,13 @@ from harness.study.replay import (
 )
 
 ANALYTIC_SPACES = Path(__file__).resolve().parents[1] / "search_spaces" / "analytic"
-SPACE_TOML = """
-description = "A discrete space for the replay tests: six grid points, five epochs."
-
-[params.optimizer]
-type = "categorical"
-choices = ["adam", "sgd"]
-
-[params.lr]
-type = "categorical"
-choices = [0.01, 0.1, 0.3]
-
-[fixed]
-hidden_layer_sizes = [8]
-max_epochs = 5
-batch_size = 32
-"""
 
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A real exhaustive grid (the table) and a real random study, both on iris, 3 folds."""
     root = tmp_path_factory.mktemp("replay")
-    space_file = root / "discrete.toml"
-    space_file.write_text(SPACE_TOML)
-    space = load_space(space_file)
-    storage = f"sqlite:///{root / 'real.db'}"
-    common = dict(storage=storage, dataset=load_dataset("iris"), space=space, n_folds=3)
-    common.update(task_seed=0, test_size=0.2)
+    space, space_file, storage, common = iris_replay_setup(root, "real.db")
     run_study(StudySpec(name="grid", strategy="grid", seed=0, n_trials=6, **common))
     run_study(StudySpec(name="random", strategy="random", seed=3, n_trials=5, **common))
     run_study(StudySpec(name="part", strategy="grid", seed=0, n_trials=4, **common))

@@ -12,15 +12,16 @@ tests/test_replay.py's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from helpers import iris_replay_setup
 
 from harness.cli import main
-from harness.data.datasets import load_dataset
 from harness.errors import ConfigError, StrategyError
 from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES, get_strategy
@@ -32,22 +33,6 @@ from harness.study.replay import FunctionTask, ReplaySpec, TableTask, run_replay
 
 ANALYTIC_SPACES = Path(__file__).resolve().parents[1] / "search_spaces" / "analytic"
 SINGLE = [name for name, s in STRATEGIES.items() if not s.multi_objective]
-SPACE_TOML = """
-description = "A discrete space for the replay tests: six grid points, five epochs."
-
-[params.optimizer]
-type = "categorical"
-choices = ["adam", "sgd"]
-
-[params.lr]
-type = "categorical"
-choices = [0.01, 0.1, 0.3]
-
-[fixed]
-hidden_layer_sizes = [8]
-max_epochs = 5
-batch_size = 32
-"""
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +40,8 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Two real exhaustive grids on iris, 3 folds: one of f1_macro alone (its trials store
     fit and predict seconds per fold), one of f1_macro, fit_seconds and n_params."""
     root = tmp_path_factory.mktemp("tables")
-    space_file = root / "discrete.toml"
-    space_file.write_text(SPACE_TOML)
-    space = load_space(space_file)
-    storage = f"sqlite:///{root / 'tables.db'}"
-    common = dict(storage=storage, dataset=load_dataset("iris"), space=space, n_folds=3)
-    common.update(task_seed=0, test_size=0.2, strategy="grid", seed=0, n_trials=6)
+    space, space_file, storage, common = iris_replay_setup(root, "tables.db")
+    common.update(strategy="grid", seed=0, n_trials=6)
     run_study(StudySpec(name="grid", **common))
     run_study(
         StudySpec(name="grid-np", objectives=("f1_macro", "fit_seconds", "n_params"), **common)
@@ -243,28 +224,40 @@ def test_an_analytic_task_keeps_one_objective(tmp_path, capsys, tables):
         )
 
 
-def _doctored(tables: dict, name: str, drop: str) -> None:
-    """A copy of the f1_macro grid whose last trial lost its stored ``drop`` seconds."""
-    source = optuna.load_study(study_name="grid", storage=tables["storage"])
-    names = optuna.get_all_study_names(tables["storage"])
-    if name in names:
+def _copy_of_grid(tables: dict, name: str, edit: Callable[[list[dict | None]], None]) -> None:
+    """Once a session: a copy ``name`` of the f1_macro grid whose trials' user attributes
+    (with a repeat of the first trial appended) ``edit`` changes in place first."""
+    if name in optuna.get_all_study_names(tables["storage"]):
         return
+    source = optuna.load_study(study_name="grid", storage=tables["storage"])
     copy = optuna.create_study(study_name=name, storage=tables["storage"], direction="maximize")
     for key, value in source.user_attrs.items():
         copy.set_user_attr(key, value)
-    for trial in source.trials:
-        attrs = dict(trial.user_attrs)
-        if trial.number == len(source.trials) - 1:
-            attrs.pop(drop)
+    trials = [*source.trials, source.trials[0]]
+    attrs = [dict(trial.user_attrs) for trial in trials]
+    edit(attrs)
+    for trial, own in zip(trials, attrs, strict=True):
+        if own is None:
+            continue
         copy.add_trial(
             optuna.trial.create_trial(
                 params=trial.params,
                 distributions=trial.distributions,
                 value=trial.value,
-                user_attrs=attrs,
+                user_attrs=own,
                 state=trial.state,
             )
         )
+
+
+def _doctored(tables: dict, name: str, drop: str) -> None:
+    """A copy of the f1_macro grid whose last trial lost its stored ``drop`` seconds."""
+
+    def edit(attrs: list[dict | None]) -> None:
+        attrs[-2].pop(drop)
+        attrs[-1] = None  # no repeat
+
+    _copy_of_grid(tables, name, edit)
 
 
 # A trial without fit seconds has no usable folds (numpy warns computing the table's optimum).
@@ -317,26 +310,11 @@ def test_a_repeat_in_a_table_does_not_replace_the_trial_that_trained(tables):
     """A table's repeated configuration trained nothing (zero seconds): its costs are the
     first trial's."""
     source = optuna.load_study(study_name="grid", storage=tables["storage"])
-    if "grid-repeat" not in optuna.get_all_study_names(tables["storage"]):
-        copy = optuna.create_study(
-            study_name="grid-repeat", storage=tables["storage"], direction="maximize"
-        )
-        for key, value in source.user_attrs.items():
-            copy.set_user_attr(key, value)
-        trials = source.trials
-        for number, trial in enumerate([*trials, trials[0]]):
-            attrs = dict(trial.user_attrs)
-            if number == len(trials):  # the repeat, last
-                attrs.update({ledger.DUPLICATE_OF: 0, ledger.FIT_SECONDS: [0.0, 0.0, 0.0]})
-            copy.add_trial(
-                optuna.trial.create_trial(
-                    params=trial.params,
-                    distributions=trial.distributions,
-                    value=trial.value,
-                    user_attrs=attrs,
-                    state=trial.state,
-                )
-            )
+
+    def edit(attrs: list[dict | None]) -> None:  # the repeat, last, trained nothing
+        attrs[-1].update({ledger.DUPLICATE_OF: 0, ledger.FIT_SECONDS: [0.0, 0.0, 0.0]})
+
+    _copy_of_grid(tables, "grid-repeat", edit)
     table = TableTask(
         f"{tables['storage']}#grid-repeat",
         tables["space"],

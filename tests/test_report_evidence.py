@@ -44,6 +44,25 @@ def test_a_clear_difference_over_many_seeds_is_named():
     assert evidence.distinguishable(per_seed)
 
 
+def test_friedman_unequal_but_no_pair_separated_says_both_and_claims_no_leader():
+    """wine-red's case: 5 seeds, Friedman p = 0.015, yet no Holm-Wilcoxon pair can reach 0.05
+    (2/2^5 = 0.0625): the strategies are unequal, but none is shown ahead of another."""
+    per_seed = _per_seed(
+        {
+            "gp": [0.630, 0.628, 0.627, 0.629, 0.626],
+            "tpe": [0.620, 0.619, 0.618, 0.617, 0.621],
+            "random": [0.615, 0.616, 0.614, 0.613, 0.612],
+        }
+    )
+    text = " ".join(evidence.strategy_evidence(per_seed, trials=20))
+    assert "finds the 3 strategies unequal (p = 0.00674)" in text
+    assert "so no strategy is shown ahead of another at this budget (20 trials, 5 seeds)" in text
+    assert "No strategy is distinguishable" not in text  # the omnibus test did distinguish
+    # The leader's gap to the runner-up excludes zero, but it is one uncorrected interval.
+    assert "one pair's uncorrected interval, which describes the gap and tests nothing" in text
+    assert not evidence.distinguishable(per_seed)
+
+
 def test_one_friedman_p_value_named_with_three_strategies():
     rng = np.random.default_rng(2)
     per_seed = _per_seed({s: list(0.4 + 0.01 * rng.standard_normal(8)) for s in "abc"})

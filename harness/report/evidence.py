@@ -203,7 +203,16 @@ def strategy_evidence(
         if friedman.applies
         else ""
     )
-    if significant.empty:
+    if significant.empty and friedman.applies and friedman.pvalue < alpha:
+        # The omnibus test rejects "all alike" but names no strategy: say both, in that order.
+        sentences.append(
+            f"The {friedman.name} {cite('friedman1937')} finds the {k} strategies unequal "
+            f"(p = {friedman.pvalue:.3g}), but no pairwise Wilcoxon signed-rank test "
+            f"{cite('wilcoxon1945')} with Holm's correction {cite('holm1979')} reaches "
+            f"p < {alpha}, so no strategy is shown ahead of another at this budget "
+            f"({trials} trials, {n} seeds)."
+        )
+    elif significant.empty:
         verdict = (
             f"No strategy is distinguishable at this budget ({trials} trials, {n} seeds): "
             f"no pairwise Wilcoxon signed-rank test {cite('wilcoxon1945')} with Holm's "
@@ -225,7 +234,11 @@ def strategy_evidence(
         f"{cite('student1908')}; interquartile mean {_t(iqm)}, {iqm.describe()}); "
         f"its paired difference to the next, {runner}, is {_t(gap, '+.4f')} "
         f"({gap.describe()})"
-        + (", an interval that includes zero." if gap.low <= 0 <= gap.high else ".")
+        + (
+            ", an interval that includes zero."
+            if gap.low <= 0 <= gap.high
+            else ": one pair's uncorrected interval, which describes the gap and tests nothing."
+        )
     )
     bayes = statistics.bayes_signed_rank(matrix[leader], matrix[runner], rope=ROPE)
     if not math.isnan(bayes.p_equivalent):
