@@ -118,7 +118,7 @@ def test_teleconnect_keeps_its_words():
         "(38% of 40); each figure rests on 40 to 40 customers per segment, so one customer "
         "moves it by about 2%.",
         "Tuning moved that share from 54% (the unoptimized model) to 44%: -10.0% [-21.7%, "
-        "+2.5%] (95% interval, unpaired bootstrap over the customers), a gain these 120 "
+        "+2.5%] (95% interval, unpaired bootstrap over the customers), a loss these 120 "
         "customers cannot confirm.",
     ]
     changes = business.segment_changes(holdout, names, words=TELECONNECT_WORDS)
@@ -199,3 +199,23 @@ def test_the_teleconnect_notebook_keeps_its_words():
         'scored.insert(0, "predicted segment", [segment(c) for c in model.predict(new_customers)])',
     ):
         assert kept in text
+
+
+@pytest.mark.parametrize(
+    ("tuned", "verdict"),
+    [
+        ([[30, 5, 5], [5, 30, 5], [5, 5, 30]], "a gain the test customers support."),
+        ([[10, 15, 15], [15, 10, 15], [15, 15, 10]], "a loss the test customers support"),
+        ([[25, 10, 5], [10, 18, 12], [8, 10, 23]], "a gain these 121 customers cannot confirm."),
+        (HOLDOUT[BASELINE]["confusion"], "no change on these 120 customers."),
+    ],
+)
+def test_the_change_from_tuning_is_called_a_gain_or_a_loss_by_its_sign(tuned, verdict):
+    """A held-out change below zero is a loss, never "a gain ... cannot confirm"."""
+    holdout = {
+        TUNED: {"labels": LABELS, "confusion": tuned},
+        BASELINE: dict(HOLDOUT[BASELINE]),
+    }
+    last = business.campaign_summary(holdout, {}, words=TELECONNECT_WORDS)[-1]
+    assert last.endswith(verdict) or verdict in last
+    assert ("gain" in last) == ("gain" in verdict)

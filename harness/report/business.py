@@ -120,11 +120,15 @@ def campaign_summary(
             if paired
             else f"unpaired bootstrap over the {w.rows}"
         )
-        verdict = (
-            f"a gain the test {w.rows} support"
-            if difference.low > 0
-            else f"a gain these {n} {w.rows} cannot confirm"
-        )
+        if difference.low > 0:
+            verdict = f"a gain the test {w.rows} support"
+        elif difference.high < 0:
+            verdict = f"a loss the test {w.rows} support: tuning made it worse here"
+        elif difference.estimate == 0:
+            verdict = f"no change on these {n} {w.rows}"
+        else:
+            change = "gain" if difference.estimate > 0 else "loss"
+            verdict = f"a {change} these {n} {w.rows} cannot confirm"
         sentences.append(
             f"Tuning moved that share from {before.estimate:.0%} (the unoptimized model) to "
             f"{accuracy.estimate:.0%}: {difference.estimate:+.1%} "
