@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The suite on a fresh clone, under load, several times in a row (default 3): what "passes on
 # every fresh clone, every time" means. Each run clones this checkout afresh at the commit that
-# was HEAD when the script started (one new virtual environment serves all runs); one busy process per core runs beside the README's
-# test command; the first failing run stops the script (exit 1) and names its log. No test is
-# retried.
+# was HEAD when the script started (one new virtual environment serves all runs); one busy
+# process per core runs beside the README's test command; the first failing run stops the
+# script (exit 1) and names its log. No test is retried.
 #
 #   bash scripts/stress_tests.sh [RUNS] [-- PYTEST ARGS]     e.g. bash scripts/stress_tests.sh 3
 set -euo pipefail

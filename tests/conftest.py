@@ -28,8 +28,7 @@ def _system_temp_in_the_session_folder(tmp_path_factory):
     notebook saves there (the tuned model's ``MODEL_PATH``) lands in the machine's ``/tmp``."""
     temp = tmp_path_factory.mktemp("system-temp")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TMPDIR", str(temp))
-        patch.setattr(tempfile, "tempdir", str(temp))
+        _system_temp_at(patch, temp)
         yield temp
 
 
@@ -41,8 +40,13 @@ def _in_its_own_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     temp = tmp_path / "system-temp"
     temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    _system_temp_at(monkeypatch, temp)
+
+
+def _system_temp_at(patch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Point this process's ``tempfile`` and its subprocesses' ``TMPDIR`` at ``folder``."""
+    patch.setenv("TMPDIR", str(folder))
+    patch.setattr(tempfile, "tempdir", str(folder))
 
 
 def _changed_files() -> set[str]:

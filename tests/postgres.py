@@ -52,7 +52,8 @@ def postgres_server(bindir: Path | None = None) -> Iterator[str]:
     """
     bindir = bindir or required_bindir()
     # Not the test's tmp_path: the server runs as the postgres user, who cannot enter root's
-    # 0700 pytest folders; the machine's temp folder (tests/conftest.py) is removed from below.
+    # 0700 pytest folders, so it goes in the machine's temp folder (read by tests/conftest.py
+    # before any test) and is removed when the server stops.
     machine_temp = os.environ.get("HARNESS_TEST_MACHINE_TEMP") or None
     root = Path(tempfile.mkdtemp(prefix="harness-pg-", dir=machine_temp))
     data, port = root / "data", _free_port()
