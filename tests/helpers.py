@@ -169,3 +169,13 @@ def iris_replay_setup(root: Path, db: str) -> tuple[SearchSpace, Path, str, dict
     common = dict(storage=storage, dataset=load_dataset("iris"), space=space, n_folds=3)
     common.update(task_seed=0, test_size=0.2)
     return space, space_file, storage, common
+
+
+def iris_table(setup: dict, study: str = "grid", **kwargs):
+    """A replay :class:`~harness.study.replay.TableTask` of ``study`` in the storage of
+    :func:`iris_replay_setup` (``setup`` holds its ``storage`` and ``space``), as the tables
+    were made (iris, f1_macro, 3 folds) unless ``kwargs`` say otherwise."""
+    from harness.study.replay import TableTask
+
+    asked = dict(dataset="iris", metric="f1_macro", n_folds=3) | kwargs
+    return TableTask(f"{setup['storage']}#{study}", setup["space"], **asked)

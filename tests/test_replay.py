@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from helpers import iris_replay_setup
+from helpers import iris_replay_setup, iris_table
 
 from harness.cli import main
 from harness.data.analytic import TASKS, get_task
@@ -44,14 +44,9 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "space": space, "storage": storage, "space_file": space_file}
 
 
-def _table(real: dict, study: str = "grid", **kwargs) -> TableTask:
-    asked = dict(dataset="iris", metric="f1_macro", n_folds=3) | kwargs
-    return TableTask(f"{real['storage']}#{study}", real["space"], **asked)
-
-
 def _spec(real: dict, **settings) -> ReplaySpec:
     """A replay on the real grid's space, of its table unless ``task`` is given."""
-    task = settings.pop("task") if "task" in settings else _table(real)
+    task = settings.pop("task") if "task" in settings else iris_table(real)
     return ReplaySpec(space=real["space"], task=task, **settings)
 
 
@@ -68,7 +63,7 @@ def test_replay_of_a_real_study_proposes_and_scores_the_same(real: dict) -> None
 
 
 def test_simulated_clock_charges_stored_seconds_and_workers_overlap(real: dict) -> None:
-    table = _table(real)
+    table = iris_table(real)
     one = simulate(_spec(real, name="a", strategy="grid", task=table, n_trials=6)).study
     four = simulate(_spec(real, name="b", strategy="grid", task=table, n_trials=6, workers=4)).study
     ends = [t.user_attrs[ledger.SIM_END] for t in one.trials]
@@ -108,7 +103,7 @@ def test_fold_pruning_replays_stored_folds_in_order(real: dict) -> None:
     study = simulate(spec).study
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned, "the median pruner should stop some of 30 trials"
-    table = _table(real)
+    table = iris_table(real)
     for trial in pruned:
         stored = table.rows[tuple(trial.params.items())].folds
         reported = trial.intermediate_values
@@ -441,7 +436,7 @@ def _copy_table(real: dict, name: str, *, version: str | None = None, trainer=No
 def test_a_table_records_how_it_was_made_and_the_replay_stores_it(real: dict) -> None:
     from harness._version import __version__
 
-    table = _table(real)
+    table = iris_table(real)
     trainers = {
         t.user_attrs[ledger.TRAINER]
         for t in optuna.load_study(study_name="grid", storage=real["storage"]).trials

@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
-from helpers import iris_replay_setup
+from helpers import iris_replay_setup, iris_table
 
 from harness.cli import main
 from harness.errors import ConfigError, StrategyError
@@ -29,7 +29,7 @@ from harness.study import ledger
 from harness.study.comparison import load_comparison
 from harness.study.loop import StudySpec, run_study
 from harness.study.objectives import check_multi_objective
-from harness.study.replay import FunctionTask, ReplaySpec, TableTask, run_replay, simulate
+from harness.study.replay import FunctionTask, ReplaySpec, run_replay, simulate
 
 ANALYTIC_SPACES = Path(__file__).resolve().parents[1] / "search_spaces" / "analytic"
 SINGLE = [name for name, s in STRATEGIES.items() if not s.multi_objective]
@@ -141,13 +141,7 @@ def test_a_two_objective_replay_stores_the_tables_values_and_rebuilds(tables, tm
 
 def test_n_params_replays_from_a_table_whose_trials_stored_it(tables):
     objectives = ("f1_macro", "fit_seconds", "n_params")
-    table = TableTask(
-        f"{tables['storage']}#grid-np",
-        tables["space"],
-        dataset="iris",
-        metric="f1_macro",
-        n_folds=3,
-    )
+    table = iris_table(tables, "grid-np")
     assert table.costs == {"fit_seconds", "predict_seconds", "n_params"}
     spec = ReplaySpec(
         name="np",
@@ -315,13 +309,7 @@ def test_a_repeat_in_a_table_does_not_replace_the_trial_that_trained(tables):
         attrs[-1].update({ledger.DUPLICATE_OF: 0, ledger.FIT_SECONDS: [0.0, 0.0, 0.0]})
 
     _copy_of_grid(tables, "grid-repeat", edit)
-    table = TableTask(
-        f"{tables['storage']}#grid-repeat",
-        tables["space"],
-        dataset="iris",
-        metric="f1_macro",
-        n_folds=3,
-    )
+    table = iris_table(tables, "grid-repeat")
     config = source.trials[0].user_attrs[ledger.CONFIG]
     lookup = table.lookup(config, tables["space"], np.random.default_rng(0))
     assert lookup.source == "grid-repeat#0"
