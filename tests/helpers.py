@@ -179,3 +179,42 @@ def iris_table(setup: dict, study: str = "grid", **kwargs):
 
     asked = dict(dataset="iris", metric="f1_macro", n_folds=3) | kwargs
     return TableTask(f"{setup['storage']}#{study}", setup["space"], **asked)
+
+
+def copy_of_table(
+    setup: dict,
+    name: str,
+    *,
+    study_attrs: dict | None = None,
+    repeat_first: bool = False,
+    edit: Callable[[list[dict | None]], None] | None = None,
+) -> str:
+    """Copy the ``grid`` table study of :func:`iris_replay_setup`'s storage to ``name`` and
+    return its table reference (``storage#name``).
+
+    ``study_attrs`` are set on the copy after the source's own; ``repeat_first`` appends a
+    repeat of the first trial; ``edit`` may change each trial's user attributes in place
+    (``None`` leaves the trial out) before the trials are added.
+    """
+    import optuna
+
+    source = optuna.load_study(study_name="grid", storage=setup["storage"])
+    copy = optuna.create_study(study_name=name, storage=setup["storage"], direction="maximize")
+    for key, value in {**source.user_attrs, **(study_attrs or {})}.items():
+        copy.set_user_attr(key, value)
+    trials = [*source.trials, *source.trials[:1]] if repeat_first else list(source.trials)
+    attrs: list[dict | None] = [dict(trial.user_attrs) for trial in trials]
+    if edit is not None:
+        edit(attrs)
+    for trial, own in zip(trials, attrs, strict=True):
+        if own is not None:
+            copy.add_trial(
+                optuna.trial.create_trial(
+                    params=trial.params,
+                    distributions=trial.distributions,
+                    value=trial.value,
+                    user_attrs=own,
+                    state=trial.state,
+                )
+            )
+    return f"{setup['storage']}#{name}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from helpers import iris_replay_setup, iris_table
+from helpers import copy_of_table, iris_replay_setup, iris_table
 
 from harness.cli import main
 from harness.data.analytic import TASKS, get_task
@@ -411,26 +411,14 @@ def test_regret_on_several_tables_is_measured_against_each_tables_own_optimum(
 
 def _copy_table(real: dict, name: str, *, version: str | None = None, trainer=None) -> str:
     """A copy of the real table; ``trainer(number)`` may change a trial's recorded trainer."""
-    source = optuna.load_study(study_name="grid", storage=real["storage"])
-    copy = optuna.create_study(study_name=name, storage=real["storage"], direction="maximize")
-    for key, value in source.user_attrs.items():
-        copy.set_user_attr(key, value)
-    if version is not None:
-        copy.set_user_attr(ledger.HARNESS_VERSION, version)
-    for trial in source.trials:
-        attrs = dict(trial.user_attrs)
-        if trainer is not None:
-            attrs[ledger.TRAINER] = trainer(trial.number)
-        copy.add_trial(
-            optuna.trial.create_trial(
-                params=trial.params,
-                distributions=trial.distributions,
-                value=trial.value,
-                user_attrs=attrs,
-                state=trial.state,
-            )
-        )
-    return f"{real['storage']}#{name}"
+
+    def edit(attrs: list[dict | None]) -> None:
+        for number, own in enumerate(attrs):
+            if trainer is not None and own is not None:
+                own[ledger.TRAINER] = trainer(number)
+
+    study_attrs = {} if version is None else {ledger.HARNESS_VERSION: version}
+    return copy_of_table(real, name, study_attrs=study_attrs, edit=edit)
 
 
 def test_a_table_records_how_it_was_made_and_the_replay_stores_it(real: dict) -> None:

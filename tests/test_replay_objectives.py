@@ -19,7 +19,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
-from helpers import iris_replay_setup, iris_table
+from helpers import copy_of_table, iris_replay_setup, iris_table
 
 from harness.cli import main
 from harness.errors import ConfigError, StrategyError
@@ -221,27 +221,8 @@ def test_an_analytic_task_keeps_one_objective(tmp_path, capsys, tables):
 def _copy_of_grid(tables: dict, name: str, edit: Callable[[list[dict | None]], None]) -> None:
     """Once a session: a copy ``name`` of the f1_macro grid whose trials' user attributes
     (with a repeat of the first trial appended) ``edit`` changes in place first."""
-    if name in optuna.get_all_study_names(tables["storage"]):
-        return
-    source = optuna.load_study(study_name="grid", storage=tables["storage"])
-    copy = optuna.create_study(study_name=name, storage=tables["storage"], direction="maximize")
-    for key, value in source.user_attrs.items():
-        copy.set_user_attr(key, value)
-    trials = [*source.trials, source.trials[0]]
-    attrs = [dict(trial.user_attrs) for trial in trials]
-    edit(attrs)
-    for trial, own in zip(trials, attrs, strict=True):
-        if own is None:
-            continue
-        copy.add_trial(
-            optuna.trial.create_trial(
-                params=trial.params,
-                distributions=trial.distributions,
-                value=trial.value,
-                user_attrs=own,
-                state=trial.state,
-            )
-        )
+    if name not in optuna.get_all_study_names(tables["storage"]):
+        copy_of_table(tables, name, repeat_first=True, edit=edit)
 
 
 def _doctored(tables: dict, name: str, drop: str) -> None:
