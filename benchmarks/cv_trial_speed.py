@@ -15,7 +15,7 @@ that row compares similar rather than identical work), with SMOTE; and 100,000 s
 20 features, 3 classes, batch 256, 5 epochs.
 
     python benchmarks/cv_trial_speed.py            # full run, prints the table
-    python benchmarks/cv_trial_speed.py --quick    # smoke run (tests/test_benchmarks.py)
+    python benchmarks/cv_trial_speed.py --quick    # smoke run (tests/project/test_benchmarks.py)
     python benchmarks/cv_trial_speed.py --write    # also rewrite its BENCHMARKS.md section
 """
 

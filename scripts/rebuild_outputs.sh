@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild every committed output that a committed storage holds, without training anything:
 # the leaderboards, reports, figures, diagrams and notebooks of the reference comparisons
-# (studies/*.toml with a studies/<name>.db beside them). tests/test_reference_outputs.py checks
+# (studies/*.toml with a studies/<name>.db beside them). tests/project/test_reference_outputs.py checks
 # that the committed files are exactly what this writes. Replay leaderboards come from
 # `python -m harness compare studies/replay-*.toml` (their storage is not committed: the tables
 # it replays are, in studies/teleconnect-small-tables.db).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,8 +17,11 @@ from harness.data.datasets import load_dataset
 from harness.search.space import SearchSpace, load_space, parse_space
 from harness.study.loop import StudySpec
 
-DATA = Path(__file__).parent / "data"
-TINY = DATA / "tiny.toml"
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The checkout the tests run from (read-only: tests write under their own temporary folder)."""
+FIXTURES = Path(__file__).parent / "fixtures"
+"""Spaces, comparison files and datasets the tests read."""
+TINY = FIXTURES / "tiny.toml"
 """Four grid points (Adam or SGD, two learning rates), ten epochs: the study tests' space."""
 
 
@@ -218,3 +222,38 @@ def copy_of_table(
                 )
             )
     return f"{setup['storage']}#{name}"
+
+
+TRIAL_SECONDS = 2.0
+"""Seconds each trial of a :func:`make_frame` frame takes."""
+SUGGEST_SECONDS = 0.5
+"""Seconds each of its trials spent in the sampler."""
+
+
+def make_frame(runs: dict[tuple[str, int], list], **params: dict[tuple[str, int], list]):
+    """A trials frame: floats are complete values, "F" failed and "P" pruned trials.
+
+    Trial k of every run ends at ``2 k`` seconds; ``params`` map a parameter
+    name to per-run value lists.
+    """
+    rows = []
+    for (strategy, seed), outcomes in runs.items():
+        for position, outcome in enumerate(outcomes, start=1):
+            state = {"F": "FAIL", "P": "PRUNED"}.get(outcome, "COMPLETE")
+            row = {
+                "study": f"{strategy}-{seed}",
+                "strategy": strategy,
+                "seed": seed,
+                "trial": position,
+                "number": position - 1,
+                "state": state,
+                "value": float(outcome) if state == "COMPLETE" else math.nan,
+                "elapsed_seconds": TRIAL_SECONDS * position,
+                "suggest_seconds": SUGGEST_SECONDS,
+                "trial_seconds": TRIAL_SECONDS,
+                "fail_reason": None if state == "COMPLETE" else "diverged",
+            }
+            for name, values in params.items():
+                row[f"param_{name}"] = values[strategy, seed][position - 1]
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -11,11 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import single_torch_thread
+from helpers import FIXTURES, single_torch_thread
 
 from harness.cli import main
 
-DATA = Path(__file__).parent / "data"
 COMPARISON = "tiny-comparison.toml"
 
 
@@ -30,7 +29,7 @@ def build_tiny_report(factory: pytest.TempPathFactory) -> Path:
         return root
     root.mkdir(exist_ok=True)
     for name in ("tiny.toml", COMPARISON):
-        shutil.copy(DATA / name, root / name)
+        shutil.copy(FIXTURES / name, root / name)
     with single_torch_thread(), contextlib.chdir(root):
         assert main(["compare", COMPARISON, "--quiet"]) == 0
         assert main(["report", COMPARISON]) == 0

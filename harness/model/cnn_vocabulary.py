@@ -2,7 +2,7 @@
 
 The family registry checks space files against :data:`CNN_PARAM_NAMES` and the
 report describes a tuned CNN from :func:`cnn_blocks`, so neither imports torch;
-``tests/test_cnn.py`` ties the defaults to :class:`harness.model.cnn.CNNClassifier`.
+``tests/model/test_cnn.py`` ties the defaults to :class:`harness.model.cnn.CNNClassifier`.
 """
 
 from __future__ import annotations

@@ -173,7 +173,7 @@ LSTM_PARAMS = (
     "max_epochs",
 )
 """The ``lstm`` family's parameters: :class:`harness.LSTMRegressor`'s, less the seed,
-callbacks, device and verbosity (``tests/test_lstm.py`` ties the two)."""
+callbacks, device and verbosity (``tests/model/test_lstm.py`` ties the two)."""
 LSTM_BASELINE = {
     "window": 12,
     "hidden_size": 32,
@@ -215,7 +215,7 @@ SIZING = (
 _NETWORK_KINDS = {"lr_schedule": "text", "random_state": "integer", IMBALANCE: "text"}
 MLP_KINDS = kinds_of(ESTIMATOR_DEFAULTS, **_NETWORK_KINDS)
 """What each MLP parameter takes, from :data:`ESTIMATOR_DEFAULTS` (tied to the estimator by
-``tests/test_vocabulary.py``)."""
+``tests/model/test_vocabulary.py``)."""
 
 FAMILIES: dict[str, Family] = {
     "mlp": Family(

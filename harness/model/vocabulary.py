@@ -1,7 +1,7 @@
 """The model's vocabulary, torch-free: what a configuration may say and what it means.
 
 The search layer checks space files against these names and the report reads
-the defaults from here, so neither imports torch. ``tests/test_vocabulary.py``
+the defaults from here, so neither imports torch. ``tests/model/test_vocabulary.py``
 ties every name and default to :class:`harness.MLPClassifier` itself.
 """
 

@@ -440,7 +440,7 @@ class FoldPreprocessor:
     the definition stays there) to each block of columns and stacks the blocks in
     the same order, which is what the ``ColumnTransformer`` computes, without its
     per-call DataFrame validation (about 25 ms per fold on teleconnect, a fifth
-    of a batched trial). ``tests/test_evaluation_trainers.py`` checks the output
+    of a batched trial). ``tests/study/test_evaluation_trainers.py`` checks the output
     equals the ``ColumnTransformer``'s.
 
     Parameters

@@ -45,7 +45,7 @@ class _Counts:
     """The confusion counts of one fold, computed once for every label-based metric.
 
     The metrics below equal scikit-learn's (``zero_division=0``, macro and weighted
-    averages over ``labels``; ``tests/test_metrics.py`` checks them against it), at a
+    averages over ``labels``; ``tests/study/test_metrics.py`` checks them against it), at a
     fraction of the cost: scikit-learn validates its inputs on every call, which cost
     more than training a small network's fold.
     """
