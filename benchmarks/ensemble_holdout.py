@@ -4,7 +4,8 @@ Reads the stored comparison (default ``studies/teleconnect-small.toml``) from a 
 copy of its storage, takes the configuration the report describes (the study with the best
 refitted CV score, :func:`harness.report.tuned_model.best_study`), and refits on the
 comparison's training split, exactly as ``refit_best`` does for its held-out rows: the tuned
-MLP, the trees alone, soft voting and stacking (:func:`harness.model.ensemble.ensemble_models`).
+MLP, the trees alone, soft voting and stacking
+(:func:`harness.model.ensemble_pipeline.ensemble_models`).
 
 1. With the task seed: each model's held-out metrics with a percentile bootstrap interval over
    the test rows, and each ensemble against each member on the same rows (paired bootstrap of
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.data.datasets import load_dataset  # noqa: E402
 from harness.data.splits import holdout_split  # noqa: E402
-from harness.model.ensemble import STACKING, TREES, VOTING, ensemble_models  # noqa: E402
+from harness.model.ensemble_pipeline import STACKING, TREES, VOTING, ensemble_models  # noqa: E402
 from harness.model.pipeline import build_pipeline  # noqa: E402
 from harness.report.tuned_model import best_study, refitted_trial  # noqa: E402
 from harness.results import statistics  # noqa: E402

@@ -27,12 +27,19 @@ from harness.model.cnn_vocabulary import (
     CNN_PARAM_NAMES,
     cnn_settings,
 )
+from harness.model.ensemble_vocabulary import (
+    ENSEMBLE_BASELINE,
+    ENSEMBLE_DEFAULTS,
+    ENSEMBLE_PARAM_NAMES,
+    NETWORK_PREFIX,
+    UNBOUNDED_DEPTH,
+)
+from harness.model.lstm_vocabulary import LSTM_BASELINE, LSTM_DEFAULTS, LSTM_PARAMS
 from harness.model.vocabulary import (
     BASELINE_CONFIG,
     ESTIMATOR_DEFAULTS,
     IMBALANCE,
     PARAM_NAMES,
-    SEARCHABLE_PARAMS,
     hidden_layers,
     model_settings,
 )
@@ -43,21 +50,6 @@ FAMILY = "family"
 DEFAULT_FAMILY = "mlp"
 
 TASKS = ("classification", "regression")
-
-NETWORK_PREFIX = "network__"
-"""How the ``"ensemble"`` family names its network's parameters (``network__lr``)."""
-ENSEMBLE_PARAMS = (
-    "method",
-    "weight",
-    "learning_rate",
-    "max_iter",
-    "max_depth",
-    "l2_regularization",
-    "stacking_folds",
-    "meta_C",
-)
-"""The ``"ensemble"`` family's own parameters (those of its estimator but the network,
-the trees' ``class_weight`` (set by ``imbalance``), the callbacks and the seed)."""
 
 
 @dataclass(frozen=True)
@@ -161,46 +153,6 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-LSTM_PARAMS = (
-    "window",
-    "hidden_size",
-    "n_layers",
-    "dropout",
-    "optimizer",
-    "lr",
-    "weight_decay",
-    "batch_size",
-    "max_epochs",
-)
-"""The ``lstm`` family's parameters: :class:`harness.LSTMRegressor`'s, less the seed,
-callbacks, device and verbosity (``tests/model/test_lstm.py`` ties the two)."""
-LSTM_BASELINE = {
-    "window": 12,
-    "hidden_size": 32,
-    "n_layers": 1,
-    "dropout": 0.0,
-    "optimizer": "adam",
-    "lr": 1e-3,
-    "batch_size": 32,
-    "max_epochs": 50,
-}
-"""The unoptimized LSTM: :class:`harness.LSTMRegressor`'s defaults."""
-LSTM_DEFAULTS = {**LSTM_BASELINE, "weight_decay": 0.0}
-"""Every ``lstm`` parameter's default (:class:`harness.LSTMRegressor`'s)."""
-ENSEMBLE_DEFAULTS = {
-    "method": "voting",
-    "weight": 0.5,
-    "learning_rate": 0.1,
-    "max_iter": 100,
-    "max_depth": None,
-    "l2_regularization": 0.0,
-    "stacking_folds": 5,
-    "meta_C": 1.0,
-}
-"""The ``ensemble`` family's own parameters' defaults (:class:`harness.NetworkTreeEnsemble`'s)."""
-UNBOUNDED_DEPTH = 30
-"""A tree depth the ensemble's trees never reach: scikit-learn's gradient boosting grows at
-most 31 leaves, so no leaf is deeper than 30; ``max_depth`` of 30 or more is its default None."""
 SIZING = (
     "hidden_layer_sizes",
     "neuron_pct",
@@ -245,18 +197,9 @@ FAMILIES: dict[str, Family] = {
         "(harness.NetworkTreeEnsemble)",
         task="classification",
         estimator="harness.model.ensemble:NetworkTreeEnsemble",
-        pipeline="harness.model.ensemble:ensemble_pipeline",
-        param_names=(
-            *ENSEMBLE_PARAMS,
-            *(NETWORK_PREFIX + name for name in SEARCHABLE_PARAMS),
-            IMBALANCE,
-        ),
-        baseline={
-            "method": "voting",
-            "weight": 0.5,
-            **{NETWORK_PREFIX + k: v for k, v in BASELINE_CONFIG.items() if k != IMBALANCE},
-            IMBALANCE: BASELINE_CONFIG[IMBALANCE],
-        },
+        pipeline="harness.model.ensemble_pipeline:ensemble_pipeline",
+        param_names=ENSEMBLE_PARAM_NAMES,
+        baseline=ENSEMBLE_BASELINE,
         bounds={
             "weight": (0.0, 1.0),
             "max_iter": (1, None),
@@ -282,9 +225,8 @@ FAMILIES: dict[str, Family] = {
         description="LSTM forecaster on look-back windows of a time series (harness.LSTMRegressor)",
         task="regression",
         estimator="harness.model.lstm:LSTMRegressor",
-        pipeline="harness.model.lstm:lstm_pipeline",
+        pipeline="harness.model.lstm_pipeline:lstm_pipeline",
         param_names=LSTM_PARAMS,
-        # LSTMRegressor's defaults: a 12-step window covers one ~11-year solar cycle.
         baseline=LSTM_BASELINE,
         kinds=kinds_of(LSTM_BASELINE, weight_decay="number"),
     ),

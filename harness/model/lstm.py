@@ -27,24 +27,17 @@ them), and undone in ``predict``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from harness.data.preprocessing import build_preprocessor
 from harness.model.forecasters import check_window, past_windows, windows
 from harness.model.torch_base import RegressorNet, TorchEstimatorBase, is_int, require
 
-if TYPE_CHECKING:
-    from sklearn.pipeline import Pipeline
-
-    from harness.data.datasets import Dataset
-
-__all__ = ["LSTMModule", "LSTMRegressor", "lstm_pipeline"]
+__all__ = ["LSTMModule", "LSTMRegressor"]
 
 
 class LSTMModule(torch.nn.Module):
@@ -245,18 +238,3 @@ class LSTMRegressor(RegressorMixin, TorchEstimatorBase):
             module__dropout=self.dropout,
             **self._training_settings(None, None, seed, device),
         )
-
-
-def lstm_pipeline(
-    config: Mapping[str, Any], dataset: Dataset, y_fit: np.ndarray, random_state: int = 0
-) -> Pipeline:
-    """The LSTM family's pipeline: per-fold scaling of X, then :class:`LSTMRegressor`.
-
-    Parameters are those of :func:`harness.build_pipeline`; ``config`` has no
-    family entry. The scaler is fitted on the rows ``fit`` gets (the past of a
-    fold), the target's scaling inside :meth:`LSTMRegressor.fit`.
-    """
-    from sklearn.pipeline import Pipeline
-
-    model = LSTMRegressor(**{"random_state": random_state, **config})
-    return Pipeline([("preprocess", build_preprocessor(dataset)), ("model", model)])

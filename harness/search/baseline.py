@@ -15,7 +15,8 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from harness.model.families import NETWORK_PREFIX, SIZING, get_family, resolved_settings
+from harness.model.ensemble_vocabulary import NETWORK_PREFIX
+from harness.model.families import SIZING, get_family, resolved_settings
 from harness.search.space import CategoricalParam, SearchSpace
 
 MAX_COMBINATIONS = 100_000

@@ -23,7 +23,7 @@ from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
 from harness.data.splits import make_folds, sample_positions, stratified_subsample
 from harness.errors import ConfigError
-from harness.model.ensemble import TREES, VOTING, ensemble_models
+from harness.model.ensemble_pipeline import TREES, VOTING, ensemble_models
 from harness.model.families import DEFAULT_FAMILY, family_of, get_family
 from harness.model.forecasters import LastValueForecaster, WindowedRegressor
 from harness.model.pipeline import build_pipeline
@@ -293,7 +293,7 @@ def with_trees(
 ) -> dict[str, Any]:
     """The tuned MLP with gradient boosting, and the trees alone (unfitted).
 
-    :func:`harness.model.ensemble.ensemble_models`: soft voting, stacking and the
+    :func:`harness.model.ensemble_pipeline.ensemble_models`: soft voting, stacking and the
     trees alone, the trees with fixed settings seeded by ``seed``. Above
     ``reference_rows`` training rows they are fitted on the references'
     subsample and named so, like the references of :func:`baseline_models`

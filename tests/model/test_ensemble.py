@@ -24,13 +24,13 @@ from harness.data.datasets import load_dataset
 from harness.data.splits import holdout_split
 from harness.errors import SpaceError
 from harness.model import families
-from harness.model.ensemble import (
+from harness.model.ensemble import NetworkTreeEnsemble
+from harness.model.ensemble_pipeline import STACKING, TREES, VOTING, ensemble_models
+from harness.model.ensemble_vocabulary import (
     DEFAULT_TREES,
-    STACKING,
-    TREES,
-    VOTING,
-    NetworkTreeEnsemble,
-    ensemble_models,
+    ENSEMBLE_BASELINE,
+    ENSEMBLE_DEFAULTS,
+    ENSEMBLE_PARAMS,
 )
 from harness.model.estimator import MLPClassifier
 from harness.model.families import FAMILY, get_family
@@ -71,6 +71,20 @@ def test_every_sklearn_estimator_check_passes(method):
     counted = [r for r in results if r["check_name"] != "check_array_api_input"]
     assert {r["check_name"]: r["exception"] for r in counted if r["status"] != "passed"} == {}
     assert Counter(r["status"] for r in counted) == {"passed": 55}
+
+
+def test_the_vocabulary_is_the_estimators_parameters_and_defaults():
+    params = NetworkTreeEnsemble().get_params(deep=False)
+    assert set(ENSEMBLE_PARAMS) == set(params) - {
+        "network",
+        "class_weight",
+        "callbacks",
+        "random_state",
+    }
+    assert {name: params[name] for name in ENSEMBLE_PARAMS} == ENSEMBLE_DEFAULTS
+    baseline = get_family("ensemble").baseline_config()
+    assert {k: v for k, v in baseline.items() if k != FAMILY} == ENSEMBLE_BASELINE
+    assert all(ENSEMBLE_DEFAULTS[name] == value for name, value in DEFAULT_TREES.items())
 
 
 def test_voting_is_the_weighted_average_and_its_ends_are_the_members_exactly():

@@ -16,8 +16,9 @@ from sklearn.utils.estimator_checks import check_estimator
 from harness.data.datasets import Dataset
 from harness.data.splits import holdout_split, make_folds
 from harness.errors import DataError
-from harness.model.families import FAMILY, LSTM_BASELINE, LSTM_PARAMS, get_family
+from harness.model.families import FAMILY, get_family
 from harness.model.lstm import LSTMRegressor
+from harness.model.lstm_vocabulary import LSTM_BASELINE, LSTM_PARAMS
 from harness.search.space import parse_space
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger

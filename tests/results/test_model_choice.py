@@ -10,7 +10,7 @@ from helpers import FIXTURES, study_spec
 from harness.commands._summary import model_lines
 from harness.data.datasets import load_dataset
 from harness.data.splits import holdout_split
-from harness.model.ensemble import TREES, VOTING
+from harness.model.ensemble_pipeline import TREES, VOTING
 from harness.results.generalization import holdout_confirmation
 from harness.search.space import load_space
 from harness.study import ledger

@@ -44,7 +44,7 @@ def test_compare_runs_the_matrix_and_the_leaderboard_rebuilds_identically(workdi
         assert section in written
 
     # The ensembles with trees are fitted once, for the study the report shows.
-    from harness.model.ensemble import STACKING, TREES, VOTING
+    from harness.model.ensemble_pipeline import STACKING, TREES, VOTING
     from harness.results.loading import load_results
 
     results = load_results(load_comparison("tiny-comparison.toml"))
