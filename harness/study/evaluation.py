@@ -324,10 +324,10 @@ def evaluate_population(
 
     results: list[Evaluation | Exception | None] = [None] * len(configs)
     y = dataset.y.to_numpy()
-    classes = np.unique(y)
     columns = FoldPreprocessor(dataset)
-    fold_rows = [columns.fit_transform(train, test) for train, test in folds]
-    members, owners, specs, prep = [], [], {}, {}
+    task = _FoldTask(folds, [columns.fit_transform(train, test) for train, test in folds], y)
+    classes = task.classes
+    together = _Population()
     devices = set()
     for index, config in enumerate(configs):
         if chosen_trainer(config, False) != "batched":
@@ -341,7 +341,7 @@ def evaluate_population(
         begun = time.perf_counter()
         try:
             prepared = []
-            for (train, _), (X_train, _) in zip(folds, fold_rows, strict=True):
+            for (train, _), (X_train, _) in zip(folds, task.fold_rows, strict=True):
                 model = build_pipeline(config, dataset, y[train], random_state=random_state)[-1]
                 prepared.append(model.prepare_fit(X_train, y[train], classes))
             spec = fold_trainer.net_spec_like_estimator(model, X_train.shape[1], len(classes))
@@ -349,45 +349,53 @@ def evaluate_population(
             results[index] = error
             continue
         devices.add(_device(model.device))
-        specs[index] = spec
-        prep[index] = (time.perf_counter() - begun) / len(folds)
+        together.prep_seconds[index] = (time.perf_counter() - begun) / len(folds)
         for data in prepared:
-            members.append(population.Member(data, spec))
-            owners.append(index)
-    if members:
-        _train_population(
-            members,
-            owners,
-            specs,
-            prep,
-            fold_rows,
-            folds,
-            classes,
-            y,
-            results,
-            deadline,
-            on_epoch,
-            devices.pop() if len(devices) == 1 else "cpu",
-        )
+            together.members.append(population.Member(data, spec))
+            together.owners.append(index)
+    if together.members:
+        device = devices.pop() if len(devices) == 1 else "cpu"
+        _train_population(together, task, results, deadline, on_epoch, device)
     return results  # type: ignore[return-value]
 
 
+@dataclass
+class _FoldTask:
+    """The folds of an :func:`evaluate_population` call, their preprocessed rows and labels."""
+
+    folds: Sequence[Fold]
+    fold_rows: list[tuple[np.ndarray, np.ndarray]]
+    y: np.ndarray
+    classes: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.classes = np.unique(self.y)
+
+
+@dataclass
+class _Population:
+    """What of an :func:`evaluate_population` call trains as one population: one member
+    per (configuration, fold), in fold order, the configuration's index in ``owners``, and
+    each configuration's preparation seconds per fold."""
+
+    members: list[Any] = field(default_factory=list)
+    owners: list[int] = field(default_factory=list)
+    prep_seconds: dict[int, float] = field(default_factory=dict)
+
+
 def _train_population(
-    members,
-    owners,
-    specs,
-    prep,
-    fold_rows,
-    folds,
-    classes,
-    y,
-    results,
-    deadline,
-    on_epoch,
-    device,
+    together: _Population,
+    task: _FoldTask,
+    results: list[Evaluation | Exception | None],
+    deadline: float | None,
+    on_epoch: Callable[[int, dict[int, float]], Mapping[int, Exception] | None] | None,
+    device: str,
 ) -> None:
     """Train the members together and score each configuration's folds into ``results``."""
     from harness.model import population
+
+    members, owners = together.members, together.owners
+    folds, classes, y = task.folds, task.classes, task.y
 
     def each_epoch(epoch: int, alive: list[int], losses: np.ndarray, valid_acc: np.ndarray):
         values = {}
@@ -416,7 +424,7 @@ def _train_population(
     probas = population.predict_proba_population(
         [fits[i] for i in done],
         [members[i].spec for i in done],
-        [fold_rows[i % n_folds][1] for i in done],
+        [task.fold_rows[i % n_folds][1] for i in done],
         device=device,
     )
     predict_share = (time.perf_counter() - begun) / max(1, len(done))
@@ -427,7 +435,7 @@ def _train_population(
         test = folds[fold][1]
         y_pred = classes[np.argmax(proba, axis=1)]
         scores = score_predictions(y[test], y_pred, proba, classes)
-        seconds = prep[config] + train_share
+        seconds = together.prep_seconds[config] + train_share
         result = FoldResult(scores, seconds, predict_share, members[i].data.resampling)
         results[config].folds.append(result)
         results[config].seconds += seconds + predict_share
