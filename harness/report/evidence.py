@@ -24,6 +24,7 @@ import pandas as pd
 
 from harness.report.references import cite
 from harness.results import generalization, statistics
+from harness.results.generalization import model_label
 from harness.results.leaderboard import ALPHA
 from harness.results.ranking import ROPE
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
@@ -72,15 +73,6 @@ def _t(interval: statistics.Interval, spec: str = ".4f") -> str:
 
 def _count(value: float) -> str:
     return "more than 10,000" if math.isinf(value) else f"about {int(value)}"
-
-
-#: How the text names a family's network (the stored keys say "MLP" for every family).
-FAMILY_LABELS = {"mlp": "MLP", "ensemble": "MLP", "cnn": "CNN", "lstm": "LSTM"}
-
-
-def model_label(name: str, family: str = "mlp") -> str:
-    """A stored model name as the text shows it: ``tuned MLP`` is ``tuned CNN`` for a CNN."""
-    return name.replace("MLP", FAMILY_LABELS.get(family, family.upper()))
 
 
 def seed_matrix(per_seed: pd.Series) -> pd.DataFrame:

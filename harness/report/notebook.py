@@ -24,6 +24,7 @@ from typing import Any
 from harness.data.datasets import NEUTRAL, Vocabulary
 from harness.errors import ConfigError
 from harness.model.families import DEFAULT_FAMILY, family_of
+from harness.results.generalization import model_label
 from harness.study.comparison import Comparison
 from harness.study.holdout import BASELINE, TUNED
 
@@ -172,7 +173,7 @@ def notebook_json(
     # The configuration's family names the models; the MLP's baseline is harness.BASELINE_CONFIG,
     # another family's is written out like BEST (it carries its family, as BEST does).
     family = family_of(config)
-    before, after = f"baseline {family.name.upper()}", f"tuned {family.name.upper()}"
+    before, after = model_label(BASELINE, family.name), model_label(TUNED, family.name)
     mlp = family.name == DEFAULT_FAMILY
     baseline_import = "    BASELINE_CONFIG,\n" if mlp else ""
     baseline_ref = "BASELINE_CONFIG" if mlp else "BASELINE"

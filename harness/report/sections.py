@@ -33,7 +33,7 @@ from harness.report.evidence import grid_rationale
 from harness.report.references import cite
 from harness.report.tuned_model import class_metrics
 from harness.results import factors
-from harness.results.generalization import holdout_confirmation
+from harness.results.generalization import holdout_confirmation, model_label
 from harness.search.space import load_space
 from harness.search.strategies import STRATEGIES
 from harness.study.holdout import BASELINE, MAJORITY, TUNED, model_choice
@@ -602,7 +602,7 @@ def model_choice_text(ctx: ReportContext) -> str | None:
         }
         for name, mean in choice.cv.items()
     ]
-    tuned = f"tuned {family_of(ctx.config).name.upper()}"
+    tuned = model_label(TUNED, family_of(ctx.config).name)
     if choice.chosen == TUNED:
         verdict = f"the {tuned} itself: no model of any kind beats it in CV."
     else:

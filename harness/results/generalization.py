@@ -373,6 +373,25 @@ def baseline_cv_table(
     return table.sort_values("difference", ascending=False, kind="stable").reset_index(drop=True)
 
 
+FAMILY_LABELS = {"mlp": "MLP", "ensemble": "ensemble", "cnn": "CNN", "lstm": "LSTM"}
+"""How tables and text name a family's model. The stored held-out results key the tuned and
+the unoptimized model ``tuned MLP`` and ``baseline MLP`` whatever the family (stored studies
+keep their keys); :func:`model_label` puts the family's name in their place."""
+
+
+def model_label(name: str, family: str = "mlp") -> str:
+    """A stored model name as tables and text show it: ``tuned MLP`` is ``tuned CNN`` for a CNN.
+
+    Parameters
+    ----------
+    name : str
+        A model's name in the stored held-out results (``tuned MLP``, ``random forest``).
+    family : str, default="mlp"
+        The comparison's model family.
+    """
+    return name.replace("MLP", FAMILY_LABELS.get(family, family.upper()))
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """What the held-out rows say about a model chosen by CV.

@@ -627,6 +627,7 @@ def leaderboard_tables(
     budget: int | None = None,
     baseline_cv: float | None = None,
     regret_frame: pd.DataFrame | None = None,
+    family: str = "mlp",
     n_boot: int = 1000,
     seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
@@ -661,6 +662,10 @@ def leaderboard_tables(
         measure regret or targets (``efficiency``, ``targets``, ``ecdf``,
         ``curves``); see
         :meth:`harness.results.loading.ComparisonResults.regret_frame`. Default ``frame``.
+    family : str, default="mlp"
+        The model family of the tuned model: the held-out tables name the stored
+        ``tuned MLP`` and ``baseline MLP`` by it
+        (:func:`harness.results.generalization.model_label`).
     n_boot, seed
         Bootstrap resamples and seed for every bootstrap interval.
 
@@ -721,7 +726,19 @@ def leaderboard_tables(
     for key, table in tables.items():
         if key.startswith("by_"):
             tables[key] = _with_interval_text(table)
+        for column in MODEL_NAME_COLUMNS.get(key, ()):
+            tables[key] = table.assign(
+                **{column: [generalization.model_label(name, family) for name in table[column]]}
+            )
     return tables
+
+
+MODEL_NAME_COLUMNS = {
+    "holdout": ("model",),
+    "baselines": ("baseline",),
+    "versus_baselines": ("baseline",),
+}
+"""The columns of held-out tables that hold stored model names."""
 
 
 def _with_interval_text(table: pd.DataFrame) -> pd.DataFrame:

@@ -11,9 +11,9 @@ import optuna
 import pandas as pd
 
 from harness.errors import ConfigError
-from harness.model.families import family_of
+from harness.model.families import DEFAULT_FAMILY, family_of
 from harness.results import design, statistics, targets
-from harness.results.generalization import holdout_table
+from harness.results.generalization import holdout_table, model_label
 from harness.results.leaderboard import (
     leaderboard_figures,
     leaderboard_tables,
@@ -357,6 +357,7 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
         workers=getattr(results.comparison, "workers", None),
         budget=results.comparison.trials,
         baseline_cv=results.baseline_cv(),
+        family=_family(results),
     )
     if getattr(results.comparison, "versus", ()):
         tables["versus"] = versus_table(results)
@@ -364,6 +365,15 @@ def comparison_tables(results: ComparisonResults) -> dict[str, pd.DataFrame]:
     if len(objectives) > 1:
         tables |= pareto_tables(results.frame, objectives, budget=results.comparison.trials)
     return tables
+
+
+def _family(results: ComparisonResults) -> str:
+    """The family of the comparison's tuned model (the MLP before any held-out result)."""
+    try:
+        study = results.best_study()
+    except ConfigError:
+        return DEFAULT_FAMILY
+    return family_of(ledger.stored_config(refitted_trial(study))).name
 
 
 def _objectives(comparison: Any) -> tuple[str, ...]:
@@ -412,7 +422,7 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
     for entry in compared:
         study = entry.best_study()
         trial = refitted_trial(study)
-        family = family_of(ledger.stored_config(trial)).name.upper()
+        family = family_of(ledger.stored_config(trial)).name
         holdout = ledger.stored_holdout(study)
         rows = holdout[TUNED].get("y_true")
         if truth is not None and rows != truth:
@@ -424,16 +434,17 @@ def versus_table(results: ComparisonResults) -> pd.DataFrame:
         scores = list(entry.test_scores().values())
         over = statistics.t_interval(scores) if len(scores) > 1 else None
         name = entry.comparison.name
-        models[f"tuned {family} ({name})"] = holdout[TUNED]
-        extra[f"tuned {family} ({name})"] = {
+        tuned = f"{model_label(TUNED, family)} ({name})"
+        models[tuned] = holdout[TUNED]
+        extra[tuned] = {
             "comparison": name,
             "cv_score": float(trial.values[0]),
             "studies": len(scores),
             "test_mean": float(np.mean(scores)),
             "test_interval": interval_text(over) if over is not None else "n/a (one study)",
         }
-        models[f"baseline {family}"] = holdout[BASELINE]
-        extra[f"baseline {family}"] = {"comparison": name, "cv_score": entry.baseline_cv()}
+        models[model_label(BASELINE, family)] = holdout[BASELINE]
+        extra[model_label(BASELINE, family)] = {"comparison": name, "cv_score": entry.baseline_cv()}
     metrics = (comparison.metric, *(m for m in ("accuracy",) if m != comparison.metric))
     table = holdout_table(models, next(iter(models)), metrics)
     info = pd.DataFrame([{**extra[model]} for model in table["model"]])
