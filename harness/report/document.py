@@ -53,7 +53,7 @@ from harness.report.notebook import (
 )
 from harness.report.references import bibliography, cite
 from harness.report.tuned_model import class_metrics
-from harness.results import efficiency
+from harness.results import efficiency, generalization, statistics
 from harness.results.leaderboard import baselines_table
 from harness.results.loading import ComparisonResults
 from harness.search.strategies import DEFAULT_STARTUP_TRIALS
@@ -127,16 +127,26 @@ def _header(ctx: ReportContext) -> str:
     )
 
 
+def _change_text(holdout: Mapping[str, Any], metric: str, change: float) -> str:
+    """Tuned minus baseline on the held-out rows, with the paired interval where rows are stored."""
+    paired = generalization.holdout_difference(holdout, TUNED, BASELINE, metric)
+    if paired is None:
+        reason = generalization.why_no_interval(holdout, BASELINE, metric)
+        return f"{change:+.4f}, a point value; {reason}"
+    difference = paired.difference
+    sign = 1 if METRICS[metric].greater_is_better else -1
+    low, high = sorted((sign * difference.low, sign * difference.high))
+    reading = "better" if low > 0 else "worse" if high < 0 else "within the noise"
+    return f"{difference.format('+.4f')}, {reading}"
+
+
 def _holdout_text(ctx: ReportContext) -> str:
     before, after = ctx.holdout[BASELINE]["scores"], ctx.holdout[TUNED]["scores"]
     lines = []
     for metric in HEADLINE_METRICS:
-        change = after[metric] - before[metric]
-        better = change * (1 if METRICS[metric].greater_is_better else -1)
-        verdict = "better" if better > 0 else "worse" if better < 0 else "unchanged"
         lines.append(
             f"{metric}: {before[metric]:.4f} before, {after[metric]:.4f} after "
-            f"({change:+.4f}, {verdict})"
+            f"({_change_text(ctx.holdout, metric, after[metric] - before[metric])})"
         )
     per_class = []
     for model in (BASELINE, TUNED):
@@ -152,7 +162,10 @@ def _holdout_text(ctx: ReportContext) -> str:
             f"Tuned = the best configuration ({ctx.study.study_name}, trial "
             f"#{ctx.trial.number}); before = the unoptimized baseline. Both were trained on the "
             f"{len(ctx.train.y)} search rows and scored once on the {len(ctx.test.y)} held-out "
-            "rows (precision, recall and F1 macro-averaged):",
+            "rows (precision, recall and F1 macro-averaged). The change carries its 95% "
+            "interval, a paired percentile bootstrap over the same rows (the leaderboard's "
+            "`holdout` table), and is called better or worse only where that interval "
+            "excludes zero:",
             bullets(lines),
             "Every model on the held-out split, with the reference baselines: random forest "
             f"{cite('breiman2001')}, k-nearest neighbours {cite('cover1967')}, logistic "
@@ -417,12 +430,21 @@ def _per_seed(ctx: ReportContext) -> pd.Series:
     return efficiency.final_incumbents(ctx.results.frame, budget=ctx.comparison.trials)
 
 
+def _tuned_interval(ctx: ReportContext) -> statistics.Interval | None:
+    """The tuned model's held-out interval in the objective, where the rows give one."""
+    if forecast.is_forecast(ctx) or ctx.metric not in evidence.LABEL_METRICS:
+        return None
+    return evidence.holdout_interval(ctx.holdout, TUNED, ctx.metric)
+
+
 def _summary_section(ctx: ReportContext) -> str:
     supported = []
     if ctx.comparative:
         supported += evidence.strategy_evidence(_per_seed(ctx), trials=ctx.comparison.trials)
         if "generalization" in ctx.tables:
-            supported += evidence.gap_evidence(ctx.tables["generalization"])
+            supported += evidence.gap_evidence(
+                ctx.tables["generalization"], test_interval=_tuned_interval(ctx)
+            )
     if forecast.is_forecast(ctx):
         supported += forecast.summary_evidence(ctx)
     else:

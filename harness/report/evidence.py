@@ -122,8 +122,8 @@ def method_notes(*, n_seeds: int, optimum_known: bool, optimum_source: str = "")
         f"{cite('student1908')}, which keep their coverage at small n; the interquartile "
         f"means carry stratified BCa bootstrap intervals {cite('efron1987')}; only the "
         f"efficiency and curve bands are percentile bootstrap intervals {cite('efron1979')}, "
-        f"which under-cover at {n_seeds} seeds (about a third too narrow at 5): read them as "
-        "descriptive. Every 'significant' comes from pairwise Wilcoxon signed-rank tests with "
+        f"which under-cover at {n_seeds} seeds (more than a third too narrow at 5): read them "
+        "as descriptive. Every 'significant' comes from pairwise Wilcoxon signed-rank tests with "
         "Holm's correction, and the critical-difference diagram draws the same test's groups; "
         f"overlap of intervals is not a test {cite('demsar2006')}.",
     ]
@@ -266,14 +266,40 @@ def strategy_evidence(
     return sentences
 
 
-def gap_evidence(generalization: pd.DataFrame) -> list[str]:
-    """CV-to-test gap per strategy, and whether the CV leaders overfit the CV most.
+def _rho(correlation: statistics.RankCorrelation) -> str:
+    p = correlation.pvalue
+    shown = f"{p:.2f}" if p >= 0.01 else f"{p:.2g}"
+    return (
+        f"Spearman's rho {correlation.rho:+.2f}, permutation p = {shown} "
+        f"over {correlation.n} strategies"
+    )
+
+
+def gap_evidence(
+    generalization: pd.DataFrame,
+    *,
+    test_interval: statistics.Interval | None = None,
+    alpha: float = ALPHA,
+) -> list[str]:
+    """CV-to-test gap per strategy, and what its intervals and rank tests support.
 
     Parameters
     ----------
     generalization : pandas.DataFrame
         :func:`harness.results.generalization.gap_table`: ``strategy``,
-        ``seeds``, ``cv_score``, ``test_score``, ``gap``.
+        ``seeds``, ``cv_score``, ``test_score``, ``gap``, ``ci_low``, ``ci_high``.
+    test_interval : Interval, optional
+        One tuned model's held-out interval on the same rows, the yardstick for
+        how far apart the strategies' held-out means are.
+    alpha : float
+        Level of the rank tests (:func:`harness.results.statistics.rank_correlation`).
+
+    Returns
+    -------
+    list of str
+        The gaps; that CV overstates the held-out score where every gap's
+        interval says so; a relation between CV score and gap, or between the
+        CV and held-out orders, only where its permutation test finds one.
     """
     table = generalization.sort_values("cv_score", ascending=False, kind="stable")
     parts = [
@@ -285,30 +311,62 @@ def gap_evidence(generalization: pd.DataFrame) -> list[str]:
         f"CV-to-test gap (held-out minus CV score of each run's incumbent, mean over {seeds} "
         f"seeds), in order of CV score: {'; '.join(parts)}."
     ]
+    below = table.loc[table["ci_high"] < 0, "strategy"] if "ci_high" in table else ()
+    if len(below) == len(table):
+        sentences.append(
+            "Every strategy's incumbents score lower on the held-out rows than in CV, each "
+            "gap's 95% t-interval over seeds excluding zero: the best CV score a search "
+            "finds overstates what its model scores on new rows."
+        )
+    elif len(below):
+        sentences.append(
+            f"For {names(list(below))} the held-out score is below the CV score (the gap's 95% "
+            "t-interval over seeds excludes zero); for the others the interval includes zero."
+        )
     if len(table) < 3:
         return sentences
-    top = list(table["strategy"].iloc[:2])
-    top_gaps = table["gap"].iloc[:2]
-    rest = table["gap"].iloc[2:]
+    # Two orderings of n strategies are the most extreme: below that no test can say anything.
+    testable = 2 / math.factorial(len(table)) < alpha
+    if not testable:
+        sentences.append(
+            f"With {len(table)} strategies no rank correlation can reach p < {alpha:g} (the "
+            f"smallest two-sided permutation p is {2 / math.factorial(len(table)):.2f}), so no "
+            "relation across strategies is tested."
+        )
+    else:
+        gap = statistics.rank_correlation(table["cv_score"], table["gap"])
+        if gap.pvalue < alpha:
+            larger = "larger" if gap.rho < 0 else "smaller"
+            sentences.append(
+                f"Across strategies, higher CV scores go with {larger} gaps ({_rho(gap)})."
+            )
+        elif not math.isnan(gap.pvalue):
+            sentences.append(
+                f"No relation between a strategy's CV score and its gap is shown ({_rho(gap)})."
+            )
     held_out = table.sort_values("test_score", ascending=False, kind="stable").iloc[0]
-    rho = table["cv_score"].rank().corr(table["gap"].rank())
-    if top_gaps.max() < rest.min():
-        sentences.append(
-            f"The CV leaders, {names(top)}, overfit the CV most: theirs are the two largest "
-            f"gaps (Spearman correlation of CV score and gap across strategies {rho:+.2f})."
+    if held_out.strategy == table.iloc[0].strategy:
+        return sentences
+    spread = float(table["test_score"].max() - table["test_score"].min())
+    sentence = (
+        f"On held-out rows the order differs: {held_out.strategy} has the highest mean "
+        f"test score ({held_out.test_score:.4f}), {table.iloc[0].strategy} (first on CV) "
+        f"{table.iloc[0].test_score:.4f}; the strategies' held-out means span {spread:.4f}"
+    )
+    if test_interval is not None and math.isfinite(test_interval.high - test_interval.low):
+        width = test_interval.high - test_interval.low
+        relation = "less than" if spread < width else "against"
+        sentence += (
+            f", {relation} the {width:.4f} width of one model's 95% interval on these "
+            f"{test_interval.n} rows"
         )
-    elif rho < 0:
-        sentences.append(
-            f"Higher CV scores go with larger gaps (Spearman correlation across strategies "
-            f"{rho:+.2f}): part of the CV ranking is selection on fold noise."
-        )
-    if held_out.strategy != table.iloc[0].strategy:
-        sentences.append(
-            f"On held-out rows the order differs: {held_out.strategy} has the highest mean "
-            f"test score ({held_out.test_score:.4f}), {table.iloc[0].strategy} (first on CV) "
-            f"{table.iloc[0].test_score:.4f}; these are means over {seeds} seeds of scores on "
-            "the same held-out rows, each with a standard error of about 0.03."
-        )
+    order = statistics.rank_correlation(table["cv_score"], table["test_score"])
+    if testable and order.pvalue < alpha:
+        follows = "follows" if order.rho > 0 else "runs against"
+        sentence += f"; overall the held-out order {follows} the CV order ({_rho(order)})"
+    elif testable and not math.isnan(order.pvalue):
+        sentence += f"; the CV order is not shown to predict it ({_rho(order)})"
+    sentences.append(sentence + ".")
     return sentences
 
 

@@ -67,10 +67,11 @@ def zoom_floor(curves: pd.DataFrame, column: str) -> float | None:
 
 
 def _seconds_label(frame: pd.DataFrame) -> str:
-    """What the seconds axis measures: the run's process CPU seconds, or wall seconds."""
-    if efficiency.clock(frame) == "CPU":
-        return "process CPU seconds of the run"
-    return "wall seconds since the run's first trial"
+    """What the seconds axis measures: CPU, simulated or wall seconds (:func:`efficiency.clock`)."""
+    return {
+        "CPU": "process CPU seconds of the run",
+        "simulated": "simulated seconds of the replay",
+    }.get(efficiency.clock(frame), "wall seconds since the run's first trial")
 
 
 def incumbent_figure(

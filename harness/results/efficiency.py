@@ -110,13 +110,18 @@ def prepare_trials(frame: pd.DataFrame, budget: int | None) -> pd.DataFrame:
 
 
 def clock(frame: pd.DataFrame) -> str:
-    """``"CPU"`` where every trial recorded its process CPU time, else ``"wall"``.
+    """``"CPU"`` where every trial recorded its process CPU time, ``"simulated"`` for a
+    replay, else ``"wall"``.
 
     Time-based curves, times to target and speed-ups use process CPU seconds
-    (``elapsed_cpu_seconds``), which a loaded machine does not inflate; studies
-    stored before CPU time was recorded (or replays, whose clock is simulated)
-    fall back to wall seconds, and the tables say which.
+    (``elapsed_cpu_seconds``), which a loaded machine does not inflate; a replay's
+    seconds are its simulated clock (the table's stored seconds,
+    :mod:`harness.study.replay`); studies stored before CPU time was recorded fall
+    back to wall seconds; the tables say which.
     """
+    simulated = frame.get("simulated")
+    if simulated is not None and not simulated.empty and simulated.eq(True).all():
+        return "simulated"
     column = frame.get("elapsed_cpu_seconds")
     if column is None or column.empty or column.isna().any():
         return "wall"

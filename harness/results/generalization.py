@@ -33,6 +33,13 @@ from harness.results.ranking import interval_text
 from harness.study.metrics import compute_metric, get_metric, task_of
 
 NOT_STORED = "not stored (no per-row predictions in the held-out results)"
+NOT_REPRODUCED = (
+    "n/a: the stored per-row values do not reproduce the stored score (probabilities stored "
+    "to 6 decimals, which turned the smallest into 0; newer studies keep 7 significant digits)"
+)
+#: Largest gap between a stored score and the same metric recomputed from the stored rows that
+#: still counts as the same number: half the last digit the outputs print.
+REPRODUCE_TOLERANCE = 5e-5
 #: Bootstrap resamples of the held-out rows: every held-out interval, in every output, uses these.
 HOLDOUT_BOOT = 2000
 #: Seed of the held-out bootstraps.
@@ -147,6 +154,35 @@ def _scorable(data: tuple | None, metric: str) -> bool:
     return data is not None and not (metric in ("log_loss", "roc_auc_ovr") and data[2] is None)
 
 
+def _reproduces(holdout: Mapping[str, Any], name: str, metric: str, data: tuple) -> bool:
+    """Whether the stored rows give the stored score, so an interval from them describes it.
+
+    A sample of the rows (more than :data:`harness.study.holdout.STORED_ROWS`) cannot
+    give the whole split's score and is not held to it.
+    """
+    result = holdout[name]
+    stored = result.get("scores", {}).get(metric)
+    truth, predicted, proba, labels = data
+    confusion = result.get("confusion")
+    if stored is None or (confusion is not None and int(np.sum(confusion)) != len(truth)):
+        return True
+    value = _metric(metric, predicted, proba, labels)(truth, np.arange(len(truth)))
+    return bool(abs(value - float(stored)) <= REPRODUCE_TOLERANCE)
+
+
+def _rows_for(holdout: Mapping[str, Any], name: str, metric: str) -> tuple | None:
+    """Model ``name``'s stored rows where they can score ``metric`` and give its stored score."""
+    data = _rows_of(holdout, name)
+    if not _scorable(data, metric) or not _reproduces(holdout, name, metric, data):
+        return None
+    return data
+
+
+def why_no_interval(holdout: Mapping[str, Any], name: str, metric: str) -> str:
+    """Why model ``name`` has no held-out interval of ``metric``: the text every output prints."""
+    return NOT_STORED if not _scorable(_rows_of(holdout, name), metric) else NOT_REPRODUCED
+
+
 def holdout_interval(
     holdout: Mapping[str, Any], model: str, metric: str, *, confidence: float = 0.95
 ) -> statistics.Interval | None:
@@ -154,10 +190,11 @@ def holdout_interval(
 
     A percentile bootstrap over the test rows (:data:`HOLDOUT_BOOT` resamples,
     seed :data:`HOLDOUT_SEED`; moving blocks for a time series), from the stored
-    per-row predictions and probabilities. None where they are not stored.
+    per-row predictions and probabilities. None where they are not stored or do
+    not reproduce the stored score (:func:`why_no_interval` says which).
     """
-    data = _rows_of(holdout, model)
-    if not _scorable(data, metric):
+    data = _rows_for(holdout, model, metric)
+    if data is None:
         return None
     truth, predicted, proba, labels = data
     return statistics.bootstrap_metric_interval(
@@ -176,11 +213,11 @@ def holdout_difference(
 ) -> statistics.PairedBootstrap | None:
     """Model ``a`` minus model ``b`` on the same held-out rows: the paired bootstrap.
 
-    None where either model's per-row predictions are not stored or the row
-    counts differ.
+    None where either model's per-row predictions are not stored, do not
+    reproduce its stored score, or the row counts differ.
     """
-    rows_a, rows_b = _rows_of(holdout, a), _rows_of(holdout, b)
-    if not (_scorable(rows_a, metric) and _scorable(rows_b, metric)):
+    rows_a, rows_b = _rows_for(holdout, a, metric), _rows_for(holdout, b, metric)
+    if rows_a is None or rows_b is None:
         return None
     if len(rows_a[0]) != len(rows_b[0]) or not np.array_equal(rows_a[0], rows_b[0]):
         return None
@@ -237,10 +274,10 @@ def holdout_table(
                 "model": model,
                 "metric": metric,
                 "score": float(result["scores"].get(metric, float("nan"))),
-                "rows": np.nan,
+                "rows": np.nan if data is None else len(data[0]),
                 "ci_low": np.nan,
                 "ci_high": np.nan,
-                "interval": NOT_STORED,
+                "interval": why_no_interval(holdout, model, metric),
                 "tuned_minus": np.nan,
                 "tuned_minus_low": np.nan,
                 "tuned_minus_high": np.nan,

@@ -54,7 +54,7 @@ GLOSSARY = {
     "auc_nr": "mean normalized regret over trials 1..T (0 = optimum, 1 = random search)",
     "auc_regret": "mean of best known score minus median incumbent over trials 1..T",
     "ttt_trials": "median trials to reach the q = 0.1 target (n/a: censored, see `targets`)",
-    "ttt_seconds": "median seconds (process CPU seconds; see `clock`) to reach it (n/a: "
+    "ttt_seconds": "median seconds (which seconds: see `clock`) to reach it (n/a: "
     "censored, see `targets`)",
     "ttt_censored": "yes: half the runs or more missed the target, so the median is only a bound",
     "success": "share of runs that reached the target",
@@ -111,7 +111,7 @@ GLOSSARY = {
     "(inf: none did)",
     "ert_seconds": "the same in seconds",
     "median_trials": "median trials to the target; '>= x' where half the seeds or more missed it",
-    "median_seconds": "median seconds (CPU where recorded, see `efficiency`'s `clock`) to the "
+    "median_seconds": "median seconds (which seconds: see `efficiency`'s `clock`) to the "
     "target, as a bound where censored",
     "lowest_ert": "lowest finite ERT in trials at this target (a description, not a test)",
     "optimum": "where the optimum comes from",
@@ -134,8 +134,9 @@ GLOSSARY = {
     "load_average": "mean over the trials of the machine's 1-minute load average when each ended",
     "run_cpu_seconds": "median over seeds of a run's process CPU time (the fair cost)",
     "cpu_seconds": "mean process CPU seconds per trial, proposal included",
-    "clock": "what the seconds columns measure: process CPU seconds, or wall seconds for "
-    "studies stored before CPU time was recorded",
+    "clock": "what the seconds columns measure: process CPU seconds, a replay's simulated "
+    "seconds (the replayed table's stored seconds), or wall seconds for studies stored before "
+    "CPU time was recorded",
     "fit_seconds": "mean seconds per trial spent fitting (all folds)",
     "predict_seconds": "mean seconds per trial spent predicting (n/a: not recorded)",
     "suggest_seconds": "mean seconds per trial spent proposing the configuration",
@@ -167,7 +168,7 @@ GLOSSARY = {
     "model": "held-out model",
     "metric": "held-out metric",
     "score": "stored held-out score",
-    "rows": "held-out rows behind the interval",
+    "rows": "held-out rows behind the score and its interval",
     "tuned_minus": "tuned model minus this one on the same rows (paired bootstrap)",
     "tuned_minus_low": "lower end of the paired bootstrap interval of `tuned_minus`",
     "tuned_minus_high": "upper end of that interval",

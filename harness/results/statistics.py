@@ -21,6 +21,9 @@ One module, built on well-kept libraries, so that each number has one owner:
 * the Bayesian signed-rank test with a region of practical equivalence
   (:func:`bayes_signed_rank`, ``baycomp``; Benavoli et al. 2017), which can say
   "practically equivalent" where a frequentist test only says "not separated";
+* Spearman's rank correlation with an exact permutation test
+  (:func:`rank_correlation`, :func:`scipy.stats.permutation_test`) for relations
+  across a handful of strategies;
 * how many seeds a paired comparison would need (:func:`seeds_needed`,
   :class:`statsmodels.stats.power.TTestPower`);
 * held-out comparisons of two models on the same test rows (paired bootstrap
@@ -994,6 +997,76 @@ def seeds_needed(
         if n_w > max_seeds:
             n_w = math.inf
     return SeedsNeeded(effect, n_t, n_w, alpha, power)
+
+
+@dataclass(frozen=True)
+class RankCorrelation:
+    """Spearman's rank correlation of paired values and its permutation p-value.
+
+    Attributes
+    ----------
+    rho : float
+        Spearman's rho, in [-1, 1]; NaN where it is undefined.
+    pvalue : float
+        Two-sided permutation p-value of ``rho`` under no association; NaN
+        where ``rho`` is.
+    n : int
+        Pairs behind it.
+    """
+
+    rho: float
+    pvalue: float
+    n: int
+
+
+#: Pairings a rank correlation's permutation test enumerates exactly (8! = 40,320);
+#: beyond that it draws this many at random, from a fixed seed.
+EXACT_PAIRINGS = 40_320
+
+
+def rank_correlation(x: ArrayLike, y: ArrayLike, *, seed: int = 0) -> RankCorrelation:
+    """Spearman's rank correlation with a permutation test, exact for up to 8 pairs.
+
+    At the handful of strategies a comparison has, the t approximation of
+    :func:`scipy.stats.spearmanr` is off; :func:`scipy.stats.permutation_test`
+    over every pairing is exact (3 pairs can never give p below 1/3).
+
+    Parameters
+    ----------
+    x, y : array_like of shape (n,)
+        Paired values; pairs with a NaN are dropped.
+    seed : int, default=0
+        Seeds the random pairings beyond :data:`EXACT_PAIRINGS`.
+
+    Returns
+    -------
+    RankCorrelation
+        NaN ``rho`` and ``pvalue`` for fewer than 3 pairs or a constant sample.
+    """
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = stats.rankdata(a[keep]), stats.rankdata(b[keep])
+    n = int(a.size)
+    if n < 3 or np.all(a == a[0]) or np.all(b == b[0]):
+        return RankCorrelation(float("nan"), float("nan"), n)
+    centred = b - b.mean()
+
+    def pearson(ranks: np.ndarray, axis: int = -1) -> np.ndarray:
+        deviation = ranks - ranks.mean(axis=axis, keepdims=True)
+        cross = (deviation * centred).sum(axis=axis)
+        return cross / np.sqrt((deviation**2).sum(axis=axis) * (centred**2).sum())
+
+    exact = math.factorial(n) <= EXACT_PAIRINGS
+    result = stats.permutation_test(
+        (a,),
+        pearson,
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=np.inf if exact else 9_999,
+        alternative="two-sided",
+        rng=np.random.default_rng(seed),
+    )
+    return RankCorrelation(float(result.statistic), float(min(result.pvalue, 1.0)), n)
 
 
 def _smallest_n(effect: float, alpha: float, power: float, max_seeds: int) -> float:

@@ -53,6 +53,17 @@ IMPORTANCE_ROWS = 5_000
 """Most held-out rows the permutation importance is computed on (a seeded random sample)."""
 IMPORTANCE_REPEATS = 10
 PROBA_DECIMALS = 6
+"""Decimals of the stored forecasts and permutation importances."""
+PROBA_DIGITS = 7
+"""Significant digits of the stored probabilities: a probability of 1e-9 stays 1e-9 (six
+decimals made it 0, and the log loss of the stored rows then differed from the score)."""
+
+
+def significant(values: np.ndarray, digits: int = PROBA_DIGITS) -> list:
+    """``values`` as nested lists of floats rounded to ``digits`` significant digits."""
+    array = np.asarray(values, dtype=float)
+    rounded = np.array([float(f"{value:.{digits}g}") for value in array.ravel()])
+    return rounded.reshape(array.shape).tolist()
 
 
 def baseline_models(
@@ -205,7 +216,7 @@ def _fit_and_score(
         "history": _history(model),
         "train_rows": fit_on.n_samples,
         "predicted": [_plain(label) for label in predicted[stored]],
-        "proba": np.round(proba[stored], PROBA_DECIMALS).tolist(),
+        "proba": significant(proba[stored]),
     }
     n_parameters = getattr(model[-1], "n_parameters_", None)
     if n_parameters is not None:  # the networks' trainable parameter count

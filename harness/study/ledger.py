@@ -221,6 +221,7 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
             "state": trial.state.name,
             "value": trial.values[0] if complete else float("nan"),
             "elapsed_seconds": trial.user_attrs.get(SIM_END, elapsed),
+            "simulated": SIM_END in trial.user_attrs,
             SUGGEST_SECONDS: trial.user_attrs.get(SUGGEST_SECONDS, float("nan")),
             TRIAL_SECONDS: trial.user_attrs.get(TRIAL_SECONDS, float("nan")),
             CPU_SECONDS: trial.user_attrs.get(CPU_SECONDS, float("nan")),

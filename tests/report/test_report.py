@@ -25,12 +25,13 @@ from harness.report.recommendations import WILCOXON_MIN_PAIRS, final_advice, imb
 from harness.report.references import REFERENCES
 from harness.report.sections import STRATEGY_RATIONALE
 from harness.report.tuned_model import class_metrics, param_importances
-from harness.results import efficiency
+from harness.results import efficiency, generalization
 from harness.results.loading import load_results, refitted_trial
 from harness.search.strategies import STRATEGIES
 from harness.study import ledger
 from harness.study.comparison import load_comparison
 from harness.study.holdout import BASELINE, TUNED
+from harness.study.metrics import METRICS
 
 # End to end: trains or rebuilds whole comparisons (the fast tier, -m 'not slow', skips it).
 pytestmark = pytest.mark.slow
@@ -156,11 +157,23 @@ def test_the_best_study_is_chosen_by_cv_score(results):
 
 
 def test_before_and_after_numbers_are_the_stored_ones(results, text):
-    holdout = results.best_study().user_attrs[ledger.HOLDOUT]
+    holdout = ledger.stored_holdout(results.best_study())
     for metric in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "log_loss"):
         before = holdout[BASELINE]["scores"][metric]
         after = holdout[TUNED]["scores"][metric]
-        assert f"- {metric}: {before:.4f} before, {after:.4f} after ({after - before:+.4f}" in text
+        line = f"- {metric}: {before:.4f} before, {after:.4f} after ({after - before:+.4f}"
+        assert line in text
+        # The change carries the paired interval the leaderboard's holdout table prints, and
+        # a verdict only where that interval excludes zero.
+        paired = generalization.holdout_difference(holdout, TUNED, BASELINE, metric)
+        assert paired is not None
+        interval = paired.difference
+        shown = text.split(line, 1)[1].split("\n", 1)[0]
+        assert shown.startswith(interval.format("+.4f")[len(f"{after - before:+.4f}") :])
+        sign = 1 if METRICS[metric].greater_is_better else -1
+        low, high = sorted((sign * interval.low, sign * interval.high))
+        verdict = "better" if low > 0 else "worse" if high < 0 else "within the noise"
+        assert shown.endswith(f", {verdict})")
 
 
 def test_per_class_metrics_reproduce_the_stored_macro_scores(results):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import f1_score
 
 from harness.data.datasets import TELECONNECT_WORDS
 from harness.report import business, evidence, recommendations
+from harness.results import statistics as sig
 from harness.study.holdout import BASELINE, MAJORITY, TUNED
 
 
@@ -94,7 +96,8 @@ def test_the_report_prints_the_leaderboards_held_out_interval():
             "predicted": predicted.tolist(),
             "proba": proba.tolist(),
             "y_true": truth.tolist(),
-            "scores": {"f1_macro": 0.0},
+            # The score the rows give: rows that do not give it get no interval.
+            "scores": {"f1_macro": f1_score(truth, predicted, average="macro")},
         }
     table = holdout_table(held, TUNED, ("f1_macro",)).set_index("model")
     report = evidence.holdout_interval(held, TUNED, "f1_macro")
@@ -185,6 +188,8 @@ def test_paired_predictions_are_used_when_stored():
     held = _holdout([[90, 10], [0, 100]], [[88, 12], [0, 100]])
     held[TUNED].update(predicted=a.tolist(), y_true=truth.tolist())
     held["logistic regression"].update(predicted=b.tolist(), y_true=truth.tolist())
+    held[TUNED]["scores"]["accuracy"] = 0.95  # what the rows give
+    held["logistic regression"]["scores"]["accuracy"] = 0.94
     interval, paired = evidence.holdout_difference(held, TUNED, "logistic regression", "accuracy")
     assert paired
     assert interval.estimate == pytest.approx(0.01)
@@ -198,22 +203,61 @@ def test_rows_from_confusion_rebuild_the_matrix():
     assert list(predicted) == [0, 0, 0, 1, 1, 1]
 
 
-def test_gap_evidence_says_when_the_cv_leaders_overfit_most():
+def _gaps(cv: list[float], test: list[float], half_width: float = 0.005) -> pd.DataFrame:
+    strategies = ["gp", "tpe", "grid", "random", "qmc", "cmaes", "skopt", "bayesopt"]
     table = pd.DataFrame(
-        {
-            "strategy": ["gp", "tpe", "grid", "random"],
-            "seeds": [5] * 4,
-            "cv_score": [0.41, 0.40, 0.39, 0.38],
-            "test_score": [0.36, 0.35, 0.377, 0.36],
-        }
+        {"strategy": strategies[: len(cv)], "seeds": 10, "cv_score": cv, "test_score": test}
     )
     table["gap"] = table["test_score"] - table["cv_score"]
+    table["ci_low"], table["ci_high"] = table["gap"] - half_width, table["gap"] + half_width
+    return table
+
+
+def test_gap_evidence_claims_a_relation_only_where_its_permutation_test_finds_one():
+    cv = [0.48, 0.47, 0.46, 0.45, 0.44, 0.43, 0.42, 0.41]
+    # Gaps grow steadily with the CV score: rho = -1 over 8 strategies, exact p = 2 / 8!.
+    related = " ".join(evidence.gap_evidence(_gaps(cv, [0.36] * 8)))
+    assert "higher CV scores go with larger gaps (Spearman's rho -1.00, permutation p = 5e-05" in (
+        related
+    )
+    assert "Every strategy's incumbents score lower on the held-out rows than in CV" in related
+    # The CV order shuffled on the held-out rows: no relation, and none is claimed.
+    close = [0.410 - i / 1000 for i in range(8)]
+    test = [0.37, 0.40, 0.38, 0.36, 0.39, 0.35, 0.38, 0.37]
+    unrelated = " ".join(evidence.gap_evidence(_gaps(close, test)))
+    assert "go with" not in unrelated and "No relation between" in unrelated
+    assert "the CV order is not shown to predict it (Spearman's rho" in unrelated
+    assert "tpe has the highest mean test score (0.4000), gp (first on CV) 0.3700" in unrelated
+    assert "no relation across strategies is tested" not in unrelated
+    assert "On held-out rows the order differs" not in " ".join(
+        evidence.gap_evidence(_gaps(cv, [0.40 - i / 100 for i in range(8)]))
+    )
+
+
+def test_gap_evidence_with_three_strategies_tests_nothing_across_them():
+    # wine-white's shape: gaps in perfect order, which three strategies can never show.
+    table = _gaps([0.570, 0.563, 0.560], [0.581, 0.582, 0.595], half_width=0.03)
     text = " ".join(evidence.gap_evidence(table))
-    assert "The CV leaders, gp and tpe, overfit the CV most" in text
-    assert "grid has the highest mean test score (0.3770)" in text
-    table["test_score"] = table["cv_score"] - 0.01
-    table["gap"] = -0.01
-    assert "overfit the CV most" not in " ".join(evidence.gap_evidence(table))
+    assert "With 3 strategies no rank correlation can reach p < 0.05" in text
+    assert "smallest two-sided permutation p is 0.33" in text
+    assert "go with" not in text and "overfit" not in text and "Spearman" not in text
+    # Intervals that include zero: no claim that CV overstates the held-out score.
+    assert "score lower on the held-out rows" not in text
+    assert "held-out means span 0.0140." in text
+
+
+def test_gap_evidence_measures_the_held_out_spread_against_one_models_interval():
+    cv = [0.48, 0.47, 0.46, 0.45, 0.44]
+    table = _gaps(cv, [0.36, 0.37, 0.35, 0.36, 0.36])
+    interval = sig.Interval(0.36, 0.30, 0.43, 200, 0.03, "percentile", 0.95, unit="rows")
+    text = " ".join(evidence.gap_evidence(table, test_interval=interval))
+    assert "span 0.0200, less than the 0.1300 width of one model's 95% interval on these 200" in (
+        text
+    )
+    some = table.assign(ci_high=[-0.1, 0.01, -0.1, 0.01, 0.01])
+    assert "For gp and grid the held-out score is below the CV score" in " ".join(
+        evidence.gap_evidence(some)
+    )
 
 
 def test_failures_per_strategy_and_never_running_values_are_disclosed():

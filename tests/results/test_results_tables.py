@@ -283,6 +283,44 @@ def test_holdout_with_per_row_predictions_has_intervals_and_paired_tests():
     assert forest["paired_p"] < 0.05 and forest["mcnemar_p"] < 0.05
 
 
+def test_rows_that_do_not_give_the_stored_score_get_no_interval():
+    from sklearn.metrics import log_loss
+
+    from harness.study.holdout import significant
+
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 2, 100)
+    # A confident model: a row's true class at 1e-9 (log loss 20.7 on that row).
+    sure = np.where(truth == 0, 0.999, 0.001)
+    sure[0] = 1e-9 if truth[0] == 0 else 1 - 1e-9
+    proba = np.column_stack([sure, 1 - sure])
+    score = float(log_loss(truth, proba, labels=[0, 1]))
+
+    def holdout(stored: list) -> dict:
+        entry = {
+            "scores": {"log_loss": score, "accuracy": float(np.mean((sure < 0.5) == truth))},
+            "predicted": (sure < 0.5).astype(int).tolist(),
+            "proba": stored,
+            "labels": [0, 1],
+            "confusion": [[0, 0], [0, len(truth)]],
+        }
+        return {"y_true": truth.tolist(), "tuned MLP": entry, "forest": dict(entry)}
+
+    # Six decimals turn 1e-9 into 0: the stored rows give another log loss than the score.
+    lossy = holdout(np.round(proba, 6).tolist())
+    table = generalization.holdout_table(lossy, "tuned MLP", ("log_loss", "accuracy"))
+    table = table.set_index(["model", "metric"])
+    assert table.loc[("tuned MLP", "log_loss"), "interval"] == generalization.NOT_REPRODUCED
+    assert np.isnan(table.loc[("forest", "log_loss"), "tuned_minus"])
+    assert table.loc[("tuned MLP", "accuracy"), "interval"].startswith("[")
+    assert generalization.holdout_interval(lossy, "tuned MLP", "log_loss") is None
+    # Seven significant digits keep it: the rows give the score, and the interval holds it.
+    kept = holdout(significant(proba))
+    interval = generalization.holdout_interval(kept, "tuned MLP", "log_loss")
+    assert interval is not None and interval.estimate == pytest.approx(score, abs=1e-6)
+    assert interval.low < score < interval.high
+
+
 def test_versus_baselines_counts_studies():
     baselines = pd.DataFrame({"baseline": ["forest"], "test_f1_macro": [0.36]})
     table = generalization.beaten_table({"a": 0.37, "b": 0.35, "c": 0.36}, baselines, "f1_macro")
