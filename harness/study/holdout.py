@@ -171,7 +171,7 @@ def score_on_holdout(
         in the order of ``models``; ``history`` is the networks' learning curve, empty
         for the other models; ``n_parameters`` (networks only) their trainable
         parameter count; ``predicted`` (labels) and ``proba`` (one row per held-out row,
-        columns in the order of ``labels``, rounded to 6 decimals) cover the held-out
+        columns in the order of ``labels``, to 7 significant digits) cover the held-out
         rows of :func:`sample_positions` (every row up to :data:`STORED_ROWS`), in test
         order. The models are fitted in place.
     """

@@ -11,6 +11,7 @@ from harness.commands._summary import model_lines
 from harness.data.datasets import load_dataset
 from harness.data.splits import holdout_split
 from harness.model.ensemble_pipeline import TREES, VOTING
+from harness.results import generalization
 from harness.results.generalization import holdout_confirmation
 from harness.search.space import load_space
 from harness.study import ledger
@@ -73,6 +74,13 @@ def test_refit_cross_validates_the_references_on_the_studys_folds(tmp_path):
     assert any("tuned minus it" in line for line in lines)
     if choice.chosen != TUNED:
         assert any("behind it in CV" in line for line in lines)
+    # The stored rows give every stored score, so every held-out interval describes it
+    # (probabilities rounded to 6 decimals once turned a confident baseline's smallest into 0).
+    holdout = ledger.stored_holdout(study)
+    for name, entry in holdout.items():
+        for metric in entry["scores"]:
+            interval = generalization.holdout_interval(holdout, name, metric)
+            assert interval is not None, (name, metric)
 
 
 def _held_out(predicted: list[int], truth: list[int]) -> dict:
