@@ -129,12 +129,23 @@ def campaign_summary(
         else:
             change = "gain" if difference.estimate > 0 else "loss"
             verdict = f"a {change} these {n} {w.rows} cannot confirm"
+        # Whole percents unless they would print two different shares as one (99% to 99%).
+        spec = ".0%" if f"{before.estimate:.0%}" != f"{accuracy.estimate:.0%}" else ".1%"
         sentences.append(
-            f"Tuning moved that share from {before.estimate:.0%} (the unoptimized model) to "
-            f"{accuracy.estimate:.0%}: {difference.estimate:+.1%} "
-            f"[{difference.low:+.1%}, {difference.high:+.1%}] (95% interval, {how}), {verdict}."
+            f"Tuning moved that share from {before.estimate:{spec}} (the unoptimized model) to "
+            f"{accuracy.estimate:{spec}}: {_signed_share(difference.estimate)} "
+            f"[{_signed_share(difference.low)}, {_signed_share(difference.high)}] "
+            f"(95% interval, {how}), {verdict}."
         )
     return sentences
+
+
+def _signed_share(value: float) -> str:
+    """``+0.6%``; a value that one decimal would print as zero keeps its sign (``-0.01%``)."""
+    text = f"{value:+.1%}"
+    if value != 0 and float(text.rstrip("%")) == 0:
+        text = f"{value * 100:+.1g}%"
+    return text
 
 
 def segment_changes(

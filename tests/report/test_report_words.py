@@ -219,3 +219,17 @@ def test_the_change_from_tuning_is_called_a_gain_or_a_loss_by_its_sign(tuned, ve
     last = business.campaign_summary(holdout, {}, words=TELECONNECT_WORDS)[-1]
     assert last.endswith(verdict) or verdict in last
     assert ("gain" in last) == ("gain" in verdict)
+
+
+def test_shares_that_round_alike_keep_a_decimal_and_a_bound_keeps_its_sign():
+    # 360 digits: 355 right before tuning, 357 after; two whole percents would both say 99%.
+    right = {TUNED: 357, BASELINE: 355}
+    holdout = {
+        model: {"labels": [0, 1], "confusion": [[180, 0], [360 - count, count - 180]]}
+        for model, count in right.items()
+    }
+    text = business.campaign_summary(holdout, {}, words=TELECONNECT_WORDS)[-1]
+    assert text.startswith("Tuning moved that share from 98.6% (the unoptimized model) to 99.2%")
+    assert "99% (the unoptimized model) to 99%" not in text
+    assert business._signed_share(-0.0001) == "-0.01%"
+    assert business._signed_share(0.006) == "+0.6%" and business._signed_share(0.0) == "+0.0%"
