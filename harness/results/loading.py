@@ -95,7 +95,7 @@ class ComparisonResults:
                 stored[-1],
                 f"each replayed table's own optimum ({stored[0]:.4f} to {stored[-1]:.4f}): a "
                 "seed's regret and targets are measured against the optimum of the table it "
-                f"replayed, expressed on the scale of the best table ({stored[-1]:.4f})",
+                "replayed, expressed on the scale of the best table",
             )
         pool = [
             t.values[0]

@@ -404,6 +404,9 @@ def test_regret_on_several_tables_is_measured_against_each_tables_own_optimum(
     run_replay(comparison)
     results = load_results(comparison)
     assert "each replayed table's own optimum" in results.optimum_info().source
+    # The label names the best table's optimum once (it was printed twice, "(x) (x)").
+    assert results.optimum_info().label.count(f"{max(optima):.4f}") == 2  # range and value
+    assert not results.optimum_info().label.endswith(f"({max(optima):.4f}) ({max(optima):.4f})")
     # Grid search visits all six points of either table: zero regret against its own table.
     curves = comparison_tables(results)["curves"]
     last = curves[(curves["strategy"] == "grid") & (curves["trial"] == 6)]
