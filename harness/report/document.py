@@ -165,7 +165,8 @@ def _holdout_text(ctx: ReportContext) -> str:
             "rows (precision, recall and F1 macro-averaged). The change carries its 95% "
             "interval, a paired percentile bootstrap over the same rows (the leaderboard's "
             "`holdout` table), and is called better or worse only where that interval "
-            "excludes zero:",
+            "excludes zero (one uncorrected interval per metric; the summary's verdicts across "
+            "models are Holm-corrected):",
             bullets(lines),
             "Every model on the held-out split, with the reference baselines: random forest "
             f"{cite('breiman2001')}, k-nearest neighbours {cite('cover1967')}, logistic "

@@ -432,14 +432,6 @@ def holdout_difference(
     return interval, False
 
 
-def _relation(interval: statistics.Interval, a: str, b: str, metric: str) -> str:
-    if interval.low > 0:
-        return f"{a} scores higher than {b} on {metric}"
-    if interval.high < 0:
-        return f"{a} scores lower than {b} on {metric}"
-    return f"the held-out rows do not separate {a} from {b} on {metric}"
-
-
 def holdout_evidence(
     holdout: Mapping[str, Mapping[str, Any]],
     *,
@@ -475,15 +467,28 @@ def holdout_evidence(
     shown = metric if metric in LABEL_METRICS else "accuracy"
     tuned = holdout[TUNED]
     me = model_label(TUNED, family)
-    references = [name for name in holdout if name not in (TUNED, MAJORITY)]
+    references = [
+        name
+        for name, entry in holdout.items()
+        if isinstance(entry, Mapping) and name not in (TUNED, MAJORITY)
+    ]
     paired_all = True
     parts, groups = [], {"higher": [], "lower": [], "apart": []}
+    # The verdicts are Holm-corrected over every model the tuned one is compared with (the
+    # leaderboard's `holdout` table, their one owner); an unpaired model has no p-value.
+    table = generalization.holdout_table(holdout, TUNED, (shown,)).set_index("model")
+    family_size = int(table["paired_holm_p"].notna().sum())
     for name in references:
         interval, paired = holdout_difference(holdout, TUNED, name, shown)
         paired_all &= paired
         label = model_label(name, family)
         parts.append(f"{label} {_t(interval, '+.4f')}")
-        side = "higher" if interval.low > 0 else "lower" if interval.high < 0 else "apart"
+        holm_p = table["paired_holm_p"].get(name, float("nan"))
+        if math.isnan(holm_p):
+            label += " (uncorrected interval)"
+            side = "higher" if interval.low > 0 else "lower" if interval.high < 0 else "apart"
+        else:
+            side = "apart" if holm_p >= ALPHA else "higher" if interval.estimate > 0 else "lower"
         groups[side].append(label)
     score = holdout_interval(holdout, TUNED, shown)
     how = (
@@ -503,21 +508,30 @@ def holdout_evidence(
     if groups["higher"]:
         verdicts.append(f"the {me} scores higher than {names(groups['higher'])}")
     if groups["lower"]:
-        verdicts.append(f"it scores lower than {names(groups['lower'])}")
+        who = "it" if verdicts else f"the {me}"
+        verdicts.append(f"{who} scores lower than {names(groups['lower'])}")
     if groups["apart"]:
-        verdicts.append(
-            f"the held-out rows do not separate it from {names(groups['apart'])} (the "
-            "interval includes zero)"
-        )
+        who = "it" if verdicts else f"the {me}"
+        verdicts.append(f"the held-out rows do not separate {who} from {names(groups['apart'])}")
     if verdicts:
-        text = "; ".join(verdicts) + "."
-        sentences.append(text[0].upper() + text[1:])
+        test = (
+            f"With Holm's correction {cite('holm1979')} over the {family_size} paired bootstrap "
+            f"p-values of the leaderboard's `holdout` table ({shown}, every model against the "
+            f"{me}), "
+            if family_size
+            else "By the intervals above, "
+        )
+        sentences.append(test + "; ".join(verdicts) + ".")
     sign_of = {m: 1 if METRICS[m].greater_is_better else -1 for m in HEADLINE_METRICS}
     better = []
     for m in HEADLINE_METRICS:
-        mine = tuned["scores"][m]
-        rivals = {n: holdout[n]["scores"][m] for n in references if n != BASELINE}
-        if not rivals:
+        mine = tuned["scores"].get(m)
+        rivals = {
+            n: holdout[n]["scores"][m]
+            for n in references
+            if n != BASELINE and m in holdout[n]["scores"]
+        }
+        if mine is None or not rivals:
             continue
         best = max(rivals, key=lambda n: sign_of[m] * rivals[n])
         if sign_of[m] * (rivals[best] - mine) > 0:

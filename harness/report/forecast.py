@@ -21,9 +21,10 @@ from matplotlib.figure import Figure
 from harness.data.splits import make_folds
 from harness.model.families import family_of, get_family
 from harness.report.context import ReportContext, markdown_table
+from harness.report.references import cite
 from harness.results import statistics
 from harness.results.generalization import HOLDOUT_BOOT, holdout_table
-from harness.results.leaderboard import baselines_table
+from harness.results.leaderboard import ALPHA, baselines_table
 from harness.results.ranking import interval_text
 from harness.study import ledger
 from harness.study.holdout import BASELINE, TUNED
@@ -237,20 +238,25 @@ def summary_evidence(ctx: ReportContext) -> list[str]:
         f"On the {len(_truth(ctx))} held-out steps the {TUNED_NAME} forecasts with RMSE "
         f"{tuned['rmse']:.4g} {tuned['rmse_interval']} ({_bootstrap_text(len(_truth(ctx)))})."
     ]
-    for _, row in table.iloc[1:].iterrows():
-        low_high = row["difference_interval"]
-        excludes = _excludes_zero(low_high)
+    references = table.iloc[1:]
+    # One family: the tuned model against every reference on the same held-out steps.
+    holm = statistics.holm(references["paired_p"].to_numpy(dtype=float))
+    for (_, row), holm_p in zip(references.iterrows(), holm, strict=True):
         verdict = (
-            "the tuned model errs less"
-            if excludes and row["tuned_minus"] < 0
-            else "the tuned model errs more"
-            if excludes
-            else "the interval includes zero: no difference is shown"
+            f"no difference is shown (Holm-corrected p = {holm_p:.3g})"
+            if not holm_p < ALPHA
+            else f"the tuned model errs {'less' if row['tuned_minus'] < 0 else 'more'} "
+            f"(Holm-corrected p = {holm_p:.3g})"
         )
         claims.append(
             f"Against the {row['model']} (RMSE {row['rmse']:.4g} {row['rmse_interval']}): "
-            f"difference {row['tuned_minus']:+.4g} {low_high}, p = {row['paired_p']:.3g}; "
-            f"{verdict}."
+            f"difference {row['tuned_minus']:+.4g} {row['difference_interval']}, p = "
+            f"{row['paired_p']:.3g}; {verdict}."
+        )
+    if len(references) > 1:
+        claims.append(
+            f"Holm's correction {cite('holm1979')} runs over the {len(references)} paired "
+            "bootstrap p-values above, one per reference model."
         )
     return claims
 

@@ -253,7 +253,8 @@ def holdout_table(
         ``ci_high`` (:func:`holdout_interval`), ``interval`` (text, or
         :data:`NOT_STORED`), ``tuned_minus`` (tuned minus this model, paired
         bootstrap over the same rows: :func:`holdout_difference`) with its interval
-        ``tuned_minus_low``, ``tuned_minus_high``, ``paired_p`` and ``mcnemar_p`` (exact,
+        ``tuned_minus_low``, ``tuned_minus_high``, ``paired_p``, ``paired_holm_p`` (``paired_p``
+        with Holm's correction over the models compared on that metric) and ``mcnemar_p`` (exact,
         on correct/incorrect; the same for every metric of a model).
     """
     rows = []
@@ -305,7 +306,15 @@ def holdout_table(
                         paired_p=paired.pvalue,
                     )
             rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table.assign(paired_holm_p=pd.Series(dtype=float))
+    # One family per metric: the tuned model against every other model on the same rows.
+    holm_p = table.groupby("metric", sort=False)["paired_p"].transform(
+        lambda p: pd.Series(statistics.holm(p.to_numpy()), index=p.index)
+    )
+    table.insert(table.columns.get_loc("paired_p") + 1, "paired_holm_p", holm_p)
+    return table
 
 
 def _paired(metric, tuned_rows, data, confidence, block=1) -> statistics.PairedBootstrap:

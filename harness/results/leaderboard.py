@@ -173,6 +173,7 @@ GLOSSARY = {
     "tuned_minus_low": "lower end of the paired bootstrap interval of `tuned_minus`",
     "tuned_minus_high": "upper end of that interval",
     "paired_p": "paired bootstrap p of that difference",
+    "paired_holm_p": "paired_p with Holm's correction over the models compared on this metric",
     "mcnemar_p": "exact McNemar p, tuned against this model, on correct/incorrect rows",
     "hypervolume": "volume the study's trials dominate on the comparison's normalised "
     "objectives, up to the worst observed value of each (0 to 1, greater is better)",

@@ -157,7 +157,10 @@ def test_a_tiny_held_out_difference_is_not_called_ahead():
     # 101 vs 100 of 200 right: the interval of the difference includes zero.
     held = _holdout([[51, 49], [50, 50]], [[50, 50], [50, 50]])
     text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
-    assert "do not separate it from baseline MLP and logistic regression" in text
+    assert (
+        "do not separate the tuned MLP from baseline MLP (uncorrected interval) and logistic "
+        "regression (uncorrected interval)" in text
+    )
     assert "ahead" not in text and "scores higher" not in text
     assert "unpaired" in text
 
@@ -165,7 +168,45 @@ def test_a_tiny_held_out_difference_is_not_called_ahead():
 def test_a_large_held_out_difference_is_called_higher():
     held = _holdout([[90, 10], [10, 90]], [[50, 50], [50, 50]])
     text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
-    assert "The tuned MLP scores higher than baseline MLP and logistic regression" in text
+    assert (
+        "By the intervals above, the tuned MLP scores higher than baseline MLP (uncorrected "
+        "interval) and logistic regression (uncorrected interval)" in text
+    )
+
+
+def test_held_out_verdicts_are_holm_corrected_over_the_compared_models():
+    truth = np.repeat([0, 1], 100)
+    tuned = truth.copy()
+    tuned[:60] = 1 - tuned[:60]  # 140 of 200 right
+    right, wrong = np.flatnonzero(tuned == truth), np.flatnonzero(tuned != truth)
+
+    def rival(wins: int, losses: int) -> np.ndarray:
+        # ``wins`` rows only the tuned model gets right, ``losses`` rows only the rival does.
+        predicted = tuned.copy()
+        predicted[right[:wins]] = 1 - predicted[right[:wins]]
+        predicted[wrong[:losses]] = 1 - predicted[wrong[:losses]]
+        return predicted
+
+    held = {"y_true": truth.tolist()}
+    models = {TUNED: tuned, "forest": rival(25, 5), "boosting": rival(13, 4)}
+    models |= {"knn": tuned.copy(), "logistic": tuned.copy()}
+    for name, predicted in models.items():
+        accuracy = float(np.mean(predicted == truth))
+        held[name] = {
+            "labels": [0, 1],
+            "predicted": predicted.tolist(),
+            "scores": {"accuracy": accuracy},
+        }
+    interval, paired = evidence.holdout_difference(held, TUNED, "boosting", "accuracy")
+    assert paired and interval.low > 0  # alone, boosting's interval excludes zero ...
+    text = " ".join(evidence.holdout_evidence(held, metric="accuracy", n_test=200))
+    # ... but not after Holm's correction over the four comparisons.
+    assert "With Holm's correction (Holm, 1979) over the 4 paired bootstrap p-values" in text
+    assert (
+        "the tuned MLP scores higher than forest; the held-out rows do not separate it from "
+        in (text)
+    )
+    assert "separate it from boosting, knn and logistic." in text
 
 
 def test_a_reference_with_the_better_log_loss_is_named():
