@@ -326,12 +326,13 @@ def gap_evidence(
     if len(table) < 3:
         return sentences
     # Two orderings of n strategies are the most extreme: below that no test can say anything.
-    testable = 2 / math.factorial(len(table)) < alpha
+    smallest_p = 2 / math.factorial(len(table))
+    testable = smallest_p < alpha
     if not testable:
         sentences.append(
             f"With {len(table)} strategies no rank correlation can reach p < {alpha:g} (the "
-            f"smallest two-sided permutation p is {2 / math.factorial(len(table)):.2f}), so no "
-            "relation across strategies is tested."
+            f"smallest two-sided permutation p is {smallest_p:.2f}), so no relation across "
+            "strategies is tested."
         )
     else:
         gap = statistics.rank_correlation(table["cv_score"], table["gap"])
@@ -474,16 +475,20 @@ def holdout_evidence(
     ]
     paired_all = True
     parts, groups = [], {"higher": [], "lower": [], "apart": []}
-    # The verdicts are Holm-corrected over every model the tuned one is compared with (the
-    # leaderboard's `holdout` table, their one owner); an unpaired model has no p-value.
-    table = generalization.holdout_table(holdout, TUNED, (shown,)).set_index("model")
-    family_size = int(table["paired_holm_p"].notna().sum())
+    # The verdicts are Holm-corrected over every model the tuned one is paired with, as in the
+    # leaderboard's `holdout` table; an unpaired model has no p-value.
+    compared = generalization.paired_differences(holdout, TUNED, shown)
+    holm = generalization.holm_adjusted(compared)
+    family_size = len(holm)
     for name in references:
-        interval, paired = holdout_difference(holdout, TUNED, name, shown)
+        if name in compared:
+            interval, paired = compared[name].difference, True
+        else:
+            interval, paired = holdout_difference(holdout, TUNED, name, shown)
         paired_all &= paired
         label = model_label(name, family)
         parts.append(f"{label} {_t(interval, '+.4f')}")
-        holm_p = table["paired_holm_p"].get(name, float("nan"))
+        holm_p = holm.get(name, float("nan"))
         if math.isnan(holm_p):
             label += " (uncorrected interval)"
             side = "higher" if interval.low > 0 else "lower" if interval.high < 0 else "apart"

@@ -263,6 +263,8 @@ def holdout_table(
         metrics = metrics[:1]  # nothing to resample: one line per model says so
     # McNemar (right or wrong per row) has no meaning for a time series' forecasts.
     regression = task_of(metrics) == "regression"
+    compared = {m: paired_differences(holdout, tuned, m, confidence=confidence) for m in metrics}
+    holm = {metric: holm_adjusted(differences) for metric, differences in compared.items()}
     for model, result in holdout.items():
         if not isinstance(result, Mapping) or "scores" not in result:
             continue
@@ -271,50 +273,71 @@ def holdout_table(
         if data is not None and tuned_rows is not None and model != tuned and not regression:
             mcnemar = statistics.mcnemar_test(data[0], tuned_rows[1], data[1]).pvalue
         for metric in metrics:
-            row = {
-                "model": model,
-                "metric": metric,
-                "score": float(result["scores"].get(metric, float("nan"))),
-                "rows": np.nan if data is None else len(data[0]),
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-                "interval": why_no_interval(holdout, model, metric),
-                "tuned_minus": np.nan,
-                "tuned_minus_low": np.nan,
-                "tuned_minus_high": np.nan,
-                "paired_p": np.nan,
-                "mcnemar_p": mcnemar,
-            }
             interval = holdout_interval(holdout, model, metric, confidence=confidence)
-            if interval is not None:
-                row.update(
-                    rows=interval.n,
-                    ci_low=float(interval.low),
-                    ci_high=float(interval.high),
-                    interval=interval_text(interval),
-                )
-                paired = None
-                if tuned_rows is not None and model != tuned:
-                    paired = holdout_difference(
-                        holdout, tuned, model, metric, confidence=confidence
-                    )
-                if paired is not None:
-                    row.update(
-                        tuned_minus=float(paired.difference.estimate),
-                        tuned_minus_low=float(paired.difference.low),
-                        tuned_minus_high=float(paired.difference.high),
-                        paired_p=paired.pvalue,
-                    )
-            rows.append(row)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table.assign(paired_holm_p=pd.Series(dtype=float))
-    # One family per metric: the tuned model against every other model on the same rows.
-    holm_p = table.groupby("metric", sort=False)["paired_p"].transform(
-        lambda p: pd.Series(statistics.holm(p.to_numpy()), index=p.index)
-    )
-    table.insert(table.columns.get_loc("paired_p") + 1, "paired_holm_p", holm_p)
-    return table
+            paired = compared[metric].get(model)
+            difference = paired.difference if paired is not None else None
+            rows.append(
+                {
+                    "model": model,
+                    "metric": metric,
+                    "score": float(result["scores"].get(metric, float("nan"))),
+                    "rows": np.nan if data is None else len(data[0]),
+                    "ci_low": np.nan if interval is None else float(interval.low),
+                    "ci_high": np.nan if interval is None else float(interval.high),
+                    "interval": (
+                        why_no_interval(holdout, model, metric)
+                        if interval is None
+                        else interval_text(interval)
+                    ),
+                    "tuned_minus": np.nan if paired is None else float(difference.estimate),
+                    "tuned_minus_low": np.nan if paired is None else float(difference.low),
+                    "tuned_minus_high": np.nan if paired is None else float(difference.high),
+                    "paired_p": np.nan if paired is None else paired.pvalue,
+                    "paired_holm_p": holm[metric].get(model, np.nan),
+                    "mcnemar_p": mcnemar,
+                }
+            )
+    columns = [
+        "model",
+        "metric",
+        "score",
+        "rows",
+        "ci_low",
+        "ci_high",
+        "interval",
+        "tuned_minus",
+        "tuned_minus_low",
+        "tuned_minus_high",
+        "paired_p",
+        "paired_holm_p",
+        "mcnemar_p",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def paired_differences(
+    holdout: Mapping[str, Any], tuned: str, metric: str, *, confidence: float = 0.95
+) -> dict[str, statistics.PairedBootstrap]:
+    """The tuned model minus every other stored model on the same held-out rows.
+
+    Only the models :func:`holdout_difference` can pair with the tuned one; in
+    the order of ``holdout``.
+    """
+    differences = {}
+    for model, result in holdout.items():
+        if model == tuned or not isinstance(result, Mapping) or "scores" not in result:
+            continue
+        paired = holdout_difference(holdout, tuned, model, metric, confidence=confidence)
+        if paired is not None:
+            differences[model] = paired
+    return differences
+
+
+def holm_adjusted(differences: Mapping[str, statistics.PairedBootstrap]) -> dict[str, float]:
+    """Each paired p-value with Holm's correction over the family ``differences`` (one metric:
+    the tuned model against every model it is paired with)."""
+    adjusted = statistics.holm([paired.pvalue for paired in differences.values()])
+    return {model: float(p) for model, p in zip(differences, adjusted, strict=True)}
 
 
 def _paired(metric, tuned_rows, data, confidence, block=1) -> statistics.PairedBootstrap:

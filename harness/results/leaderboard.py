@@ -729,7 +729,7 @@ def leaderboard_tables(
         if key.startswith("by_"):
             tables[key] = _with_interval_text(table)
         for column in MODEL_NAME_COLUMNS.get(key, ()):
-            tables[key] = table.assign(
+            tables[key] = tables[key].assign(
                 **{column: [generalization.model_label(name, family) for name in table[column]]}
             )
     return tables
