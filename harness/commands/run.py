@@ -148,21 +148,14 @@ def main(args: argparse.Namespace) -> int:
     from harness.model.pipeline import build_pipeline
     from harness.search.space import load_space
     from harness.study import ledger
-    from harness.study.checks import check_budget
+    from harness.study.checks import BUDGET_NAMES, check_budget
     from harness.study.holdout import refit_best
     from harness.study.loop import StudySpec, create_study, run_study
     from harness.study.metrics import default_metric
     from harness.study.objectives import parse_objectives
     from harness.study.run_settings import RunSettings
 
-    check_budget(
-        trials=args.trials,
-        folds=args.folds,
-        test_size=args.test_size,
-        timeout=args.timeout,
-        trial_timeout=args.trial_timeout,
-        workers=args.workers,
-    )
+    check_budget(**{name: getattr(args, name) for name in BUDGET_NAMES})
     space = load_space(args.space)
     dataset = dataset_from_args(args)
     # The name names the leaderboard and model files: check it before any work.

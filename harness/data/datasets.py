@@ -148,36 +148,38 @@ class Vocabulary:
 NEUTRAL = Vocabulary()
 """The words of a dataset without its own (a CSV file, synthetic data): rows and classes."""
 
-TELECONNECT_WORDS = Vocabulary(
-    row="customer",
-    rows="customers",
-    group="segment",
-    groups="segments",
-    audience="campaign planners",
-    section="Segments and campaigns",
-    grouping="segmentation",
-    use="order a contact list or to pick which offer a customer sees first, not to decide "
-    "alone who gets which service",
-    act="target campaigns",
-    selecting="a campaign contacts",
-    selection="contact",
-    ranking="Targeting",
-    everyone="everyone",
-)
-"""Teleconnect's words: telecom customers in service segments, for campaign planners."""
+VOCABULARIES_FILE = Path(__file__).with_name("vocabularies.toml")
+"""The datasets' own words, one table per :class:`Vocabulary`: report copy, kept out of the code."""
 
-WINE_QUALITY_WORDS = Vocabulary(
-    row="wine",
-    rows="wines",
-    group="quality grade",
-    groups="quality grades",
-    audience="wine makers",
-    grouping="quality grading",
-    use="choose which wines a taster checks first, not to grade a wine alone",
-    act="grade wines",
-    selecting="a taster checks",
-    selection="tasting",
-)
+
+def read_vocabularies(path: str | os.PathLike[str] = VOCABULARIES_FILE) -> dict[str, Vocabulary]:
+    """Read a file of vocabularies: one TOML table of :class:`Vocabulary` words each.
+
+    Raises
+    ------
+    ValueError
+        For a key that is not a :class:`Vocabulary` field, or a value that is not text.
+    """
+    import tomllib
+    from dataclasses import fields
+
+    known = {f.name for f in fields(Vocabulary)}
+    vocabularies = {}
+    for name, words in tomllib.loads(Path(path).read_text(encoding="utf-8")).items():
+        unknown = sorted(set(words) - known)
+        if unknown or not all(isinstance(value, str) for value in words.values()):
+            raise ValueError(
+                f"{path}: [{name}] may only give text for {', '.join(sorted(known))}; "
+                f"found {', '.join(unknown) or 'a value that is not text'}"
+            )
+        vocabularies[name] = Vocabulary(**words)
+    return vocabularies
+
+
+_VOCABULARIES = read_vocabularies()
+TELECONNECT_WORDS = _VOCABULARIES["teleconnect"]
+"""Teleconnect's words: telecom customers in service segments, for campaign planners."""
+WINE_QUALITY_WORDS = _VOCABULARIES["wine-quality"]
 """The Wine Quality files' words: wines graded by tasters, for wine makers."""
 
 
@@ -716,6 +718,9 @@ def load_dataset(
     Returns
     -------
     Dataset
+        With the registry's description, class names and vocabulary (the words
+        its reports use); a file whose sha256 differs from the published one
+        warns with :class:`ChecksumWarning`.
 
     Raises
     ------
@@ -914,6 +919,8 @@ def load_csv(
     Returns
     -------
     Dataset
+        Named after the file's stem unless ``name`` is given, its ``source``
+        the file's absolute path.
 
     Raises
     ------

@@ -75,12 +75,10 @@ class NetworkTreeEnsemble(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        The class labels, sorted.
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when ``X`` was a DataFrame with string column names.
+    classes_, n_features_in_, feature_names_in_
+        scikit-learn's fitted attributes: the sorted class labels, the number of
+        features seen during ``fit`` and, for a DataFrame with string column
+        names, those names.
     ensemble_ : VotingClassifier or StackingClassifier
         The fitted scikit-learn ensemble.
     network_ : MLPClassifier or None

@@ -861,20 +861,21 @@ def predict_proba_population(
 ) -> list[np.ndarray]:
     """Class probabilities of each member's model on its rows, grouped into stacked passes.
 
+    :func:`~harness.model.fold_trainer.predict_proba_folds` with one spec per member.
+
     Parameters
     ----------
-    fits : sequence of FoldFit
-        Trained members (:func:`train_population`).
-    specs : sequence of NetSpec
-        Their settings.
+    fits, specs : sequence of FoldFit, sequence of NetSpec
+        The trained members (:func:`train_population`) and their settings.
     X_list : sequence of ndarray
-        ``X_list[i]`` of shape (n_i, n_features): the rows member ``i`` predicts.
+        The rows each member predicts, an ``(n_i, n_features)`` array per member.
     device : str, default="cpu"
+        Torch device to compute on.
 
     Returns
     -------
     list of ndarray
-        ``(n_i, n_classes)`` float64 softmax probabilities, one array per member.
+        Float64 softmax probabilities, an ``(n_i, n_classes)`` array per member.
     """
     if not (len(fits) == len(specs) == len(X_list)):
         raise ValueError(f"{len(fits)} fits, {len(specs)} specs and {len(X_list)} row arrays.")

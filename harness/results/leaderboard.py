@@ -477,6 +477,15 @@ def final_score_table(
 ) -> pd.DataFrame:
     """Strategies ranked by mean final incumbent, with intervals, tests and failure rates.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trials of one task, as :func:`harness.study.ledger.trials_frame` returns them.
+    budget : int, optional
+        Trials per run that count; default the longest run.
+    n_boot, seed : int
+        Bootstrap resamples and generator seed of the intervals over seeds.
+
     Returns
     -------
     pandas.DataFrame
@@ -544,13 +553,22 @@ def curve_table(
 ) -> pd.DataFrame:
     """The incumbent curves by trials, sampled at :data:`CHECKPOINTS` of the budget.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Trials of one task.
+    optimum, reference
+        The regret's optimum and reference strategy
+        (:func:`harness.results.efficiency.regret_curves`).
+    budget, n_boot, seed
+        As in :func:`final_score_table`; the intervals and ranks are over seeds.
+
     Returns
     -------
     pandas.DataFrame
         One row per strategy and checkpoint: ``trial``, ``startup`` (true up to
         the shared start-up, where strategies may be the same random draws), the
-        median incumbent
-        over seeds with its bootstrap interval, its normalized regret and the
+        median incumbent over seeds with its bootstrap interval, its normalized regret and the
         strategy's mean rank at that point, and how many seeds stand behind it.
     """
     boot = {"n_boot": n_boot, "seed": seed}

@@ -26,7 +26,7 @@ class Pruner:
     Attributes
     ----------
     name : str
-        The name used on the command line and in comparison files.
+        What ``--pruner`` and a comparison file's ``pruner`` key call it.
     description : str
         One line for listings.
     factory : callable

@@ -665,6 +665,7 @@ def parse_space(
     Returns
     -------
     SearchSpace
+        The validated space: its parameters, conditions and fixed settings.
 
     Raises
     ------
@@ -720,6 +721,7 @@ def load_space(
     Returns
     -------
     SearchSpace
+        As :func:`parse_space` builds it, named after the file's stem.
 
     Raises
     ------

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from harness.errors import ConfigError
 
+BUDGET_NAMES = ("trials", "folds", "test_size", "timeout", "trial_timeout", "workers")
+"""The budget's parts as :func:`check_budget` names them: ``harness run``'s options too."""
+
 
 def check_budget(
     *,

@@ -156,11 +156,10 @@ def evaluate_config(
         Its ``trainer`` says which trainer ran.
     """
     callbacks = [fold_callbacks(index) for index in range(len(folds))] if fold_callbacks else []
+    run = _CrossValidation(config, dataset, folds, random_state, deadline, on_fold)
     if chosen_trainer(config, any(callbacks), trainer) == "sequential":
-        return _evaluate_sequential(
-            config, dataset, folds, random_state, deadline, on_fold, callbacks
-        )
-    return _evaluate_batched(config, dataset, folds, random_state, deadline, on_fold, on_epoch)
+        return run.sequential(callbacks)
+    return run.batched(on_epoch)
 
 
 def chosen_trainer(config: Mapping[str, Any], fold_callbacks: bool, trainer: str = "auto") -> str:
@@ -195,87 +194,89 @@ def chosen_trainer(config: Mapping[str, Any], fold_callbacks: bool, trainer: str
     return "sequential" if trainer == "sequential" or needs_sequential else "batched"
 
 
-def _evaluate_sequential(
-    config: Mapping[str, Any],
-    dataset: Dataset,
-    folds: Sequence[Fold],
-    random_state: int,
-    deadline: float | None,
-    on_fold: Callable[[int, FoldResult], None] | None,
-    callbacks: Sequence[list],
-) -> Evaluation:
-    X, y = dataset.X, dataset.y.to_numpy()
-    evaluation = Evaluation(trainer="sequential")
-    for index, (train, test) in enumerate(folds):
-        model = build_pipeline(config, dataset, y[train], random_state=random_state)
-        extra = callbacks[index] if callbacks else []
-        if "callbacks" in model[-1].get_params(deep=False):
-            model.set_params(model__callbacks=[TrialGuard(deadline), *extra])
-        elif extra:
-            raise ConfigError(
-                f"the {family_of(config).name!r} family reports no epochs to prune on: "
-                "use prune_on = 'folds'"
+@dataclass(frozen=True)
+class _CrossValidation:
+    """One configuration's cross-validation: what both trainers are given."""
+
+    config: Mapping[str, Any]
+    dataset: Dataset
+    folds: Sequence[Fold]
+    random_state: int
+    deadline: float | None
+    on_fold: Callable[[int, FoldResult], None] | None
+
+    def sequential(self, callbacks: Sequence[list]) -> Evaluation:
+        """Fit one scikit-learn pipeline per fold, with its skorch callbacks."""
+        X, y = self.dataset.X, self.dataset.y.to_numpy()
+        evaluation = Evaluation(trainer="sequential")
+        for index, (train, test) in enumerate(self.folds):
+            model = build_pipeline(
+                self.config, self.dataset, y[train], random_state=self.random_state
             )
-        elif deadline is not None and time.monotonic() > deadline:
-            # An estimator without callbacks cannot be stopped inside a fit: stop between folds.
-            raise TrialStopped(f"trial time limit exceeded before fold {index + 1}")
-        result = fit_and_score(model, X.iloc[train], y[train], X.iloc[test], y[test])
-        evaluation.folds.append(result)
-        if on_fold is not None:
-            on_fold(index, result)
-    return evaluation
+            extra = callbacks[index] if callbacks else []
+            if "callbacks" in model[-1].get_params(deep=False):
+                model.set_params(model__callbacks=[TrialGuard(self.deadline), *extra])
+            elif extra:
+                raise ConfigError(
+                    f"the {family_of(self.config).name!r} family reports no epochs to prune on: "
+                    "use prune_on = 'folds'"
+                )
+            elif self.deadline is not None and time.monotonic() > self.deadline:
+                # An estimator without callbacks cannot be stopped inside a fit: stop between folds.
+                raise TrialStopped(f"trial time limit exceeded before fold {index + 1}")
+            result = fit_and_score(model, X.iloc[train], y[train], X.iloc[test], y[test])
+            evaluation.folds.append(result)
+            if self.on_fold is not None:
+                self.on_fold(index, result)
+        return evaluation
 
+    def batched(self, on_epoch: Callable[[int, float], None] | None) -> Evaluation:
+        """Train the K folds as one stacked network (:mod:`harness.model.fold_trainer`)."""
+        from harness.model import fold_trainer
 
-def _evaluate_batched(
-    config: Mapping[str, Any],
-    dataset: Dataset,
-    folds: Sequence[Fold],
-    random_state: int,
-    deadline: float | None,
-    on_fold: Callable[[int, FoldResult], None] | None,
-    on_epoch: Callable[[int, float], None] | None,
-) -> Evaluation:
-    from harness.model import fold_trainer
-
-    y = dataset.y.to_numpy()
-    classes = np.unique(y)
-    started = time.perf_counter()
-    columns = FoldPreprocessor(dataset)
-    prepared, X_tests, prep_seconds = [], [], []
-    for train, test in folds:
-        begun = time.perf_counter()
-        # built per fold: the resampler is sized to the fold's labels
-        model = build_pipeline(config, dataset, y[train], random_state=random_state)[-1]
-        X_train, X_test = columns.fit_transform(train, test)
-        prepared.append(model.prepare_fit(X_train, y[train], classes))
-        X_tests.append(X_test)
-        prep_seconds.append(time.perf_counter() - begun)
-    spec = fold_trainer.net_spec_like_estimator(model, prepared[0].X_train.shape[1], len(classes))
-    device = _device(model.device)
-
-    def each_epoch(epoch: int, losses: np.ndarray, valid_acc: np.ndarray) -> None:
-        check_progress(losses, epoch, deadline)
-        if on_epoch is not None and np.isfinite(valid_acc).any():
-            on_epoch(epoch - 1, float(np.nanmean(valid_acc)))
-
-    trained = time.perf_counter()
-    fits = fold_trainer.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
-    train_share = (time.perf_counter() - trained) / len(folds)
-    begun = time.perf_counter()
-    probas = fold_trainer.predict_proba_folds(fits, spec, X_tests, device=device)
-    predict_share = (time.perf_counter() - begun) / len(folds)
-    evaluation = Evaluation(trainer="batched")
-    for index, ((_, test), proba) in enumerate(zip(folds, probas, strict=True)):
-        y_pred = classes[np.argmax(proba, axis=1)]
-        scores = score_predictions(y[test], y_pred, proba, classes)
-        result = FoldResult(
-            scores, prep_seconds[index] + train_share, predict_share, prepared[index].resampling
+        y = self.dataset.y.to_numpy()
+        classes = np.unique(y)
+        started = time.perf_counter()
+        columns = FoldPreprocessor(self.dataset)
+        prepared, X_tests, prep_seconds = [], [], []
+        for train, test in self.folds:
+            begun = time.perf_counter()
+            # built per fold: the resampler is sized to the fold's labels
+            model = build_pipeline(
+                self.config, self.dataset, y[train], random_state=self.random_state
+            )[-1]
+            X_train, X_test = columns.fit_transform(train, test)
+            prepared.append(model.prepare_fit(X_train, y[train], classes))
+            X_tests.append(X_test)
+            prep_seconds.append(time.perf_counter() - begun)
+        spec = fold_trainer.net_spec_like_estimator(
+            model, prepared[0].X_train.shape[1], len(classes)
         )
-        evaluation.folds.append(result)
-        if on_fold is not None:
-            on_fold(index, result)
-    evaluation.seconds = time.perf_counter() - started
-    return evaluation
+        device = _device(model.device)
+
+        def each_epoch(epoch: int, losses: np.ndarray, valid_acc: np.ndarray) -> None:
+            check_progress(losses, epoch, self.deadline)
+            if on_epoch is not None and np.isfinite(valid_acc).any():
+                on_epoch(epoch - 1, float(np.nanmean(valid_acc)))
+
+        trained = time.perf_counter()
+        fits = fold_trainer.train_folds(prepared, spec, device=device, on_epoch=each_epoch)
+        train_share = (time.perf_counter() - trained) / len(self.folds)
+        begun = time.perf_counter()
+        probas = fold_trainer.predict_proba_folds(fits, spec, X_tests, device=device)
+        predict_share = (time.perf_counter() - begun) / len(self.folds)
+        evaluation = Evaluation(trainer="batched")
+        for index, ((_, test), proba) in enumerate(zip(self.folds, probas, strict=True)):
+            y_pred = classes[np.argmax(proba, axis=1)]
+            scores = score_predictions(y[test], y_pred, proba, classes)
+            result = FoldResult(
+                scores, prep_seconds[index] + train_share, predict_share, prepared[index].resampling
+            )
+            evaluation.folds.append(result)
+            if self.on_fold is not None:
+                self.on_fold(index, result)
+        evaluation.seconds = time.perf_counter() - started
+        return evaluation
 
 
 POPULATION = "population"

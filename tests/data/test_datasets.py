@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from harness.data.datasets import (
     list_datasets,
     load_csv,
     load_dataset,
+    read_vocabularies,
     resolve_data_dir,
 )
 from harness.data.splits import check_class_counts
@@ -114,6 +116,20 @@ def test_a_dataset_carries_its_registered_words_and_a_csv_file_neutral_ones(writ
     assert dataset.vocabulary == NEUTRAL
     assert dataset.take([0, 1]).vocabulary == NEUTRAL
     assert dataset.with_class_names("x=Ex").vocabulary == NEUTRAL
+
+
+def test_the_words_file_takes_vocabulary_fields_and_text_only(tmp_path):
+    good = tmp_path / "words.toml"
+    good.write_text('[shop]\nrow = "order"\nrows = "orders"\n', encoding="utf-8")
+    assert read_vocabularies(good)["shop"] == replace(NEUTRAL, row="order", rows="orders")
+    for body, named in (
+        ('[shop]\nrow = "order"\ncustomer = "buyer"\n', "customer"),
+        ("[shop]\nrow = 3\n", "a value that is not text"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(body, encoding="utf-8")
+        with pytest.raises(ValueError, match=rf"\[shop\].*found {named}"):
+            read_vocabularies(bad)
 
 
 def test_registered_files_carry_their_words(data_dir):

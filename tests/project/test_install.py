@@ -101,3 +101,9 @@ def test_the_installed_package_carries_every_built_in_space(installed):
     installed_spaces = {path.relative_to(spaces).as_posix() for path in spaces.rglob("*.toml")}
     assert any(name.startswith("analytic/") for name in shipped)
     assert installed_spaces == shipped
+
+
+def test_the_installed_package_carries_the_datasets_words(installed):
+    """Every package data file a module reads at import, not only the spaces."""
+    words = Path("harness", "data", "vocabularies.toml")
+    assert (installed / words).read_bytes() == (CHECKOUT / words).read_bytes()
