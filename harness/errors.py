@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, TypeVar, overload
 
 LISTED = 10
 """Most values a message lists before it says how many more there are."""
@@ -64,3 +65,73 @@ class WorkerError(RuntimeError):
     The command line prints it on one line and exits with status 1; the
     finished trials are stored, so running the command again resumes.
     """
+
+
+_T = TypeVar("_T")
+
+
+@overload
+def choose(
+    name: object,
+    choices: Mapping[str, _T],
+    what: str,
+    *,
+    error: type[HarnessError] = ...,
+    fix: str = ...,
+) -> _T: ...
+@overload
+def choose(
+    name: object,
+    choices: Collection[str],
+    what: str,
+    *,
+    error: type[HarnessError] = ...,
+    fix: str = ...,
+) -> str: ...
+def choose(
+    name: object,
+    choices: Mapping[str, Any] | Collection[str],
+    what: str,
+    *,
+    error: type[HarnessError] | None = None,
+    fix: str = "",
+) -> Any:
+    """Look ``name`` up among ``choices``, or raise the one message for a wrong name.
+
+    Every registry (strategies, pruners, datasets, families, metrics) and every
+    option with a fixed set of values answers a wrong name with the same line:
+    ``unknown <what> <name>; choose one of: <every choice>``.
+
+    Parameters
+    ----------
+    name : object
+        What was given; a value of any type (a number, a list from a file) is
+        reported, not looked up.
+    choices : mapping or collection of str
+        A registry by name, or the allowed values, in the order to list them.
+    what : str
+        What a choice is (``"strategy"``, ``"pruning level"``).
+    error : HarnessError subclass, default=ConfigError
+        The exception raised.
+    fix : str, default=""
+        Appended to the message: another way out (``", or load a CSV file ..."``).
+
+    Returns
+    -------
+    object
+        ``choices[name]`` for a mapping, else ``name``.
+
+    Examples
+    --------
+    >>> choose("b", {"a": 1, "b": 2}, "letter")
+    2
+    >>> choose("z", ("a", "b"), "letter")
+    Traceback (most recent call last):
+    ...
+    harness.errors.ConfigError: unknown letter 'z'; choose one of: a, b
+    """
+    if not isinstance(name, str) or name not in choices:
+        raise (error or ConfigError)(
+            f"unknown {what} {name!r}; choose one of: {', '.join(choices)}{fix}"
+        )
+    return choices[name] if isinstance(choices, Mapping) else name

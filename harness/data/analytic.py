@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import ConfigError
+from harness.errors import choose
 
 _HARTMANN_A = np.array(
     [
@@ -163,6 +163,4 @@ def get_task(name: str) -> AnalyticTask:
     ConfigError
         For an unknown name; the message lists the known ones.
     """
-    if name not in TASKS:
-        raise ConfigError(f"unknown analytic task {name!r}; choose one of: {', '.join(TASKS)}")
-    return TASKS[name]
+    return choose(name, TASKS, "analytic task")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness.data import validation
-from harness.errors import DataError, listed
+from harness.errors import DataError, choose, listed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -648,13 +648,13 @@ def list_datasets() -> list[DatasetSpec]:
 
 def get_spec(name: str) -> DatasetSpec:
     """Return the spec registered as ``name``; raise :class:`DataError` naming the choices."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DataError(
-            f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}, "
-            "or load a CSV file with --data PATH --target COLUMN"
-        ) from None
+    return choose(
+        name,
+        DATASETS,
+        "dataset",
+        error=DataError,
+        fix=", or load a CSV file with --data PATH --target COLUMN",
+    )
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:

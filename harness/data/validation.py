@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.errors import ConfigError, DataError, listed
+from harness.errors import ConfigError, DataError, choose, listed
 
 IMPUTE_STRATEGIES = ("median", "most_frequent")
 """Values of ``impute``: how each training fold fills missing values (see preprocessing)."""
@@ -160,8 +160,8 @@ def infer_categorical(
 
 def check_impute(impute: str | None) -> None:
     """Raise :class:`ConfigError` unless ``impute`` is None or one of ``IMPUTE_STRATEGIES``."""
-    if impute is not None and impute not in IMPUTE_STRATEGIES:
-        raise ConfigError(f"unknown impute {impute!r}; choose one of: {listed(IMPUTE_STRATEGIES)}")
+    if impute is not None:
+        choose(impute, IMPUTE_STRATEGIES, "impute")
 
 
 def check_finite(X: pd.DataFrame, impute: str | None, source: str) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import choose
 from harness.model.cnn_vocabulary import (
     CNN_BASELINE,
     CNN_DEFAULTS,
@@ -305,9 +305,7 @@ def get_family(name: str) -> Family:
     ConfigError
         Naming the known families.
     """
-    if not isinstance(name, str) or name not in FAMILIES:
-        raise ConfigError(f"unknown model family {name!r}; choose one of: {', '.join(FAMILIES)}")
-    return FAMILIES[name]
+    return choose(name, FAMILIES, "model family")
 
 
 def family_of(config: Mapping[str, Any]) -> Family:

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 
 from harness.data.datasets import Dataset
 from harness.data.preprocessing import build_preprocessor
-from harness.errors import ConfigError, DataError
+from harness.errors import DataError, choose
 from harness.model.estimator import MLPClassifier
 from harness.model.families import family_of, without_family
 from harness.model.vocabulary import (
@@ -151,11 +151,8 @@ def estimator_params(
         fraction = params.get("validation_fraction", ESTIMATOR_DEFAULTS["validation_fraction"])
         held_out = fraction if params.get("early_stopping", False) else 0.0
         params["resampler"] = make_resampler(imbalance, y_fit, held_out, random_state)
-    elif imbalance != "none":
-        raise ConfigError(
-            f"unknown imbalance strategy {imbalance!r}; choose one of: "
-            + ", ".join(IMBALANCE_STRATEGIES)
-        )
+    else:
+        choose(imbalance, IMBALANCE_STRATEGIES, "imbalance strategy")
     return params
 
 

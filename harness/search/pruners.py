@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import optuna
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, choose
 
 PRUNE_ON = ("folds", "epochs")
 """The levels a pruner can work on."""
@@ -80,13 +80,8 @@ def check_pruner(name: str, prune_on: str = "folds") -> Pruner:
     ConfigError
         For an unknown name or level, or a pruner that cannot work on that level.
     """
-    if prune_on not in PRUNE_ON:
-        raise ConfigError(
-            f"unknown pruning level {prune_on!r}; choose one of: {', '.join(PRUNE_ON)}"
-        )
-    if name not in PRUNERS:
-        raise ConfigError(f"unknown pruner {name!r}; choose one of: {', '.join(PRUNERS)}")
-    pruner = PRUNERS[name]
+    choose(prune_on, PRUNE_ON, "pruning level")
+    pruner = choose(name, PRUNERS, "pruner")
     if prune_on not in pruner.levels:
         raise ConfigError(
             f"the {name} pruner compares {' and '.join(pruner.levels)}: "

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.samplers import BaseSampler
 
-from harness.errors import StrategyError
+from harness.errors import StrategyError, choose
 from harness.search import _optuna
 from harness.search._bayesopt import BayesOptSampler
 from harness.search._grid_sampler import GridSearchSampler, SearchExhausted
@@ -195,9 +195,7 @@ def get_strategy(name: str) -> Strategy:
     StrategyError
         When no strategy has that name; the message lists the valid names.
     """
-    if name not in STRATEGIES:
-        raise StrategyError(f"unknown strategy '{name}'; choose one of: {', '.join(STRATEGIES)}")
-    return STRATEGIES[name]
+    return choose(name, STRATEGIES, "strategy", error=StrategyError)
 
 
 def check_strategy(name: str, space: SearchSpace) -> Strategy:

@@ -19,7 +19,7 @@ from sklearn.base import is_regressor
 from harness.data.datasets import Dataset
 from harness.data.splits import Fold
 from harness.data.splits import make_folds as make_folds  # its home; kept for old imports
-from harness.errors import ConfigError
+from harness.errors import ConfigError, choose
 from harness.model.families import family_of
 from harness.model.pipeline import build_pipeline
 from harness.model.vocabulary import IMBALANCE
@@ -180,8 +180,7 @@ def chosen_trainer(config: Mapping[str, Any], fold_callbacks: bool, trainer: str
     ConfigError
         For an unknown trainer, or ``"batched"`` where callbacks need the sequential one.
     """
-    if trainer not in TRAINERS:
-        raise ConfigError(f"unknown trainer {trainer!r}; choose one of: {', '.join(TRAINERS)}")
+    choose(trainer, TRAINERS, "trainer")
     family = family_of(config)
     if trainer == "batched" and not family.batched:
         raise ConfigError(

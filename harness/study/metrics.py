@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import rankdata
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, choose
 
 
 @dataclass(frozen=True)
@@ -214,10 +214,7 @@ def get_metric(name: str, task: str | None = None) -> Metric:
 
     With ``task``, the metric must also be one of that task's.
     """
-    try:
-        metric = METRICS[name]
-    except KeyError:
-        raise ConfigError(f"unknown metric {name!r}; choose one of: {', '.join(METRICS)}") from None
+    metric = choose(name, METRICS, "metric")
     if task is not None and metric.task != task:
         raise ConfigError(
             f"metric {name!r} scores {metric.task}, but this task is {task}: use one of "

@@ -74,3 +74,28 @@ def test_messages_list_at_most_ten_values():
     assert listed(["a", "b", "c"]) == "a, b, c"
     assert listed(range(11)) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"  # "and 1 more" is no shorter
     assert listed(range(4530)) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 4,520 more"
+
+
+@pytest.mark.parametrize(
+    ("look_up", "what", "choices"),
+    [
+        ("harness.model.families:get_family", "model family", "mlp, cnn"),
+        ("harness.search.strategies:get_strategy", "strategy", "grid, random"),
+        ("harness.search.pruners:check_pruner", "pruner", "none, median"),
+        ("harness.data.datasets:get_spec", "dataset", "teleconnect"),
+        ("harness.data.analytic:get_task", "analytic task", "branin"),
+        ("harness.study.metrics:get_metric", "metric", "accuracy"),
+    ],
+)
+def test_every_registry_answers_a_wrong_name_with_its_choices(look_up, what, choices):
+    import importlib
+
+    from harness.errors import HarnessError
+
+    module, _, function = look_up.partition(":")
+    for wrong in ("no-such-name", 3, ["mlp"]):
+        with pytest.raises(HarnessError) as caught:
+            getattr(importlib.import_module(module), function)(wrong)
+        message = str(caught.value)
+        assert message.startswith(f"unknown {what} {wrong!r}; choose one of: "), message
+        assert choices in message and "\n" not in message
