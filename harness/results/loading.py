@@ -65,7 +65,9 @@ class ComparisonResults:
         """The exhaustive grid's best score when it covered the whole grid, else None."""
         if self.exhaustive is None:
             return None
-        complete = self.exhaustive.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+        complete = self.exhaustive.get_trials(
+            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+        )
         return max(t.values[0] for t in complete) if complete else None
 
     def optimum_info(self) -> Optimum:
@@ -100,7 +102,7 @@ class ComparisonResults:
         pool = [
             t.values[0]
             for study in self.reference_pool
-            for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+            for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         ]
         if pool:
             names = ", ".join(s.study_name for s in self.reference_pool)
@@ -214,8 +216,7 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     stored: set[str] = set()
     if storage_exists(comparison.storage):  # only read: a missing file is not created
         storage = open_storage(comparison.storage, create=False)
-        summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
-        stored = {s.study_name for s in summaries}
+        stored = set(optuna.get_all_study_names(storage))
     names = comparison.study_names()
     studies = [optuna.load_study(study_name=n, storage=storage) for n in names if n in stored]
     if not studies:
@@ -329,10 +330,9 @@ def study_results(name: str, storage: str) -> ComparisonResults:
 def _compute_note(results: ComparisonResults) -> str:
     frame = results.frame
     studies = [*results.studies, *([results.exhaustive] if results.exhaustive else [])]
-    seconds = sum(
-        t.user_attrs.get(ledger.TRIAL_SECONDS, 0.0) for s in studies for t in s.get_trials()
-    )
-    trials = sum(len(s.get_trials()) for s in studies)
+    stored = [t for s in studies for t in s.get_trials(deepcopy=False)]
+    seconds = sum(t.user_attrs.get(ledger.TRIAL_SECONDS, 0.0) for t in stored)
+    trials = len(stored)
     return (
         f"Compute: {trials} trials in {len(studies)} studies, {seconds / 3600:.2f} worker-hours "
         f"of trial time ({len(frame)} trials in the strategy x seed matrix)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lzma
 import shutil
 import tomllib
 
@@ -107,13 +108,43 @@ def test_the_time_series_reference_rebuilds_byte_identical(tmp_path, monkeypatch
         assert path.read_bytes() == committed.read_bytes(), path.name
 
 
+REPLAYS = tuple(sorted(path.stem for path in (CHECKOUT / "studies").glob("replay-*.toml")))
+"""The replay comparisons, their storage committed packed (``studies/NAME.db.xz``,
+``scripts/storage_archive.py``): hundreds of MB as SQLite, 30 MB packed."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REPLAYS)
+def test_replay_leaderboards_rebuild_byte_identical_from_their_packed_storage(
+    tmp_path, monkeypatch, name
+):
+    studies = tmp_path / "studies"
+    shutil.copytree(CHECKOUT / "studies" / "spaces", studies / "spaces")
+    shutil.copy(CHECKOUT / "studies" / f"{name}.toml", studies)
+    with lzma.open(CHECKOUT / "studies" / f"{name}.db.xz") as packed:
+        (studies / f"{name}.db").write_bytes(packed.read())
+    monkeypatch.chdir(tmp_path)
+    assert main(["leaderboard", f"studies/{name}.toml", "--leaderboards", "out"]) == 0
+    rebuilt = sorted(path.name for path in (tmp_path / "out").iterdir())
+    # Every committed file of the replay is rebuilt, and nothing else.
+    assert rebuilt == sorted(path.name for path in (CHECKOUT / "leaderboards").glob(f"{name}[-.]*"))
+    assert f"{name}.md" in rebuilt
+    for file in rebuilt:
+        assert (tmp_path / "out" / file).read_bytes() == (
+            CHECKOUT / "leaderboards" / file
+        ).read_bytes(), file
+
+
 def test_every_committed_comparison_is_checked():
-    """A comparison committed with its storage (not a replay, whose storage is not committed)
-    has its outputs checked by one of the tests above."""
-    stored = {
-        path.stem
-        for path in (CHECKOUT / "studies").glob("*.toml")
-        if (path.with_suffix(".db")).is_file()
-        and tomllib.loads(path.read_text(encoding="utf-8")).get("mode") != "replay"
+    """Every comparison file has its storage committed, plain or packed, and its outputs
+    checked by one of the tests above."""
+    comparisons = {path.stem: path for path in (CHECKOUT / "studies").glob("*.toml")}
+    replays = {
+        name
+        for name, path in comparisons.items()
+        if tomllib.loads(path.read_text(encoding="utf-8")).get("mode") == "replay"
     }
-    assert stored == {*REFERENCES, SERIES}
+    assert replays == set(REPLAYS)
+    assert all((CHECKOUT / "studies" / f"{name}.db.xz").is_file() for name in replays)
+    stored = {name for name in comparisons if (CHECKOUT / "studies" / f"{name}.db").is_file()}
+    assert stored - replays == {*REFERENCES, SERIES}
