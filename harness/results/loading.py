@@ -32,6 +32,7 @@ from harness.study.storage import (
     load_stored_study,
     open_storage,
     redact_password,
+    sqlite_path,
     storage_exists,
 )
 
@@ -222,7 +223,10 @@ def load_results(comparison: Comparison) -> ComparisonResults:
     if not studies:
         raise ConfigError(
             f"no study of comparison {comparison.name!r} in {comparison.storage}: "
-            f"run `python -m harness compare {comparison.path}` first"
+            + (
+                _unpack_hint(comparison.storage)
+                or f"run `python -m harness compare {comparison.path}` first"
+            )
         )
     exhaustive = None
     if comparison.exhaustive_grid and comparison.exhaustive_name in stored:
@@ -243,6 +247,18 @@ def load_results(comparison: Comparison) -> ComparisonResults:
         frame=with_predict_seconds(ledger.trials_frame(studies), studies),
         missing=[n for n in names if n not in stored],
         reference_pool=pool,
+    )
+
+
+def _unpack_hint(url: str) -> str | None:
+    """How to restore a storage that is committed packed (``NAME.db.xz``) but not unpacked."""
+    path = sqlite_path(url)
+    packed = path.with_name(f"{path.name}.xz") if path is not None else None
+    if packed is None or path.exists() or not packed.is_file():
+        return None
+    return (
+        f"its storage is committed packed as {packed}: unpack it with "
+        f"`python scripts/storage_archive.py unpack {path.stem}` (or `xz -dk {packed}`)"
     )
 
 

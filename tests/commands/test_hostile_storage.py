@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lzma
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -180,6 +181,22 @@ def test_a_mistyped_storage_is_not_created_by_commands_that_only_read(tmp_path, 
         ["compare", str(replay), "--quiet", "--leaderboards", str(tmp_path / "b")], tmp_path, capsys
     )
     assert "no storage file" in err
+
+
+def test_a_packed_storage_is_named_with_how_to_unpack_it_and_left_packed(tmp_path, capsys):
+    packed = tmp_path / "c.db.xz"
+    packed.write_bytes(lzma.compress(b"not read: the hint needs only the file's name"))
+    comparison = tmp_path / "c.toml"
+    comparison.write_text(
+        f'name = "c"\ndataset = "iris"\nspace = "{TINY}"\nstrategies = ["random"]\n'
+        f'seeds = [0]\ntrials = 2\nfolds = 3\nstorage = "sqlite:///{tmp_path / "c.db"}"\n'
+    )
+    err = assert_refused(
+        ["leaderboard", str(comparison), "--leaderboards", str(tmp_path / "b")], tmp_path, capsys
+    )
+    assert f"committed packed as {packed}" in err
+    assert "storage_archive.py unpack c`" in err and f"xz -dk {packed}" in err
+    assert not (tmp_path / "c.db").exists()
 
 
 def test_no_study_is_stored_before_the_class_count_check(tmp_path, monkeypatch, capsys):
