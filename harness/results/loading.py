@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,16 @@ class ComparisonResults:
     frame: pd.DataFrame
     missing: list[str]
     reference_pool: list[optuna.Study] = field(default_factory=list)
+    _attrs: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    _best: optuna.Study | None = field(default=None, init=False, repr=False)
+
+    def study_attrs(self, study: optuna.Study) -> dict[str, Any]:
+        """``study.user_attrs``, read once: Optuna reads and deep-copies them at every access,
+        and a study's held-out results (every test row's prediction) are among them. Read only.
+        """
+        if study.study_name not in self._attrs:
+            self._attrs[study.study_name] = study.user_attrs
+        return self._attrs[study.study_name]
 
     @property
     def optimum(self) -> float | None:
@@ -83,9 +94,9 @@ class ComparisonResults:
             return targets.resolve_optimum(self.frame, self.optimum, "the exhaustive grid's best")
         stored = sorted(
             {
-                s.user_attrs[ledger.OPTIMUM]
+                self.study_attrs(s)[ledger.OPTIMUM]
                 for s in self.studies
-                if s.user_attrs.get(ledger.OPTIMUM) is not None
+                if self.study_attrs(s).get(ledger.OPTIMUM) is not None
             }
         )
         if len(stored) == 1:
@@ -124,7 +135,7 @@ class ComparisonResults:
         against the best optimum equals regret against its own table's optimum,
         and medians over seeds compare like with like. Otherwise ``frame``.
         """
-        optima = {s.study_name: s.user_attrs.get(ledger.OPTIMUM) for s in self.studies}
+        optima = {s.study_name: self.study_attrs(s).get(ledger.OPTIMUM) for s in self.studies}
         known = [v for v in optima.values() if v is not None]
         if len(set(known)) <= 1 or len(known) < len(optima):
             return self.frame
@@ -146,9 +157,9 @@ class ComparisonResults:
         """Study name -> held-out objective score of its tuned model."""
         metric = self.comparison.metric
         return {
-            study.study_name: study.user_attrs[ledger.HOLDOUT][TUNED]["scores"][metric]
+            study.study_name: self.study_attrs(study)[ledger.HOLDOUT][TUNED]["scores"][metric]
             for study in self.studies
-            if ledger.HOLDOUT in study.user_attrs
+            if ledger.HOLDOUT in self.study_attrs(study)
         }
 
     def holdout(self, study: optuna.Study | None = None) -> dict[str, dict[str, Any]]:
@@ -158,11 +169,11 @@ class ComparisonResults:
         which alone also carries the ensemble rows of a comparison), else the
         first with results.
         """
-        if study is None and any(ledger.HOLDOUT in s.user_attrs for s in self._candidates()):
+        if study is None and any(ledger.HOLDOUT in self.study_attrs(s) for s in self._candidates()):
             study = self.best_study()
         candidates = [study] if study is not None else self.studies
         for candidate in candidates:
-            if ledger.HOLDOUT in candidate.user_attrs:
+            if ledger.HOLDOUT in self.study_attrs(candidate):
                 return ledger.stored_holdout(candidate)
         return {}
 
@@ -170,7 +181,7 @@ class ComparisonResults:
         """The unoptimized baseline's mean CV score in the objective (same folds as the trials)."""
         metric = self.comparison.metric
         for study in self.studies:
-            folds = study.user_attrs.get(ledger.BASELINE_CV, {}).get(metric)
+            folds = self.study_attrs(study).get(ledger.BASELINE_CV, {}).get(metric)
             if folds:
                 return float(np.mean(folds))
         return None
@@ -186,13 +197,18 @@ class ComparisonResults:
         ConfigError
             If no study has held-out results yet.
         """
-        candidates = [s for s in self._candidates() if ledger.HOLDOUT in s.user_attrs]
+        if self._best is not None:
+            return self._best
+        candidates = [s for s in self._candidates() if ledger.HOLDOUT in self.study_attrs(s)]
         if not candidates:
             raise ConfigError(
                 f"no study of {self.comparison.name!r} has held-out results yet: "
                 f"let `python -m harness compare {self.comparison.path}` finish"
             )
-        return max(candidates, key=lambda study: refitted_trial(study).values[0])
+        self._best = max(
+            candidates, key=lambda study: refitted_trial(study, self.study_attrs(study)).values[0]
+        )
+        return self._best
 
     def baselines(self) -> pd.DataFrame | None:
         """Held-out scores of the baselines (the same task seed gives the same ones everywhere)."""
@@ -200,9 +216,15 @@ class ComparisonResults:
         return ledger.holdout_frame(holdout) if holdout else None
 
 
-def refitted_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
-    """The trial whose configuration was refitted and scored on the held-out split."""
-    number = study.user_attrs[ledger.HOLDOUT_TRIAL]
+def refitted_trial(
+    study: optuna.Study, attrs: Mapping[str, Any] | None = None
+) -> optuna.trial.FrozenTrial:
+    """The trial whose configuration was refitted and scored on the held-out split.
+
+    ``attrs``: the study's user attributes when already read
+    (:meth:`ComparisonResults.study_attrs`).
+    """
+    number = (study.user_attrs if attrs is None else attrs)[ledger.HOLDOUT_TRIAL]
     return next(t for t in study.get_trials(deepcopy=False) if t.number == number)
 
 
