@@ -170,7 +170,7 @@ def iris_replay_setup(root: Path, db: str) -> tuple[SearchSpace, Path, str, dict
     space_file.write_text(REPLAY_SPACE_TOML)
     space = load_space(space_file)
     storage = f"sqlite:///{root / db}"
-    common = dict(storage=storage, dataset=load_dataset("iris"), space=space, n_folds=3)
+    common = {"storage": storage, "dataset": load_dataset("iris"), "space": space, "n_folds": 3}
     common.update(task_seed=0, test_size=0.2)
     return space, space_file, storage, common
 
@@ -181,7 +181,7 @@ def iris_table(setup: dict, study: str = "grid", **kwargs):
     were made (iris, f1_macro, 3 folds) unless ``kwargs`` say otherwise."""
     from harness.study.replay import TableTask
 
-    asked = dict(dataset="iris", metric="f1_macro", n_folds=3) | kwargs
+    asked = {"dataset": "iris", "metric": "f1_macro", "n_folds": 3} | kwargs
     return TableTask(f"{setup['storage']}#{study}", setup["space"], **asked)
 
 

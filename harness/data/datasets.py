@@ -848,17 +848,17 @@ def make_synthetic(
         weights = [w / sum(weights) for w in weights]
     if n_informative is None:
         n_informative = min(n_features, max(n_features // 2, math.ceil(math.log2(2 * n_classes))))
-    arguments = dict(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=n_informative,
-        n_redundant=0,
-        n_classes=n_classes,
-        weights=weights,
-        flip_y=0.0,
-        class_sep=class_sep,
-        random_state=random_state,
-    )
+    arguments = {
+        "n_samples": n_samples,
+        "n_features": n_features,
+        "n_informative": n_informative,
+        "n_redundant": 0,
+        "n_classes": n_classes,
+        "weights": weights,
+        "flip_y": 0.0,
+        "class_sep": class_sep,
+        "random_state": random_state,
+    }
     try:
         X, y = make_classification(**arguments)
     except ValueError as error:

@@ -565,7 +565,7 @@ def _strategy_advice(ctx: ReportContext) -> str:
     if not ctx.comparative:
         return NOT_COMPARATIVE
     trials = ctx.comparison.trials
-    startup = {name: DEFAULT_STARTUP_TRIALS for name in recommendations.STARTUP_STRATEGIES}
+    startup = dict.fromkeys(recommendations.STARTUP_STRATEGIES, DEFAULT_STARTUP_TRIALS)
     return bullets(
         [
             *recommendations.budget_advice(

@@ -993,7 +993,7 @@ def comparison_specs(comparison: Comparison) -> list[ReplaySpec]:
         space = comparison.load_space()
         if comparison.task is not None:
             function = FunctionTask(get_task(comparison.task), comparison.noise)
-            tasks = {seed: function for seed in comparison.seeds}
+            tasks = dict.fromkeys(comparison.seeds, function)
         else:
             loaded = {
                 ref: TableTask(

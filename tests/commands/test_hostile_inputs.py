@@ -12,7 +12,7 @@ from helpers import run_in
 
 
 def _files(root: Path) -> set[Path]:
-    return {path for path in root.rglob("*")}
+    return set(root.rglob("*"))
 
 
 def _run(tmp_path: Path, *options: str) -> int:

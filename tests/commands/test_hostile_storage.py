@@ -144,6 +144,18 @@ def assert_refused(argv: list[str], root: Path, capsys) -> str:
     return err
 
 
+def leaderboard_refused(storage: str, root: Path, capsys) -> str:
+    """``harness leaderboard`` on a comparison ``c`` of ``storage`` that holds no study."""
+    comparison = root / "c.toml"
+    comparison.write_text(
+        f'name = "c"\ndataset = "iris"\nspace = "{TINY}"\nstrategies = ["random"]\nseeds = [0]\n'
+        f'trials = 2\nfolds = 3\nstorage = "{storage}"\n'
+    )
+    return assert_refused(
+        ["leaderboard", str(comparison), "--leaderboards", str(root / "b")], root, capsys
+    )
+
+
 @pytest.mark.parametrize("command", ["run", "report"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_hostile_storage_gets_one_line_and_exit_2(tmp_path, monkeypatch, capsys, command, case):
@@ -162,14 +174,7 @@ def test_a_mistyped_storage_is_not_created_by_commands_that_only_read(tmp_path, 
         ["worker", "--storage", f"sqlite:///{missing}", "--study", "s", "--quiet"], tmp_path, capsys
     )
     assert "no storage file" in err
-    comparison = tmp_path / "c.toml"
-    comparison.write_text(
-        f'name = "c"\ndataset = "iris"\nspace = "{TINY}"\nstrategies = ["random"]\nseeds = [0]\n'
-        f'trials = 2\nfolds = 3\nstorage = "sqlite:///{missing}"\n'
-    )
-    err = assert_refused(
-        ["leaderboard", str(comparison), "--leaderboards", str(tmp_path / "b")], tmp_path, capsys
-    )
+    err = leaderboard_refused(f"sqlite:///{missing}", tmp_path, capsys)
     assert "run `python -m harness compare" in err
     replay = tmp_path / "r.toml"
     replay.write_text(
@@ -186,14 +191,7 @@ def test_a_mistyped_storage_is_not_created_by_commands_that_only_read(tmp_path, 
 def test_a_packed_storage_is_named_with_how_to_unpack_it_and_left_packed(tmp_path, capsys):
     packed = tmp_path / "c.db.xz"
     packed.write_bytes(lzma.compress(b"not read: the hint needs only the file's name"))
-    comparison = tmp_path / "c.toml"
-    comparison.write_text(
-        f'name = "c"\ndataset = "iris"\nspace = "{TINY}"\nstrategies = ["random"]\n'
-        f'seeds = [0]\ntrials = 2\nfolds = 3\nstorage = "sqlite:///{tmp_path / "c.db"}"\n'
-    )
-    err = assert_refused(
-        ["leaderboard", str(comparison), "--leaderboards", str(tmp_path / "b")], tmp_path, capsys
-    )
+    err = leaderboard_refused(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, capsys)
     assert f"committed packed as {packed}" in err
     assert "storage_archive.py unpack c`" in err and f"xz -dk {packed}" in err
     assert not (tmp_path / "c.db").exists()

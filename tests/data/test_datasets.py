@@ -245,7 +245,7 @@ def test_shipped_dataset(name):
 
 
 def test_synthetic_is_configurable_and_seeded():
-    options = dict(n_samples=400, n_features=6, n_classes=3, weights=(8, 1.5, 0.5))
+    options = {"n_samples": 400, "n_features": 6, "n_classes": 3, "weights": (8, 1.5, 0.5)}
     dataset = load_dataset("synthetic", random_state=3, **options)
     assert dataset.X.shape == (400, 6)
     assert dataset.class_counts.to_dict() == {0: 320, 1: 60, 2: 20}

@@ -26,7 +26,7 @@ def comparison() -> pd.DataFrame:
     optimizers = ["adam", "sgd", "rmsprop", "adamw"]
     return make_frame(
         runs,
-        optimizer={run: optimizers for run in runs},
+        optimizer=dict.fromkeys(runs, optimizers),
         imbalance={run: ["none", "smote", "none", "weights"] for run in runs},
     )
 

@@ -376,7 +376,7 @@ def test_regret_on_several_tables_is_measured_against_each_tables_own_optimum(
 ) -> None:
     from harness.results.loading import comparison_tables, load_results
 
-    common = dict(storage=real["storage"], dataset=load_dataset("iris"), space=real["space"])
+    common = {"storage": real["storage"], "dataset": load_dataset("iris"), "space": real["space"]}
     run_study(
         StudySpec(
             name="grid-t1",
@@ -477,7 +477,14 @@ def test_cmaes_on_an_all_categorical_space_is_refused_as_random_search(real: dic
 
 
 def _batch_spec(real: dict, **kwargs) -> ReplaySpec:
-    batched = dict(name="q", strategy="tpe", seed=1, n_trials=7, batch=3, batch_speedup=2.0)
+    batched = {
+        "name": "q",
+        "strategy": "tpe",
+        "seed": 1,
+        "n_trials": 7,
+        "batch": 3,
+        "batch_speedup": 2.0,
+    }
     return _spec(real, **(batched | kwargs))
 
 
