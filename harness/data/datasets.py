@@ -21,9 +21,10 @@ import hashlib
 import inspect
 import math
 import os
+import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -160,9 +161,6 @@ def read_vocabularies(path: str | os.PathLike[str] = VOCABULARIES_FILE) -> dict[
     ValueError
         For a key that is not a :class:`Vocabulary` field, or a value that is not text.
     """
-    import tomllib
-    from dataclasses import fields
-
     known = {f.name for f in fields(Vocabulary)}
     vocabularies = {}
     for name, words in tomllib.loads(Path(path).read_text(encoding="utf-8")).items():

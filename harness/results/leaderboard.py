@@ -484,7 +484,9 @@ def final_score_table(
     budget : int, optional
         Trials per run that count; default the longest run.
     n_boot, seed : int
-        Bootstrap resamples and generator seed of the intervals over seeds.
+        Passed to :func:`harness.results.efficiency.final_scores`, whose bootstrap interval
+        this table replaces with the Student-t one of
+        :func:`harness.results.ranking.interval_table`: they change no column.
 
     Returns
     -------
@@ -560,8 +562,11 @@ def curve_table(
     optimum, reference
         The regret's optimum and reference strategy
         (:func:`harness.results.efficiency.regret_curves`).
-    budget, n_boot, seed
-        As in :func:`final_score_table`; the intervals and ranks are over seeds.
+    budget : int, optional
+        Trials per run that count; default the longest run.
+    n_boot, seed : int
+        Bootstrap resamples and generator seed of the median incumbent's interval over
+        seeds (and of :func:`harness.results.efficiency.rank_curves`).
 
     Returns
     -------

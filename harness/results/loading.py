@@ -275,8 +275,10 @@ def load_results(comparison: Comparison) -> ComparisonResults:
 def _unpack_hint(url: str) -> str | None:
     """How to restore a storage that is committed packed (``NAME.db.xz``) but not unpacked."""
     path = sqlite_path(url)
-    packed = path.with_name(f"{path.name}.xz") if path is not None else None
-    if packed is None or path.exists() or not packed.is_file():
+    if path is None or path.exists():
+        return None
+    packed = path.with_name(f"{path.name}.xz")
+    if not packed.is_file():
         return None
     return (
         f"its storage is committed packed as {packed}: unpack it with "
